@@ -1,0 +1,67 @@
+#!/usr/bin/env -S deno run --unstable-webgpu --allow-read --allow-write --allow-env --allow-sys
+/**
+ * hfss: finds and measures frequency shortcuts in image classifiers.
+ *
+ * Thin entry point: builds the command tree (one module per subcommand in
+ * `src/cli/`), runs it, and turns errors into one `error: …` line on stderr.
+ */
+import { Command, CommanderError } from "commander";
+import { UserError } from "./src/cli/fail.ts";
+import { register as registerInfo } from "./src/cli/info.ts";
+import { register as registerFilter } from "./src/cli/filter.ts";
+import { register as registerSearch } from "./src/cli/search.ts";
+import { register as registerDemo } from "./src/cli/demo.ts";
+import { register as registerEval } from "./src/cli/eval.ts";
+import { register as registerReport } from "./src/cli/report.ts";
+
+export const VERSION = "0.1.0";
+
+/** Build the CLI program; exported so tests can run commands in-process. */
+export function buildProgram(): Command {
+  const program = new Command("hfss")
+    .description(
+      "Find and measure frequency shortcuts (dominant frequency maps) in image classifiers",
+    )
+    .version(VERSION)
+    .option("--debug", "print stack traces on errors")
+    .showHelpAfterError("(run with --help for usage)")
+    .exitOverride();
+  for (
+    const register of [
+      registerInfo,
+      registerFilter,
+      registerSearch,
+      registerDemo,
+      registerEval,
+      registerReport,
+    ]
+  ) register(program);
+  program.commands.forEach((c) => c.exitOverride());
+  return program;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: "user" });
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // Commander has printed its own message (or help / version).
+      return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof UserError) {
+      console.error(`error: ${err.message}`);
+      return err.exitCode;
+    }
+    const debug = argv.includes("--debug");
+    const msg = err instanceof Error ? err.message : String(err);
+    console.error(`error: ${msg}`);
+    if (debug && err instanceof Error && err.stack) console.error(err.stack);
+    return 1;
+  }
+}
+
+if (import.meta.main) {
+  Deno.exit(await main(Deno.args));
+}
