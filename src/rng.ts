@@ -55,6 +55,13 @@ export class Rng {
     }
   }
 
+  /** A generator with an explicit xoshiro128** state (for known-answer tests). */
+  static fromState(state: readonly [number, number, number, number]): Rng {
+    const r = new Rng(0);
+    r.#s.set(state.map((x) => x >>> 0));
+    return r;
+  }
+
   /** An independent stream for the given key path below this one. */
   fork(...keys: (string | number)[]): Rng {
     return new Rng(this.seed, [...this.path, ...keys]);

@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { REPO_ROOT } from "../shared_data.ts";
+
+async function hfss(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--unstable-webgpu", "-A", "main.ts", ...args],
+    cwd: REPO_ROOT,
+    env: { NO_COLOR: "1", XDG_RUNTIME_DIR: "/tmp" },
+  }).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}
+
+Deno.test("hfss rejects an unknown command with exit code 2 and a one-line error", async () => {
+  const r = await hfss("frobnicate");
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^error: unknown command 'frobnicate'/m);
+});
+
+Deno.test("hfss rejects an unknown flag with exit code 2", async () => {
+  const r = await hfss("info", "--no-such-flag");
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /error: unknown option '--no-such-flag'/);
+});
+
+Deno.test("hfss --help lists every subcommand and --version prints the version", async () => {
+  const help = await hfss("--help");
+  assert.equal(help.code, 0);
+  for (const cmd of ["info", "search", "filter", "demo", "eval", "report"]) {
+    assert.match(help.stdout, new RegExp(`\\n\\s+${cmd}\\b`), `help lists ${cmd}`);
+  }
+  const v = await hfss("--version");
+  assert.equal(v.code, 0);
+  assert.match(v.stdout, /^\d+\.\d+\.\d+/);
+});
