@@ -1,0 +1,309 @@
+/**
+ * `hfss filter` end to end: a real ImageNet image filtered with a stage-1
+ * DFM (GPU spectral engine) against a float64 CPU DFT oracle of the
+ * reference filter, after the same decode/resize and 8-bit quantisation.
+ */
+import assert from "node:assert/strict";
+import { decode } from "fast-png";
+import { join } from "node:path";
+import { UserError } from "../../src/cli/fail.ts";
+import { runFilter } from "../../src/cli/filter.ts";
+import { readImage } from "../../src/data/decode.ts";
+import { toTensor } from "../../src/data/preprocess.ts";
+import { generateCandidates } from "../../src/dfm/candidates.ts";
+import { encodeNpy } from "../../src/dfm/npy.ts";
+import {
+  newStageManifest,
+  type StageData,
+  stageDir,
+  writeStage,
+} from "../../src/dfm/store.ts";
+import { referenceFilter } from "../../src/fft/reference.ts";
+import { gpuAvailable } from "../gpu_helper.ts";
+import { haveShared, REPO_ROOT, shared } from "../shared_data.ts";
+
+const S = 224;
+const DC = (S / 2) * S + S / 2;
+const IMAGE = "data/images/imagenet_val_subset/ILSVRC2012_val_00000347.JPEG";
+
+async function hfss(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "--unstable-webgpu", "-A", "main.ts", ...args],
+    cwd: REPO_ROOT,
+    env: { NO_COLOR: "1", XDG_RUNTIME_DIR: "/tmp" },
+  }).output();
+  const dec = new TextDecoder();
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
+}
+
+/** A stage-1 DFM folder: two classes, top-1, real candidates at 224. */
+function stageWith(
+  masks: Uint8Array[],
+  symmetry: "exact" | "reference",
+): StageData {
+  const all = new Uint8Array(masks.length * S * S);
+  masks.forEach((m, i) => all.set(m, i * S * S));
+  return {
+    manifest: newStageManifest({
+      model: { path: "models/m.onnx", sha256: null },
+      image_size: S,
+      stage: 1,
+      grid: 4,
+      seed: 11,
+      P: 0.8,
+      N_B: 30,
+      candidates: 30,
+      top_n: 1,
+      symmetry,
+      loss: "reference",
+      lineage: "global",
+      normalization: {
+        name: "inception",
+        mean: [0.5, 0.5, 0.5],
+        std: [0.5, 0.5, 0.5],
+      },
+      masking: "normalized",
+      resize: "squash",
+      split: {},
+      classes: [{ index: 472, wnid: "n02951358", name: "canoe" }, {
+        index: 133,
+      }],
+      top: masks.map((_, i) => ({
+        candidates: [i],
+        losses: [1],
+        parents: [null],
+      })),
+    }),
+    masks: all,
+    losses: new Float64Array(masks.length).fill(1),
+  };
+}
+
+/** Compare an 8-bit PNG with clip(oracle, 0, 1) quantised the same way. */
+function compare(png: Uint8Array, oracle: Float64Array) {
+  const img = decode(png);
+  assert.equal(img.width, S);
+  assert.equal(img.channels, 3);
+  const plane = S * S;
+  let maxDiff = 0, off = 0;
+  for (let c = 0; c < 3; c++) {
+    for (let i = 0; i < plane; i++) {
+      const want = Math.round(
+        Math.min(1, Math.max(0, oracle[c * plane + i]!)) * 255,
+      );
+      const d = Math.abs(img.data[i * 3 + c]! - want);
+      if (d > maxDiff) maxDiff = d;
+      if (d > 0) off++;
+    }
+  }
+  // float32 GPU vs float64 CPU: only values at a rounding boundary may differ, by 1
+  assert.ok(maxDiff <= 1, `max 8-bit difference ${maxDiff}`);
+  assert.ok(off < 0.01 * 3 * plane, `${off} values differ by 1`);
+}
+
+Deno.test({
+  name:
+    "hfss filter --keep/--remove matches the float64 reference filter on a real image",
+  ignore: !gpuAvailable || !haveShared(IMAGE),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const exact = generateCandidates({
+        size: S,
+        stage: 1,
+        count: 30,
+        proportion: 0.8,
+        seed: 11,
+      });
+      const ref = generateCandidates({
+        size: S,
+        stage: 1,
+        count: 30,
+        proportion: 0.8,
+        seed: 11,
+        symmetry: "reference",
+      });
+      const withDc = exact.masks.find((m) =>
+        m[DC] === 1 && m.some((v) => v === 0)
+      )!;
+      const noDc = ref.masks.find((m) => m[DC] === 0)!;
+      assert.ok(withDc && noDc);
+      const stage = stageDir(dir, 1);
+      await writeStage(stage, stageWith([withDc, noDc], "exact"));
+      const x = toTensor(await readImage(shared(IMAGE)), {
+        size: S,
+        resize: "squash",
+      });
+
+      // 1. a class's rank-0 DFM from a stage folder, --keep (pixel space)
+      const out = join(dir, "out");
+      const r = await hfss(
+        "filter",
+        "--mask",
+        stage,
+        "--class",
+        "n02951358",
+        "--keep",
+        "--out",
+        out,
+        "--json",
+        "--original",
+        shared(IMAGE),
+      );
+      assert.equal(r.code, 0, r.stderr);
+      const res = JSON.parse(r.stdout);
+      assert.equal(res.mask.class.index, 472);
+      assert.equal(res.resize, "squash");
+      assert.equal(res.masking, "pixel");
+      const outPath = join(out, "ILSVRC2012_val_00000347_keep.png");
+      assert.equal(res.outputs[0].output, outPath);
+      compare(await Deno.readFile(outPath), referenceFilter(x, withDc, S));
+      // the original is the resized input itself
+      compare(
+        await Deno.readFile(res.outputs[0].original),
+        Float64Array.from(x),
+      );
+
+      // 2. any .npy mask (float32, reference symmetry: half-gain bins), --remove
+      const npy = join(dir, "m.npy");
+      await Deno.writeFile(
+        npy,
+        encodeNpy(Float32Array.from(noDc), "float32", [S, S]),
+      );
+      const r2 = await hfss(
+        "filter",
+        "--npy",
+        npy,
+        "--remove",
+        "--out",
+        out,
+        shared(IMAGE),
+      );
+      assert.equal(r2.code, 0, r2.stderr);
+      assert.match(r2.stdout, /ILSVRC2012_val_00000347_remove\.png/);
+      const complement = Float64Array.from(noDc, (v) => 1 - v);
+      compare(
+        await Deno.readFile(join(out, "ILSVRC2012_val_00000347_remove.png")),
+        referenceFilter(x, complement, S),
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "runFilter() --masking normalized equals de-normalised filtering of the normalised image",
+  ignore: !gpuAvailable || !haveShared(IMAGE),
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const s = 64;
+      const m = generateCandidates({
+        size: s,
+        stage: 2,
+        count: 3,
+        proportion: 0.6,
+        seed: 3,
+      })
+        .masks[0]!;
+      m[(s / 2) * s + s / 2] = 0; // no DC: pixel masking would give a zero-mean image
+      const npy = join(dir, "m.npy");
+      await Deno.writeFile(npy, encodeNpy(m, "uint8", [s, s]));
+      const res = await runFilter([shared(IMAGE)], {
+        npy,
+        keep: true,
+        out: dir,
+        masking: "normalized",
+        normalize: "imagenet",
+        resize: "crop",
+      });
+      assert.equal(res.cropPct, 0.875);
+      const x = toTensor(await readImage(shared(IMAGE)), {
+        size: s,
+        resize: "crop",
+      });
+      const mean = [0.485, 0.456, 0.406], std = [0.229, 0.224, 0.225];
+      const xn = Float64Array.from(x, (v, i) => {
+        const c = Math.floor(i / (s * s));
+        return (v - mean[c]!) / std[c]!;
+      });
+      const y = referenceFilter(xn, m, s).map((v, i) => {
+        const c = Math.floor(i / (s * s));
+        return v * std[c]! + mean[c]!;
+      });
+      const img = decode(await Deno.readFile(res.outputs[0]!.output));
+      let maxDiff = 0;
+      for (let c = 0; c < 3; c++) {
+        for (let i = 0; i < s * s; i++) {
+          const want = Math.round(
+            Math.min(1, Math.max(0, y[c * s * s + i]!)) * 255,
+          );
+          maxDiff = Math.max(maxDiff, Math.abs(img.data[i * 3 + c]! - want));
+        }
+      }
+      assert.ok(maxDiff <= 1, `max difference ${maxDiff}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("runFilter() rejects misuse before touching the GPU", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const misuse = async (
+      opts: Parameters<typeof runFilter>[1],
+      re: RegExp,
+      images = ["a.png"],
+    ) => {
+      await assert.rejects(runFilter(images, opts), (e: unknown) => {
+        assert.ok(e instanceof UserError, String(e));
+        assert.match(e.message, re);
+        assert.equal(e.exitCode, 2);
+        return true;
+      });
+    };
+    await misuse(
+      { out: dir, keep: true },
+      /exactly one of --mask <stage dir> and --npy/,
+    );
+    await misuse(
+      { out: dir, npy: "m.npy", mask: "d", keep: true },
+      /exactly one of --mask/,
+    );
+    await misuse(
+      { out: dir, npy: "m.npy", keep: true, remove: true },
+      /exactly one of --keep and --remove/,
+    );
+    await misuse({ out: dir, npy: "m.npy", keep: true }, /no image files/, []);
+    await misuse({ out: dir, mask: dir, keep: true }, /--class is missing/);
+    const npy = join(dir, "m.npy");
+    await Deno.writeFile(npy, encodeNpy(new Uint8Array(64), "uint8", [8, 8]));
+    await misuse(
+      { out: dir, npy, keep: true, size: 224 },
+      /size 224: the mask ".*m\.npy" is 8×8/,
+    );
+    await Deno.writeFile(npy, encodeNpy(new Uint8Array(24), "uint8", [4, 6]));
+    await assert.rejects(
+      runFilter(["a.png"], { out: dir, npy, keep: true }),
+      /shape \[4, 6\] is not \[S, S\]/,
+    );
+    await assert.rejects(
+      runFilter(["a.png"], {
+        out: dir,
+        mask: join(dir, "nope"),
+        class: "1",
+        keep: true,
+      }),
+      /manifest\.json": file not found/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
