@@ -1,0 +1,192 @@
+/**
+ * Streaming batch loader: samples -> decoded, preprocessed [B,3,S,S] float32
+ * batches in [0, 1] pixel space (normalise afterwards, see `preprocess.ts`).
+ *
+ * - Order is the sample order; a file that cannot be read or decoded is
+ *   reported through `onError` and skipped, and the run continues (the next
+ *   samples fill the batch).
+ * - At most `concurrency` images are in flight and at most one batch is held,
+ *   so memory stays flat however large the dataset is.
+ * - `workers > 0` decodes in a pool of Web Workers (true parallelism next to
+ *   inference); `workers = 0` decodes on the calling thread with async
+ *   read-ahead (file reads overlap; wasm decode does not).
+ */
+import { UserError } from "../cli/fail.ts";
+import type { Sample } from "./dataset.ts";
+import { readImage } from "./decode.ts";
+import { kDefaultCropPct, type ResizeMode, toTensor } from "./preprocess.ts";
+
+/** Options for `loadBatches()`. */
+export interface LoaderOptions {
+  /** Images per batch. */
+  batchSize: number;
+  /** Output side S. */
+  size: number;
+  /** @default "crop" */
+  resize?: ResizeMode;
+  /** @default 0.875 */
+  cropPct?: number;
+  /** Images decoded ahead (in flight). @default 2 * max(1, workers) + 2 */
+  concurrency?: number;
+  /** Decode workers; 0 = calling thread. @default 0 */
+  workers?: number;
+  /** Called for each file that fails; the file is skipped. Default: rethrow. */
+  onError?: (sample: Sample, error: Error) => void;
+}
+
+/** One batch: the samples it holds (failed files removed) and their tensor. */
+export interface Batch {
+  samples: Sample[];
+  /** [samples.length, 3, S, S] float32 in [0, 1]. */
+  tensor: Float32Array;
+}
+
+type Job = (sample: Sample) => Promise<Float32Array>;
+
+/**
+ * The Web Worker constructor, captured when this module loads: onnxruntime-web's
+ * threaded wasm replaces `globalThis.Worker` with Node's `worker_threads.Worker`
+ * (a different API) when it initialises inside Deno.
+ */
+const kWebWorker: typeof Worker | undefined = (() => {
+  const W = globalThis.Worker as typeof Worker | undefined;
+  return W && !("on" in W.prototype) ? W : undefined;
+})();
+
+/** True when decode workers are available (see `kWebWorker`). */
+export function workersAvailable(): boolean {
+  return kWebWorker !== undefined;
+}
+
+class WorkerPool {
+  #workers: Worker[] = [];
+  #idle: Worker[] = [];
+  #waiting: ((w: Worker) => void)[] = [];
+  #next = 0;
+  constructor(n: number) {
+    for (let i = 0; i < n; i++) {
+      const w = new kWebWorker!(
+        new URL("./decode_worker.ts", import.meta.url).href,
+        { type: "module" },
+      );
+      this.#workers.push(w);
+      this.#idle.push(w);
+    }
+  }
+  async run(msg: Record<string, unknown>): Promise<Float32Array> {
+    const w = this.#idle.pop() ??
+      await new Promise<Worker>((r) => this.#waiting.push(r));
+    const id = this.#next++;
+    try {
+      return await new Promise<Float32Array>((resolve, reject) => {
+        w.onmessage = (
+          ev: MessageEvent<
+            { id: number; tensor?: Float32Array; error?: string }
+          >,
+        ) => {
+          if (ev.data.id !== id) return;
+          if (ev.data.tensor) resolve(ev.data.tensor);
+          else reject(new UserError(ev.data.error ?? "worker failed"));
+        };
+        w.onerror = (ev) => {
+          ev.preventDefault();
+          reject(new Error(`decode worker crashed: ${ev.message}`));
+        };
+        w.postMessage({ ...msg, id });
+      });
+    } finally {
+      const waiter = this.#waiting.shift();
+      if (waiter) waiter(w);
+      else this.#idle.push(w);
+    }
+  }
+  terminate(): void {
+    for (const w of this.#workers) w.terminate();
+    this.#workers = [];
+  }
+}
+
+/**
+ * Decode and preprocess samples into batches, streaming.
+ *
+ * @example
+ * ```ts
+ * for await (const { samples, tensor } of loadBatches(ds.samples, { batchSize: 32, size: 224 })) {
+ *   // tensor: [samples.length, 3, 224, 224]
+ * }
+ * ```
+ */
+export async function* loadBatches(
+  samples: readonly Sample[],
+  options: LoaderOptions,
+): AsyncGenerator<Batch> {
+  const { batchSize, size } = options;
+  if (!(batchSize >= 1 && Number.isInteger(batchSize))) {
+    throw new UserError(
+      `Cannot load batches of ${batchSize} images: expected a positive integer`,
+      { exitCode: 2 },
+    );
+  }
+  const resize = options.resize ?? "crop";
+  const cropPct = options.cropPct ?? kDefaultCropPct;
+  const workers = kWebWorker
+    ? Math.max(0, Math.floor(options.workers ?? 0))
+    : 0;
+  const concurrency = Math.max(
+    1,
+    options.concurrency ?? 2 * Math.max(1, workers) + 2,
+  );
+  const plane = 3 * size * size;
+  const pool = workers > 0 ? new WorkerPool(workers) : undefined;
+  const job: Job = pool
+    ? (s) => pool.run({ path: s.path, size, resize, cropPct })
+    : async (s) => toTensor(await readImage(s.path), { size, resize, cropPct });
+  const onError = options.onError ?? ((_s: Sample, e: Error) => {
+    throw e;
+  });
+
+  // Settled results, so an early rejection never becomes an unhandled one.
+  type Result = { ok: true; t: Float32Array } | { ok: false; e: Error };
+  const start = (s: Sample): Promise<Result> =>
+    job(s).then(
+      (t) => ({ ok: true as const, t }),
+      (e) => ({
+        ok: false as const,
+        e: e instanceof Error ? e : new Error(String(e)),
+      }),
+    );
+  const inflight: Promise<Result>[] = [];
+  let next = 0;
+  const fill = () => {
+    while (inflight.length < concurrency && next < samples.length) {
+      inflight.push(start(samples[next++]!));
+    }
+  };
+  try {
+    let tensor = new Float32Array(batchSize * plane);
+    let held: Sample[] = [];
+    let consumed = 0;
+    fill();
+    while (inflight.length > 0) {
+      const r = await inflight.shift()!;
+      const sample = samples[consumed++]!;
+      fill();
+      if (!r.ok) {
+        onError(sample, r.e);
+        continue;
+      }
+      tensor.set(r.t, held.length * plane);
+      held.push(sample);
+      if (held.length === batchSize) {
+        yield { samples: held, tensor };
+        tensor = new Float32Array(batchSize * plane);
+        held = [];
+      }
+    }
+    if (held.length > 0) {
+      yield { samples: held, tensor: tensor.slice(0, held.length * plane) };
+    }
+  } finally {
+    pool?.terminate();
+  }
+}

@@ -1,0 +1,371 @@
+/**
+ * Preprocessing: RGB u8 image to a float32 CHW tensor in [0, 1].
+ *
+ * Conventions (recorded in every output through `describePreprocess()`):
+ * - `squash`: resize to S x S ignoring the aspect ratio (the reference's
+ *   search, `Resize((S,S))`).
+ * - `crop`: resize the shorter side to `floor(S / cropPct)` keeping the aspect
+ *   ratio (longer side truncated as torchvision `Resize(int)`), then take the
+ *   centred S x S window (`CenterCrop`, offsets `round((dim - S) / 2)` with
+ *   Python's ties-to-even rounding).
+ *   The default cropPct 0.875 gives the ImageNet 256 -> 224 evaluation.
+ * - Resampling is bilinear with antialiasing, as PIL and torchvision
+ *   `antialias=True`: a triangle filter whose support grows with the
+ *   downscale factor, weights renormalised at the borders, pixel centres at
+ *   +0.5. Computed in float, separable (horizontal, then vertical).
+ * - Normalisation is separate (`normalization()`): x_norm = (x - mean) / std
+ *   per channel on the [0, 1] tensor.
+ */
+import { UserError } from "../cli/fail.ts";
+import type { RgbImage } from "./exif.ts";
+
+/** How an image is brought to S x S. */
+export type ResizeMode = "squash" | "crop";
+
+/** Default centre-crop fraction (256 -> 224). */
+export const kDefaultCropPct = 0.875;
+
+/** Options for `toTensor()`. */
+export interface TensorOptions {
+  /** Output side S. */
+  size: number;
+  /** Resize mode. @default "crop" */
+  resize?: ResizeMode;
+  /** Crop fraction for `crop`: the shorter side is resized to floor(S / cropPct). @default 0.875 */
+  cropPct?: number;
+  /** Write into this array instead of allocating (length >= offset + 3*S*S). */
+  out?: Float32Array;
+  /** Element offset into `out`. @default 0 */
+  offset?: number;
+}
+
+/** Filter taps for one output coordinate: first input index and weights. */
+interface Taps {
+  start: Int32Array;
+  count: Int32Array;
+  weights: Float32Array; // [outCount * maxTaps]
+  maxTaps: number;
+}
+
+/**
+ * Antialiased bilinear (triangle) filter coefficients for output positions
+ * `first .. first+count-1` of a resize from `inSize` to `outSize`.
+ */
+function triangleTaps(
+  inSize: number,
+  outSize: number,
+  first: number,
+  count: number,
+): Taps {
+  const scale = inSize / outSize;
+  const support = Math.max(1, scale); // filter half-width in input pixels
+  const maxTaps = Math.ceil(support) * 2 + 1;
+  const start = new Int32Array(count);
+  const n = new Int32Array(count);
+  const weights = new Float32Array(count * maxTaps);
+  for (let k = 0; k < count; k++) {
+    const center = (first + k + 0.5) * scale;
+    const lo = Math.max(0, Math.floor(center - support + 0.5));
+    const hi = Math.min(inSize, Math.floor(center + support + 0.5));
+    let sum = 0;
+    const base = k * maxTaps;
+    let m = 0;
+    for (let j = lo; j < hi && m < maxTaps; j++, m++) {
+      const t = Math.abs((j + 0.5 - center) / support);
+      const w = t < 1 ? 1 - t : 0;
+      weights[base + m] = w;
+      sum += w;
+    }
+    if (sum > 0) { for (let i = 0; i < m; i++) weights[base + i]! /= sum; }
+    start[k] = lo;
+    n[k] = m;
+  }
+  return { start, count: n, weights, maxTaps };
+}
+
+/** The resized full size and the crop window for an image. */
+export interface ResizePlan {
+  /** Size of the (virtual) resized image before cropping. */
+  resizedWidth: number;
+  resizedHeight: number;
+  /** Top-left of the S x S window in the resized image. */
+  left: number;
+  top: number;
+}
+
+/** Python's `round()` (ties to even), as torchvision's CenterCrop uses. */
+function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const d = v - f;
+  if (d > 0.5) return f + 1;
+  if (d < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** Compute the resize target and crop window (pure; see module header). */
+export function planResize(
+  width: number,
+  height: number,
+  opts: { size: number; resize?: ResizeMode; cropPct?: number },
+): ResizePlan {
+  const s = opts.size;
+  if ((opts.resize ?? "crop") === "squash") {
+    return { resizedWidth: s, resizedHeight: s, left: 0, top: 0 };
+  }
+  const cropPct = opts.cropPct ?? kDefaultCropPct;
+  const shorter = Math.floor(s / cropPct + 1e-9);
+  let rw: number, rh: number;
+  if (width <= height) {
+    rw = shorter;
+    rh = Math.floor((shorter * height) / width);
+  } else {
+    rh = shorter;
+    rw = Math.floor((shorter * width) / height);
+  }
+  rw = Math.max(rw, s);
+  rh = Math.max(rh, s);
+  return {
+    resizedWidth: rw,
+    resizedHeight: rh,
+    left: roundHalfEven((rw - s) / 2),
+    top: roundHalfEven((rh - s) / 2),
+  };
+}
+
+/**
+ * Resize (and centre-crop) an RGB image to a float32 [3, S, S] tensor in [0, 1].
+ *
+ * @example
+ * ```ts
+ * const x = toTensor(img, { size: 224, resize: "crop", cropPct: 0.875 });
+ * // x.length === 3 * 224 * 224
+ * ```
+ */
+export function toTensor(img: RgbImage, opts: TensorOptions): Float32Array {
+  const s = opts.size;
+  if (!(s > 0) || !Number.isInteger(s)) {
+    throw new UserError(
+      `Cannot preprocess image: size ${s} is not a positive integer`,
+    );
+  }
+  const cropPct = opts.cropPct ?? kDefaultCropPct;
+  if (!(cropPct > 0 && cropPct <= 1)) {
+    throw new UserError(
+      `Cannot preprocess image: crop fraction ${cropPct} is not in (0, 1]`,
+    );
+  }
+  const plan = planResize(img.width, img.height, opts);
+  const out = opts.out ?? new Float32Array(3 * s * s);
+  const offset = opts.offset ?? 0;
+  const { width: w, height: h, data } = img;
+
+  const hx = triangleTaps(w, plan.resizedWidth, plan.left, s);
+  const vy = triangleTaps(h, plan.resizedHeight, plan.top, s);
+  // Input rows the vertical pass needs.
+  const rowLo = vy.start[0]!;
+  const rowHi = vy.start[s - 1]! + vy.count[s - 1]!;
+  const rows = rowHi - rowLo;
+  // Horizontal pass: [rows, S, 3], values in 0..255.
+  const tmp = new Float32Array(rows * s * 3);
+  for (let r = 0; r < rows; r++) {
+    const src = (rowLo + r) * w * 3;
+    const dst = r * s * 3;
+    for (let x = 0; x < s; x++) {
+      const st = hx.start[x]!;
+      const cnt = hx.count[x]!;
+      const wb = x * hx.maxTaps;
+      let a = 0, b = 0, c = 0;
+      for (let t = 0; t < cnt; t++) {
+        const wt = hx.weights[wb + t]!;
+        const p = src + (st + t) * 3;
+        a += wt * data[p]!;
+        b += wt * data[p + 1]!;
+        c += wt * data[p + 2]!;
+      }
+      tmp[dst + x * 3] = a;
+      tmp[dst + x * 3 + 1] = b;
+      tmp[dst + x * 3 + 2] = c;
+    }
+  }
+  // Vertical pass into CHW, scaled to [0, 1].
+  const plane = s * s;
+  const k = 1 / 255;
+  for (let y = 0; y < s; y++) {
+    const st = vy.start[y]! - rowLo;
+    const cnt = vy.count[y]!;
+    const wb = y * vy.maxTaps;
+    const o = offset + y * s;
+    for (let x = 0; x < s; x++) {
+      let a = 0, b = 0, c = 0;
+      for (let t = 0; t < cnt; t++) {
+        const wt = vy.weights[wb + t]!;
+        const p = ((st + t) * s + x) * 3;
+        a += wt * tmp[p]!;
+        b += wt * tmp[p + 1]!;
+        c += wt * tmp[p + 2]!;
+      }
+      out[o + x] = clamp01(a * k);
+      out[o + plane + x] = clamp01(b * k);
+      out[o + 2 * plane + x] = clamp01(c * k);
+    }
+  }
+  return out;
+}
+
+function clamp01(v: number): number {
+  return v < 0 ? 0 : v > 1 ? 1 : v;
+}
+
+// ---------------------------------------------------------- normalisation --
+
+/** Named normalisations accepted by `--normalize`. */
+export type NormalizeName = "imagenet" | "inception" | "none";
+
+/** Per-channel normalisation x_norm = (x - mean) / std on [0, 1] pixels. */
+export interface Normalization {
+  /** `imagenet`, `inception`, `none` or `custom`. */
+  name: NormalizeName | "custom";
+  mean: [number, number, number];
+  std: [number, number, number];
+}
+
+/** Normalisation presets: torchvision ImageNet mean/std; inception x/127.5 - 1. */
+export const kNormalizations: Readonly<Record<NormalizeName, Normalization>> = {
+  imagenet: {
+    name: "imagenet",
+    mean: [0.485, 0.456, 0.406],
+    std: [0.229, 0.224, 0.225],
+  },
+  inception: { name: "inception", mean: [0.5, 0.5, 0.5], std: [0.5, 0.5, 0.5] },
+  none: { name: "none", mean: [0, 0, 0], std: [1, 1, 1] },
+};
+
+/**
+ * Resolve a normalisation from a preset name or explicit mean/std (one value
+ * or three per list).
+ *
+ * @example
+ * ```ts
+ * normalization("inception"); // { name: "inception", mean: [0.5,0.5,0.5], std: [0.5,0.5,0.5] }
+ * normalization({ mean: [0.5], std: [0.25] });
+ * ```
+ */
+export function normalization(
+  spec: NormalizeName | string | {
+    mean: readonly number[];
+    std: readonly number[];
+  },
+): Normalization {
+  if (typeof spec === "string") {
+    const preset = kNormalizations[spec as NormalizeName];
+    if (!preset) {
+      throw new UserError(
+        `Cannot use normalisation "${spec}": expected imagenet, inception or none`,
+        { exitCode: 2 },
+      );
+    }
+    return { name: preset.name, mean: [...preset.mean], std: [...preset.std] };
+  }
+  const three = (
+    v: readonly number[],
+    what: string,
+  ): [number, number, number] => {
+    if (v.length === 1) return [v[0]!, v[0]!, v[0]!];
+    if (v.length === 3) return [v[0]!, v[1]!, v[2]!];
+    throw new UserError(
+      `Cannot use ${what} ${
+        v.join(",")
+      }: expected 1 or 3 values, got ${v.length}`,
+      { exitCode: 2 },
+    );
+  };
+  const mean = three(spec.mean, "mean");
+  const std = three(spec.std, "std");
+  if (
+    mean.some((m) => !Number.isFinite(m)) ||
+    std.some((x) => !(x > 0) || !Number.isFinite(x))
+  ) {
+    throw new UserError(
+      `Cannot use mean ${mean.join(",")} / std ${
+        std.join(",")
+      }: values must be finite and std > 0`,
+      { exitCode: 2 },
+    );
+  }
+  return { name: "custom", mean, std };
+}
+
+/**
+ * Parse the CLI flags `--normalize`, `--mean`, `--std` (comma-separated).
+ * Explicit mean/std win over the preset; the default preset is `imagenet`.
+ */
+export function parseNormalizeFlags(
+  opts: { normalize?: string; mean?: string; std?: string },
+): Normalization {
+  if (opts.mean !== undefined || opts.std !== undefined) {
+    const nums = (s: string | undefined, dflt: number[]) =>
+      s === undefined ? dflt : s.split(",").map((v) => Number(v.trim()));
+    return normalization({
+      mean: nums(opts.mean, [0, 0, 0]),
+      std: nums(opts.std, [1, 1, 1]),
+    });
+  }
+  return normalization(opts.normalize ?? "imagenet");
+}
+
+/** Normalise a [B, 3, S, S] tensor in place (S = `size`); returns it. */
+export function normalizeTensor(
+  x: Float32Array,
+  norm: Normalization,
+  size: number,
+): Float32Array {
+  const plane = size * size;
+  if (x.length % (3 * plane) !== 0) {
+    throw new Error(
+      `normalizeTensor(): length ${x.length} is not a multiple of 3*${size}*${size}`,
+    );
+  }
+  if (norm.name === "none") return x;
+  const planes = x.length / plane;
+  for (let p = 0; p < planes; p++) {
+    const c = p % 3;
+    const inv = 1 / norm.std[c]!;
+    const sub = norm.mean[c]! * inv;
+    const base = p * plane;
+    for (let i = 0; i < plane; i++) x[base + i] = x[base + i]! * inv - sub;
+  }
+  return x;
+}
+
+/** What preprocessing did, for JSON/CSV outputs and manifests. */
+export interface PreprocessRecord {
+  size: number;
+  resize: ResizeMode;
+  crop_pct: number | null;
+  resize_shorter: number | null;
+  interpolation: "bilinear-antialias";
+  normalize: string;
+  mean: number[];
+  std: number[];
+}
+
+/** Record the preprocessing choices (recorded in every output). */
+export function describePreprocess(
+  opts: { size: number; resize?: ResizeMode; cropPct?: number },
+  norm: Normalization,
+): PreprocessRecord {
+  const resize = opts.resize ?? "crop";
+  const cropPct = opts.cropPct ?? kDefaultCropPct;
+  return {
+    size: opts.size,
+    resize,
+    crop_pct: resize === "crop" ? cropPct : null,
+    resize_shorter: resize === "crop"
+      ? Math.floor(opts.size / cropPct + 1e-9)
+      : null,
+    interpolation: "bilinear-antialias",
+    normalize: norm.name,
+    mean: [...norm.mean],
+    std: [...norm.std],
+  };
+}

@@ -1,0 +1,131 @@
+/**
+ * Clean accuracy of a classifier on a dataset: top-1, top-5 and mean
+ * cross-entropy (natural log, softmax over the valid logits), streaming.
+ *
+ * When `validLabels` is given (ImageNet-R/-A), predictions and the softmax are
+ * restricted to those logits (hendrycks `eval.py`: `net(x)[:, mask]`).
+ */
+import type { Sample } from "../data/dataset.ts";
+import { loadBatches, type LoaderOptions } from "../data/loader.ts";
+import { type Normalization, normalizeTensor } from "../data/preprocess.ts";
+import type { ModelSession } from "./session.ts";
+
+/** Running top-1/top-5/CE counts. */
+export class AccuracyMeter {
+  images = 0;
+  top1 = 0;
+  top5 = 0;
+  ceSum = 0;
+  readonly #valid: number[] | undefined;
+
+  constructor(validLabels?: readonly number[]) {
+    this.#valid = validLabels ? [...validLabels] : undefined;
+  }
+
+  /** Add a batch of logits [n, k] with their labels. */
+  add(logits: Float32Array, labels: readonly number[], k: number): void {
+    const valid = this.#valid;
+    for (let i = 0; i < labels.length; i++) {
+      const row = logits.subarray(i * k, (i + 1) * k);
+      const label = labels[i]!;
+      const idx = valid ?? null;
+      const m = idx ? idx.length : k;
+      const at = (j: number) => row[idx ? idx[j]! : j]!;
+      let max = -Infinity;
+      for (let j = 0; j < m; j++) max = Math.max(max, at(j));
+      let sum = 0;
+      for (let j = 0; j < m; j++) sum += Math.exp(at(j) - max);
+      const target = row[label]!;
+      this.ceSum += Math.log(sum) + max - target;
+      // Rank = number of valid logits strictly greater (ties resolved toward the target's lower index).
+      let greater = 0;
+      for (let j = 0; j < m; j++) {
+        const cls = idx ? idx[j]! : j;
+        const v = at(j);
+        if (v > target || (v === target && cls < label)) greater++;
+      }
+      if (greater === 0) this.top1++;
+      if (greater < 5) this.top5++;
+      this.images++;
+    }
+  }
+
+  /** Fractions and mean CE (NaN when empty). */
+  result(): { images: number; top1: number; top5: number; mean_ce: number } {
+    const n = this.images;
+    return {
+      images: n,
+      top1: n ? this.top1 / n : NaN,
+      top5: n ? this.top5 / n : NaN,
+      mean_ce: n ? this.ceSum / n : NaN,
+    };
+  }
+}
+
+/** Options for `evaluateClean()`. */
+export interface EvaluateOptions extends Omit<LoaderOptions, "size"> {
+  normalization: Normalization;
+  validLabels?: readonly number[];
+  /** Called after each batch with the number of images it held. */
+  onBatch?: (n: number) => void;
+}
+
+/** Result of `evaluateClean()`. */
+export interface CleanAccuracy {
+  images: number;
+  failed: number;
+  top1: number;
+  top5: number;
+  mean_ce: number;
+  seconds: number;
+  images_per_s: number;
+  /** Seconds spent waiting for decoded batches and in inference. */
+  decode_wait_s: number;
+  inference_s: number;
+}
+
+/** Stream samples through the model and measure clean accuracy. */
+export async function evaluateClean(
+  model: ModelSession,
+  samples: readonly Sample[],
+  options: EvaluateOptions,
+): Promise<CleanAccuracy> {
+  const meter = new AccuracyMeter(options.validLabels);
+  const size = model.info.size;
+  let failed = 0;
+  const userOnError = options.onError;
+  const t0 = performance.now();
+  let decodeWait = 0;
+  let inference = 0;
+  let tw = performance.now();
+  for await (
+    const batch of loadBatches(samples, {
+      ...options,
+      size,
+      onError: (s, e) => {
+        failed++;
+        if (userOnError) userOnError(s, e);
+      },
+    })
+  ) {
+    const ti = performance.now();
+    decodeWait += ti - tw;
+    const n = batch.samples.length;
+    normalizeTensor(batch.tensor, options.normalization, size);
+    const logits = await model.run(batch.tensor, n);
+    meter.add(logits, batch.samples.map((s) => s.label), model.info.numClasses);
+    tw = performance.now();
+    inference += tw - ti;
+    options.onBatch?.(n);
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  const r = meter.result();
+  return {
+    ...r,
+    failed,
+    seconds,
+    images_per_s: seconds > 0 ? r.images / seconds : 0,
+    decode_wait_s: decodeWait / 1000,
+    inference_s: inference / 1000,
+  };
+}
