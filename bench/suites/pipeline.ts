@@ -26,6 +26,8 @@ import {
   normalizeTensor,
   toTensor,
 } from "../../src/data/preprocess.ts";
+// Test fixtures, shared on purpose: the tiny model and dataset builders and
+// the ../shared paths live in one place (tests/), which the tests use too.
 import { haveShared, shared } from "../../tests/shared_data.ts";
 import { writeTinyDataset, writeTinyModel } from "../../tests/search/_tiny.ts";
 

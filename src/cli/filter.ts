@@ -22,8 +22,12 @@ import { SpectralFilter } from "../gpu/spectral_filter.ts";
 import { readImage } from "../data/decode.ts";
 import {
   kDefaultCropPct,
+  kDefaultNormalization,
+  kNormalizations,
   type Normalization,
   normalization,
+  type NormalizationSource,
+  type NormalizeName,
   normalizeTensor,
   type ResizeMode,
   toTensor,
@@ -93,7 +97,14 @@ export interface FilterResult {
     keptFraction: number;
   };
   masking: "pixel" | "normalized";
-  normalization?: Normalization;
+  /**
+   * With `masking: "normalized"`: the normalisation and where it came from
+   * (`--normalize`, the stage's manifest, which recorded the search's, or
+   * the default imagenet).
+   */
+  normalization?: Normalization & {
+    source: NormalizationSource | "stage";
+  };
   resize: ResizeMode;
   cropPct: number | null;
   outputs: FilterOutput[];
@@ -143,10 +154,16 @@ async function loadMask(opts: FilterOptions): Promise<LoadedMask> {
       rank,
       resize: manifest.resize,
       cropPct: manifest.crop_pct,
-      normalization: normalization({
-        mean: manifest.normalization.mean,
-        std: manifest.normalization.std,
-      }),
+      normalization: {
+        ...normalization({
+          mean: manifest.normalization.mean,
+          std: manifest.normalization.std,
+        }),
+        // Keep the preset's name (the values are the manifest's either way).
+        ...(manifest.normalization.name in kNormalizations
+          ? { name: manifest.normalization.name as NormalizeName }
+          : {}),
+      },
     };
   }
   const path = opts.npy!;
@@ -270,10 +287,12 @@ export async function runFilter(
     ? opts.cropPct ?? loaded.cropPct ?? kDefaultCropPct
     : null;
   const masking = opts.masking ?? "pixel";
-  const norm = masking === "normalized"
+  const norm: FilterResult["normalization"] = masking === "normalized"
     ? (opts.normalize !== undefined
-      ? normalization(opts.normalize)
-      : loaded.normalization ?? normalization("imagenet"))
+      ? { ...normalization(opts.normalize), source: "flag" }
+      : loaded.normalization
+      ? { ...loaded.normalization, source: "stage" }
+      : { ...normalization(kDefaultNormalization), source: "default" })
     : undefined;
   const batch = Math.max(1, Math.min(opts.batch ?? 8, images.length));
   const stems = uniqueStems(images);
@@ -435,7 +454,11 @@ export function register(program: Command): void {
         console.error(
           `filter: ${m.mode} ${what}, ${m.size}×${m.size}, ${
             (m.keptFraction * 100).toFixed(1)
-          }% gain, ${result.masking} masking, ${result.resize} resize`,
+          }% gain, ${result.masking} masking${
+            result.normalization
+              ? ` (${result.normalization.name}, source: ${result.normalization.source})`
+              : ""
+          }, ${result.resize} resize`,
         );
         for (const o of result.outputs) {
           const clip = o.clippedLow + o.clippedHigh;

@@ -20,9 +20,8 @@ import {
 import {
   describePreprocess,
   kDefaultCropPct,
-  type Normalization,
-  parseNormalizeFlags,
   type ResizeMode,
+  resolveNormalization,
 } from "../data/preprocess.ts";
 import { type Backend, ModelSession } from "../model/session.ts";
 import { type CleanAccuracy, evaluateClean } from "../model/accuracy.ts";
@@ -109,8 +108,7 @@ export function register(program: Command): void {
     )
     .option(
       "--normalize <name>",
-      "imagenet (torchvision mean/std), inception (x/127.5-1) or none",
-      "imagenet",
+      "imagenet (torchvision mean/std), inception (x/127.5-1) or none (default: the model's declared one, else imagenet)",
     )
     .option(
       "--mean <r,g,b>",
@@ -223,7 +221,12 @@ async function modelInfo(opts: InfoOptions): Promise<void> {
       },
     );
   }
-  const norm: Normalization = parseNormalizeFlags(opts);
+  if (
+    opts.normalize !== undefined || opts.mean !== undefined ||
+    opts.std !== undefined
+  ) {
+    resolveNormalization(opts); // bad flags fail before the model loads
+  }
   const batchSize = intFlag("batch-size", opts.batchSize, 32);
   const workers = intFlag("workers", opts.workers, 1, 0);
   const threads = opts.threads === undefined
@@ -241,6 +244,8 @@ async function modelInfo(opts: InfoOptions): Promise<void> {
   );
   try {
     const info = model.info;
+    // The flags, else the model's declared normalisation, else imagenet.
+    const norm = resolveNormalization(opts, info, opts.model);
     if (opts.size !== undefined) {
       model.checkFits({ size: intFlag("size", opts.size, 1) });
     }
@@ -259,6 +264,7 @@ async function modelInfo(opts: InfoOptions): Promise<void> {
       size: info.size,
       channels: info.channels,
       num_classes: info.numClasses,
+      metadata: info.metadata,
     };
     if (!opts.json) {
       console.log(`model: ${opts.model} (onnxruntime-web ${backend})`);
@@ -266,15 +272,21 @@ async function modelInfo(opts: InfoOptions): Promise<void> {
         `input: ${info.inputName} float32 [${info.inputShape.join(",")}]`,
       );
       console.log(`output: ${info.outputName} [${info.outputShape.join(",")}]`);
+      for (const [k, v] of Object.entries(info.metadata)) {
+        console.log(`metadata: ${k} = ${v}`);
+      }
+      console.log(
+        `normalization: ${norm.name} mean=[${norm.mean.join(",")}] std=[${
+          norm.std.join(",")
+        }] (source: ${norm.source})`,
+      );
       if (opts.data) {
         console.log(
           `preprocessing: ${
             resize === "crop"
               ? `resize shorter side to ${preprocessing.resize_shorter}, centre crop ${info.size}`
               : `squash to ${info.size}x${info.size}`
-          } (bilinear, antialiased), normalize ${norm.name} mean=[${
-            norm.mean.join(",")
-          }] std=[${norm.std.join(",")}]`,
+          } (bilinear, antialiased), normalize ${norm.name}`,
         );
       }
     }
@@ -356,6 +368,12 @@ async function modelInfo(opts: InfoOptions): Promise<void> {
       const out: Record<string, unknown> = {
         runtime: runtime(),
         model: modelJson,
+        normalization: {
+          name: norm.name,
+          mean: norm.mean,
+          std: norm.std,
+          source: norm.source,
+        },
       };
       if (results.length > 0) {
         out.preprocessing = preprocessing;

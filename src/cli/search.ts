@@ -97,11 +97,15 @@ export function toSearchOptions(o: CliOptions): SearchOptions {
     });
   }
   const stages = parseStages(o.stages ?? o.stage ?? "1");
-  const norm = parseNormalizeFlags({
-    ...(o.normalize !== undefined ? { normalize: o.normalize } : {}),
-    ...(o.mean !== undefined ? { mean: o.mean } : {}),
-    ...(o.std !== undefined ? { std: o.std } : {}),
-  });
+  // No flag: runSearch() takes the model's declared normalisation, else imagenet.
+  const norm = o.normalize !== undefined || o.mean !== undefined ||
+      o.std !== undefined
+    ? parseNormalizeFlags({
+      ...(o.normalize !== undefined ? { normalize: o.normalize } : {}),
+      ...(o.mean !== undefined ? { mean: o.mean } : {}),
+      ...(o.std !== undefined ? { std: o.std } : {}),
+    })
+    : undefined;
   const opts: SearchOptions = {
     model: o.model,
     data: o.data,
@@ -119,12 +123,14 @@ export function toSearchOptions(o: CliOptions): SearchOptions {
     lineage: o.lineage as Lineage,
     maskSpace: o.maskSpace as "normalized" | "pixel",
     resize: o.resize as ResizeMode,
-    normalize: norm.name === "custom"
-      ? { mean: [...norm.mean], std: [...norm.std] }
-      : norm.name,
     backend: o.backend as "wasm" | "webgpu",
     checkpointSeconds: num("--checkpoint-seconds", o.checkpointSeconds)!,
   };
+  if (norm) {
+    opts.normalize = norm.name === "custom"
+      ? { mean: [...norm.mean], std: [...norm.std] }
+      : norm.name;
+  }
   if (o.classes !== undefined) opts.classes = parseClassList(o.classes);
   if (o.from !== undefined) opts.from = o.from;
   if (o.perClass !== undefined) opts.perClass = num("--per-class", o.perClass)!;
@@ -208,7 +214,10 @@ export function register(program: Command): void {
     )
     .option("--crop-pct <f>", "centre-crop fraction with --resize crop (0.875)")
     .addOption(
-      new Option("--normalize <name>", "input normalisation (default imagenet)")
+      new Option(
+        "--normalize <name>",
+        "input normalisation (default: the model's declared one, else imagenet)",
+      )
         .choices(["imagenet", "inception", "none"]),
     )
     .option("--mean <list>", "normalisation mean, 1 or 3 values")
@@ -253,6 +262,11 @@ export function register(program: Command): void {
               } -> ${s.dir}`,
         );
       }
+      const norm = summary.config.normalization as {
+        name: string;
+        source: string;
+      };
+      console.log(`normalization: ${norm.name} (source: ${norm.source})`);
       const total = summary.stages.reduce(
         (a, s) => a + s.evaluationsThisRun,
         0,

@@ -11,8 +11,13 @@
  * | `imagenet-v2` | `<root>/<0..999>/*` | `int(folder)` (numeric order, never string order) |
  * | `imagenet-c` | `<root>/<corruption>/<severity>/<wnid>/*` (or `<root>/<severity>/<wnid>/*`) | index of the wnid; `subset` = `corruption/severity` |
  * | `imagenet-r`, `imagenet-a` | `<root>/<wnid>/*`, 200 wnids | index of the wnid; `validLabels` = the 200 indices |
- * | `labels-csv` | `<root>/labels.csv` with `file,label` | the integer label (or a wnid); -1 = no class, skipped |
+ * | `labels-csv` | `<root>/labels.csv` with `file,label` (optional `label_name` or `name`) | the integer label (or a wnid); -1 = no class, skipped |
  * | `folders` | `<root>/<class>/*` any names | position in natural sort order |
+ *
+ * `labels-csv` class names: the `label_name` (else `name`) column when the
+ * file has one (the first non-empty value of each label); without such a
+ * column, the ImageNet-1k name (and wnid) of labels 0..999 or given as wnids,
+ * `#<label>` above. A label given as a wnid always keeps its wnid.
  *
  * Class folders are walked recursively; files are sorted with a natural key;
  * hidden entries are skipped. Finding no images is an error that lists the
@@ -488,8 +493,12 @@ async function scanLabelsCsv(root: string, scan: Scan): Promise<void> {
       `Cannot read "${csvPath}": expected a header with columns file,label`,
     );
   }
-  const nameCol = header.indexOf("label_name");
+  const nameCol = header.indexOf("label_name") >= 0
+    ? header.indexOf("label_name")
+    : header.indexOf("name");
   let skipped = 0;
+  const named = new Set<number>();
+  const conflicts = new Set<number>();
   const missing: string[] = [];
   for (let r = 1; r < rows.length; r++) {
     const row = rows[r]!;
@@ -497,9 +506,11 @@ async function scanLabelsCsv(root: string, scan: Scan): Promise<void> {
     const raw = row[labelCol]?.trim() ?? "";
     if (!file) continue;
     let label: number;
+    let byWnid = false;
     if (/^-?\d+$/.test(raw)) label = Number(raw);
     else if (isWnid(raw) && wnidToClassIndex(raw) !== undefined) {
       label = wnidToClassIndex(raw)!;
+      byWnid = true;
     } else {
       throw new UserError(
         `Cannot read "${csvPath}": row ${
@@ -526,17 +537,35 @@ async function scanLabelsCsv(root: string, scan: Scan): Promise<void> {
       missing.push(file);
       continue;
     }
+    const given = nameCol >= 0 ? row[nameCol]?.trim() || undefined : undefined;
     const prev = scan.classes.get(label);
-    if (prev) prev.count++;
-    else {
-      const name = label < 1000
-        ? className(label)
-        : (nameCol >= 0 ? row[nameCol] ?? `#${label}` : `#${label}`);
+    if (prev) {
+      prev.count++;
+      if (given !== undefined && !named.has(label)) {
+        prev.name = given;
+        named.add(label);
+      } else if (given !== undefined && given !== prev.name) {
+        conflicts.add(label);
+      }
+    } else {
+      // ImageNet names and wnids only when the file names no classes, or
+      // when the label itself is a wnid.
+      const imagenet = byWnid || (nameCol < 0 && label < 1000);
+      const name = given ?? (imagenet ? className(label) : `#${label}`);
       const info: ClassInfo = { index: label, name, count: 1 };
-      if (label < 1000) info.wnid = kImagenetWnids[label]!;
+      if (imagenet) info.wnid = kImagenetWnids[label]!;
       scan.classes.set(label, info);
+      if (given !== undefined) named.add(label);
     }
     scan.samples.push({ path, label });
+  }
+  if (conflicts.size > 0) {
+    const first = [...conflicts][0]!;
+    scan.notes.push(
+      `${conflicts.size} label(s) of "${csvPath}" have several names; the first is used (label ${first}: "${
+        scan.classes.get(first)!.name
+      }")`,
+    );
   }
   if (skipped > 0) {
     scan.notes.push(

@@ -313,6 +313,93 @@ export function parseNormalizeFlags(
   return normalization(opts.normalize ?? "imagenet");
 }
 
+/** Where a resolved normalisation came from. */
+export type NormalizationSource = "flag" | "model" | "default";
+
+/** A normalisation and where it came from (recorded in outputs as `source`). */
+export interface ResolvedNormalization extends Normalization {
+  source: NormalizationSource;
+}
+
+/** ONNX `metadata_props` key through which a model declares its normalisation preset. */
+export const kNormalizationMetadataKey = "hfss.normalization";
+
+/** The normalisation used when neither the flags nor the model give one. */
+export const kDefaultNormalization: NormalizeName = "imagenet";
+
+/**
+ * The preset a free-text `normalization` metadata value names: a preset name,
+ * or inception's formula `pixel/127.5 - 1` (as the models in ../shared/data
+ * state it). Undefined when it is anything else.
+ */
+function presetFromText(text: string): NormalizeName | undefined {
+  const t = text.trim().toLowerCase();
+  if (t in kNormalizations) return t as NormalizeName;
+  if (/\b(?:x|pixels?)\s*\/\s*127\.5\s*-\s*1(?![\d.])/.test(t)) {
+    return "inception";
+  }
+  return undefined;
+}
+
+/**
+ * Resolve the normalisation of a command that runs a model: the flags
+ * `--normalize`/`--mean`/`--std` when any is given (source `flag`), else the
+ * preset the model declares in its ONNX `metadata_props` under
+ * `hfss.normalization` (source `model`; `imagenet`, `inception` or `none`;
+ * a plain `normalization` entry counts when it is a preset name or states
+ * `pixel/127.5 - 1`, i.e. inception), else `imagenet` (source `default`).
+ *
+ * @param flags The CLI flags (undefined = not given).
+ * @param model The model's info (`ModelSession.info`) or anything with its `metadata`; omit when no model is known.
+ * @param modelPath Named in the error when the declared preset is unknown.
+ * @throws {UserError} when a flag is invalid, or the model declares an unknown preset and no flag overrides it.
+ *
+ * @example
+ * ```ts
+ * const session = await ModelSession.open("model.onnx");
+ * const norm = resolveNormalization({}, session.info, session.path);
+ * console.log(norm.name, norm.source); // "inception" "model" for the planted model
+ * ```
+ */
+export function resolveNormalization(
+  flags: {
+    normalize?: string | undefined;
+    mean?: string | undefined;
+    std?: string | undefined;
+  },
+  model?: { metadata?: Readonly<Record<string, string>> } | null,
+  modelPath?: string,
+): ResolvedNormalization {
+  if (
+    flags.normalize !== undefined || flags.mean !== undefined ||
+    flags.std !== undefined
+  ) {
+    const given: { normalize?: string; mean?: string; std?: string } = {};
+    if (flags.normalize !== undefined) given.normalize = flags.normalize;
+    if (flags.mean !== undefined) given.mean = flags.mean;
+    if (flags.std !== undefined) given.std = flags.std;
+    return { ...parseNormalizeFlags(given), source: "flag" };
+  }
+  const meta = model?.metadata ?? {};
+  const declared = meta[kNormalizationMetadataKey];
+  if (declared === undefined && meta.normalization !== undefined) {
+    const known = presetFromText(meta.normalization);
+    if (known) return { ...normalization(known), source: "model" };
+  }
+  if (declared !== undefined) {
+    const name = declared.trim().toLowerCase();
+    if (!(name in kNormalizations)) {
+      throw new UserError(
+        `Cannot use the normalisation "${declared}" declared by model${
+          modelPath ? ` "${modelPath}"` : ""
+        } (metadata ${kNormalizationMetadataKey}): expected imagenet, inception or none; give --normalize or --mean/--std`,
+      );
+    }
+    return { ...normalization(name), source: "model" };
+  }
+  return { ...normalization(kDefaultNormalization), source: "default" };
+}
+
 /** Normalise a [B, 3, S, S] tensor in place (S = `size`); returns it. */
 export function normalizeTensor(
   x: Float32Array,
@@ -347,16 +434,18 @@ export interface PreprocessRecord {
   normalize: string;
   mean: number[];
   std: number[];
+  /** Where the normalisation came from, when it was resolved (`resolveNormalization()`). */
+  normalize_source?: NormalizationSource;
 }
 
-/** Record the preprocessing choices (recorded in every output). */
+/** Record the preprocessing choices (recorded in every output; with `normalize_source` for a resolved normalisation). */
 export function describePreprocess(
   opts: { size: number; resize?: ResizeMode; cropPct?: number },
-  norm: Normalization,
+  norm: Normalization | ResolvedNormalization,
 ): PreprocessRecord {
   const resize = opts.resize ?? "crop";
   const cropPct = opts.cropPct ?? kDefaultCropPct;
-  return {
+  const rec: PreprocessRecord = {
     size: opts.size,
     resize,
     crop_pct: resize === "crop" ? cropPct : null,
@@ -368,4 +457,6 @@ export function describePreprocess(
     mean: [...norm.mean],
     std: [...norm.std],
   };
+  if ("source" in norm) rec.normalize_source = norm.source;
+  return rec;
 }

@@ -8,6 +8,9 @@
  *   build, which has none); `ort.env.wasm.wasmPaths` is set to the plain
  *   directory of `onnxruntime-web/dist/` (a `file://` URL fails in Deno).
  *
+ * Model metadata (`metadata_props`) is read from the file with the ONNX
+ * codec (`src/onnx/proto.ts`) into `info.metadata`.
+ *
  * The model must have one float32 image input `[N|n, C, S, S]` (NCHW) and one
  * float32 output `[N|n, K]` (logits). Names and shapes are read from the
  * model. A fixed batch dimension is honoured by padding/chunking in `run()`.
@@ -17,6 +20,7 @@
 import { dirname } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { UserError } from "../cli/fail.ts";
+import { decodeModel } from "../onnx/proto.ts";
 
 type Ort = typeof import("onnxruntime-web");
 type OrtSession = Awaited<ReturnType<Ort["InferenceSession"]["create"]>>;
@@ -48,6 +52,11 @@ export interface ModelInfo {
   outputShape: (number | string)[];
   /** Fixed batch size when the model declares one, else undefined. */
   fixedBatch?: number;
+  /**
+   * The model's ONNX `metadata_props` (key → value; empty when it has none),
+   * e.g. `hfss.normalization` (see `resolveNormalization()`).
+   */
+  metadata: Record<string, string>;
 }
 
 const ortCache = new Map<Backend, Promise<Ort>>();
@@ -89,6 +98,23 @@ function describeShape(shape: readonly (number | string)[]): string {
       : "?")
     ).join(",")
   }]`;
+}
+
+/**
+ * The `metadata_props` of ONNX model bytes (onnxruntime-web does not expose
+ * them). Later duplicates of a key win; an undecodable file gives `{}` (it
+ * was already accepted by onnxruntime).
+ */
+export function readMetadata(bytes: Uint8Array): Record<string, string> {
+  const out: Record<string, string> = {};
+  try {
+    for (const e of decodeModel(bytes).metadataProps) {
+      if (e.key) out[e.key] = e.value ?? "";
+    }
+  } catch {
+    return {};
+  }
+  return out;
 }
 
 const isFixed = (d: number | string | undefined): d is number =>
@@ -157,7 +183,7 @@ export class ModelSession {
       throw new UserError(`Cannot open model "${path}": ${why}`);
     }
     try {
-      const info = ModelSession.#inspect(path, session);
+      const info = ModelSession.#inspect(path, session, readMetadata(bytes));
       return new ModelSession(path, backend, ort, session, info);
     } catch (e) {
       await session.release();
@@ -165,7 +191,11 @@ export class ModelSession {
     }
   }
 
-  static #inspect(path: string, session: OrtSession): ModelInfo {
+  static #inspect(
+    path: string,
+    session: OrtSession,
+    metadata: Record<string, string>,
+  ): ModelInfo {
     const inputs = session.inputNames;
     const outputs = session.outputNames;
     if (inputs.length !== 1) {
@@ -221,6 +251,7 @@ export class ModelSession {
       numClasses: k,
       inputShape,
       outputShape,
+      metadata,
     };
     if (isFixed(n)) info.fixedBatch = n;
     return info;

@@ -24,8 +24,13 @@ import { decode } from "fast-png";
 import { UserError } from "../cli/fail.ts";
 import { readStage, stageDir, stageMask } from "../dfm/store.ts";
 import { stageCount } from "../dfm/grid.ts";
-import { writeStagePictures } from "../dfm/render.ts";
 import { ModelSession } from "../model/session.ts";
+import { openDataset } from "../data/dataset.ts";
+import {
+  normalizeTensor,
+  type ResolvedNormalization,
+  resolveNormalization,
+} from "../data/preprocess.ts";
 import { runSearch, type SearchSummary } from "../search/search.ts";
 import type { Lineage } from "../search/lineage.ts";
 import type { LossKind } from "../search/loss.ts";
@@ -37,7 +42,6 @@ import {
   crossEntropy,
   logitsFromEnergies,
   maskPairGains,
-  normalizeInput,
   pairEnergies,
 } from "./model.ts";
 import { preparePlanted } from "./prepare.ts";
@@ -109,6 +113,13 @@ export interface DemoResult {
     planted: { label: number; bins: [number, number][] }[];
   };
   clean: { accuracy: number; ce: number; images: number };
+  /** The model's normalisation (declared in its metadata) and its source. */
+  normalization: {
+    name: string;
+    mean: number[];
+    std: number[];
+    source: string;
+  };
   search: {
     out: string;
     /** The search's resolved configuration (`runSearch` summary). */
@@ -126,22 +137,24 @@ function defaultLog(line: string): void {
   Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
 }
 
-/** Read the benchmark's PNGs (labels.csv order) into a [N,3,S,S] tensor in [0,1]. */
+/**
+ * Read the benchmark's PNGs into a [N,3,S,S] tensor in [0,1], in labels.csv
+ * order (the `labels-csv` dataset layout).
+ */
 export async function readPlantedImages(
   root: string,
   size: number,
 ): Promise<{ x: Float32Array; labels: number[] }> {
-  const lines = (await Deno.readTextFile(join(root, "labels.csv"))).trim()
-    .split("\n").slice(1);
+  const { samples } = await openDataset(root, { layout: "labels-csv" });
   const per = 3 * size * size;
-  const x = new Float32Array(lines.length * per);
+  const x = new Float32Array(samples.length * per);
   const labels: number[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const [file, label] = lines[i]!.split(",");
-    const png = decode(await Deno.readFile(join(root, file!)));
+  for (let i = 0; i < samples.length; i++) {
+    const { path, label } = samples[i]!;
+    const png = decode(await Deno.readFile(path));
     if (png.width !== size || png.height !== size || png.channels !== 3) {
       throw new UserError(
-        `Cannot read planted image "${file}": not a ${size}x${size} RGB PNG`,
+        `Cannot read planted image "${path}": not a ${size}x${size} RGB PNG`,
       );
     }
     for (let k = 0; k < size * size; k++) {
@@ -149,7 +162,7 @@ export async function readPlantedImages(
         x[i * per + c * size * size + k] = png.data[3 * k + c]! / 255;
       }
     }
-    labels.push(Number(label));
+    labels.push(label);
   }
   return { x, labels };
 }
@@ -200,8 +213,14 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
   });
   let clean;
+  let norm: ResolvedNormalization;
   try {
-    const logits = await session.run(normalizeInput(x), labels.length);
+    // The model declares its normalisation (inception) in its metadata.
+    norm = resolveNormalization({}, session.info, prep.modelPath);
+    const logits = await session.run(
+      normalizeTensor(x.slice(), norm, s),
+      labels.length,
+    );
     clean = {
       ...crossEntropy(logits, { labels, classes: k }),
       images: labels.length,
@@ -210,7 +229,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     await session.release();
   }
   log(
-    `model ${prep.modelPath}: clean accuracy ${
+    `model ${prep.modelPath}: normalization ${norm.name} (source: ${norm.source}), clean accuracy ${
       clean.accuracy.toFixed(3)
     }, mean CE ${clean.ce.toFixed(3)}`,
   );
@@ -221,7 +240,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const searchOpts = {
     model: prep.modelPath,
     // One folder per class: class names class00, class01, … in the DFM
-    // manifests (labels.csv beside it holds the same labels).
+    // manifests. (labels.csv holds the same labels and names, but lists the
+    // images interleaved by class: reading it would change the search order
+    // and with it the DFMs of a given seed.)
     data: join(root, "images"),
     layout: "folders" as const,
     stages,
@@ -231,7 +252,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
     top,
     split: 1,
     seed: params.seed,
-    normalize: "inception",
+    // No `normalize`: the search takes the model's declared one.
     batchSize: Math.max(d.batchSize, params.perClass),
     blockImages: params.perClass,
     log,
@@ -266,10 +287,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const result: DemoStage[] = [];
   for (const st of summary.stages) {
     const dir = stageDir(out, st.stage);
-    const data = await readStage(dir);
-    if (!(await Deno.stat(join(dir, "png")).catch(() => null))) {
-      await writeStagePictures(dir, data);
-    }
+    const data = await readStage(dir); // runSearch wrote its png/ pictures
     const masks: Uint8Array[] = [];
     for (let label = 0; label < k; label++) {
       const pos = data.manifest.classes.findIndex((c) => c.index === label);
@@ -329,6 +347,9 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       })),
     },
     clean,
+    normalization: summary.config.normalization as DemoResult[
+      "normalization"
+    ],
     search: {
       out,
       config: summary.config,
@@ -360,6 +381,9 @@ export function formatDemo(r: DemoResult): string {
     `clean accuracy ${f(r.clean.accuracy)} (mean CE ${
       f(r.clean.ce)
     }, ${r.clean.images} images)`,
+  );
+  lines.push(
+    `normalization: ${r.normalization.name} (source: ${r.normalization.source})`,
   );
   lines.push(
     `search: stages ${

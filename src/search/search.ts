@@ -43,6 +43,8 @@ import {
   normalization,
   normalizeTensor,
   type ResizeMode,
+  type ResolvedNormalization,
+  resolveNormalization,
   toTensor,
 } from "../data/preprocess.ts";
 import { ModelSession } from "../model/session.ts";
@@ -51,6 +53,7 @@ import type { SymmetryMode } from "../dfm/symmetry.ts";
 import {
   type DfmClass,
   type DfmClassTop,
+  kStageFiles,
   newStageManifest,
   readStage,
   type StageData,
@@ -58,6 +61,7 @@ import {
   stageMask,
   writeStage,
 } from "../dfm/store.ts";
+import { writeStagePictures } from "../dfm/render.ts";
 import { openCheckpoint, sha256Hex } from "./checkpoint.ts";
 import {
   ClassLossAccumulator,
@@ -115,7 +119,10 @@ export interface SearchOptions {
   resize?: ResizeMode;
   /** Centre-crop fraction for `resize: "crop"`. @default 0.875 */
   cropPct?: number;
-  /** Preset name or explicit mean/std. @default "imagenet" */
+  /**
+   * Preset name or explicit mean/std (recorded with source `flag`).
+   * @default the model's declared normalisation (`hfss.normalization` metadata), else "imagenet"
+   */
   normalize?: string | { mean: number[]; std: number[] };
   /** @default "wasm" */
   backend?: "wasm" | "webgpu";
@@ -313,7 +320,10 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   const resize = opts.resize ?? d.resize;
   const cropPct = resize === "crop" ? (opts.cropPct ?? kDefaultCropPct) : null;
   const backend = opts.backend ?? d.backend;
-  const norm: Normalization = normalization(opts.normalize ?? d.normalize);
+  // Checked before the model is opened; resolved against it below.
+  const given: Normalization | undefined = opts.normalize === undefined
+    ? undefined
+    : normalization(opts.normalize);
   const blockImages = opts.blockImages ?? Math.min(batchSize, 16);
   checkRange(
     "--candidates",
@@ -387,6 +397,17 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   let gpu: GpuContext | undefined = opts.gpu;
   let filter: SpectralFilter | undefined;
   try {
+    const norm: ResolvedNormalization = given
+      ? { ...given, source: "flag" }
+      : resolveNormalization({}, session.info, modelPath);
+    // Results depend on the values, not on where they came from: the source
+    // is left out of the resume check.
+    const normValues: Normalization = {
+      name: norm.name,
+      mean: [...norm.mean],
+      std: [...norm.std],
+    };
+    const normRecord = { ...normValues, source: norm.source };
     const size = session.info.size;
     const numLogits = session.info.numClasses;
     const lastStage = stageCount(size);
@@ -461,7 +482,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
       maskSpace,
       resize,
       cropPct,
-      normalization: norm,
+      normalization: normValues,
       backend,
     };
     log(
@@ -476,7 +497,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
         `symmetry ${symmetry}, loss ${loss}, lineage ${lineage}, mask ${maskSpace}, ` +
         `resize ${resize}, normalize ${norm.name} (mean ${
           norm.mean.join(",")
-        } std ${norm.std.join(",")})`,
+        } std ${norm.std.join(",")}; ${kSourceText[norm.source]})`,
     );
 
     const summaries: StageSummary[] = [];
@@ -571,6 +592,9 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
           lossSeconds: 0,
           checkpointSeconds: 0,
         };
+        if (!(await exists(join(dir, kStageFiles.png)))) {
+          await writePictures(dir, await readStage(dir));
+        }
         log(
           `stage ${k}: already finished with this configuration (${dir}); skipped`,
         );
@@ -689,11 +713,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
         symmetry,
         loss,
         lineage: pools.shared ? "shared" : "per-class",
-        normalization: {
-          name: norm.name,
-          mean: [...norm.mean],
-          std: [...norm.std],
-        },
+        normalization: normRecord,
         masking: maskSpace,
         resize,
         crop_pct: cropPct,
@@ -724,6 +744,8 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
         },
       });
       await writeStage(dir, { manifest, masks, losses: topLosses });
+      // Before the stage is marked done: a finished stage has its pictures.
+      await writePictures(dir, { manifest, masks, losses: topLosses });
       const stats = {
         evaluations: prior.evaluations + result.evaluations,
         images: prior.images + result.images,
@@ -776,12 +798,31 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
       summaries.push(s);
       parentDir = dir;
     }
-    return { out: opts.out, config: runConfig, stages: summaries };
+    return {
+      out: opts.out,
+      config: { ...runConfig, normalization: normRecord },
+      stages: summaries,
+    };
   } finally {
     filter?.[Symbol.dispose]();
     if (ownGpu) gpu?.[Symbol.dispose]();
     await session.release();
   }
+}
+
+/** How the log line names a normalisation's source. */
+const kSourceText: Record<ResolvedNormalization["source"], string> = {
+  flag: "from --normalize/--mean/--std",
+  model: "declared by the model",
+  default: "default; the model declares none",
+};
+
+/** (Re)write `<dir>/png/` from the stage, dropping pictures of an earlier run. */
+async function writePictures(dir: string, stage: StageData): Promise<void> {
+  await Deno.remove(join(dir, kStageFiles.png), { recursive: true }).catch(
+    () => {},
+  );
+  await writeStagePictures(dir, stage);
 }
 
 function finiteOrNull(v: number): number | null {

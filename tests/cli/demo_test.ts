@@ -113,8 +113,23 @@ Deno.test({
         }
         assert.deepEqual(sim[0]!.masks[c]![0], stageMask(stage1, c, 0));
       }
+      // The search normalised as the planted model declares (inception),
+      // and wrote each stage's pictures itself.
+      assert.deepEqual(r.normalization, {
+        name: "inception",
+        mean: [0.5, 0.5, 0.5],
+        std: [0.5, 0.5, 0.5],
+        source: "model",
+      });
+      assert.deepEqual(
+        stage4.manifest.normalization,
+        r.normalization,
+      );
       for (const k of [1, 2, 3, 4]) {
-        await Deno.stat(join(work, "search", `stage${k}`, "png"));
+        const png = join(work, "search", `stage${k}`, "png");
+        assert.ok(
+          [...Deno.readDirSync(png)].some((e) => e.name.startsWith("class_")),
+        );
       }
 
       // Same seed in another folder (in-process): byte-identical DFMs.

@@ -4,10 +4,10 @@
  * reference filter, after the same decode/resize and 8-bit quantisation.
  */
 import assert from "node:assert/strict";
-import { decode } from "fast-png";
+import { decode, encode as encodePng } from "fast-png";
 import { join } from "node:path";
 import { UserError } from "../../src/cli/fail.ts";
-import { runFilter } from "../../src/cli/filter.ts";
+import { type FilterOptions, runFilter } from "../../src/cli/filter.ts";
 import { readImage } from "../../src/data/decode.ts";
 import { toTensor } from "../../src/data/preprocess.ts";
 import { generateCandidates } from "../../src/dfm/candidates.ts";
@@ -248,6 +248,94 @@ Deno.test({
         }
       }
       assert.ok(maxDiff <= 1, `max difference ${maxDiff}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "runFilter() --masking normalized takes --normalize, else the stage's normalisation, else imagenet, and records the source",
+  ignore: !gpuAvailable,
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    try {
+      const s = 32;
+      // A low-contrast image and a mask keeping all but DC: de-normalised
+      // filtering gives clip(x - mean_c(x) + m_c) for the preset's mean m.
+      const rgb = new Uint8Array(s * s * 3);
+      for (let i = 0; i < s * s; i++) {
+        for (let c = 0; c < 3; c++) {
+          rgb[i * 3 + c] = 110 + ((i * 7 + c * 13) % 37);
+        }
+      }
+      const image = join(dir, "img.png");
+      await Deno.writeFile(
+        image,
+        encodePng({ width: s, height: s, data: rgb, channels: 3, depth: 8 }),
+      );
+      const mask = new Uint8Array(s * s).fill(1);
+      mask[(s / 2) * s + s / 2] = 0;
+      const base = stageWith([], "exact");
+      const stage = stageDir(dir, 1);
+      await writeStage(stage, {
+        manifest: {
+          ...base.manifest,
+          image_size: s,
+          classes: [{ index: 3, name: "c3" }],
+          top: [{ candidates: [0], losses: [1], parents: [null] }],
+        },
+        masks: mask,
+        losses: new Float64Array([1]),
+      });
+      const npy = join(dir, "m.npy");
+      await Deno.writeFile(npy, encodeNpy(mask, "uint8", [s, s]));
+      const check = async (
+        opts: Partial<FilterOptions>,
+        want: { name: string; source: string; mean: number[] },
+      ) => {
+        const res = await runFilter([image], {
+          keep: true,
+          out: join(dir, want.source),
+          masking: "normalized",
+          ...opts,
+        });
+        assert.deepEqual(
+          [res.normalization!.name, res.normalization!.source],
+          [want.name, want.source],
+        );
+        assert.deepEqual(res.normalization!.mean, want.mean);
+        const out = decode(await Deno.readFile(res.outputs[0]!.output));
+        for (let c = 0; c < 3; c++) {
+          let sum = 0;
+          for (let i = 0; i < s * s; i++) sum += rgb[i * 3 + c]! / 255;
+          const avg = sum / (s * s);
+          for (let i = 0; i < s * s; i++) {
+            const y = Math.min(
+              1,
+              Math.max(0, rgb[i * 3 + c]! / 255 - avg + want.mean[c]!),
+            );
+            const d = Math.abs(out.data[i * 3 + c]! - Math.round(y * 255));
+            assert.ok(d <= 1, `${want.source} channel ${c} pixel ${i}: ${d}`);
+          }
+        }
+      };
+      await check({ mask: stage, class: "3" }, {
+        name: "inception",
+        source: "stage",
+        mean: [0.5, 0.5, 0.5],
+      });
+      await check({ mask: stage, class: "3", normalize: "none" }, {
+        name: "none",
+        source: "flag",
+        mean: [0, 0, 0],
+      });
+      await check({ npy }, {
+        name: "imagenet",
+        source: "default",
+        mean: [0.485, 0.456, 0.406],
+      });
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

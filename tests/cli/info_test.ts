@@ -145,6 +145,96 @@ Deno.test("hfss info --data measures top-1/top-5/CE like a float64 oracle, skipp
   }
 });
 
+Deno.test("hfss info uses the model's declared normalisation without --normalize, and says where it came from", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hfss_info_" });
+  try {
+    const declared = join(dir, "declared.onnx");
+    await Deno.writeFile(
+      declared,
+      meanLinearModel({
+        size: 8,
+        classes: K,
+        weights: W,
+        metadata: { "hfss.normalization": "inception" },
+      }),
+    );
+    const plain = join(dir, "plain.onnx");
+    await Deno.writeFile(
+      plain,
+      meanLinearModel({ size: 8, classes: K, weights: W }),
+    );
+    const data = join(dir, "val");
+    const colours: [number, number, number][] = [[255, 0, 0], [0, 200, 0], [
+      30,
+      60,
+      255,
+    ]];
+    for (const [cls, rgb] of colours.entries()) {
+      const d = join(data, kImagenetWnids[cls]!);
+      await Deno.mkdir(d, { recursive: true });
+      await Deno.writeFile(join(d, "a.png"), flatPng(rgb));
+    }
+    // Mean CE of the three images under a per-channel normalisation.
+    const oracleCe = (mean: number[], std: number[]) => {
+      let ce = 0;
+      colours.forEach((rgb, cls) => {
+        const z = oracleLogits(
+          rgb.map((v, c) => (v / 255 - mean[c]!) / std[c]!),
+        );
+        const max = Math.max(...z);
+        ce += Math.log(z.reduce((a, v) => a + Math.exp(v - max), 0)) + max -
+          z[cls]!;
+      });
+      return ce / colours.length;
+    };
+    const info = async (model: string, ...extra: string[]) => {
+      const r = await hfss(
+        "info",
+        "--model",
+        model,
+        "--data",
+        data,
+        "--json",
+        ...extra,
+      );
+      assert.equal(r.code, 0, r.stderr);
+      return JSON.parse(r.stdout);
+    };
+    const m = await info(declared);
+    assert.deepEqual(m.model.metadata, { "hfss.normalization": "inception" });
+    assert.deepEqual(m.normalization, {
+      name: "inception",
+      mean: [0.5, 0.5, 0.5],
+      std: [0.5, 0.5, 0.5],
+      source: "model",
+    });
+    assert.equal(m.preprocessing.normalize_source, "model");
+    const inc = oracleCe([0.5, 0.5, 0.5], [0.5, 0.5, 0.5]);
+    assert.ok(Math.abs(m.mean_ce - inc) < 1e-4, `${m.mean_ce} vs ${inc}`);
+    // A flag wins; a model without a declaration gets the default imagenet.
+    const f = await info(declared, "--normalize", "none");
+    assert.deepEqual([f.normalization.name, f.normalization.source], [
+      "none",
+      "flag",
+    ]);
+    const none = oracleCe([0, 0, 0], [1, 1, 1]);
+    assert.ok(Math.abs(f.mean_ce - none) < 1e-4, `${f.mean_ce} vs ${none}`);
+    const p = await info(plain);
+    assert.deepEqual([p.normalization.name, p.normalization.source], [
+      "imagenet",
+      "default",
+    ]);
+    const text = await hfss("info", "--model", declared);
+    assert.match(
+      text.stdout,
+      /normalization: inception mean=\[0\.5,0\.5,0\.5\] std=\[0\.5,0\.5,0\.5\] \(source: model\)/,
+    );
+    assert.match(text.stdout, /metadata: hfss\.normalization = inception/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("hfss info rejects a model with the wrong input size or channels in one line", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hfss_info_" });
   try {

@@ -8,6 +8,7 @@ import { REPO_ROOT } from "../shared_data.ts";
 import { gpuAvailable } from "../gpu_helper.ts";
 import { writeTinyDataset, writeTinyModel } from "../search/_tiny.ts";
 import { readStage } from "../../src/dfm/store.ts";
+import { toSearchOptions } from "../../src/cli/search.ts";
 
 const kFiles = [
   "stage1/masks.npy",
@@ -114,6 +115,37 @@ async function runAndKill(
   return !st.success;
 }
 
+Deno.test("toSearchOptions() leaves the normalisation to the model unless a flag gives one", () => {
+  const base = {
+    model: "m.onnx",
+    data: "d",
+    layout: "auto",
+    candidates: "30",
+    proportion: "0.8",
+    top: "3",
+    split: "1",
+    batchSize: "4",
+    seed: "42",
+    out: "o",
+    symmetry: "exact",
+    loss: "class-ce",
+    lineage: "per-class",
+    maskSpace: "normalized",
+    resize: "squash",
+    backend: "wasm",
+    checkpointSeconds: "120",
+  };
+  assert.equal(toSearchOptions(base).normalize, undefined);
+  assert.equal(
+    toSearchOptions({ ...base, normalize: "none" }).normalize,
+    "none",
+  );
+  assert.deepEqual(toSearchOptions({ ...base, std: "0.5" }).normalize, {
+    mean: [0, 0, 0],
+    std: [0.5, 0.5, 0.5],
+  });
+});
+
 Deno.test({
   name:
     "hfss search killed with SIGKILL and rerun writes byte-identical DFM files",
@@ -152,11 +184,18 @@ Deno.test({
         assert.ok(mid2 && mid2.stage === 2 && !mid2.done, JSON.stringify(mid2));
       }
       assert.match(r1.stderr, /resuming at/);
-      for (const f of kFiles) {
+      const pictures = ["stage1", "stage2"].flatMap((st) =>
+        [...Deno.readDirSync(join(full, st, "png"))].map((e) =>
+          `${st}/png/${e.name}`
+        )
+      );
+      assert.ok(pictures.some((f) => f.startsWith("stage2/png/class_")));
+      for (const f of [...kFiles, ...pictures]) {
         const a = await Deno.readFile(join(full, f));
         const b = await Deno.readFile(join(killed, f));
         assert.deepEqual(b, a, `${f} differs after kill and resume`);
       }
+      assert.match(r0.stdout, /normalization: inception \(source: flag\)/);
       // Valid DFMs: 3 classes, top 3, 32x32, losses finite and ascending per class.
       const st = await readStage(join(killed, "stage2"));
       assert.equal(st.manifest.classes.length, 3);

@@ -197,6 +197,48 @@ Deno.test("openDataset() reads labels.csv (quoted fields, -1 rows skipped with a
     assert.ok(ds.notes.some((n) => n.includes("missing.jpg")));
   }));
 
+Deno.test("openDataset() names labels.csv classes from a label_name or name column, ImageNet names only without one", () =>
+  withTemp(async (root) => {
+    await tree(root, ["x/0.png", "x/1.png", "x/2.png", "x/3.png", "x/4.png"]);
+    const csv = (text: string) =>
+      Deno.writeTextFile(join(root, "labels.csv"), text);
+    const names = async () =>
+      (await openDataset(root, { layout: "labels-csv" })).classes.map((
+        c,
+      ) => [c.index, c.name, c.wnid ?? null]);
+    // A planted-style file: small integer labels with names.
+    await csv(
+      `file,label,label_name\nx/0.png,1,class01\nx/1.png,0,class00\nx/2.png,1,class01\nx/3.png,2,\nx/4.png,${
+        kImagenetWnids[7]
+      },rooster\n`,
+    );
+    assert.deepEqual(await names(), [
+      [0, "class00", null],
+      [1, "class01", null],
+      [2, "#2", null], // named column, empty value: no ImageNet name
+      [7, "rooster", kImagenetWnids[7]!], // a wnid label keeps its wnid
+    ]);
+    // `name` is accepted too; a later name fills a class first seen unnamed.
+    await csv("file,name,label\nx/0.png,,5\nx/1.png,cat,5\nx/2.png,dog,5\n");
+    const ds = await openDataset(root, { layout: "labels-csv" });
+    assert.deepEqual(ds.classes.map((c) => [c.index, c.name, c.count]), [[
+      5,
+      "cat",
+      3,
+    ]]);
+    assert.ok(
+      ds.notes.some((n) => n.includes("several names")),
+      ds.notes.join("; "),
+    );
+    // No name column: ImageNet indices (and wnids) get ImageNet names and wnids.
+    await csv("file,label\nx/0.png,0\nx/1.png,n01443537\nx/2.png,1000\n");
+    assert.deepEqual(await names(), [
+      [0, "tench", kImagenetWnids[0]!],
+      [1, "goldfish", kImagenetWnids[1]!],
+      [1000, "#1000", null],
+    ]);
+  }));
+
 Deno.test("openDataset() reads generic class folders in natural order", () =>
   withTemp(async (root) => {
     await tree(root, [

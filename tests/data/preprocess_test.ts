@@ -5,6 +5,7 @@ import {
   normalizeTensor,
   parseNormalizeFlags,
   planResize,
+  resolveNormalization,
   toTensor,
 } from "../../src/data/preprocess.ts";
 import { UserError } from "../../src/cli/fail.ts";
@@ -212,5 +213,94 @@ Deno.test("describePreprocess() records size, resize, crop and normalisation", (
     describePreprocess({ size: 224, resize: "squash" }, normalization("none"))
       .crop_pct,
     null,
+  );
+});
+
+Deno.test("resolveNormalization() takes the flags, else the model's declared preset, else imagenet, and says which", () => {
+  const planted = { metadata: { "hfss.normalization": "inception" } };
+  const r0 = resolveNormalization({}, planted);
+  assert.equal(r0.source, "model");
+  assert.deepEqual([r0.name, r0.mean, r0.std], [
+    "inception",
+    [0.5, 0.5, 0.5],
+    [0.5, 0.5, 0.5],
+  ]);
+  // Case and spaces of the declared value do not matter.
+  assert.equal(
+    resolveNormalization({}, { metadata: { "hfss.normalization": " None " } })
+      .name,
+    "none",
+  );
+  // Any flag wins over the model; --mean alone keeps std 1.
+  const r1 = resolveNormalization({ normalize: "imagenet" }, planted);
+  assert.deepEqual([r1.name, r1.source, r1.std], [
+    "imagenet",
+    "flag",
+    [0.229, 0.224, 0.225],
+  ]);
+  const r2 = resolveNormalization({ mean: "0.25" }, planted);
+  assert.deepEqual([r2.name, r2.source, r2.mean, r2.std], [
+    "custom",
+    "flag",
+    [0.25, 0.25, 0.25],
+    [1, 1, 1],
+  ]);
+  // No flag, no declaration (or no model): the documented default.
+  const none: ({ metadata: Record<string, string> } | null | undefined)[] = [
+    undefined,
+    null,
+    { metadata: {} },
+    { metadata: { a: "b" } },
+  ];
+  for (const m of none) {
+    const r = resolveNormalization({}, m);
+    assert.deepEqual([r.name, r.source, r.mean], [
+      "imagenet",
+      "default",
+      [0.485, 0.456, 0.406],
+    ]);
+  }
+  // A plain free-text `normalization` entry (as the ../shared models carry)
+  // counts only when it names a preset or inception's formula.
+  const text = (t: string) =>
+    resolveNormalization({}, { metadata: { normalization: t } });
+  assert.deepEqual(
+    [
+      text("x = pixel/127.5 - 1 (range [-1,1]); NOT torchvision mean/std"),
+      text("inception"),
+    ].map((r) => [r.name, r.source]),
+    [["inception", "model"], ["inception", "model"]],
+  );
+  for (const t of ["x = pixel/127.5 - 1.5", "caffe BGR", "pixel/255"]) {
+    assert.equal(text(t).source, "default", t);
+  }
+  // An unknown declared preset is an error naming the model, unless a flag overrides it.
+  assert.throws(
+    () =>
+      resolveNormalization(
+        {},
+        { metadata: { "hfss.normalization": "caffe" } },
+        "m.onnx",
+      ),
+    (e: unknown) =>
+      e instanceof UserError &&
+      /Cannot use the normalisation "caffe" declared by model "m\.onnx"/.test(
+        e.message,
+      ),
+  );
+  assert.equal(
+    resolveNormalization({ normalize: "none" }, {
+      metadata: { "hfss.normalization": "caffe" },
+    }).source,
+    "flag",
+  );
+  // describePreprocess() records the source of a resolved normalisation.
+  assert.equal(
+    describePreprocess({ size: 32 }, r0).normalize_source,
+    "model",
+  );
+  assert.equal(
+    describePreprocess({ size: 32 }, normalization("none")).normalize_source,
+    undefined,
   );
 });

@@ -20,6 +20,8 @@ export interface TinyModelOptions {
   batch?: number | string;
   weights: Float32Array; // [channels, classes]
   bias?: Float32Array; // [classes]
+  /** ONNX metadata_props to write (key → value). */
+  metadata?: Record<string, string>;
 }
 
 /** Build the model bytes. */
@@ -27,7 +29,7 @@ export function meanLinearModel(o: TinyModelOptions): Uint8Array {
   const c = o.channels ?? 3;
   const n = o.batch ?? "N";
   const bias = o.bias ?? new Float32Array(o.classes);
-  return encodeModel(model({
+  const m = model({
     graph: graph({
       nodes: [
         node("ReduceMean", ["x"], ["m"], { axes: [2, 3], keepdims: 0 }),
@@ -41,7 +43,12 @@ export function meanLinearModel(o: TinyModelOptions): Uint8Array {
         floatTensor("b", [o.classes], bias),
       ],
     }),
+  });
+  m.metadataProps = Object.entries(o.metadata ?? {}).map(([key, value]) => ({
+    key,
+    value,
   }));
+  return encodeModel(m);
 }
 
 /** The same function in float64, as the test oracle. */

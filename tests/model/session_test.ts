@@ -54,6 +54,39 @@ Deno.test("ModelSession reads names and shapes and runs a tiny model like the fl
   }
 });
 
+Deno.test("ModelSession exposes the model's metadata_props as info.metadata (empty without any)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hfss_model_" });
+  try {
+    const spec = { size: 4, classes: 4, weights: W };
+    const declared = {
+      "hfss.normalization": "inception",
+      "hfss.kind": "planted",
+      "with space": "a, b = c",
+    };
+    const a = await ModelSession.open(
+      await writeTemp(
+        meanLinearModel({ ...spec, metadata: declared }),
+        dir,
+        "meta.onnx",
+      ),
+      { threads: 1 },
+    );
+    const b = await ModelSession.open(
+      await writeTemp(meanLinearModel(spec), dir, "plain.onnx"),
+      { threads: 1 },
+    );
+    try {
+      assert.deepEqual(a.info.metadata, declared);
+      assert.deepEqual(b.info.metadata, {});
+    } finally {
+      await a.release();
+      await b.release();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("ModelSession chunks and pads for a fixed-batch model", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hfss_model_" });
   try {

@@ -18,7 +18,13 @@ import { Rng } from "../../src/rng.ts";
 /** Write a linear classifier `[N,3,S,S] -> [N,K]` with seeded weights. */
 export async function writeTinyModel(
   path: string,
-  opts: { size: number; classes: number; seed?: number },
+  opts: {
+    size: number;
+    classes: number;
+    seed?: number;
+    /** ONNX metadata_props to write (key → value). */
+    metadata?: Record<string, string>;
+  },
 ): Promise<void> {
   const { size: s, classes: k } = opts;
   const rng = new Rng(opts.seed ?? 1, ["tiny-model"]);
@@ -48,6 +54,9 @@ export async function writeTinyModel(
       ],
     }),
   });
+  m.metadataProps = Object.entries(opts.metadata ?? {}).map((
+    [key, value],
+  ) => ({ key, value }));
   await Deno.writeFile(path, encodeModel(m));
 }
 

@@ -11,7 +11,9 @@ import {
 import { CandidatePools } from "../../src/search/lineage.ts";
 import { generateCandidates } from "../../src/dfm/candidates.ts";
 import { readStage, stageMask } from "../../src/dfm/store.ts";
+import { writeStagePictures } from "../../src/dfm/render.ts";
 import type { Dataset } from "../../src/data/dataset.ts";
+import { writeTinyDataset, writeTinyModel } from "./_tiny.ts";
 
 Deno.test("parseStages() reads a stage or a range", () => {
   assert.deepEqual(parseStages("2"), [2]);
@@ -133,6 +135,94 @@ Deno.test("CandidatePools: stage 1 equals generateCandidates; per-class draws de
   });
   assert.deepEqual(sh.masks(0), sh.masks(2));
   assert.ok(new Set(sh.pool(0).parents.map((p) => p!.classPos)).size > 1);
+});
+
+Deno.test({
+  name:
+    "runSearch() normalises as the model declares without `normalize`, records the source, and writes the stage pictures",
+  ignore: !gpuAvailable,
+  sanitizeResources: false,
+  async fn() {
+    const tmp = await Deno.makeTempDir({ prefix: "hfss_search_norm_" });
+    try {
+      const declared = join(tmp, "declared.onnx");
+      const plain = join(tmp, "plain.onnx");
+      const meta = { "hfss.normalization": "inception" };
+      await writeTinyModel(declared, { size: 32, classes: 3, metadata: meta });
+      await writeTinyModel(plain, { size: 32, classes: 3 });
+      const data = join(tmp, "data");
+      await writeTinyDataset(data, { size: 32, classes: 3, perClass: 3 });
+      const search = (name: string, model: string, normalize?: string) =>
+        runSearch({
+          model,
+          data,
+          stages: [1],
+          out: join(tmp, name),
+          candidates: 9,
+          top: 2,
+          split: 1,
+          batchSize: 9,
+          ...(normalize ? { normalize } : {}),
+          log: () => {},
+        });
+      const runs = {
+        model: await search("model", declared),
+        flag: await search("flag", declared, "inception"),
+        imagenet: await search("imagenet", declared, "imagenet"),
+        default: await search("default", plain),
+      };
+      const stages = Object.fromEntries(
+        await Promise.all(
+          Object.keys(runs).map(async (k) =>
+            [k, await readStage(join(tmp, k, "stage1"))] as const
+          ),
+        ),
+      );
+      const norm = (k: string) => {
+        const n = stages[k]!.manifest.normalization as {
+          name: string;
+          source?: string;
+        };
+        return [n.name, n.source];
+      };
+      assert.deepEqual(norm("model"), ["inception", "model"]);
+      assert.deepEqual(norm("flag"), ["inception", "flag"]);
+      assert.deepEqual(norm("imagenet"), ["imagenet", "flag"]);
+      assert.deepEqual(norm("default"), ["imagenet", "default"]);
+      assert.deepEqual(
+        (runs.model.config.normalization as { source: string }).source,
+        "model",
+      );
+      // The declared normalisation is the one applied: same losses as the
+      // explicit flag, other losses than imagenet (the tiny model is linear).
+      assert.deepEqual(stages.model!.losses, stages.flag!.losses);
+      assert.notDeepEqual(stages.model!.losses, stages.imagenet!.losses);
+      // Same values, other source: the finished stage is reused, not refused.
+      const again = await search("model", declared, "inception");
+      assert.equal(again.stages[0]!.skipped, true);
+      // png/ holds the stage's pictures, byte for byte as rendered from its files.
+      const dir = join(tmp, "model", "stage1");
+      const copy = join(tmp, "copy");
+      const want = await writeStagePictures(copy, stages.model!);
+      assert.ok(want.length >= 3, want.join(","));
+      for (const path of want) {
+        const name = path.slice(copy.length + 1);
+        assert.deepEqual(
+          await Deno.readFile(join(dir, name)),
+          await Deno.readFile(path),
+          name,
+        );
+      }
+      const got = [...Deno.readDirSync(join(dir, "png"))].map((e) => e.name);
+      assert.equal(got.length, want.length);
+      // A finished stage missing its pictures gets them back when skipped.
+      await Deno.remove(join(dir, "png"), { recursive: true });
+      await search("model", declared);
+      assert.equal([...Deno.readDirSync(join(dir, "png"))].length, want.length);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
 });
 
 const kModel = "data/models/mobilenet_v1_0.25_128_quant.onnx";
