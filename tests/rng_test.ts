@@ -37,5 +37,8 @@ Deno.test("Rng.sample() draws distinct indices; shuffle() is a permutation", () 
   assert.equal(new Set(s).size, 40);
   assert.ok(s.every((x) => x >= 0 && x < 100));
   const p = r.shuffle(Array.from({ length: 50 }, (_, i) => i));
-  assert.deepEqual([...p].sort((a, b) => a - b), Array.from({ length: 50 }, (_, i) => i));
+  assert.deepEqual(
+    [...p].sort((a, b) => a - b),
+    Array.from({ length: 50 }, (_, i) => i),
+  );
 });

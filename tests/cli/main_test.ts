@@ -8,7 +8,11 @@ async function hfss(...args: string[]) {
     env: { NO_COLOR: "1", XDG_RUNTIME_DIR: "/tmp" },
   }).output();
   const dec = new TextDecoder();
-  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+  return {
+    code: out.code,
+    stdout: dec.decode(out.stdout),
+    stderr: dec.decode(out.stderr),
+  };
 }
 
 Deno.test("hfss rejects an unknown command with exit code 2 and a one-line error", async () => {
@@ -27,7 +31,11 @@ Deno.test("hfss --help lists every subcommand and --version prints the version",
   const help = await hfss("--help");
   assert.equal(help.code, 0);
   for (const cmd of ["info", "search", "filter", "demo", "eval", "report"]) {
-    assert.match(help.stdout, new RegExp(`\\n\\s+${cmd}\\b`), `help lists ${cmd}`);
+    assert.match(
+      help.stdout,
+      new RegExp(`\\n\\s+${cmd}\\b`),
+      `help lists ${cmd}`,
+    );
   }
   const v = await hfss("--version");
   assert.equal(v.code, 0);
