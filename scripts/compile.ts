@@ -112,13 +112,19 @@ async function main(): Promise<number> {
   const root = new URL("../", import.meta.url).pathname.replace(/\/$/, "");
   const denort = await findDenort();
   if (!denort) {
+    const bin = Deno.env.get("DENORT_BIN");
+    if (bin) {
+      console.error(
+        `error: Cannot build ${values.output}: DENORT_BIN points to "${bin}", which does not exist`,
+      );
+      return 1;
+    }
     const dir = await denoDir();
     console.log(
       `compile: skipped: Deno cannot obtain its denort runtime here (DENORT_BIN is unset and ${
         dir ? cachedDenortPath(dir) : "the Deno cache"
       } does not exist; downloading it needs network access to Deno's download host). ` +
-        "Set DENORT_BIN to a denort binary of Deno " + Deno.version.deno +
-        " to build bin/hfss.",
+        `Set DENORT_BIN to a denort binary of Deno ${Deno.version.deno} to build bin/hfss.`,
     );
     return 0;
   }

@@ -1,0 +1,256 @@
+// fft_core.wgsl: shared Stockham core, prepended (plain concatenation, no
+// templating) to fft_rows_r2c.wgsl, fft_cols.wgsl and fft_rows_c2r.wgsl.
+//
+// Bindings used by the core: @group(0) @binding(0) `tw`, the N twiddles
+// tw[k] = exp(-2 pi i k / N) as vec2f (re, im), computed in float64 on the CPU.
+//
+// Workgroup memory: `buf`, two ping-pong halves of T*N complex (vec2f) values.
+// Element n of transform t lives at half_offset + n*T + t (t fastest, so
+// neighbouring invocations touch neighbouring words).
+//
+// The core computes the unnormalised forward DFT
+//   X[k] = sum_n x[n] exp(-2 pi i k n / N)
+// of T transforms at once with a Stockham autosort: stage s has radix Rs and
+// sub-transform length ns = R0*...*R(s-1). Inverse transforms are done by the
+// kernels as conj(fft(conj(x))); all normalisation is applied by the kernels.
+//
+// Overrides: N (length), T (transforms per workgroup), WG (invocations per
+// workgroup), R0..R7 (radices in {2,3,4,5,7,8}; 0 = no stage).
+
+override N: u32 = 224u;
+override T: u32 = 8u;
+override WG: u32 = 256u;
+override R0: u32 = 0u;
+override R1: u32 = 0u;
+override R2: u32 = 0u;
+override R3: u32 = 0u;
+override R4: u32 = 0u;
+override R5: u32 = 0u;
+override R6: u32 = 0u;
+override R7: u32 = 0u;
+// 1 when the number of stages is odd (the result is then in half 1).
+override STAGES_ODD: u32 = 0u;
+
+@group(0) @binding(0) var<storage, read> tw: array<vec2f>;
+
+var<workgroup> buf: array<vec2f, 2u * T * N>;
+
+fn cmul(a: vec2f, b: vec2f) -> vec2f {
+  return vec2f(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
+}
+
+// Multiply by -i.
+fn mni(a: vec2f) -> vec2f {
+  return vec2f(a.y, -a.x);
+}
+
+fn conj2(a: vec2f) -> vec2f {
+  return vec2f(a.x, -a.y);
+}
+
+const kS2 = 0.70710678118654752;
+const kC3 = -0.5;
+const kS3 = 0.86602540378443865;
+const kC51 = 0.30901699437494742;
+const kS51 = 0.95105651629515357;
+const kC52 = -0.80901699437494742;
+const kS52 = 0.58778525229247313;
+const kC71 = 0.62348980185873353;
+const kC72 = -0.22252093395631440;
+const kC73 = -0.90096886790241913;
+const kS71 = 0.78183148246802981;
+const kS72 = 0.97492791218182361;
+const kS73 = 0.43388373911755812;
+
+// Load input q of butterfly j (sub-transform position k) with its twiddle.
+fn ld(src: u32, j: u32, t: u32, q: u32, R: u32, twStep: u32, k: u32) -> vec2f {
+  let v = buf[src + (j + q * (N / R)) * T + t];
+  if (twStep == 0u || q == 0u) {
+    return v;
+  }
+  return cmul(v, tw[q * k * twStep]);
+}
+
+fn st(dst: u32, base: u32, t: u32, q: u32, ns: u32, v: vec2f) {
+  buf[dst + (base + q * ns) * T + t] = v;
+}
+
+// One Stockham stage of radix R over all T transforms.
+fn stage(R: u32, ns: u32, src: u32, dst: u32, lid: u32) {
+  let m = N / R;
+  // twiddle index step: exp(-2 pi i q k / (ns R)) = tw[q k N/(ns R)]
+  var twStep = N / (ns * R);
+  if (ns == 1u) {
+    twStep = 0u;
+  }
+  for (var i = lid; i < T * m; i += WG) {
+    let j = i / T;
+    let t = i - j * T;
+    let k = j % ns;
+    let base = (j - k) * R + k;
+    switch R {
+      case 2u: {
+        let a = ld(src, j, t, 0u, R, twStep, k);
+        let b = ld(src, j, t, 1u, R, twStep, k);
+        st(dst, base, t, 0u, ns, a + b);
+        st(dst, base, t, 1u, ns, a - b);
+      }
+      case 3u: {
+        let v0 = ld(src, j, t, 0u, R, twStep, k);
+        let v1 = ld(src, j, t, 1u, R, twStep, k);
+        let v2 = ld(src, j, t, 2u, R, twStep, k);
+        let s1 = v1 + v2;
+        let d1 = mni(v1 - v2) * kS3;
+        let mm = v0 + kC3 * s1;
+        st(dst, base, t, 0u, ns, v0 + s1);
+        st(dst, base, t, 1u, ns, mm + d1);
+        st(dst, base, t, 2u, ns, mm - d1);
+      }
+      case 4u: {
+        let v0 = ld(src, j, t, 0u, R, twStep, k);
+        let v1 = ld(src, j, t, 1u, R, twStep, k);
+        let v2 = ld(src, j, t, 2u, R, twStep, k);
+        let v3 = ld(src, j, t, 3u, R, twStep, k);
+        let t0 = v0 + v2;
+        let t1 = v0 - v2;
+        let t2 = v1 + v3;
+        let t3 = mni(v1 - v3);
+        st(dst, base, t, 0u, ns, t0 + t2);
+        st(dst, base, t, 1u, ns, t1 + t3);
+        st(dst, base, t, 2u, ns, t0 - t2);
+        st(dst, base, t, 3u, ns, t1 - t3);
+      }
+      case 5u: {
+        let v0 = ld(src, j, t, 0u, R, twStep, k);
+        let v1 = ld(src, j, t, 1u, R, twStep, k);
+        let v2 = ld(src, j, t, 2u, R, twStep, k);
+        let v3 = ld(src, j, t, 3u, R, twStep, k);
+        let v4 = ld(src, j, t, 4u, R, twStep, k);
+        let s1 = v1 + v4;
+        let d1 = mni(v1 - v4);
+        let s2 = v2 + v3;
+        let d2 = mni(v2 - v3);
+        let a1 = v0 + kC51 * s1 + kC52 * s2;
+        let b1 = kS51 * d1 + kS52 * d2;
+        let a2 = v0 + kC52 * s1 + kC51 * s2;
+        let b2 = kS52 * d1 - kS51 * d2;
+        st(dst, base, t, 0u, ns, v0 + s1 + s2);
+        st(dst, base, t, 1u, ns, a1 + b1);
+        st(dst, base, t, 4u, ns, a1 - b1);
+        st(dst, base, t, 2u, ns, a2 + b2);
+        st(dst, base, t, 3u, ns, a2 - b2);
+      }
+      case 7u: {
+        let v0 = ld(src, j, t, 0u, R, twStep, k);
+        let v1 = ld(src, j, t, 1u, R, twStep, k);
+        let v2 = ld(src, j, t, 2u, R, twStep, k);
+        let v3 = ld(src, j, t, 3u, R, twStep, k);
+        let v4 = ld(src, j, t, 4u, R, twStep, k);
+        let v5 = ld(src, j, t, 5u, R, twStep, k);
+        let v6 = ld(src, j, t, 6u, R, twStep, k);
+        let s1 = v1 + v6;
+        let d1 = mni(v1 - v6);
+        let s2 = v2 + v5;
+        let d2 = mni(v2 - v5);
+        let s3 = v3 + v4;
+        let d3 = mni(v3 - v4);
+        let a1 = v0 + kC71 * s1 + kC72 * s2 + kC73 * s3;
+        let b1 = kS71 * d1 + kS72 * d2 + kS73 * d3;
+        let a2 = v0 + kC72 * s1 + kC73 * s2 + kC71 * s3;
+        let b2 = kS72 * d1 - kS73 * d2 - kS71 * d3;
+        let a3 = v0 + kC73 * s1 + kC71 * s2 + kC72 * s3;
+        let b3 = kS73 * d1 - kS71 * d2 + kS72 * d3;
+        st(dst, base, t, 0u, ns, v0 + s1 + s2 + s3);
+        st(dst, base, t, 1u, ns, a1 + b1);
+        st(dst, base, t, 6u, ns, a1 - b1);
+        st(dst, base, t, 2u, ns, a2 + b2);
+        st(dst, base, t, 5u, ns, a2 - b2);
+        st(dst, base, t, 3u, ns, a3 + b3);
+        st(dst, base, t, 4u, ns, a3 - b3);
+      }
+      case 8u: {
+        let v0 = ld(src, j, t, 0u, R, twStep, k);
+        let v1 = ld(src, j, t, 1u, R, twStep, k);
+        let v2 = ld(src, j, t, 2u, R, twStep, k);
+        let v3 = ld(src, j, t, 3u, R, twStep, k);
+        let v4 = ld(src, j, t, 4u, R, twStep, k);
+        let v5 = ld(src, j, t, 5u, R, twStep, k);
+        let v6 = ld(src, j, t, 6u, R, twStep, k);
+        let v7 = ld(src, j, t, 7u, R, twStep, k);
+        // even part: DFT4(v0, v2, v4, v6)
+        let e0 = v0 + v4;
+        let e1 = v0 - v4;
+        let e2 = v2 + v6;
+        let e3 = mni(v2 - v6);
+        let E0 = e0 + e2;
+        let E1 = e1 + e3;
+        let E2 = e0 - e2;
+        let E3 = e1 - e3;
+        // odd part: DFT4(v1, v3, v5, v7)
+        let o0 = v1 + v5;
+        let o1 = v1 - v5;
+        let o2 = v3 + v7;
+        let o3 = mni(v3 - v7);
+        let O0 = o0 + o2;
+        let O1 = o1 + o3;
+        let O2 = o0 - o2;
+        let O3 = o1 - o3;
+        // twiddles exp(-i pi q / 4)
+        let W1 = vec2f(O1.x + O1.y, O1.y - O1.x) * kS2;
+        let W2 = mni(O2);
+        let W3 = vec2f(O3.y - O3.x, -O3.x - O3.y) * kS2;
+        st(dst, base, t, 0u, ns, E0 + O0);
+        st(dst, base, t, 4u, ns, E0 - O0);
+        st(dst, base, t, 1u, ns, E1 + W1);
+        st(dst, base, t, 5u, ns, E1 - W1);
+        st(dst, base, t, 2u, ns, E2 + W2);
+        st(dst, base, t, 6u, ns, E2 - W2);
+        st(dst, base, t, 3u, ns, E3 + W3);
+        st(dst, base, t, 7u, ns, E3 - W3);
+      }
+      default: {}
+    }
+  }
+}
+
+// Run every planned stage on the data in half 0; returns the offset of the
+// half holding the result. Starts and ends with a barrier. The stages are
+// written out one by one so that every radix, sub-transform length and
+// division is a constant after override specialisation.
+fn fft_stages(lid: u32) -> u32 {
+  let half = T * N;
+  workgroupBarrier();
+  if (R0 > 1u) {
+    stage(R0, 1u, 0u, half, lid);
+    workgroupBarrier();
+  }
+  if (R1 > 1u) {
+    stage(R1, R0, half, 0u, lid);
+    workgroupBarrier();
+  }
+  if (R2 > 1u) {
+    stage(R2, R0 * R1, 0u, half, lid);
+    workgroupBarrier();
+  }
+  if (R3 > 1u) {
+    stage(R3, R0 * R1 * R2, half, 0u, lid);
+    workgroupBarrier();
+  }
+  if (R4 > 1u) {
+    stage(R4, R0 * R1 * R2 * R3, 0u, half, lid);
+    workgroupBarrier();
+  }
+  if (R5 > 1u) {
+    stage(R5, R0 * R1 * R2 * R3 * R4, half, 0u, lid);
+    workgroupBarrier();
+  }
+  if (R6 > 1u) {
+    stage(R6, R0 * R1 * R2 * R3 * R4 * R5, 0u, half, lid);
+    workgroupBarrier();
+  }
+  if (R7 > 1u) {
+    stage(R7, R0 * R1 * R2 * R3 * R4 * R5 * R6, half, 0u, lid);
+    workgroupBarrier();
+  }
+  return STAGES_ODD * half;
+}

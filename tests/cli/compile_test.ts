@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import {
+  cachedDenortPath,
+  compileArgs,
+  findDenort,
+} from "../../scripts/compile.ts";
+import { REPO_ROOT } from "../shared_data.ts";
+
+const denort = await findDenort();
+if (!denort) {
+  console.log(
+    "compile_test: no denort runtime (DENORT_BIN unset, not in Deno's cache, no network): " +
+      "the bin/hfss build test is skipped",
+  );
+}
+
+Deno.test("findDenort() finds nothing in an empty cache and honours DENORT_BIN", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    assert.equal(await findDenort({ denoDir: dir, denortBin: "" }), null);
+    assert.equal(await findDenort({ denortBin: `${dir}/missing` }), null);
+    const fake = cachedDenortPath(dir);
+    await Deno.mkdir(fake.slice(0, fake.lastIndexOf("/")), { recursive: true });
+    await Deno.writeFile(fake, new Uint8Array(1));
+    assert.deepEqual(await findDenort({ denoDir: dir, denortBin: "" }), {
+      path: fake,
+      source: "cache",
+    });
+    assert.deepEqual(await findDenort({ denortBin: fake }), {
+      path: fake,
+      source: "DENORT_BIN",
+    });
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("compileArgs() builds with WebGPU and narrow permissions, never -A", () => {
+  const args = compileArgs("out/hfss", REPO_ROOT);
+  assert.equal(args[0], "compile");
+  assert.ok(args.includes("--unstable-webgpu"));
+  assert.ok(!args.includes("-A") && !args.includes("--allow-all"));
+  assert.ok(!args.includes("--allow-net") && !args.includes("--allow-ffi"));
+  assert.equal(args.at(-1), "main.ts");
+});
+
+Deno.test({
+  name: "deno task compile says it skips when denort is missing",
+  ignore: denort !== null || Boolean(Deno.env.get("DENORT_BIN")),
+  fn: async () => {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-run",
+        "scripts/compile.ts",
+      ],
+      cwd: REPO_ROOT,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0);
+    assert.match(
+      text,
+      /compile: skipped: Deno cannot obtain its denort runtime/,
+    );
+  },
+});
+
+Deno.test({
+  name: "deno task compile builds a binary that prints its version",
+  ignore: denort === null,
+  fn: async () => {
+    const dir = await Deno.makeTempDir();
+    try {
+      const bin = `${dir}/hfss`;
+      const build = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", "scripts/compile.ts", "--output", bin],
+        cwd: REPO_ROOT,
+      }).output();
+      assert.equal(build.code, 0, new TextDecoder().decode(build.stderr));
+      const run = await new Deno.Command(bin, {
+        args: ["--version"],
+        stdout: "piped",
+      }).output();
+      assert.equal(run.code, 0);
+      assert.match(new TextDecoder().decode(run.stdout), /^\d+\.\d+\.\d+/);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
