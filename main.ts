@@ -13,8 +13,9 @@ import { register as registerSearch } from "./src/cli/search.ts";
 import { register as registerDemo } from "./src/cli/demo.ts";
 import { register as registerEval } from "./src/cli/eval.ts";
 import { register as registerReport } from "./src/cli/report.ts";
+import denoJson from "./deno.json" with { type: "json" };
 
-export const VERSION = "0.1.0";
+export const VERSION = denoJson.version;
 
 /** Build the CLI program; exported so tests can run commands in-process. */
 export function buildProgram(): Command {

@@ -1,5 +1,6 @@
 // fft_core.wgsl: shared Stockham core, prepended (plain concatenation, no
-// templating) to fft_rows_r2c.wgsl, fft_cols.wgsl and fft_rows_c2r.wgsl.
+// templating) to fft_rows_r2c.wgsl, fft_cols.wgsl and fft_rows_c2r.wgsl,
+// and preceded by fft_codelets.wgsl (complex helpers, radix constants).
 //
 // Bindings used by the core: @group(0) @binding(0) `tw`, the N twiddles
 // tw[k] = exp(-2 pi i k / N) as vec2f (re, im), computed in float64 on the CPU.
@@ -34,33 +35,6 @@ override STAGES_ODD: u32 = 0u;
 @group(0) @binding(0) var<storage, read> tw: array<vec2f>;
 
 var<workgroup> buf: array<vec2f, 2u * T * N>;
-
-fn cmul(a: vec2f, b: vec2f) -> vec2f {
-  return vec2f(a.x * b.x - a.y * b.y, a.x * b.y + a.y * b.x);
-}
-
-// Multiply by -i.
-fn mni(a: vec2f) -> vec2f {
-  return vec2f(a.y, -a.x);
-}
-
-fn conj2(a: vec2f) -> vec2f {
-  return vec2f(a.x, -a.y);
-}
-
-const kS2 = 0.70710678118654752;
-const kC3 = -0.5;
-const kS3 = 0.86602540378443865;
-const kC51 = 0.30901699437494742;
-const kS51 = 0.95105651629515357;
-const kC52 = -0.80901699437494742;
-const kS52 = 0.58778525229247313;
-const kC71 = 0.62348980185873353;
-const kC72 = -0.22252093395631440;
-const kC73 = -0.90096886790241913;
-const kS71 = 0.78183148246802981;
-const kS72 = 0.97492791218182361;
-const kS73 = 0.43388373911755812;
 
 // Load input q of butterfly j (sub-transform position k) with its twiddle.
 fn ld(src: u32, j: u32, t: u32, q: u32, R: u32, twStep: u32, k: u32) -> vec2f {

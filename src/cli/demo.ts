@@ -5,15 +5,13 @@
  * and reports how well each class's DFM recovers its planted frequencies.
  * See src/planted/demo.ts for the work folder layout and the figures.
  */
-import type { Command } from "commander";
-import { InvalidArgumentError } from "commander";
-import { UserError } from "./fail.ts";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { formatDemo, kDemoDefaults, runDemo } from "../planted/demo.ts";
 import { kLayoutNames, type LayoutName } from "../planted/layouts.ts";
 import { parseStages } from "../search/search.ts";
-import { kLineages } from "../search/lineage.ts";
-import { kLossKinds } from "../search/loss.ts";
-import { kSymmetryModes } from "../dfm/symmetry.ts";
+import { kLineages, type Lineage } from "../search/lineage.ts";
+import { kLossKinds, type LossKind } from "../search/loss.ts";
+import { kSymmetryModes, type SymmetryMode } from "../dfm/symmetry.ts";
 
 function intOption(name: string, min: number): (v: string) => number {
   return (v) => {
@@ -29,17 +27,17 @@ interface DemoCliOptions {
   work: string;
   seed: number;
   size: number;
-  classes: number;
-  layout: string;
+  numClasses: number;
+  plantedLayout: LayoutName;
   stages?: string;
   candidates: number;
   proportion: number;
   top: number;
   perClass: number;
   force?: boolean;
-  lineage?: string;
-  symmetry?: string;
-  loss?: string;
+  lineage?: Lineage;
+  symmetry?: SymmetryMode;
+  loss?: LossKind;
   threads?: number;
   json?: boolean;
 }
@@ -71,15 +69,14 @@ export function register(program: Command): void {
       d.size,
     )
     .option(
-      "--classes <n>",
+      "--num-classes <n>",
       "number of classes",
-      intOption("--classes", 2),
+      intOption("--num-classes", 2),
       d.classes,
     )
-    .option(
-      "--layout <name>",
-      `planted layout (${kLayoutNames.join(", ")})`,
-      d.layout,
+    .addOption(
+      new Option("--planted-layout <name>", "planted frequency layout")
+        .choices([...kLayoutNames]).default(d.layout),
     )
     .option(
       "--stages <range>",
@@ -114,46 +111,30 @@ export function register(program: Command): void {
       "onnxruntime wasm threads",
       intOption("--threads", 1),
     )
-    .option("--lineage <name>", `search lineage (${kLineages.join(", ")})`)
-    .option("--symmetry <name>", `mask symmetry (${kSymmetryModes.join(", ")})`)
-    .option("--loss <name>", `ranking loss (${kLossKinds.join(", ")})`)
+    .addOption(
+      new Option("--lineage <name>", "search lineage").choices([...kLineages]),
+    )
+    .addOption(
+      new Option("--symmetry <name>", "mask symmetry").choices([
+        ...kSymmetryModes,
+      ]),
+    )
+    .addOption(
+      new Option("--loss <name>", "ranking loss").choices([...kLossKinds]),
+    )
     .option("--force", "regenerate the benchmark and restart the search")
     .option("--json", "print one JSON object instead of text")
     .action(async (o: DemoCliOptions) => {
-      if (!(kLayoutNames as readonly string[]).includes(o.layout)) {
-        throw new UserError(
-          `Cannot use layout "${o.layout}": expected one of ${
-            kLayoutNames.join(", ")
-          }`,
-          { exitCode: 2 },
-        );
-      }
-      const pick = <T extends string>(
-        name: string,
-        v: string | undefined,
-        allowed: readonly T[],
-      ): T | undefined => {
-        if (v === undefined) return undefined;
-        if (!(allowed as readonly string[]).includes(v)) {
-          throw new UserError(
-            `Cannot use ${name} "${v}": expected one of ${allowed.join(", ")}`,
-            { exitCode: 2 },
-          );
-        }
-        return v as T;
-      };
-      const lineage = pick("--lineage", o.lineage, kLineages);
-      const symmetry = pick("--symmetry", o.symmetry, kSymmetryModes);
-      const loss = pick("--loss", o.loss, kLossKinds);
       const result = await runDemo({
-        ...(lineage ? { lineage } : {}),
-        ...(symmetry ? { symmetry } : {}),
-        ...(loss ? { loss } : {}),
+        // commander checked the names (choices)
+        ...(o.lineage ? { lineage: o.lineage } : {}),
+        ...(o.symmetry ? { symmetry: o.symmetry } : {}),
+        ...(o.loss ? { loss: o.loss } : {}),
         work: o.work,
         seed: o.seed,
         size: o.size,
-        classes: o.classes,
-        layout: o.layout as LayoutName,
+        classes: o.numClasses,
+        layout: o.plantedLayout,
         ...(o.stages !== undefined ? { stages: parseStages(o.stages) } : {}),
         candidates: o.candidates,
         proportion: o.proportion,

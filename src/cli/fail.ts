@@ -17,9 +17,3 @@ export class UserError extends Error {
     this.exitCode = options?.exitCode ?? 1;
   }
 }
-
-/** Print `error: <message>` to stderr and exit. */
-export function fail(message: string, exitCode = 1): never {
-  console.error(`error: ${message}`);
-  Deno.exit(exitCode);
-}

@@ -7,7 +7,7 @@
  * layout, DC at (S/2, S/2)) is applied per channel with the spectral engine:
  * `Re(ifft2(ifftshift(fftshift(fft2(x)) · G)))` with G = M (`--keep`) or
  * G = 1 − M (`--remove`). By default this happens in pixel space
- * (`--masking pixel`); with `--masking normalized` the image is normalised
+ * (`--mask-space pixel`); with `--mask-space normalized` the image is normalised
  * first, filtered, then de-normalised for display (what the model sees in
  * the reference's search, which masks after `Normalize`). Filtered values
  * outside [0, 1] (a mask without DC gives a zero-mean image) are clipped to
@@ -41,6 +41,7 @@ import {
 } from "../dfm/store.ts";
 import { applySymmetry, type SymmetryMode } from "../dfm/symmetry.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { readInputFile } from "../io/read.ts";
 
 /** How `--symmetry` treats the mask before filtering. */
 export type FilterSymmetry = "as-is" | SymmetryMode;
@@ -66,13 +67,13 @@ export interface FilterOptions {
   /** Default "as-is". */
   symmetry?: FilterSymmetry;
   /** Default "pixel". */
-  masking?: "pixel" | "normalized";
-  /** Normalisation preset for `masking: "normalized"` (default: the stage's, else imagenet). */
+  maskSpace?: "pixel" | "normalized";
+  /** Normalisation preset for `maskSpace: "normalized"` (default: the stage's, else imagenet). */
   normalize?: string;
   /** Also write the resized, unfiltered image. */
   original?: boolean;
   /** Images per GPU batch (default 8). */
-  batch?: number;
+  batchSize?: number;
 }
 
 /** One written image. */
@@ -167,15 +168,7 @@ async function loadMask(opts: FilterOptions): Promise<LoadedMask> {
     };
   }
   const path = opts.npy!;
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    const why = e instanceof Deno.errors.NotFound
-      ? "file not found"
-      : String(e);
-    throw new UserError(`Cannot read mask "${path}": ${why}`);
-  }
+  const bytes = await readInputFile(path, "Cannot read mask");
   const a = decodeNpy(bytes, path);
   const shape = a.shape.length === 3 && a.shape[0] === 1
     ? a.shape.slice(1)
@@ -286,7 +279,7 @@ export async function runFilter(
   const cropPct = resize === "crop"
     ? opts.cropPct ?? loaded.cropPct ?? kDefaultCropPct
     : null;
-  const masking = opts.masking ?? "pixel";
+  const masking = opts.maskSpace ?? "pixel";
   const norm: FilterResult["normalization"] = masking === "normalized"
     ? (opts.normalize !== undefined
       ? { ...normalization(opts.normalize), source: "flag" }
@@ -294,7 +287,7 @@ export async function runFilter(
       ? { ...loaded.normalization, source: "stage" }
       : { ...normalization(kDefaultNormalization), source: "default" })
     : undefined;
-  const batch = Math.max(1, Math.min(opts.batch ?? 8, images.length));
+  const batch = Math.max(1, Math.min(opts.batchSize ?? 8, images.length));
   const stems = uniqueStems(images);
   const outputs: FilterOutput[] = [];
   await Deno.mkdir(opts.out, { recursive: true });
@@ -427,16 +420,21 @@ export function register(program: Command): void {
     )
     .addOption(
       new Option(
-        "--masking <order>",
+        "--mask-space <space>",
         "filter [0,1] pixels, or normalised inputs (then de-normalised for display)",
       ).choices(["pixel", "normalized"]).default("pixel"),
     )
     .option(
       "--normalize <preset>",
-      "normalisation for --masking normalized: imagenet, inception, none (default: the stage's)",
+      "normalisation for --mask-space normalized: imagenet, inception, none (default: the stage's)",
     )
     .option("--original", "also write the resized unfiltered image")
-    .option("--batch <n>", "images per GPU batch", parseIntFlag("--batch"), 8)
+    .option(
+      "--batch-size <n>",
+      "images per GPU batch",
+      parseIntFlag("--batch-size"),
+      8,
+    )
     .option("--json", "print one JSON object instead of text")
     .action(
       async (images: string[], flags: FilterOptions & { json?: boolean }) => {

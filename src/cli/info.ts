@@ -4,7 +4,7 @@
  * cross-entropy and images/s. Results go to stdout (text or one JSON object
  * with `--json`); progress goes to stderr.
  */
-import type { Command } from "commander";
+import { type Command, Option } from "commander";
 import { GpuContext } from "../gpu/context.ts";
 import { UserError } from "./fail.ts";
 import { Progress } from "./progress.ts";
@@ -83,19 +83,19 @@ export function register(program: Command): void {
       "dataset folder to measure clean accuracy on (repeatable)",
       collect,
     )
-    .option(
-      "--layout <layout>",
-      `dataset layout: ${kDatasetLayouts.join(", ")}`,
-      "auto",
+    .addOption(
+      new Option("--layout <layout>", "dataset layout")
+        .choices([...kDatasetLayouts]).default("auto"),
     )
     .option(
       "--classes <list>",
       "only these classes: indices, ranges a-b, wnids or folder names",
     )
-    .option(
-      "--resize <mode>",
-      "squash (resize to SxS) or crop (shorter side to S/crop-pct, centre crop)",
-      "crop",
+    .addOption(
+      new Option(
+        "--resize <mode>",
+        "squash (resize to SxS) or crop (shorter side to S/crop-pct, centre crop)",
+      ).choices(["squash", "crop"]).default("crop"),
     )
     .option(
       "--crop-pct <f>",
@@ -124,10 +124,9 @@ export function register(program: Command): void {
       "use at most N images per dataset (seeded random subset)",
     )
     .option("--seed <n>", "seed for --limit", "42")
-    .option(
-      "--backend <name>",
-      "onnxruntime-web backend: wasm or webgpu",
-      "wasm",
+    .addOption(
+      new Option("--backend <name>", "onnxruntime execution provider")
+        .choices(["wasm", "webgpu"]).default("wasm"),
     )
     .option("--threads <n>", "wasm threads (default: CPU count)")
     .option("--workers <n>", "image decode workers (0 = main thread)", "1")
@@ -189,20 +188,9 @@ interface DatasetResult {
 }
 
 async function modelInfo(opts: InfoOptions): Promise<void> {
+  // --backend, --resize and --layout are checked by commander (choices).
   const backend = (opts.backend ?? "wasm") as Backend;
-  if (backend !== "wasm" && backend !== "webgpu") {
-    throw new UserError(
-      `Cannot use backend "${opts.backend}": expected wasm or webgpu`,
-      { exitCode: 2 },
-    );
-  }
   const resize = (opts.resize ?? "crop") as ResizeMode;
-  if (resize !== "crop" && resize !== "squash") {
-    throw new UserError(
-      `Cannot use --resize ${opts.resize}: expected squash or crop`,
-      { exitCode: 2 },
-    );
-  }
   const cropPct = Number(opts.cropPct ?? kDefaultCropPct);
   if (!(cropPct > 0 && cropPct <= 1)) {
     throw new UserError(
@@ -211,16 +199,6 @@ async function modelInfo(opts: InfoOptions): Promise<void> {
     );
   }
   const layout = (opts.layout ?? "auto") as DatasetLayout;
-  if (!kDatasetLayouts.includes(layout)) {
-    throw new UserError(
-      `Cannot use --layout ${opts.layout}: expected one of ${
-        kDatasetLayouts.join(", ")
-      }`,
-      {
-        exitCode: 2,
-      },
-    );
-  }
   if (
     opts.normalize !== undefined || opts.mean !== undefined ||
     opts.std !== undefined

@@ -157,7 +157,7 @@ export function register(program: Command): void {
     )
     .option(
       "--classes <list>",
-      "classes to search (indices, wnids or folder names, comma-separated)",
+      "only these classes: indices, ranges a-b, wnids or folder names",
     )
     .option("--stage <k>", "run one stage (default 1)")
     .option("--stages <a-b>", "run several stages in a row, e.g. 1-4")

@@ -15,6 +15,7 @@
 import { decode as decodePng, type DecodedPng } from "fast-png";
 import jpegJs from "jpeg-js";
 import { UserError } from "../cli/fail.ts";
+import { readInputFile } from "../io/read.ts";
 import {
   applyOrientation,
   isJpeg,
@@ -304,14 +305,6 @@ export async function readImage(
   path: string,
   options: DecodeOptions = {},
 ): Promise<RgbImage> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await Deno.readFile(path);
-  } catch (e) {
-    const why = e instanceof Deno.errors.NotFound
-      ? "file not found"
-      : (e as Error).message;
-    throw new UserError(`Cannot read image "${path}": ${why}`);
-  }
+  const bytes = await readInputFile(path, "Cannot read image");
   return await decodeImage(bytes, path, options);
 }

@@ -53,11 +53,6 @@ const kWebWorker: typeof Worker | undefined = (() => {
   return W && !("on" in W.prototype) ? W : undefined;
 })();
 
-/** True when decode workers are available (see `kWebWorker`). */
-export function workersAvailable(): boolean {
-  return kWebWorker !== undefined;
-}
-
 class WorkerPool {
   #workers: Worker[] = [];
   #idle: Worker[] = [];

@@ -65,11 +65,6 @@ const kItemSize: Record<NpyDtype, number> = {
   int64: 8,
 };
 
-/** Bytes per element of `dtype`. */
-export function npyItemSize(dtype: NpyDtype): number {
-  return kItemSize[dtype];
-}
-
 const kMagic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
 
 function product(shape: readonly number[]): number {

@@ -15,6 +15,7 @@
 import { join } from "node:path";
 import { UserError } from "../cli/fail.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
+import { readFailure, readInputFile } from "../io/read.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 import { decodeNpy, decodeNpyHeader, encodeNpy } from "./npy.ts";
 import { kSymmetryModes, type SymmetryMode } from "./symmetry.ts";
@@ -312,26 +313,11 @@ export async function writeStage(dir: string, stage: StageData): Promise<void> {
   await writeJsonAtomic(join(dir, kStageFiles.manifest), m);
 }
 
-async function readBytes(path: string, what: string): Promise<Uint8Array> {
-  try {
-    return await Deno.readFile(path);
-  } catch (err) {
-    if (err instanceof Deno.errors.NotFound) {
-      throw new UserError(`Cannot read ${what} "${path}": file not found`);
-    }
-    throw new UserError(
-      `Cannot read ${what} "${path}": ${
-        err instanceof Error ? err.message : err
-      }`,
-    );
-  }
-}
-
 /** Read and validate a stage's manifest.json. */
 export async function readStageManifest(dir: string): Promise<StageManifest> {
   const path = join(dir, kStageFiles.manifest);
   const text = new TextDecoder().decode(
-    await readBytes(path, "DFM manifest"),
+    await readInputFile(path, "Cannot read DFM manifest"),
   );
   let json: unknown;
   try {
@@ -384,7 +370,10 @@ export async function readStage(dir: string): Promise<StageData> {
   const k = manifest.classes.length, n = manifest.top_n;
   const s = manifest.image_size;
   const maskPath = join(dir, manifest.files.masks);
-  const masksNpy = decodeNpy(await readBytes(maskPath, "DFM file"), maskPath);
+  const masksNpy = decodeNpy(
+    await readInputFile(maskPath, "Cannot read DFM file"),
+    maskPath,
+  );
   expectHeader(maskPath, masksNpy, "uint8", [k, n, s, s]);
   const masks = masksNpy.data as Uint8Array;
   for (let i = 0; i < masks.length; i++) {
@@ -397,7 +386,10 @@ export async function readStage(dir: string): Promise<StageData> {
     }
   }
   const lossPath = join(dir, manifest.files.losses);
-  const lossNpy = decodeNpy(await readBytes(lossPath, "DFM file"), lossPath);
+  const lossNpy = decodeNpy(
+    await readInputFile(lossPath, "Cannot read DFM file"),
+    lossPath,
+  );
   expectHeader(lossPath, lossNpy, "float64", [k, n]);
   return { manifest, masks, losses: lossNpy.data as Float64Array };
 }
@@ -415,20 +407,24 @@ export async function readStageMask(
   const k = m.classes.length, n = m.top_n, s = m.image_size;
   if (!(Number.isInteger(classPos) && classPos >= 0 && classPos < k)) {
     throw new UserError(
-      `Cannot read DFM: class position ${classPos} is outside 0..${k - 1}`,
+      `Cannot read a DFM of "${dir}": class position ${classPos} is outside 0..${
+        k - 1
+      }`,
     );
   }
   if (!(Number.isInteger(rank) && rank >= 0 && rank < n)) {
     throw new UserError(
-      `Cannot read DFM: rank ${rank} is outside 0..${n - 1} (top_n ${n})`,
+      `Cannot read a DFM of "${dir}": rank ${rank} is outside 0..${
+        n - 1
+      } (top_n ${n})`,
     );
   }
   const path = join(dir, m.files.masks);
   let file: Deno.FsFile;
   try {
     file = await Deno.open(path);
-  } catch {
-    throw new UserError(`Cannot read DFM file "${path}": file not found`);
+  } catch (e) {
+    throw new UserError(`Cannot read DFM file "${path}": ${readFailure(e)}`);
   }
   try {
     const head = new Uint8Array(Math.min(65536, (await file.stat()).size));

@@ -10,9 +10,6 @@
  */
 import { UserError } from "../cli/fail.ts";
 
-/** Radices the WGSL kernels implement, in the order the planner tries them. */
-export const kRadices = [8, 4, 2, 3, 5, 7] as const;
-
 /** Most stages one transform may have (the kernels unroll up to this many). */
 export const kMaxStages = 8;
 

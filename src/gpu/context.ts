@@ -2,7 +2,7 @@
  * GpuContext: the one place that calls `navigator.gpu`. It requests an
  * adapter (fallback adapters such as lavapipe are accepted), a device with the
  * adapter's limits and the optional features it supports, and destroys the
- * device on dispose only if it created it.
+ * device on dispose.
  */
 import { UserError } from "../cli/fail.ts";
 
@@ -30,18 +30,17 @@ const kReportedLimits = [
   "maxStorageBuffersPerShaderStage",
 ] as const;
 
-/** Owns (or borrows) a GPUDevice. */
+/** Owns a GPUDevice. */
 export class GpuContext {
   readonly adapter: GPUAdapter;
   readonly device: GPUDevice;
   readonly features: ReadonlySet<string>;
-  #ownDevice: boolean;
+  #disposed = false;
   #lost = false;
 
-  private constructor(adapter: GPUAdapter, device: GPUDevice, own: boolean) {
+  private constructor(adapter: GPUAdapter, device: GPUDevice) {
     this.adapter = adapter;
     this.device = device;
-    this.#ownDevice = own;
     this.features = new Set(device.features as unknown as Iterable<string>);
     device.lost.then((info) => {
       this.#lost = true;
@@ -78,7 +77,7 @@ export class GpuContext {
       requiredFeatures,
       requiredLimits,
     });
-    return new GpuContext(adapter, device, true);
+    return new GpuContext(adapter, device);
   }
 
   /** Whether the device was lost (a lost device cannot be reused). */
@@ -111,9 +110,10 @@ export class GpuContext {
     };
   }
 
-  /** Destroy the device if this context created it. */
+  /** Destroy the device (once). */
   [Symbol.dispose](): void {
-    if (this.#ownDevice) this.device.destroy();
-    this.#ownDevice = false;
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.device.destroy();
   }
 }

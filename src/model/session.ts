@@ -21,6 +21,7 @@ import { dirname } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { UserError } from "../cli/fail.ts";
 import { decodeModel } from "../onnx/proto.ts";
+import { readInputFile } from "../io/read.ts";
 
 type Ort = typeof import("onnxruntime-web");
 type OrtSession = Awaited<ReturnType<Ort["InferenceSession"]["create"]>>;
@@ -159,15 +160,7 @@ export class ModelSession {
     options: SessionOptions = {},
   ): Promise<ModelSession> {
     const backend = options.backend ?? "wasm";
-    let bytes: Uint8Array;
-    try {
-      bytes = await Deno.readFile(path);
-    } catch (e) {
-      const why = e instanceof Deno.errors.NotFound
-        ? "file not found"
-        : (e as Error).message;
-      throw new UserError(`Cannot open model "${path}": ${why}`);
-    }
+    const bytes = await readInputFile(path, "Cannot open model");
     const ort = await loadOrt(backend);
     const threads = options.threads ?? navigator.hardwareConcurrency ?? 1;
     ort.env.wasm.numThreads = Math.max(1, threads);

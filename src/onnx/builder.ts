@@ -65,21 +65,6 @@ export function floatTensor(
   };
 }
 
-/** A float64 tensor (stored as raw_data). */
-export function doubleTensor(
-  name: string,
-  dims: readonly number[],
-  data: ArrayLike<number>,
-): TensorProto {
-  checkCount(name, dims, data.length);
-  return {
-    dims: [...dims],
-    dataType: DataType.DOUBLE,
-    name,
-    rawData: leBytes(Float64Array.from(data)),
-  };
-}
-
 /** An int64 tensor (stored as raw_data). Numbers must be integers. */
 export function int64Tensor(
   name: string,
@@ -93,21 +78,6 @@ export function int64Tensor(
     dataType: DataType.INT64,
     name,
     rawData: leBytes(a),
-  };
-}
-
-/** An int32 tensor (stored as raw_data). */
-export function int32Tensor(
-  name: string,
-  dims: readonly number[],
-  data: ArrayLike<number>,
-): TensorProto {
-  checkCount(name, dims, data.length);
-  return {
-    dims: [...dims],
-    dataType: DataType.INT32,
-    name,
-    rawData: leBytes(Int32Array.from(data)),
   };
 }
 

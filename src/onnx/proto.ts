@@ -1163,20 +1163,6 @@ export function tensorToInt64s(t: TensorProto): number[] {
   return Array.from(tensorToBigInt64(t), (v) => Number(v));
 }
 
-/** Tensor values as an Int32Array (integer types; int64 values must fit). */
-export function tensorToInt32(t: TensorProto): Int32Array {
-  return Int32Array.from(tensorToInt64s(t), (v) => {
-    if (v < -2147483648 || v > 2147483647) {
-      throw new Error(
-        `Cannot read tensor ${
-          tensorLabel(t)
-        } as int32: value ${v} out of range`,
-      );
-    }
-    return v;
-  });
-}
-
 // ---------------------------------------------------------------------------
 // Attribute helpers
 
@@ -1222,11 +1208,4 @@ export function attrString(
 ): string {
   const a = getAttribute(n, name);
   return a?.s !== undefined ? kTextDecoder.decode(a.s) : fallback;
-}
-
-/** Shape of a value info as numbers (`-1` for symbolic or missing dims), or undefined. */
-export function valueInfoShape(v: ValueInfoProto): number[] | undefined {
-  const shape = v.type?.tensorType?.shape;
-  if (!shape) return undefined;
-  return shape.dim.map((d) => d.dimValue ?? -1);
 }

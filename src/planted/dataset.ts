@@ -395,9 +395,3 @@ export async function writePlantedDataset(
   await writeJsonAtomic(join(root, "planted.json"), truth);
   return { truth, images };
 }
-
-/** Read planted.json from a dataset root. */
-export async function readPlantedTruth(root: string): Promise<PlantedTruth> {
-  const text = await Deno.readTextFile(join(root, "planted.json"));
-  return JSON.parse(text) as PlantedTruth;
-}

@@ -10,6 +10,7 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
+import { pathExists } from "../io/read.ts";
 import {
   generateImages,
   imagesToTensor,
@@ -61,15 +62,6 @@ function sameJson(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 async function tryReuse(
   root: string,
   params: PlantedParams,
@@ -86,7 +78,7 @@ async function tryReuse(
     !model || !sameJson(truth.params, params) || model.targetCe !== targetCe
   ) return null;
   const modelPath = join(root, model.file);
-  if (!(await exists(modelPath))) return null;
+  if (!(await pathExists(modelPath))) return null;
   let lines: string[];
   try {
     lines = (await Deno.readTextFile(join(root, truth.files.labels))).trim()
@@ -96,7 +88,7 @@ async function tryReuse(
   }
   if (lines.length !== params.perClass * params.classes) return null;
   for (const line of lines) {
-    if (!(await exists(join(root, line.split(",")[0]!)))) return null;
+    if (!(await pathExists(join(root, line.split(",")[0]!)))) return null;
   }
   return {
     root,

@@ -99,14 +99,8 @@ export interface EvaluateOptions<M extends { readonly count: number }> {
   onProgress?: (evaluations: number) => void;
 }
 
-/** Figures of one {@link evaluateStage} call. */
-export interface EvaluateResult {
-  /** Candidate × image evaluations done by this call. */
-  evaluations: number;
-  /** Images completed by this call. */
-  images: number;
-  /** Wall seconds of this call. */
-  seconds: number;
+/** Where the time of an {@link evaluateStage} call went. */
+export interface StageTimings {
   /**
    * Seconds the loop spent awaiting the model, the filter pass (the part not
    * hidden behind the previous model call) and the block's images (the part
@@ -121,6 +115,17 @@ export interface EvaluateResult {
   lossSeconds: number;
   /** Seconds writing checkpoints. */
   checkpointSeconds: number;
+}
+
+/** Figures of one {@link evaluateStage} call. */
+export interface EvaluateResult {
+  /** Candidate × image evaluations done by this call. */
+  evaluations: number;
+  /** Images completed by this call. */
+  images: number;
+  /** Wall seconds of this call. */
+  seconds: number;
+  timings: StageTimings;
 }
 
 /** Number of candidates per model call for a block of `images` images. */
@@ -268,11 +273,13 @@ export async function evaluateStage<M extends { readonly count: number }>(
     evaluations,
     images,
     seconds: (performance.now() - t0) / 1000,
-    modelSeconds: modelMs / 1000,
-    filterSeconds: filterMs / 1000,
-    loadSeconds: loadMs / 1000,
-    prepareSeconds: prepMs / 1000,
-    lossSeconds: lossMs / 1000,
-    checkpointSeconds: saveMs / 1000,
+    timings: {
+      modelSeconds: modelMs / 1000,
+      filterSeconds: filterMs / 1000,
+      loadSeconds: loadMs / 1000,
+      prepareSeconds: prepMs / 1000,
+      lossSeconds: lossMs / 1000,
+      checkpointSeconds: saveMs / 1000,
+    },
   };
 }

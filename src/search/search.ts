@@ -62,6 +62,7 @@ import {
   writeStage,
 } from "../dfm/store.ts";
 import { writeStagePictures } from "../dfm/render.ts";
+import { pathExists, readInputFile } from "../io/read.ts";
 import { openCheckpoint, sha256Hex } from "./checkpoint.ts";
 import {
   ClassLossAccumulator,
@@ -70,7 +71,7 @@ import {
 } from "./loss.ts";
 import { topN } from "./topn.ts";
 import { CandidatePools, type Lineage, type Parents } from "./lineage.ts";
-import { type Block, evaluateStage } from "./evaluate.ts";
+import { type Block, evaluateStage, type StageTimings } from "./evaluate.ts";
 
 /** Where masks are applied (`--mask-space`). */
 export type MaskSpace = "normalized" | "pixel";
@@ -151,8 +152,8 @@ export interface SearchProgress {
   finish(stage: number, summary: StageSummary): void;
 }
 
-/** Figures of one stage. */
-export interface StageSummary {
+/** Figures of one stage; the timings are this run's. */
+export interface StageSummary extends StageTimings {
   stage: number;
   dir: string;
   /** True when the stage was already finished with this configuration. */
@@ -173,16 +174,6 @@ export interface StageSummary {
   totalSeconds: number;
   /** evaluationsThisRun / seconds. */
   evaluationsPerSecond: number;
-  /** Time awaiting the model, the filter, image loading (this run). */
-  modelSeconds: number;
-  filterSeconds: number;
-  loadSeconds: number;
-  /** Mask generation and upload, forward FFTs (this run). */
-  prepareSeconds: number;
-  /** Cross-entropy and accumulation (this run). */
-  lossSeconds: number;
-  /** Checkpoint writes (this run). */
-  checkpointSeconds: number;
 }
 
 /** What {@link runSearch} returns. */
@@ -382,12 +373,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
 
   // Model (first: it fixes S and K).
   const modelPath = opts.model;
-  let modelBytes: Uint8Array;
-  try {
-    modelBytes = await Deno.readFile(modelPath);
-  } catch {
-    throw new UserError(`Cannot open model "${modelPath}": file not found`);
-  }
+  const modelBytes = await readInputFile(modelPath, "Cannot open model");
   const modelSha256 = await sha256Hex(modelBytes);
   const session = await ModelSession.open(modelPath, {
     backend,
@@ -569,7 +555,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
       });
       const M = pools.count;
       const total = M * subset.length;
-      if (opened.state?.done && await exists(join(dir, "manifest.json"))) {
+      if (opened.state?.done && await pathExists(join(dir, "manifest.json"))) {
         const st = opened.state.stats;
         const s: StageSummary = {
           stage: k,
@@ -592,7 +578,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
           lossSeconds: 0,
           checkpointSeconds: 0,
         };
-        if (!(await exists(join(dir, kStageFiles.png)))) {
+        if (!(await pathExists(join(dir, kStageFiles.png)))) {
           await writePictures(dir, await readStage(dir));
         }
         log(
@@ -773,12 +759,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
         evaluationsPerSecond: result.seconds > 0
           ? result.evaluations / result.seconds
           : 0,
-        modelSeconds: result.modelSeconds,
-        filterSeconds: result.filterSeconds,
-        loadSeconds: result.loadSeconds,
-        prepareSeconds: result.prepareSeconds,
-        lossSeconds: result.lossSeconds,
-        checkpointSeconds: result.checkpointSeconds,
+        ...result.timings,
       };
       opts.progress?.finish(k, s);
       log(
@@ -833,15 +814,6 @@ function relativeTo(root: string, path: string): string {
   const r = resolve(root) + "/";
   const p = resolve(path);
   return p.startsWith(r) ? p.slice(r.length) : p;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Map current class positions to the parent stage's class positions (by model index). */

@@ -17,7 +17,7 @@ import { pairEnergies } from "../../src/planted/model.ts";
 import { simulateSearch } from "../../src/planted/simulate.ts";
 
 const kSmall = [
-  "--classes",
+  "--num-classes",
   "4",
   "--per-class",
   "12",

@@ -12,33 +12,16 @@ import { readImage } from "../../src/data/decode.ts";
 import { toTensor } from "../../src/data/preprocess.ts";
 import { generateCandidates } from "../../src/dfm/candidates.ts";
 import { encodeNpy } from "../../src/dfm/npy.ts";
-import {
-  newStageManifest,
-  type StageData,
-  stageDir,
-  writeStage,
-} from "../../src/dfm/store.ts";
+import { type StageData, stageDir, writeStage } from "../../src/dfm/store.ts";
 import { referenceFilter } from "../../src/fft/reference.ts";
+import { testManifest } from "../dfm/_manifest.ts";
 import { gpuAvailable } from "../gpu_helper.ts";
-import { haveShared, REPO_ROOT, shared } from "../shared_data.ts";
+import { haveShared, shared } from "../shared_data.ts";
+import { hfss } from "./_hfss.ts";
 
 const S = 224;
 const DC = (S / 2) * S + S / 2;
 const IMAGE = "data/images/imagenet_val_subset/ILSVRC2012_val_00000347.JPEG";
-
-async function hfss(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--unstable-webgpu", "-A", "main.ts", ...args],
-    cwd: REPO_ROOT,
-    env: { NO_COLOR: "1", XDG_RUNTIME_DIR: "/tmp" },
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
 
 /** A stage-1 DFM folder: two classes, top-1, real candidates at 224. */
 function stageWith(
@@ -48,27 +31,14 @@ function stageWith(
   const all = new Uint8Array(masks.length * S * S);
   masks.forEach((m, i) => all.set(m, i * S * S));
   return {
-    manifest: newStageManifest({
+    manifest: testManifest({
       model: { path: "models/m.onnx", sha256: null },
       image_size: S,
-      stage: 1,
-      grid: 4,
       seed: 11,
-      P: 0.8,
       N_B: 30,
       candidates: 30,
       top_n: 1,
       symmetry,
-      loss: "reference",
-      lineage: "global",
-      normalization: {
-        name: "inception",
-        mean: [0.5, 0.5, 0.5],
-        std: [0.5, 0.5, 0.5],
-      },
-      masking: "normalized",
-      resize: "squash",
-      split: {},
       classes: [{ index: 472, wnid: "n02951358", name: "canoe" }, {
         index: 133,
       }],
@@ -198,7 +168,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "runFilter() --masking normalized equals de-normalised filtering of the normalised image",
+    "runFilter() --mask-space normalized equals de-normalised filtering of the normalised image",
   ignore: !gpuAvailable || !haveShared(IMAGE),
   async fn() {
     const dir = await Deno.makeTempDir();
@@ -219,7 +189,7 @@ Deno.test({
         npy,
         keep: true,
         out: dir,
-        masking: "normalized",
+        maskSpace: "normalized",
         normalize: "imagenet",
         resize: "crop",
       });
@@ -256,7 +226,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "runFilter() --masking normalized takes --normalize, else the stage's normalisation, else imagenet, and records the source",
+    "runFilter() --mask-space normalized takes --normalize, else the stage's normalisation, else imagenet, and records the source",
   ignore: !gpuAvailable,
   async fn() {
     const dir = await Deno.makeTempDir();
@@ -298,7 +268,7 @@ Deno.test({
         const res = await runFilter([image], {
           keep: true,
           out: join(dir, want.source),
-          masking: "normalized",
+          maskSpace: "normalized",
           ...opts,
         });
         assert.deepEqual(

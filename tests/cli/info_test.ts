@@ -1,27 +1,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encode as encodePng } from "fast-png";
-import { REPO_ROOT } from "../shared_data.ts";
 import { kImagenetWnids } from "../../src/data/labels.ts";
 import { meanLinearModel } from "../model/_tiny_models.ts";
-
-async function hfss(
-  ...args: string[]
-): Promise<{ code: number; stdout: string; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--unstable-webgpu", "-A", "main.ts", ...args],
-    cwd: REPO_ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { XDG_RUNTIME_DIR: "/tmp" },
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+import { hfss } from "./_hfss.ts";
 
 function flatPng(rgb: [number, number, number], w = 9, h = 7): Uint8Array {
   const data = new Uint8Array(w * h * 3);

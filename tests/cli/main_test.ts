@@ -1,19 +1,5 @@
 import assert from "node:assert/strict";
-import { REPO_ROOT } from "../shared_data.ts";
-
-async function hfss(...args: string[]) {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["run", "--unstable-webgpu", "-A", "main.ts", ...args],
-    cwd: REPO_ROOT,
-    env: { NO_COLOR: "1", XDG_RUNTIME_DIR: "/tmp" },
-  }).output();
-  const dec = new TextDecoder();
-  return {
-    code: out.code,
-    stdout: dec.decode(out.stdout),
-    stderr: dec.decode(out.stderr),
-  };
-}
+import { hfss } from "./_hfss.ts";
 
 Deno.test("hfss rejects an unknown command with exit code 2 and a one-line error", async () => {
   const r = await hfss("frobnicate");

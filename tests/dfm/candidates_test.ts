@@ -18,7 +18,8 @@ import {
 } from "../../src/dfm/candidates.ts";
 import { gridSize, stageGeometry, topHalfCells } from "../../src/dfm/grid.ts";
 import { isConjugateSymmetric, maskStats } from "../../src/dfm/symmetry.ts";
-import { newStageManifest, type StageData } from "../../src/dfm/store.ts";
+import type { StageData } from "../../src/dfm/store.ts";
+import { testManifest } from "./_manifest.ts";
 import { Rng } from "../../src/rng.ts";
 import { FIXTURES, haveShared } from "../shared_data.ts";
 
@@ -373,27 +374,9 @@ Deno.test("parentPicker() picks kept masks uniformly from a stage", () => {
   const s = 32, k = 3, n = 2;
   const masks = new Uint8Array(k * n * s * s);
   for (let i = 0; i < k * n; i++) masks.fill(1, i * s * s, i * s * s + i + 1);
-  const manifest = newStageManifest({
-    model: { path: "m.onnx", sha256: null },
+  const manifest = testManifest({
     image_size: s,
-    stage: 1,
-    grid: 4,
-    seed: 1,
-    P: 0.8,
-    N_B: 3,
-    candidates: 3,
     top_n: n,
-    symmetry: "exact",
-    loss: "reference",
-    lineage: "global",
-    normalization: {
-      name: "inception",
-      mean: [0.5, 0.5, 0.5],
-      std: [0.5, 0.5, 0.5],
-    },
-    masking: "normalized",
-    resize: "squash",
-    split: {},
     classes: [{ index: 0 }, { index: 1 }, { index: 2 }],
     top: [
       { candidates: [0, 1], losses: [1, 2], parents: [null, null] },

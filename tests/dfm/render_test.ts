@@ -9,7 +9,7 @@ import {
   meanMask,
   writeStagePictures,
 } from "../../src/dfm/render.ts";
-import { newStageManifest } from "../../src/dfm/store.ts";
+import { testManifest } from "./_manifest.ts";
 
 function pixel(
   img: { width: number; data: ArrayLike<number> },
@@ -80,27 +80,9 @@ Deno.test("writeStagePictures() writes per-class DFMs, means and contact sheets"
     const masks = new Uint8Array(2 * n * s * s);
     masks.fill(1, 0, s * s); // class 0 rank 0: all kept
     masks.fill(1, (2 * n) * s * s - 10); // class 1 rank 1: last 10 bins
-    const manifest = newStageManifest({
-      model: { path: "m.onnx", sha256: null },
+    const manifest = testManifest({
       image_size: s,
-      stage: 1,
-      grid: 4,
-      seed: 1,
-      P: 0.8,
-      N_B: 3,
-      candidates: 3,
       top_n: n,
-      symmetry: "exact",
-      loss: "reference",
-      lineage: "global",
-      normalization: {
-        name: "inception",
-        mean: [0.5, 0.5, 0.5],
-        std: [0.5, 0.5, 0.5],
-      },
-      masking: "normalized",
-      resize: "squash",
-      split: {},
       classes: [{ index: 3, wnid: "n01443537" }, { index: 7 }],
       top: [
         { candidates: [0], losses: [1], parents: [null] },

@@ -5,7 +5,6 @@ import { generateCandidates } from "../../src/dfm/candidates.ts";
 import { decodeNpy, encodeNpy } from "../../src/dfm/npy.ts";
 import {
   findClass,
-  newStageManifest,
   readStage,
   readStageMask,
   type StageData,
@@ -13,6 +12,7 @@ import {
   stageMask,
   writeStage,
 } from "../../src/dfm/store.ts";
+import { testManifest } from "./_manifest.ts";
 
 /** A small stage: 3 classes, top-2, S = 32, built from real candidates. */
 function sampleStage(): StageData {
@@ -37,26 +37,13 @@ function sampleStage(): StageData {
       losses[c * n + r] = t.losses[r]!;
     })
   );
-  const manifest = newStageManifest({
+  const manifest = testManifest({
     model: { path: "models/m.onnx", sha256: "ab".repeat(32) },
     image_size: s,
-    stage: 1,
-    grid: 4,
     seed: 5,
-    P: 0.8,
     N_B: 9,
     candidates: 9,
     top_n: n,
-    symmetry: "exact",
-    loss: "reference",
-    lineage: "global",
-    normalization: {
-      name: "inception",
-      mean: [0.5, 0.5, 0.5],
-      std: [0.5, 0.5, 0.5],
-    },
-    masking: "normalized",
-    resize: "squash",
     split: { root: "images", fraction: 0.05, seed: 5, images: 12 },
     classes: [
       { index: 0, wnid: "n01440764", name: "tench" },

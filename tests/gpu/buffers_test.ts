@@ -7,7 +7,6 @@ import {
   withValidation,
 } from "../../src/gpu/buffers.ts";
 import { CopyKernel } from "../../src/gpu/kernels/copy.ts";
-import { GpuTimer, wallTime } from "../../src/gpu/timing.ts";
 import { gpuAvailable, withDevice } from "../gpu_helper.ts";
 
 const ignore = !gpuAvailable;
@@ -65,8 +64,7 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "CopyKernel copies every word and GpuTimer reports a non-negative pass time",
+  name: "CopyKernel copies every word",
   ignore,
   fn: () =>
     withDevice(async (gpu) => {
@@ -81,31 +79,12 @@ Deno.test({
         size: data.byteLength,
         usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
       });
-      using timer = new GpuTimer(d, 4);
       try {
         const copy = await CopyKernel.create(d);
-        const ms = await wallTime(d, () => {
-          const enc = d.createCommandEncoder();
-          copy.encode(enc, { src, dst, bytes: data.byteLength });
-          // an empty timed pass checks the timestamp plumbing
-          const pass = enc.beginComputePass({
-            timestampWrites: timer.timestampWrites("empty"),
-          });
-          pass.end();
-          timer.resolve(enc);
-          d.queue.submit([enc.finish()]);
-        });
-        assert.ok(ms >= 0);
+        const enc = d.createCommandEncoder();
+        copy.encode(enc, { src, dst, bytes: data.byteLength });
+        d.queue.submit([enc.finish()]);
         assert.deepEqual(new Float32Array(await readBuffer(d, dst)), data);
-        const times = await timer.read();
-        if (timer.enabled) {
-          assert.ok(times !== null);
-          for (const v of Object.values(times)) {
-            assert.ok(v >= 0);
-          }
-        } else {
-          assert.equal(times, null);
-        }
       } finally {
         src.destroy();
         dst.destroy();

@@ -1,7 +1,11 @@
 /**
  * Pieces shared by the three FFT kernel wrappers: the core WGSL, override
- * constants from a plan, the twiddle table and per-device pipeline caching.
+ * constants from a plan, the twiddle table, per-device pipeline caching, the
+ * per-wrapper cache of small uniform buffers and the wrappers' base class.
  */
+import codelets from "../../../shaders/fft_codelets.wgsl" with {
+  type: "text",
+};
 import stockhamCore from "../../../shaders/fft_core.wgsl" with { type: "text" };
 import twoLevelCore from "../../../shaders/fft2l_core.wgsl" with {
   type: "text",
@@ -89,10 +93,10 @@ function kernelCode(options: CompileKernelOptions): string {
       throw new Error(`Cannot build ${options.name}: no codelet given`);
     }
     const body = registerFftSource(options.codelet.n, options.codelet);
-    return `${registerCore}\n${body}\n${options.source}`;
+    return `${codelets}\n${registerCore}\n${body}\n${options.source}`;
   }
   const core = options.algorithm === "two-level" ? twoLevelCore : stockhamCore;
-  return `${core}\n${options.source}`;
+  return `${codelets}\n${core}\n${options.source}`;
 }
 
 const kCache = new WeakMap<GPUDevice, Map<string, CompiledKernel>>();
@@ -179,4 +183,93 @@ export function resource(b: GPUBuffer | BufferRange): GPUBufferBinding {
     return { buffer: b.buffer, offset: b.offset ?? 0, size: b.size };
   }
   return { buffer: b as GPUBuffer };
+}
+
+/**
+ * Small uniform buffers of one kernel wrapper, one per distinct parameter
+ * set, created on first use and destroyed with the cache.
+ */
+export class UniformCache {
+  #device: GPUDevice;
+  #label: string;
+  #buffers = new Map<string, GPUBuffer>();
+
+  constructor(device: GPUDevice, label: string) {
+    this.#device = device;
+    this.#label = label;
+  }
+
+  /** The buffer holding `data()` for `key`, uploaded the first time. */
+  get(key: string, data: () => ArrayBufferView): GPUBuffer {
+    let buffer = this.#buffers.get(key);
+    if (!buffer) {
+      buffer = createBufferWithData(this.#device, data(), {
+        usage: GPUBufferUsage.UNIFORM,
+        label: `${this.#label} params`,
+      });
+      this.#buffers.set(key, buffer);
+    }
+    return buffer;
+  }
+
+  /** Destroy every buffer this cache created. */
+  [Symbol.dispose](): void {
+    for (const b of this.#buffers.values()) b.destroy();
+    this.#buffers.clear();
+  }
+}
+
+/**
+ * Base of the FFT kernel wrappers: the compiled pipeline of one shape, the
+ * uniform buffers the wrapper creates, and the one-pass dispatch they share.
+ * Every kernel binds the twiddles at 0 and its parameters at 1.
+ */
+export abstract class FftKernel<S extends FftKernelShape> {
+  readonly shape: S;
+  /** Uniform parameter buffers, destroyed with the wrapper. */
+  protected readonly params: UniformCache;
+  #device: GPUDevice;
+  #kernel: CompiledKernel;
+  #label: string;
+
+  protected constructor(
+    device: GPUDevice,
+    shape: S,
+    kernel: CompiledKernel,
+    label: string,
+  ) {
+    this.#device = device;
+    this.shape = shape;
+    this.#kernel = kernel;
+    this.#label = label;
+    this.params = new UniformCache(device, label);
+  }
+
+  /** Encode one compute pass; `buffers` are bound from binding 2 on. */
+  protected dispatch(
+    encoder: GPUCommandEncoder,
+    twiddles: GPUBuffer,
+    params: GPUBuffer,
+    buffers: (GPUBuffer | BufferRange)[],
+    groups: [number, number, number],
+  ): void {
+    const bindGroup = this.#device.createBindGroup({
+      layout: this.#kernel.layout,
+      entries: [
+        { binding: 0, resource: { buffer: twiddles } },
+        { binding: 1, resource: { buffer: params } },
+        ...buffers.map((b, i) => ({ binding: i + 2, resource: resource(b) })),
+      ],
+    });
+    const pass = encoder.beginComputePass({ label: this.#label });
+    pass.setPipeline(this.#kernel.pipeline);
+    pass.setBindGroup(0, bindGroup);
+    pass.dispatchWorkgroups(...groups);
+    pass.end();
+  }
+
+  /** Destroy the uniform buffers this wrapper created. */
+  [Symbol.dispose](): void {
+    this.params[Symbol.dispose]();
+  }
 }

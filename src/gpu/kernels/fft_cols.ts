@@ -6,14 +6,13 @@
 import stockham from "../../../shaders/fft_cols.wgsl" with { type: "text" };
 import twoLevel from "../../../shaders/fft2l_cols.wgsl" with { type: "text" };
 import registers from "../../../shaders/fftr_cols.wgsl" with { type: "text" };
-import { createBufferWithData } from "../buffers.ts";
 import {
   type BufferRange,
   type CompiledKernel,
   compileKernel,
   coreConstants,
+  FftKernel,
   type FftKernelShape,
-  resource,
 } from "./_fft_shared.ts";
 
 /** Shape of a column kernel: core shape plus direction. */
@@ -39,20 +38,13 @@ export interface FftColsArgs {
 }
 
 /** Column FFT kernel for one shape. */
-export class FftCols {
-  readonly shape: FftColsShape;
-  #device: GPUDevice;
-  #kernel: CompiledKernel;
-  #params = new Map<string, GPUBuffer>();
-
+export class FftCols extends FftKernel<FftColsShape> {
   private constructor(
     device: GPUDevice,
     shape: FftColsShape,
     kernel: CompiledKernel,
   ) {
-    this.#device = device;
-    this.shape = shape;
-    this.#kernel = kernel;
+    super(device, shape, kernel, "fft_cols");
   }
 
   /** Compile (cached per device) the pipeline for `shape`. */
@@ -84,51 +76,31 @@ export class FftCols {
       args.gainStride ?? 0,
       0,
     ];
-    const key = values.join(",");
-    let params = this.#params.get(key);
-    if (!params) {
-      params = createBufferWithData(this.#device, new Uint32Array(values), {
-        usage: GPUBufferUsage.UNIFORM,
-        label: "fft_cols params",
-      });
-      this.#params.set(key, params);
-    }
+    const params = this.params.get(
+      values.join(","),
+      () => new Uint32Array(values),
+    );
     const bins = Math.floor(this.shape.plan.n / 2) + 1;
-    const bindGroup = this.#device.createBindGroup({
-      layout: this.#kernel.layout,
-      entries: [
-        { binding: 0, resource: { buffer: args.twiddles } },
-        { binding: 1, resource: { buffer: params } },
-        { binding: 2, resource: resource(args.src) },
-        { binding: 3, resource: resource(args.dst) },
-        { binding: 4, resource: resource(args.gain ?? args.twiddles) },
-      ],
-    });
-    const pass = encoder.beginComputePass({ label: "fft_cols" });
-    pass.setPipeline(this.#kernel.pipeline);
-    pass.setBindGroup(0, bindGroup);
+    // The forward transform reads no gain; its binding gets a stand-in.
+    const gain = args.gain ?? args.twiddles;
+    let groups: [number, number, number];
     if (this.shape.algorithm === "registers") {
       // two columns per invocation, column pairs of all planes flattened in x
-      pass.dispatchWorkgroups(
-        Math.ceil(
-          (args.planes * Math.ceil(bins / 2)) / this.shape.workgroupSize,
-        ),
-        1,
-        args.masks,
-      );
+      const pairs = args.planes * Math.ceil(bins / 2);
+      groups = [Math.ceil(pairs / this.shape.workgroupSize), 1, args.masks];
     } else {
-      pass.dispatchWorkgroups(
+      groups = [
         Math.ceil(bins / this.shape.transforms),
         args.planes,
         args.masks,
-      );
+      ];
     }
-    pass.end();
-  }
-
-  /** Destroy the uniform buffers this wrapper created. */
-  [Symbol.dispose](): void {
-    for (const b of this.#params.values()) b.destroy();
-    this.#params.clear();
+    this.dispatch(
+      encoder,
+      args.twiddles,
+      params,
+      [args.src, args.dst, gain],
+      groups,
+    );
   }
 }

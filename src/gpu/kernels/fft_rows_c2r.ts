@@ -10,14 +10,13 @@ import twoLevel from "../../../shaders/fft2l_rows_c2r.wgsl" with {
 import registers from "../../../shaders/fftr_rows_c2r.wgsl" with {
   type: "text",
 };
-import { createBufferWithData } from "../buffers.ts";
 import {
   type BufferRange,
   type CompiledKernel,
   compileKernel,
   coreConstants,
+  FftKernel,
   type FftKernelShape,
-  resource,
 } from "./_fft_shared.ts";
 
 /** Buffers and sizes of one {@link FftRowsC2r.encode} call. */
@@ -39,20 +38,13 @@ export interface FftRowsC2rArgs {
 }
 
 /** Inverse real-row FFT kernel for one shape. */
-export class FftRowsC2r {
-  readonly shape: FftKernelShape;
-  #device: GPUDevice;
-  #kernel: CompiledKernel;
-  #params = new Map<string, GPUBuffer>();
-
+export class FftRowsC2r extends FftKernel<FftKernelShape> {
   private constructor(
     device: GPUDevice,
     shape: FftKernelShape,
     kernel: CompiledKernel,
   ) {
-    this.#device = device;
-    this.shape = shape;
-    this.#kernel = kernel;
+    super(device, shape, kernel, "fft_rows_c2r");
   }
 
   /** Compile (cached per device) the pipeline for `shape`. */
@@ -79,8 +71,7 @@ export class FftRowsC2r {
   /** Encode one dispatch over `rows` rows for each of `masks` masks. */
   encode(encoder: GPUCommandEncoder, args: FftRowsC2rArgs): void {
     const key = `${args.rows},${args.planeRows},${args.channels},${args.norm}`;
-    let params = this.#params.get(key);
-    if (!params) {
+    const params = this.params.get(key, () => {
       const data = new ArrayBuffer(16);
       new Uint32Array(data, 0, 3).set([
         args.rows,
@@ -88,36 +79,14 @@ export class FftRowsC2r {
         args.channels,
       ]);
       new Float32Array(data, 12, 1)[0] = args.norm;
-      params = createBufferWithData(this.#device, new Uint8Array(data), {
-        usage: GPUBufferUsage.UNIFORM,
-        label: "fft_rows_c2r params",
-      });
-      this.#params.set(key, params);
-    }
-    const bindGroup = this.#device.createBindGroup({
-      layout: this.#kernel.layout,
-      entries: [
-        { binding: 0, resource: { buffer: args.twiddles } },
-        { binding: 1, resource: { buffer: params } },
-        { binding: 2, resource: resource(args.src) },
-        { binding: 3, resource: resource(args.dst) },
-        { binding: 4, resource: { buffer: args.channelMap } },
-      ],
+      return new Uint8Array(data);
     });
-    const pass = encoder.beginComputePass({ label: "fft_rows_c2r" });
-    pass.setPipeline(this.#kernel.pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(
-      Math.ceil(args.rows / (2 * this.shape.transforms)),
-      1,
-      args.masks,
+    this.dispatch(
+      encoder,
+      args.twiddles,
+      params,
+      [args.src, args.dst, args.channelMap],
+      [Math.ceil(args.rows / (2 * this.shape.transforms)), 1, args.masks],
     );
-    pass.end();
-  }
-
-  /** Destroy the uniform buffers this wrapper created. */
-  [Symbol.dispose](): void {
-    for (const b of this.#params.values()) b.destroy();
-    this.#params.clear();
   }
 }

@@ -10,14 +10,13 @@ import twoLevel from "../../../shaders/fft2l_rows_r2c.wgsl" with {
 import registers from "../../../shaders/fftr_rows_r2c.wgsl" with {
   type: "text",
 };
-import { createBufferWithData } from "../buffers.ts";
 import {
   type BufferRange,
   type CompiledKernel,
   compileKernel,
   coreConstants,
+  FftKernel,
   type FftKernelShape,
-  resource,
 } from "./_fft_shared.ts";
 
 /** Buffers and sizes of one {@link FftRowsR2c.encode} call. */
@@ -31,20 +30,13 @@ export interface FftRowsR2cArgs {
 }
 
 /** Forward real-row FFT kernel for one shape. */
-export class FftRowsR2c {
-  readonly shape: FftKernelShape;
-  #device: GPUDevice;
-  #kernel: CompiledKernel;
-  #params = new Map<number, GPUBuffer>();
-
+export class FftRowsR2c extends FftKernel<FftKernelShape> {
   private constructor(
     device: GPUDevice,
     shape: FftKernelShape,
     kernel: CompiledKernel,
   ) {
-    this.#device = device;
-    this.shape = shape;
-    this.#kernel = kernel;
+    super(device, shape, kernel, "fft_rows_r2c");
   }
 
   /** Compile (cached per device) the pipeline for `shape`. */
@@ -65,37 +57,14 @@ export class FftRowsR2c {
 
   /** Encode one dispatch over `rows` real rows. */
   encode(encoder: GPUCommandEncoder, args: FftRowsR2cArgs): void {
-    let params = this.#params.get(args.rows);
-    if (!params) {
-      params = createBufferWithData(
-        this.#device,
-        new Uint32Array([args.rows, 0, 0, 0]),
-        {
-          usage: GPUBufferUsage.UNIFORM,
-          label: "fft_rows_r2c params",
-        },
-      );
-      this.#params.set(args.rows, params);
-    }
-    const bindGroup = this.#device.createBindGroup({
-      layout: this.#kernel.layout,
-      entries: [
-        { binding: 0, resource: { buffer: args.twiddles } },
-        { binding: 1, resource: { buffer: params } },
-        { binding: 2, resource: resource(args.src) },
-        { binding: 3, resource: resource(args.dst) },
-      ],
-    });
-    const pass = encoder.beginComputePass({ label: "fft_rows_r2c" });
-    pass.setPipeline(this.#kernel.pipeline);
-    pass.setBindGroup(0, bindGroup);
-    pass.dispatchWorkgroups(Math.ceil(args.rows / (2 * this.shape.transforms)));
-    pass.end();
-  }
-
-  /** Destroy the uniform buffers this wrapper created. */
-  [Symbol.dispose](): void {
-    for (const b of this.#params.values()) b.destroy();
-    this.#params.clear();
+    const params = this.params.get(
+      String(args.rows),
+      () => new Uint32Array([args.rows, 0, 0, 0]),
+    );
+    this.dispatch(encoder, args.twiddles, params, [args.src, args.dst], [
+      Math.ceil(args.rows / (2 * this.shape.transforms)),
+      1,
+      1,
+    ]);
   }
 }
