@@ -86,7 +86,7 @@ export interface StageManifest {
   symmetry: SymmetryMode;
   /** Ranking loss, e.g. "reference" (the reference's class-wise loss) or "mean-ce". */
   loss: string;
-  /** Parent lineage, e.g. "global" (reference) or "per-class". */
+  /** Parent lineage: "shared" (the reference: one pool for all classes) or "per-class". */
   lineage: string;
   /** Model input normalisation (x - mean) / std on [0, 1] pixels. */
   normalization: { name: string; mean: number[]; std: number[] };
