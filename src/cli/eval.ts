@@ -43,7 +43,7 @@ import { ModelSession } from "../model/session.ts";
 import { GpuContext } from "../gpu/context.ts";
 import { SpectralFilter } from "../gpu/spectral_filter.ts";
 import { Rng } from "../rng.ts";
-import { cpuFilter } from "../eval/cpu_filter.ts";
+import { CpuFft, cpuFilter } from "../fft/cpu_fft.ts";
 import { createFgsm, type Fgsm } from "../eval/fgsm.ts";
 import {
   type BatchLoader,
@@ -96,7 +96,7 @@ export interface EvalCliOptions {
   std?: string;
   fprNegatives?: string;
   seed?: string;
-  batch?: string;
+  batchSize?: string;
   backend?: string;
   threads?: string;
   workers?: string;
@@ -322,8 +322,8 @@ export async function evalCommand(o: EvalCliOptions): Promise<EvalSummary> {
         mean: man.normalization.mean,
         std: man.normalization.std,
       });
-  const seed = intFlag(o.seed, "--seed", 0);
-  const batchSize = intFlag(o.batch, "--batch", 32, 1);
+  const seed = intFlag(o.seed, "--seed", 42);
+  const batchSize = intFlag(o.batchSize, "--batch-size", 32, 1);
   const maxImages = o.maxImages === undefined
     ? undefined
     : intFlag(o.maxImages, "--max-images", 0, 1);
@@ -432,34 +432,40 @@ export async function evalCommand(o: EvalCliOptions): Promise<EvalSummary> {
     oodLayoutUsed = r.layout;
   }
 
-  // FGSM: the gradient session is created first and, unless --threads says
-  // otherwise, onnxruntime-web runs single-threaded: creating the gradient
-  // model after a 2-thread wasm session has been opened hangs (seen with
-  // onnxruntime-web 1.30 in Deno).
-  let attack: Fgsm | undefined;
-  if (attackName) {
-    attack = await createFgsm(o.model, {
-      loss: fgsmLoss,
-      epsilon,
-      mean: norm.mean,
-      std: norm.std,
-      backend,
-    });
-  }
+  // FGSM: onnxruntime-web runs single-threaded unless --threads says
+  // otherwise: building the gradient model with threaded wasm can deadlock
+  // inside onnxruntime-web (see createFgsm() in src/eval/fgsm.ts). Both the
+  // classifier and the attack set the thread count before onnxruntime-web
+  // starts, so their order does not matter.
   const threads = o.threads !== undefined
     ? intFlag(o.threads, "--threads", 1, 1)
     : attackName
     ? 1
     : undefined;
-  let session: ModelSession;
-  try {
-    session = await ModelSession.open(o.model, {
-      backend,
-      ...(threads !== undefined ? { threads } : {}),
-    });
-  } catch (err) {
-    await attack?.release();
-    throw err;
+  if (attackName && threads !== undefined && threads > 1) {
+    log(
+      `warning: --threads ${threads} with --attack: building the FGSM gradient model with threaded onnxruntime-web can hang; use --threads 1 if it does`,
+    );
+  }
+  const session = await ModelSession.open(o.model, {
+    backend,
+    ...(threads !== undefined ? { threads } : {}),
+  });
+  let attack: Fgsm | undefined;
+  if (attackName) {
+    try {
+      attack = await createFgsm(o.model, {
+        loss: fgsmLoss,
+        epsilon,
+        mean: norm.mean,
+        std: norm.std,
+        backend,
+        ...(threads !== undefined ? { threads } : {}),
+      });
+    } catch (err) {
+      await session.release();
+      throw err;
+    }
   }
   const info = session.info;
   if (info.size !== man.image_size) {
@@ -524,9 +530,14 @@ export async function evalCommand(o: EvalCliOptions): Promise<EvalSummary> {
     compat,
   };
 
-  // spectral filter: GPU when an adapter exists, else CPU
+  // spectral filter: GPU when an adapter exists, else CPU; which one ran is
+  // recorded in config.json/summary.json (`filter`, not compared on resume)
   let gpu: GpuContext | undefined;
   let spectral: SpectralFilter | undefined;
+  let filterInfo: Record<string, unknown> = {
+    kind: "cpu",
+    reason: "--filter cpu",
+  };
   if (filterKind !== "cpu") {
     try {
       gpu = await GpuContext.create();
@@ -534,17 +545,23 @@ export async function evalCommand(o: EvalCliOptions): Promise<EvalSummary> {
         size,
         maxImages: batchSize,
       });
+      const a = gpu.report();
+      filterInfo = {
+        kind: "gpu",
+        adapter: a.description,
+        fallback_adapter: a.isFallbackAdapter,
+      };
     } catch (err) {
       if (filterKind === "gpu") throw err;
-      log(
-        `warning: no WebGPU filter (${
-          err instanceof Error ? err.message : err
-        }); filtering on the CPU (slow)`,
-      );
+      const why = err instanceof Error ? err.message : String(err);
+      log(`warning: no WebGPU filter (${why}); filtering on the CPU (slow)`);
+      filterInfo = { kind: "cpu", reason: `no WebGPU filter: ${why}` };
       gpu?.[Symbol.dispose]();
       gpu = undefined;
     }
   }
+  config.filter = filterInfo;
+  const cpuFft = spectral ? undefined : new CpuFft(size);
   const filter: MaskFilter = spectral
     ? {
       apply: async (images, count, mask, opts) => {
@@ -558,7 +575,15 @@ export async function evalCommand(o: EvalCliOptions): Promise<EvalSummary> {
     }
     : {
       apply: (images, count, mask, opts) =>
-        Promise.resolve(cpuFilter(images, count, mask, opts ?? {})),
+        Promise.resolve(
+          cpuFilter(images.subarray(0, count * 3 * size * size), mask, {
+            size,
+            fft: cpuFft!,
+            channels: 3,
+            ...(opts?.scale ? { scale: opts.scale } : {}),
+            ...(opts?.offset ? { offset: opts.offset } : {}),
+          }),
+        ),
     };
   const workers = o.workers === undefined
     ? 0
@@ -721,8 +746,8 @@ export function register(program: Command): void {
       "size of the seeded pool of other-class ID images for DFM FPR (0: off)",
       "100",
     )
-    .option("--seed <n>", "seed of the FPR pool and image subsampling", "0")
-    .option("--batch <n>", "batch size", "32")
+    .option("--seed <n>", "seed of the FPR pool and image subsampling", "42")
+    .option("--batch-size <n>", "images per inference batch", "32")
     .option("--backend <name>", "onnxruntime backend: wasm | webgpu", "wasm")
     .option(
       "--threads <n>",

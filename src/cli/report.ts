@@ -12,7 +12,7 @@ import type { Command } from "commander";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import type { CompatMode } from "../eval/tpr_curves.ts";
 import { jsonNumber } from "../eval/runner.ts";
-import { recordsToCsv } from "../report/csv.ts";
+import { recordsToCsv } from "../io/csv.ts";
 import { htmlReport } from "../report/html.ts";
 import { markdownReport } from "../report/markdown.ts";
 import {

@@ -26,6 +26,7 @@
 import { join } from "node:path";
 import { UserError } from "../cli/fail.ts";
 import type { Rng } from "../rng.ts";
+import { parseCsv } from "../io/csv.ts";
 import { kImageExtensions } from "./decode.ts";
 import {
   className,
@@ -299,54 +300,6 @@ export function parseClassList(spec: string): (string | number)[] {
   return out;
 }
 
-/** Parse one CSV text (RFC 4180: quotes, doubled quotes, CRLF). */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let field = "";
-  let quoted = false;
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"') {
-        if (text[i + 1] === '"') {
-          field += '"';
-          i += 2;
-          continue;
-        }
-        quoted = false;
-        i++;
-        continue;
-      }
-      field += ch;
-      i++;
-      continue;
-    }
-    if (ch === '"' && field === "") {
-      quoted = true;
-    } else if (ch === ",") {
-      row.push(field);
-      field = "";
-    } else if (ch === "\n" || ch === "\r") {
-      if (ch === "\r" && text[i + 1] === "\n") i++;
-      row.push(field);
-      rows.push(row);
-      row = [];
-      field = "";
-    } else {
-      field += ch;
-    }
-    i++;
-  }
-  if (field !== "" || row.length > 0) {
-    row.push(field);
-    rows.push(row);
-  }
-  return rows.filter((r) => !(r.length === 1 && r[0] === ""));
-}
-
 interface Scan {
   classes: Map<number, ClassInfo>;
   samples: Sample[];
@@ -484,7 +437,13 @@ async function scanLabelsCsv(root: string, scan: Scan): Promise<void> {
   } catch (e) {
     throw new UserError(`Cannot read "${csvPath}": ${(e as Error).message}`);
   }
-  const rows = parseCsv(text);
+  let rows: string[][];
+  try {
+    // blank lines are no records
+    rows = parseCsv(text).filter((r) => !(r.length === 1 && r[0] === ""));
+  } catch (e) {
+    throw new UserError(`Cannot read "${csvPath}": ${(e as Error).message}`);
+  }
   const header = rows[0]?.map((h) => h.trim().toLowerCase()) ?? [];
   const fileCol = header.indexOf("file");
   const labelCol = header.indexOf("label");

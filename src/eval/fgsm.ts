@@ -23,8 +23,7 @@ import {
   type GradientLoss,
   imageInputName,
 } from "../onnx/gradient.ts";
-
-type Ort = typeof import("onnxruntime-web");
+import { loadOrt } from "../model/session.ts";
 
 /** Options of {@link fgsmStep}. */
 export interface FgsmStepOptions {
@@ -100,6 +99,12 @@ export interface FgsmOptions {
   std: ArrayLike<number>;
   /** onnxruntime-web backend (default `wasm`). */
   backend?: "wasm" | "webgpu" | string;
+  /**
+   * wasm threads (`env.wasm.numThreads`), set before the gradient model is
+   * built; default: leave onnxruntime-web's setting. Use 1 (see
+   * {@link createFgsm}).
+   */
+  threads?: number;
 }
 
 /** An FGSM attack bound to one model. */
@@ -185,24 +190,24 @@ export function gradientModelBytes(
   return p;
 }
 
-async function loadOrt(backend: string): Promise<Ort> {
-  if (backend === "webgpu") {
-    const ort = (await import("onnxruntime-web/webgpu")) as unknown as Ort;
-    const { dirname } = await import("node:path");
-    const { fileURLToPath } = await import("node:url");
-    const dist = dirname(
-      fileURLToPath(import.meta.resolve("onnxruntime-web/webgpu")),
-    );
-    ort.env.wasm.wasmPaths = dist.endsWith("/") ? dist : dist + "/";
-    return ort;
-  }
-  return await import("onnxruntime-web");
-}
-
 /**
  * An FGSM attack for the classifier at `modelPath`. The gradient model is
  * built once per model file and loss (cached for the process) and run by
  * onnxruntime-web.
+ *
+ * Threads: building the gradient model runs a shape probe (the classifier
+ * with every intermediate tensor as an extra graph output, see
+ * `inferShapes()` in src/onnx/gradient.ts) in the plain `onnxruntime-web`
+ * instance. With threaded wasm (`numThreads` > 1) that `session.run()` can
+ * deadlock inside onnxruntime-web 1.30 under Deno: the main thread blocks
+ * synchronously (timers stop firing) and never returns. It is
+ * nondeterministic (verbose logging, fewer outputs, or a wasm heap already
+ * grown by a large earlier batch make it pass), independent of session
+ * options (graph optimisation all/disabled) and of which of our modules first
+ * initialised onnxruntime-web, and it does not happen with `numThreads` 1.
+ * Since onnxruntime-web fixes its thread count when its first session is
+ * created, pass `threads: 1` here and to every `ModelSession` of the process
+ * (as `hfss eval --attack` does); the order of creation then does not matter.
  */
 export async function createFgsm(
   modelPath: string,
@@ -220,8 +225,12 @@ export async function createFgsm(
       `Cannot run FGSM: unknown backend "${backend}" (expected wasm or webgpu)`,
     );
   }
+  const ort = await loadOrt(backend, opts.threads);
+  if (backend === "webgpu" && opts.threads !== undefined) {
+    // the shape probe of the gradient build runs in the plain wasm instance
+    await loadOrt("wasm", opts.threads);
+  }
   const { bytes, info } = await gradientModelBytes(modelPath, loss);
-  const ort = await loadOrt(backend);
   const session = await ort.InferenceSession.create(bytes, {
     executionProviders: [backend],
   });

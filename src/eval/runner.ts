@@ -31,7 +31,7 @@
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { Rng } from "../rng.ts";
-import { recordsToCsv } from "../report/csv.ts";
+import { recordsToCsv } from "../io/csv.ts";
 import { argmaxRows, countClass, nanMean, rate } from "./metrics.ts";
 import { type CompatMode, type TprCurve, tprPanels } from "./tpr_curves.ts";
 
@@ -128,7 +128,10 @@ export interface RunEvalOptions {
   batchSize: number;
   /** Empty-group convention of the AvgTPR curves in summary.json. */
   compat?: CompatMode;
-  /** Recorded in config.json and summary.json; compared on resume. */
+  /**
+   * Recorded in config.json and summary.json; compared on resume, except the
+   * keys of {@linkcode kUncheckedConfigKeys}.
+   */
   config: Record<string, unknown>;
   /** Start over even if `out/` holds a run with another configuration. */
   restart?: boolean;
@@ -326,6 +329,21 @@ function canonical(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/**
+ * Config keys recorded but not compared on resume: `filter` (which spectral
+ * filter ran, GPU or CPU) does not change results beyond float32 rounding
+ * (both compute the reference filter; GPU-vs-float64 tests hold them within
+ * 1e-4), so a run may resume on another machine. When it changes, config.json
+ * takes the new value and a warning says so.
+ */
+export const kUncheckedConfigKeys: readonly string[] = ["filter"];
+
+function checked(c: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...c };
+  for (const k of kUncheckedConfigKeys) delete out[k];
+  return out;
+}
+
 /** Error thrown when `out/` holds a run with another configuration. */
 export class ConfigMismatchError extends Error {
   constructor(readonly path: string, readonly key: string) {
@@ -390,14 +408,28 @@ export async function runEval(o: RunEvalOptions): Promise<EvalSummary> {
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
-  if (existing && canonical(existing) !== canonical(config)) {
+  if (existing && canonical(checked(existing)) !== canonical(checked(config))) {
     if (!o.restart) {
-      throw new ConfigMismatchError(o.out, firstDifference(existing, config));
+      throw new ConfigMismatchError(
+        o.out,
+        firstDifference(checked(existing), checked(config)),
+      );
     }
     existing = undefined;
   }
   if (!existing) {
     await Deno.remove(logPath).catch(() => {});
+    await writeJsonAtomic(configPath, config);
+  } else if (canonical(existing) !== canonical(config)) {
+    for (const k of kUncheckedConfigKeys) {
+      if (canonical(existing[k]) !== canonical(config[k])) {
+        o.onWarning?.(
+          `resuming "${o.out}" with ${k} ${
+            JSON.stringify(config[k])
+          }; earlier classes ran with ${JSON.stringify(existing[k])}`,
+        );
+      }
+    }
     await writeJsonAtomic(configPath, config);
   }
   const log = await readClassLog(logPath);

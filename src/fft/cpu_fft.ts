@@ -5,7 +5,9 @@
  * `planFft` (radices 2, 3, 4, 5, 7, 8; radix 2 and 4 hand-written, the others
  * as small direct DFTs). Forward unnormalised, inverse scaled by 1/N.
  * `cpuFilter` is the straightforward full-complex filter
- * `Re(ifft2(fft2(x) * ifftshift(M)))` per plane, as the reference computes it.
+ * `Re(ifft2(fft2(x) * ifftshift(M)))` per plane, as the reference computes it,
+ * with an optional per-channel affine map: the benchmark baseline, and the
+ * spectral filter of `hfss eval` when there is no WebGPU adapter.
  */
 import { type FftPlan, planFft } from "./plan.ts";
 
@@ -122,14 +124,32 @@ export class CpuFft {
 
 /** Options of {@link cpuFilter}. */
 export interface CpuFilterOptions {
+  /** Side S of the square planes. */
   size: number;
   /** Reusable transform of length `size`. */
   fft?: CpuFft;
+  /** Planes per item, for `scale`/`offset` (plane p has channel p % channels). @default 1 */
+  channels?: number;
+  /** Per-channel factor applied to the filtered plane. @default 1 */
+  scale?: ArrayLike<number>;
+  /** Per-channel offset added after `scale`. @default 0 */
+  offset?: ArrayLike<number>;
 }
 
 /**
- * Straightforward CPU filter of `planes` real S x S planes with one mask in
- * the fftshifted layout: full complex fft2, multiply, ifft2, real part.
+ * Straightforward CPU filter of real S x S planes (`images` is any number of
+ * them, e.g. `[B, C, S, S]`) with one mask `[S, S]` (0/1 or gains) in the
+ * fftshifted layout (DC at S/2, S/2): full complex fft2, multiply by the
+ * unshifted gain, ifft2, real part, then `scale[c] * y + offset[c]` with
+ * c = plane % channels. Float64 inside, float32 out:
+ * `out = scale[c] * Re(ifft2(ifftshift(fftshift(fft2(x)) * M))) + offset[c]`.
+ *
+ * @example
+ * ```ts
+ * const ones = new Uint8Array(4 * 4).fill(1);
+ * const x = new Float32Array(3 * 16).map((_, i) => i % 5);
+ * cpuFilter(x, ones, { size: 4 }); // = x (all-pass mask)
+ * ```
  */
 export function cpuFilter(
   images: Float32Array,
@@ -137,8 +157,22 @@ export function cpuFilter(
   options: CpuFilterOptions,
 ): Float32Array {
   const S = options.size;
-  const fft = options.fft ?? new CpuFft(S);
+  const channels = options.channels ?? 1;
   const plane = S * S;
+  if (
+    !(S > 0) || mask.length !== plane || channels < 1 ||
+    images.length % (plane * channels) !== 0
+  ) {
+    throw new RangeError(
+      `Cannot filter images: ${images.length} values are not whole ${channels}x${S}x${S} items, or the mask has ${mask.length} values`,
+    );
+  }
+  const fft = options.fft ?? new CpuFft(S);
+  if (fft.n !== S) {
+    throw new RangeError(
+      `Cannot filter images: an FFT of length ${fft.n} for ${S}x${S} planes`,
+    );
+  }
   const planes = images.length / plane;
   const out = new Float32Array(images.length);
   const re = new Float64Array(plane);
@@ -163,7 +197,10 @@ export function cpuFilter(
     }
     for (let c = 0; c < S; c++) fft.transform(re, im, c, S, true);
     for (let r = 0; r < S; r++) fft.transform(re, im, r * S, 1, true);
-    for (let i = 0; i < plane; i++) out[p * plane + i] = re[i]!;
+    const ch = p % channels;
+    const sc = options.scale?.[ch] ?? 1;
+    const of = options.offset?.[ch] ?? 0;
+    for (let i = 0; i < plane; i++) out[p * plane + i] = re[i]! * sc + of;
   }
   return out;
 }

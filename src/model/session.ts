@@ -62,7 +62,24 @@ export interface ModelInfo {
 
 const ortCache = new Map<Backend, Promise<Ort>>();
 
-async function loadOrt(backend: Backend): Promise<Ort> {
+/**
+ * The onnxruntime-web module of a backend, loaded once per process: `wasm` is
+ * the plain `onnxruntime-web` import (the same instance `src/onnx/gradient.ts`
+ * uses), `webgpu` the `onnxruntime-web/webgpu` sub-export (a second, separate
+ * module instance with its own wasm). With `threads`, `env.wasm.numThreads` is
+ * set first; onnxruntime-web reads it once, when its first session in that
+ * module instance is created, and ignores later changes.
+ */
+export async function loadOrt(
+  backend: Backend,
+  threads?: number,
+): Promise<Ort> {
+  const ort = await importOrt(backend);
+  if (threads !== undefined) ort.env.wasm.numThreads = Math.max(1, threads);
+  return ort;
+}
+
+async function importOrt(backend: Backend): Promise<Ort> {
   let p = ortCache.get(backend);
   if (!p) {
     p = (async () => {
@@ -161,9 +178,10 @@ export class ModelSession {
   ): Promise<ModelSession> {
     const backend = options.backend ?? "wasm";
     const bytes = await readInputFile(path, "Cannot open model");
-    const ort = await loadOrt(backend);
-    const threads = options.threads ?? navigator.hardwareConcurrency ?? 1;
-    ort.env.wasm.numThreads = Math.max(1, threads);
+    const ort = await loadOrt(
+      backend,
+      options.threads ?? navigator.hardwareConcurrency ?? 1,
+    );
     ort.env.logLevel = "error";
     let session: OrtSession;
     try {

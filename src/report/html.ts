@@ -4,8 +4,14 @@
  * renders the same everywhere. Output is deterministic (no dates).
  */
 import type { TprCurve } from "../eval/tpr_curves.ts";
-import { cell } from "./markdown.ts";
-import type { ReportRun } from "./model.ts";
+import {
+  classTable,
+  curveTable,
+  groupsTable,
+  meansTable,
+  type ReportRun,
+  type ReportTable,
+} from "./model.ts";
 import { barChart, escapeXml, linePlot } from "./svg.ts";
 
 const kShortcut = "#1f77b4";
@@ -64,28 +70,8 @@ function table(
   }><thead><tr>${th}</tr></thead><tbody>\n${tr}\n</tbody></table>`;
 }
 
-function curveTableHtml(c: TprCurve): string {
-  return table(
-    [
-      "t",
-      "shortcut",
-      "non-shortcut",
-      "shortcut + DFM",
-      "non-shortcut + DFM",
-      "|S_t|",
-      "|N_t|",
-    ],
-    c.thresholds.map((t, k) => [
-      String(t),
-      cell(c.shortcut[k]),
-      cell(c.nonShortcut[k]),
-      cell(c.shortcutDfm[k]),
-      cell(c.nonShortcutDfm[k]),
-      String(c.shortcutIndices[k]!.length),
-      String(c.nonShortcutIndices[k]!.length),
-    ]),
-    "num",
-  );
+function tableHtml(t: ReportTable): string {
+  return table(t.header, t.rows, "num");
 }
 
 const kCss = `
@@ -145,15 +131,14 @@ export function htmlReport(
       curvePlot(r.curves.id, `${r.title}: in-distribution`, `plot-${i}-id`),
     );
     body.push(curvePlot(r.curves.ood, `${r.title}: OOD`, `plot-${i}-ood`));
-    const groups = r.summary.groups?.length
-      ? r.summary.groups
-      : r.summary.parts ?? [];
-    if (groups.length > 1 || (r.summary.groups?.length ?? 0) > 0) {
+    const grouped = groupsTable(r);
+    if (grouped) {
+      const groups = r.summary.groups?.length
+        ? r.summary.groups
+        : r.summary.parts ?? [];
       body.push(barChart({
         id: `plot-${i}-groups`,
-        title: `${r.title}: TPR per ${
-          r.summary.groups?.length ? "corruption" : "part"
-        }`,
+        title: `${r.title}: TPR per ${grouped.by}`,
         yLabel: "mean TPR over classes",
         categories: groups.map((g) => g.name),
         series: [
@@ -171,38 +156,12 @@ export function htmlReport(
       }));
     }
     body.push(`</div>`);
-    body.push(`<h3>AvgTPR, in-distribution</h3>${curveTableHtml(r.curves.id)}`);
-    body.push(`<h3>AvgTPR, OOD</h3>${curveTableHtml(r.curves.ood)}`);
-    const m = r.summary.mean ?? {};
-    body.push(`<h3>Means over classes</h3>`);
-    body.push(table(
-      [
-        "org_acc",
-        "org_dfm_acc",
-        "corrupt_acc",
-        "corrupt_dfm_acc",
-        "org_fpr",
-        "dfm_fpr",
-      ],
-      [[
-        cell(m.org_acc),
-        cell(m.org_dfm_acc),
-        cell(m.corrupt_acc),
-        cell(m.corrupt_dfm_acc),
-        cell(m.org_fpr),
-        cell(m.dfm_fpr),
-      ]],
-      "num",
-    ));
-    if (groups.length > 1 || (r.summary.groups?.length ?? 0) > 0) {
-      body.push(table(
-        ["name", "classes", "TPR", "TPR + DFM"],
-        groups.map((
-          g,
-        ) => [g.name, String(g.classes), cell(g.acc), cell(g.dfm_acc)]),
-        "num",
-      ));
-    }
+    body.push(
+      `<h3>AvgTPR, in-distribution</h3>${tableHtml(curveTable(r.curves.id))}`,
+    );
+    body.push(`<h3>AvgTPR, OOD</h3>${tableHtml(curveTable(r.curves.ood))}`);
+    body.push(`<h3>Means over classes</h3>${tableHtml(meansTable(r))}`);
+    if (grouped) body.push(tableHtml(grouped.table));
     if (r.gallery.length) {
       body.push(`<h3>DFM gallery</h3><div class="gallery">`);
       for (const g of r.gallery) {
@@ -214,36 +173,7 @@ export function htmlReport(
       }
       body.push(`</div>`);
     }
-    body.push(`<h3>Per class</h3>`);
-    body.push(table(
-      [
-        "class_id",
-        "wnid",
-        "n_id",
-        "n_ood",
-        "org_acc",
-        "org_dfm_acc",
-        "corrupt_acc",
-        "corrupt_dfm_acc",
-        "n_neg",
-        "org_fpr",
-        "dfm_fpr",
-      ],
-      r.rows.map((x) => [
-        String(x.class_id),
-        x.wnid,
-        String(x.n_id),
-        String(x.n_ood),
-        cell(x.org_acc),
-        cell(x.org_dfm_acc),
-        cell(x.corrupt_acc),
-        cell(x.corrupt_dfm_acc),
-        String(x.n_neg),
-        cell(x.org_fpr),
-        cell(x.dfm_fpr),
-      ]),
-      "num",
-    ));
+    body.push(`<h3>Per class</h3>${tableHtml(classTable(r))}`);
     body.push(
       `<details><summary>Configuration</summary><pre>${
         escapeXml(JSON.stringify(r.config, null, 2))

@@ -3,13 +3,14 @@
  * means per group, per-class tables, and the run configuration. Numbers are
  * written with 4 decimals; missing values (NaN/null) as "–".
  */
-import type { TprCurve } from "../eval/tpr_curves.ts";
-import type { ReportRun } from "./model.ts";
-
-/** Format a number for a table cell (4 decimals, "–" when missing). */
-export function cell(v: number | null | undefined, digits = 4): string {
-  return typeof v === "number" && Number.isFinite(v) ? v.toFixed(digits) : "–";
-}
+import {
+  classTable,
+  curveTable,
+  groupsTable,
+  meansTable,
+  type ReportRun,
+  type ReportTable,
+} from "./model.ts";
 
 function escapeMd(s: string): string {
   return s.replaceAll("|", "\\|").replaceAll("\n", " ");
@@ -35,28 +36,8 @@ export function mdTable(
   ].join("\n") + "\n";
 }
 
-/** The AvgTPR-t table of one panel. */
-export function curveTable(c: TprCurve): string {
-  return mdTable(
-    [
-      "t",
-      "shortcut",
-      "non-shortcut",
-      "shortcut + DFM",
-      "non-shortcut + DFM",
-      "|S_t|",
-      "|N_t|",
-    ],
-    c.thresholds.map((t, k) => [
-      String(t),
-      cell(c.shortcut[k]),
-      cell(c.nonShortcut[k]),
-      cell(c.shortcutDfm[k]),
-      cell(c.nonShortcutDfm[k]),
-      String(c.shortcutIndices[k]!.length),
-      String(c.nonShortcutIndices[k]!.length),
-    ]),
-  );
+function mdOf(t: ReportTable): string {
+  return mdTable(t.header, t.rows);
 }
 
 /** The whole Markdown report. */
@@ -77,70 +58,18 @@ export function markdownReport(
       `Run folder \`${r.name}\`; ${r.rows.length} classes; empty groups: compat \`${r.compat}\`.\n`,
     );
     out.push(`### AvgTPR, in-distribution (Org columns)\n`);
-    out.push(curveTable(r.curves.id));
+    out.push(mdOf(curveTable(r.curves.id)));
     out.push(`### AvgTPR, OOD / attacked (Corrupt columns)\n`);
-    out.push(curveTable(r.curves.ood));
-    const m = r.summary.mean ?? {};
+    out.push(mdOf(curveTable(r.curves.ood)));
     out.push(`### Means over classes\n`);
-    out.push(mdTable(
-      [
-        "org_acc",
-        "org_dfm_acc",
-        "corrupt_acc",
-        "corrupt_dfm_acc",
-        "org_fpr",
-        "dfm_fpr",
-      ],
-      [[
-        cell(m.org_acc),
-        cell(m.org_dfm_acc),
-        cell(m.corrupt_acc),
-        cell(m.corrupt_dfm_acc),
-        cell(m.org_fpr),
-        cell(m.dfm_fpr),
-      ]],
-    ));
-    const groups = r.summary.groups?.length
-      ? r.summary.groups
-      : r.summary.parts ?? [];
-    if (groups.length > 1 || (r.summary.groups?.length ?? 0) > 0) {
-      out.push(
-        `### OOD TPR per ${r.summary.groups?.length ? "corruption" : "part"}\n`,
-      );
-      out.push(mdTable(
-        ["name", "classes", "TPR", "TPR + DFM"],
-        groups.map((
-          g,
-        ) => [g.name, String(g.classes), cell(g.acc), cell(g.dfm_acc)]),
-      ));
+    out.push(mdOf(meansTable(r)));
+    const grouped = groupsTable(r);
+    if (grouped) {
+      out.push(`### OOD TPR per ${grouped.by}\n`);
+      out.push(mdOf(grouped.table));
     }
     out.push(`### Per class\n`);
-    out.push(mdTable(
-      [
-        "class_id",
-        "wnid",
-        "n_id",
-        "n_ood",
-        "org_acc",
-        "org_dfm_acc",
-        "corrupt_acc",
-        "corrupt_dfm_acc",
-        "org_fpr",
-        "dfm_fpr",
-      ],
-      r.rows.map((x) => [
-        String(x.class_id),
-        x.wnid,
-        String(x.n_id),
-        String(x.n_ood),
-        cell(x.org_acc),
-        cell(x.org_dfm_acc),
-        cell(x.corrupt_acc),
-        cell(x.corrupt_dfm_acc),
-        cell(x.org_fpr),
-        cell(x.dfm_fpr),
-      ]),
-    ));
+    out.push(mdOf(classTable(r)));
     out.push(`### Configuration\n`);
     out.push("```json\n" + JSON.stringify(r.config, null, 2) + "\n```\n");
   }

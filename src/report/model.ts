@@ -20,7 +20,7 @@ import {
   type TprCurve,
   tprPanels,
 } from "../eval/tpr_curves.ts";
-import { parseCsv } from "./csv.ts";
+import { parseCsv } from "../io/csv.ts";
 
 /** One picture of the DFM gallery. */
 export interface GalleryItem {
@@ -328,4 +328,97 @@ export function groupRows(
     }
   }
   return out;
+}
+
+/** Format a number for a table cell (4 decimals, "–" when missing). */
+export function cell(v: number | null | undefined, digits = 4): string {
+  return typeof v === "number" && Number.isFinite(v) ? v.toFixed(digits) : "–";
+}
+
+/** A table of formatted cells; the HTML and Markdown reports render the same ones. */
+export interface ReportTable {
+  header: string[];
+  rows: string[][];
+}
+
+/** The AvgTPR-t table of one panel. */
+export function curveTable(c: TprCurve): ReportTable {
+  return {
+    header: [
+      "t",
+      "shortcut",
+      "non-shortcut",
+      "shortcut + DFM",
+      "non-shortcut + DFM",
+      "|S_t|",
+      "|N_t|",
+    ],
+    rows: c.thresholds.map((t, k) => [
+      String(t),
+      cell(c.shortcut[k]),
+      cell(c.nonShortcut[k]),
+      cell(c.shortcutDfm[k]),
+      cell(c.nonShortcutDfm[k]),
+      String(c.shortcutIndices[k]!.length),
+      String(c.nonShortcutIndices[k]!.length),
+    ]),
+  };
+}
+
+/** The class means of a run (one row). */
+export function meansTable(r: ReportRun): ReportTable {
+  const m = r.summary.mean ?? {};
+  const keys = [
+    "org_acc",
+    "org_dfm_acc",
+    "corrupt_acc",
+    "corrupt_dfm_acc",
+    "org_fpr",
+    "dfm_fpr",
+  ];
+  return { header: keys, rows: [keys.map((k) => cell(m[k]))] };
+}
+
+/**
+ * OOD TPR per group (ImageNet-C corruption) or per part (ImageNet-v2
+ * subset), when the run has more than one part or any group; else undefined.
+ */
+export function groupsTable(
+  r: ReportRun,
+): { by: "corruption" | "part"; table: ReportTable } | undefined {
+  const groups = r.summary.groups?.length
+    ? r.summary.groups
+    : r.summary.parts ?? [];
+  if (!(groups.length > 1 || (r.summary.groups?.length ?? 0) > 0)) {
+    return undefined;
+  }
+  return {
+    by: r.summary.groups?.length ? "corruption" : "part",
+    table: {
+      header: ["name", "classes", "TPR", "TPR + DFM"],
+      rows: groups.map((g) => [
+        g.name,
+        String(g.classes),
+        cell(g.acc),
+        cell(g.dfm_acc),
+      ]),
+    },
+  };
+}
+
+/** The per-class table of a run: the columns of `per_class.csv`. */
+export function classTable(r: ReportRun): ReportTable {
+  const counts = new Set(["class_id", "n_id", "n_ood", "n_neg"]);
+  return {
+    header: [...kClassColumns],
+    rows: r.rows.map((x) =>
+      kClassColumns.map((k) =>
+        k === "wnid"
+          ? x.wnid
+          : counts.has(k)
+          ? String(x[k])
+          : cell(x[k] as number)
+      )
+    ),
+  };
 }

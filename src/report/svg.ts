@@ -22,6 +22,29 @@ function f2(x: number): string {
   return s === "-0.00" ? "0.00" : s;
 }
 
+/** Opening `<svg>`, `<title>`, white background and the centred heading of a plot. */
+function svgHead(
+  o: { id?: string | undefined; title: string },
+  width: number,
+  height: number,
+  titleX: number,
+): string[] {
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" class="plot"${
+      o.id ? ` id="${escapeXml(o.id)}"` : ""
+    } width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${
+      escapeXml(o.title)
+    }">`,
+    `<title>${escapeXml(o.title)}</title>`,
+    `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
+    `<text x="${
+      f2(titleX)
+    }" y="20" text-anchor="middle" font-family="sans-serif" font-size="14" font-weight="bold">${
+      escapeXml(o.title)
+    }</text>`,
+  ];
+}
+
 /** One line of a {@linkcode linePlot}. */
 export interface LineSeries {
   name: string;
@@ -82,24 +105,7 @@ export function linePlot(o: LinePlotOptions): string {
     m.left + (x - (xMin - pad)) / ((xMax + pad) - (xMin - pad)) * pw;
   const sy = (y: number) => m.top + (1 - (y - y0) / (y1 - y0)) * ph;
   const parts: string[] = [];
-  parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" class="plot"${
-      o.id ? ` id="${escapeXml(o.id)}"` : ""
-    } width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${
-      escapeXml(o.title)
-    }">`,
-  );
-  parts.push(`<title>${escapeXml(o.title)}</title>`);
-  parts.push(
-    `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
-  );
-  parts.push(
-    `<text x="${
-      f2(m.left + pw / 2)
-    }" y="20" text-anchor="middle" font-family="sans-serif" font-size="14" font-weight="bold">${
-      escapeXml(o.title)
-    }</text>`,
-  );
+  parts.push(...svgHead(o, width, height, m.left + pw / 2));
   // grid and y ticks
   for (let k = 0; k <= 5; k++) {
     const v = y0 + (y1 - y0) * k / 5;
@@ -245,24 +251,7 @@ export function barChart(o: BarChartOptions): string {
   const band = pw / Math.max(n, 1);
   const bw = band * 0.8 / Math.max(o.series.length, 1);
   const parts: string[] = [];
-  parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" class="plot"${
-      o.id ? ` id="${escapeXml(o.id)}"` : ""
-    } width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" role="img" aria-label="${
-      escapeXml(o.title)
-    }">`,
-  );
-  parts.push(`<title>${escapeXml(o.title)}</title>`);
-  parts.push(
-    `<rect x="0" y="0" width="${width}" height="${height}" fill="#ffffff"/>`,
-  );
-  parts.push(
-    `<text x="${
-      f2(m.left + pw / 2)
-    }" y="20" text-anchor="middle" font-family="sans-serif" font-size="14" font-weight="bold">${
-      escapeXml(o.title)
-    }</text>`,
-  );
+  parts.push(...svgHead(o, width, height, m.left + pw / 2));
   for (let k = 0; k <= 5; k++) {
     const v = y0 + (y1 - y0) * k / 5;
     parts.push(

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { buildProgram } from "../../main.ts";
 import { resolveOodParts } from "../../src/cli/eval.ts";
-import { parseCsv } from "../../src/report/csv.ts";
+import { parseCsv } from "../../src/io/csv.ts";
 import { argmaxRows } from "../../src/eval/metrics.ts";
 import { loadBatches } from "../../src/data/loader.ts";
 import { ModelSession } from "../../src/model/session.ts";
@@ -71,7 +71,7 @@ Deno.test({
   sanitizeResources: false,
   sanitizeOps: false,
   fn: async () => {
-    // no WebGPU adapter: eval filters on the CPU (~0.5 s per 224² image), so do less
+    // no WebGPU adapter: eval filters on the CPU (slower), so do less
     const gpu = await navigator.gpu?.requestAdapter().catch(() => null) ?? null;
     const root = await Deno.makeTempDir({ prefix: "hfss-eval-e2e-" });
     try {
@@ -93,11 +93,13 @@ Deno.test({
         "labels-csv",
         "--fpr-negatives",
         gpu ? "8" : "0",
-        "--batch",
+        "--batch-size",
         "8",
       ];
-      // FGSM first: onnxruntime-web must not have been initialised with 2
-      // threads in this isolate before the gradient model is built (see eval.ts)
+      // FGSM first: onnxruntime-web fixes its thread count when its first
+      // session in this process is created; the FGSM run sets 1 thread (the
+      // gradient build can deadlock with threaded wasm, see createFgsm() in
+      // src/eval/fgsm.ts), the plain OOD run below would set all cores
       let fgsmRows: Record<string, string>[] = [];
       if (haveFgsm()) {
         // FGSM on the ID images: attacked TPR ≤ clean TPR; ε = 0 leaves it equal
@@ -220,6 +222,10 @@ Deno.test({
       assert.equal(cfg.resize_id, "crop");
       assert.equal(cfg.resize_ood, "squash");
       assert.equal(cfg.normalization.name, "inception");
+      assert.equal(cfg.seed, 42);
+      // which spectral filter ran is recorded (the CPU one when there is no adapter)
+      assert.equal(cfg.filter.kind, gpu ? "gpu" : "cpu");
+      if (!gpu) assert.match(cfg.filter.reason, /no WebGPU filter/);
 
       // resume: drop the last two records, leave a torn line, rerun → same files
       const logPath = join(res, "classes.jsonl");
@@ -293,38 +299,47 @@ Deno.test({
   },
 });
 
-Deno.test("hfss eval refuses a run with neither --ood nor --attack", async () => {
+Deno.test("hfss eval refuses a run with neither --ood nor --attack, bad values and the old --batch flag", async () => {
   const root = await Deno.makeTempDir();
   try {
     const stage = join(root, "stage1");
     await writeTestStage(stage, { classes: [1], size: 32 });
+    const required = [
+      "--model",
+      "m.onnx",
+      "--dfm",
+      stage,
+      "--id",
+      root,
+      "--out",
+      join(root, "o"),
+    ];
     await assert.rejects(
-      evalRun([
-        "--model",
-        "m.onnx",
-        "--dfm",
-        stage,
-        "--id",
-        root,
-        "--out",
-        join(root, "o"),
-      ]),
+      evalRun(required),
       /give an OOD set/,
     );
     await assert.rejects(
-      evalRun([
-        "--model",
-        "m.onnx",
-        "--dfm",
-        stage,
-        "--id",
-        root,
-        "--out",
-        join(root, "o"),
-        "--attack",
-        "pgd",
-      ]),
+      evalRun([...required, "--attack", "pgd"]),
       /--attack "pgd"/,
+    );
+    // flags named as in search/info/filter/demo: --batch-size, not --batch
+    const bad = (flag: string) => evalRun([...required, flag, "0"]);
+    await assert.rejects(bad("--batch-size"), /--batch-size "0"/);
+    const program = buildProgram().exitOverride();
+    program.commands.forEach((c) => {
+      c.exitOverride();
+      c.configureOutput({ writeErr: () => {} });
+    });
+    await assert.rejects(
+      program.parseAsync(["eval", ...required, "--batch", "8"], {
+        from: "user",
+      }),
+      /unknown option '--batch'/,
+    );
+    const evalCmd = buildProgram().commands.find((c) => c.name() === "eval")!;
+    assert.equal(
+      evalCmd.options.find((o) => o.long === "--seed")?.defaultValue,
+      "42",
     );
   } finally {
     await Deno.remove(root, { recursive: true });

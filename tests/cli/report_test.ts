@@ -8,7 +8,7 @@ import {
   kClassColumns,
   summarize,
 } from "../../src/eval/runner.ts";
-import { parseCsv, recordsToCsv } from "../../src/report/csv.ts";
+import { parseCsv, recordsToCsv } from "../../src/io/csv.ts";
 import { writeTestStage } from "../eval/stage_fixture.ts";
 import { checkPage, haveChromium } from "../report/chromium.ts";
 

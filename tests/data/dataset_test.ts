@@ -5,7 +5,6 @@ import {
   naturalCompare,
   openDataset,
   parseClassList,
-  parseCsv,
   perClass,
   type Sample,
   stratifiedSplit,
@@ -16,6 +15,7 @@ import {
   kImagenetWnids,
 } from "../../src/data/labels.ts";
 import { UserError } from "../../src/cli/fail.ts";
+import { parseCsv } from "../../src/io/csv.ts";
 import { Rng } from "../../src/rng.ts";
 
 /** Create files (empty placeholders: scanning never decodes). */

@@ -9,7 +9,7 @@ import {
   kImagenetWnids,
   wnidToClassIndex,
 } from "../../src/data/labels.ts";
-import { parseCsv } from "../../src/data/dataset.ts";
+import { parseCsv } from "../../src/io/csv.ts";
 import { haveShared, shared } from "../shared_data.ts";
 
 Deno.test("kImagenetWnids holds 1000 unique wnids in sorted order", () => {

@@ -238,3 +238,64 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "createFgsm() after a ModelSession, both with threads: 1, builds and runs the gradient model (no hang, any order)",
+  ignore: !haveShared("data/models/mobilenet_v1_0.25_128_quant.onnx"),
+  async fn() {
+    const path = shared("data/models/mobilenet_v1_0.25_128_quant.onnx");
+    const src = (f: string) => new URL(`../../src/${f}`, import.meta.url).href;
+    // a fresh process: onnxruntime-web's thread count is fixed per process
+    // by its first session; a hang must fail the test, not block it
+    const code = `
+      import * as ort from "onnxruntime-web";
+      import { ModelSession } from "${src("model/session.ts")}";
+      import { createFgsm } from "${src("eval/fgsm.ts")}";
+      const path = ${JSON.stringify(path)};
+      const order = Deno.args[0];
+      // as onnxruntime-web's own default on a machine with 8+ cores
+      ort.env.wasm.numThreads = 4;
+      const m = async () => await ModelSession.open(path, { threads: 1 });
+      const f = async () =>
+        await createFgsm(path, { epsilon: 0.01, mean: [0.5], std: [0.5], threads: 1 });
+      let s, a, threads;
+      if (order === "model-first") {
+        s = await m();
+        threads = ort.env.wasm.numThreads;
+        a = await f();
+      } else {
+        a = await f();
+        threads = ort.env.wasm.numThreads;
+        s = await m();
+      }
+      const x = new Float32Array(3 * 128 * 128).fill(0.1);
+      const z = await s.run(x, 1);
+      const g = await a.gradient(x, [1], 1);
+      console.log(JSON.stringify({
+        k: z.length === s.info.numClasses && a.numClasses === s.info.numClasses,
+        grad: g.grad.length,
+        threads, // when onnxruntime-web started
+        finite: Number.isFinite(g.loss[0]) && g.grad.some((v) => v !== 0),
+      }));
+      await a.release();
+      await s.release();
+    `;
+    for (const order of ["model-first", "attack-first"]) {
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", "--ext=ts", code, order],
+        cwd: new URL("../..", import.meta.url).pathname,
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(60_000),
+      }).output();
+      const err = new TextDecoder().decode(out.stderr);
+      assert.equal(out.code, 0, `${order}: exit ${out.code} ${err}`);
+      assert.deepEqual(
+        JSON.parse(new TextDecoder().decode(out.stdout)),
+        { k: true, grad: 3 * 128 * 128, threads: 1, finite: true },
+        order,
+      );
+    }
+  },
+});

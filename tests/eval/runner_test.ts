@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Rng } from "../../src/rng.ts";
-import { cpuFilter } from "../../src/eval/cpu_filter.ts";
+import { cpuFilter } from "../../src/fft/cpu_fft.ts";
 import {
   type BatchLoader,
   type Classifier,
@@ -12,7 +12,7 @@ import {
   runEval,
   type RunEvalOptions,
 } from "../../src/eval/runner.ts";
-import { parseCsv } from "../../src/report/csv.ts";
+import { parseCsv } from "../../src/io/csv.ts";
 
 // A tiny synthetic world: S = 8, K = 6 classes, a linear classifier whose
 // weights are class templates; images are their template plus noise.
@@ -69,7 +69,13 @@ const classifier: Classifier = {
 };
 const filter: MaskFilter = {
   apply: (images, count, mask, opts) =>
-    Promise.resolve(cpuFilter(images, count, mask, opts ?? {})),
+    Promise.resolve(
+      cpuFilter(images.subarray(0, count * D), mask, {
+        size: S,
+        channels: 3,
+        ...opts,
+      }),
+    ),
 };
 
 function maskFor(c: number): Uint8Array {
@@ -176,18 +182,22 @@ Deno.test("runEval() counts TPR and DFM TPR per class like a direct per-image or
       const org = imgs.filter((x) => predict(x) === cls.classId).length /
         imgs.length;
       const dfm = imgs.filter((x) =>
-        predict(cpuFilter(x, 1, cls.mask)) === cls.classId
+        predict(cpuFilter(x, cls.mask, { size: S })) === cls.classId
       ).length / imgs.length;
       assert.equal(Number(row[2]), 5);
       assert.equal(Number(row[4]), org, `org_acc class ${cls.classId}`);
       assert.equal(Number(row[5]), dfm, `org_dfm_acc class ${cls.classId}`);
-      if (org !== dfm) anyDfmDiff = true;
+      if (org !== dfm) {
+        anyDfmDiff = true;
+      }
       // OOD: mean over the two parts
       const part = (
         pred: (p: EvalSample) => boolean,
         f: (x: Float32Array) => Float32Array,
       ) => {
-        const ss = ood.filter((s) => s.label === cls.classId && pred(s));
+        const ss = ood.filter((s) =>
+          s.label === cls.classId && pred(s)
+        );
         return ss.filter((s) =>
           predict(f(norm(pixelsOf(s.path, s.label)))) === cls.classId
         ).length / ss.length;
@@ -195,7 +205,7 @@ Deno.test("runEval() counts TPR and DFM TPR per class like a direct per-image or
       const p1 = (s: EvalSample) => !s.path.endsWith("/2");
       const p2 = (s: EvalSample) => s.path.endsWith("/2");
       const ident = (x: Float32Array) => x;
-      const filt = (x: Float32Array) => cpuFilter(x, 1, cls.mask);
+      const filt = (x: Float32Array) => cpuFilter(x, cls.mask, { size: S });
       assert.equal(Number(row[3]), 3);
       assert.equal(Number(row[6]), (part(p1, ident) + part(p2, ident)) / 2);
       assert.equal(Number(row[7]), (part(p1, filt) + part(p2, filt)) / 2);
@@ -256,6 +266,38 @@ Deno.test("runEval() resumes: interrupted + torn record + rerun gives the same f
   }
 });
 
+Deno.test("runEval() records which filter ran and resumes across a filter change, refusing other changes", async () => {
+  const out = await Deno.makeTempDir();
+  try {
+    const gpu = { test: true, filter: { kind: "gpu", adapter: "x" } };
+    await runEval(options(out, { maxNewClasses: 1, config: gpu }));
+    const read = async (f: string) =>
+      JSON.parse(await Deno.readTextFile(join(out, f)));
+    assert.deepEqual((await read("config.json")).filter, gpu.filter);
+    const warnings: string[] = [];
+    const cpu = { test: true, filter: { kind: "cpu" } };
+    const s = await runEval(
+      options(out, { config: cpu, onWarning: (m) => warnings.push(m) }),
+    );
+    assert.equal(s.complete, true);
+    assert.deepEqual(s.config.filter, { kind: "cpu" });
+    assert.deepEqual((await read("config.json")).filter, { kind: "cpu" });
+    assert.deepEqual((await read("summary.json")).config.filter, {
+      kind: "cpu",
+    });
+    assert.ok(warnings.some((w) => /filter .*"gpu"/.test(w)), warnings[0]);
+    // a change outside the unchecked keys is still refused
+    await assert.rejects(
+      runEval(
+        options(out, { config: { test: false, filter: { kind: "cpu" } } }),
+      ),
+      /configuration differs \(test\)/,
+    );
+  } finally {
+    await Deno.remove(out, { recursive: true });
+  }
+});
+
 Deno.test("runEval() pixel mask space filters before normalising", async () => {
   const out = await Deno.makeTempDir();
   try {
@@ -268,7 +310,7 @@ Deno.test("runEval() pixel mask space filters before normalising", async () => {
         pixelsOf(s.path, s.label)
       );
       const dfm = imgs.filter((x) =>
-        predict(norm(cpuFilter(x, 1, cls.mask))) === cls.classId
+        predict(norm(cpuFilter(x, cls.mask, { size: S }))) === cls.classId
       ).length / imgs.length;
       assert.equal(Number(rows[k + 1]![5]), dfm);
       assert.equal(rows[k + 1]![6], ""); // no OOD set → empty (NaN)

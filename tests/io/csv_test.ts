@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  csvField,
-  parseCsv,
-  recordsToCsv,
-  toCsv,
-} from "../../src/report/csv.ts";
+import { csvField, parseCsv, recordsToCsv, toCsv } from "../../src/io/csv.ts";
 
 Deno.test("csvField() quotes commas, quotes, line breaks and edge spaces (RFC 4180)", () => {
   assert.equal(csvField("plain"), "plain");
