@@ -1,6 +1,6 @@
 // fft_core.wgsl: shared Stockham core, prepended (plain concatenation, no
 // templating) to fft_rows_r2c.wgsl, fft_cols.wgsl and fft_rows_c2r.wgsl,
-// and preceded by fft_codelets.wgsl (complex helpers, radix constants).
+// and preceded by fft_codelets.wgsl (complex helpers, small DFTs).
 //
 // Bindings used by the core: @group(0) @binding(0) `tw`, the N twiddles
 // tw[k] = exp(-2 pi i k / N) as vec2f (re, im), computed in float64 on the CPU.
@@ -62,37 +62,34 @@ fn stage(R: u32, ns: u32, src: u32, dst: u32, lid: u32) {
     let t = i - j * T;
     let k = j % ns;
     let base = (j - k) * R + k;
+    // Butterflies: the straight-line DFTs of fft_codelets.wgsl.
     switch R {
       case 2u: {
-        let a = ld(src, j, t, 0u, R, twStep, k);
-        let b = ld(src, j, t, 1u, R, twStep, k);
-        st(dst, base, t, 0u, ns, a + b);
-        st(dst, base, t, 1u, ns, a - b);
+        let v0 = ld(src, j, t, 0u, R, twStep, k);
+        let v1 = ld(src, j, t, 1u, R, twStep, k);
+        let y = dft2(v0, v1);
+        st(dst, base, t, 0u, ns, y[0]);
+        st(dst, base, t, 1u, ns, y[1]);
       }
       case 3u: {
         let v0 = ld(src, j, t, 0u, R, twStep, k);
         let v1 = ld(src, j, t, 1u, R, twStep, k);
         let v2 = ld(src, j, t, 2u, R, twStep, k);
-        let s1 = v1 + v2;
-        let d1 = mni(v1 - v2) * kS3;
-        let mm = v0 + kC3 * s1;
-        st(dst, base, t, 0u, ns, v0 + s1);
-        st(dst, base, t, 1u, ns, mm + d1);
-        st(dst, base, t, 2u, ns, mm - d1);
+        let y = dft3(v0, v1, v2);
+        st(dst, base, t, 0u, ns, y[0]);
+        st(dst, base, t, 1u, ns, y[1]);
+        st(dst, base, t, 2u, ns, y[2]);
       }
       case 4u: {
         let v0 = ld(src, j, t, 0u, R, twStep, k);
         let v1 = ld(src, j, t, 1u, R, twStep, k);
         let v2 = ld(src, j, t, 2u, R, twStep, k);
         let v3 = ld(src, j, t, 3u, R, twStep, k);
-        let t0 = v0 + v2;
-        let t1 = v0 - v2;
-        let t2 = v1 + v3;
-        let t3 = mni(v1 - v3);
-        st(dst, base, t, 0u, ns, t0 + t2);
-        st(dst, base, t, 1u, ns, t1 + t3);
-        st(dst, base, t, 2u, ns, t0 - t2);
-        st(dst, base, t, 3u, ns, t1 - t3);
+        let y = dft4(v0, v1, v2, v3);
+        st(dst, base, t, 0u, ns, y[0]);
+        st(dst, base, t, 1u, ns, y[1]);
+        st(dst, base, t, 2u, ns, y[2]);
+        st(dst, base, t, 3u, ns, y[3]);
       }
       case 5u: {
         let v0 = ld(src, j, t, 0u, R, twStep, k);
@@ -100,19 +97,12 @@ fn stage(R: u32, ns: u32, src: u32, dst: u32, lid: u32) {
         let v2 = ld(src, j, t, 2u, R, twStep, k);
         let v3 = ld(src, j, t, 3u, R, twStep, k);
         let v4 = ld(src, j, t, 4u, R, twStep, k);
-        let s1 = v1 + v4;
-        let d1 = mni(v1 - v4);
-        let s2 = v2 + v3;
-        let d2 = mni(v2 - v3);
-        let a1 = v0 + kC51 * s1 + kC52 * s2;
-        let b1 = kS51 * d1 + kS52 * d2;
-        let a2 = v0 + kC52 * s1 + kC51 * s2;
-        let b2 = kS52 * d1 - kS51 * d2;
-        st(dst, base, t, 0u, ns, v0 + s1 + s2);
-        st(dst, base, t, 1u, ns, a1 + b1);
-        st(dst, base, t, 4u, ns, a1 - b1);
-        st(dst, base, t, 2u, ns, a2 + b2);
-        st(dst, base, t, 3u, ns, a2 - b2);
+        let y = dft5(v0, v1, v2, v3, v4);
+        st(dst, base, t, 0u, ns, y[0]);
+        st(dst, base, t, 1u, ns, y[1]);
+        st(dst, base, t, 2u, ns, y[2]);
+        st(dst, base, t, 3u, ns, y[3]);
+        st(dst, base, t, 4u, ns, y[4]);
       }
       case 7u: {
         let v0 = ld(src, j, t, 0u, R, twStep, k);
@@ -122,25 +112,14 @@ fn stage(R: u32, ns: u32, src: u32, dst: u32, lid: u32) {
         let v4 = ld(src, j, t, 4u, R, twStep, k);
         let v5 = ld(src, j, t, 5u, R, twStep, k);
         let v6 = ld(src, j, t, 6u, R, twStep, k);
-        let s1 = v1 + v6;
-        let d1 = mni(v1 - v6);
-        let s2 = v2 + v5;
-        let d2 = mni(v2 - v5);
-        let s3 = v3 + v4;
-        let d3 = mni(v3 - v4);
-        let a1 = v0 + kC71 * s1 + kC72 * s2 + kC73 * s3;
-        let b1 = kS71 * d1 + kS72 * d2 + kS73 * d3;
-        let a2 = v0 + kC72 * s1 + kC73 * s2 + kC71 * s3;
-        let b2 = kS72 * d1 - kS73 * d2 - kS71 * d3;
-        let a3 = v0 + kC73 * s1 + kC71 * s2 + kC72 * s3;
-        let b3 = kS73 * d1 - kS71 * d2 + kS72 * d3;
-        st(dst, base, t, 0u, ns, v0 + s1 + s2 + s3);
-        st(dst, base, t, 1u, ns, a1 + b1);
-        st(dst, base, t, 6u, ns, a1 - b1);
-        st(dst, base, t, 2u, ns, a2 + b2);
-        st(dst, base, t, 5u, ns, a2 - b2);
-        st(dst, base, t, 3u, ns, a3 + b3);
-        st(dst, base, t, 4u, ns, a3 - b3);
+        let y = dft7(v0, v1, v2, v3, v4, v5, v6);
+        st(dst, base, t, 0u, ns, y[0]);
+        st(dst, base, t, 1u, ns, y[1]);
+        st(dst, base, t, 2u, ns, y[2]);
+        st(dst, base, t, 3u, ns, y[3]);
+        st(dst, base, t, 4u, ns, y[4]);
+        st(dst, base, t, 5u, ns, y[5]);
+        st(dst, base, t, 6u, ns, y[6]);
       }
       case 8u: {
         let v0 = ld(src, j, t, 0u, R, twStep, k);
@@ -151,36 +130,15 @@ fn stage(R: u32, ns: u32, src: u32, dst: u32, lid: u32) {
         let v5 = ld(src, j, t, 5u, R, twStep, k);
         let v6 = ld(src, j, t, 6u, R, twStep, k);
         let v7 = ld(src, j, t, 7u, R, twStep, k);
-        // even part: DFT4(v0, v2, v4, v6)
-        let e0 = v0 + v4;
-        let e1 = v0 - v4;
-        let e2 = v2 + v6;
-        let e3 = mni(v2 - v6);
-        let E0 = e0 + e2;
-        let E1 = e1 + e3;
-        let E2 = e0 - e2;
-        let E3 = e1 - e3;
-        // odd part: DFT4(v1, v3, v5, v7)
-        let o0 = v1 + v5;
-        let o1 = v1 - v5;
-        let o2 = v3 + v7;
-        let o3 = mni(v3 - v7);
-        let O0 = o0 + o2;
-        let O1 = o1 + o3;
-        let O2 = o0 - o2;
-        let O3 = o1 - o3;
-        // twiddles exp(-i pi q / 4)
-        let W1 = vec2f(O1.x + O1.y, O1.y - O1.x) * kS2;
-        let W2 = mni(O2);
-        let W3 = vec2f(O3.y - O3.x, -O3.x - O3.y) * kS2;
-        st(dst, base, t, 0u, ns, E0 + O0);
-        st(dst, base, t, 4u, ns, E0 - O0);
-        st(dst, base, t, 1u, ns, E1 + W1);
-        st(dst, base, t, 5u, ns, E1 - W1);
-        st(dst, base, t, 2u, ns, E2 + W2);
-        st(dst, base, t, 6u, ns, E2 - W2);
-        st(dst, base, t, 3u, ns, E3 + W3);
-        st(dst, base, t, 7u, ns, E3 - W3);
+        let y = dft8(v0, v1, v2, v3, v4, v5, v6, v7);
+        st(dst, base, t, 0u, ns, y[0]);
+        st(dst, base, t, 1u, ns, y[1]);
+        st(dst, base, t, 2u, ns, y[2]);
+        st(dst, base, t, 3u, ns, y[3]);
+        st(dst, base, t, 4u, ns, y[4]);
+        st(dst, base, t, 5u, ns, y[5]);
+        st(dst, base, t, 6u, ns, y[6]);
+        st(dst, base, t, 7u, ns, y[7]);
       }
       default: {}
     }

@@ -442,7 +442,8 @@ export class SpectralFilter {
         }: the set has ${masks.count} masks`,
       );
     }
-    const { size: S, channels: C, binStride } = this.plan;
+    const { size: S, channels: C, spectrumBytesPerImage, outputBytesPerImage } =
+      this.plan;
     const chanData = new Float32Array(2 * C);
     for (let c = 0; c < C; c++) {
       chanData[2 * c] = opts.scale?.[c] ?? 1;
@@ -488,8 +489,9 @@ export class SpectralFilter {
       for (const [ci, chunk] of this.#chunks.entries()) {
         const planes = chunk.count * C;
         const rows = planes * S;
-        const specBytes = planes * S * binStride * 8;
-        const perMask = Math.max(specBytes, rows * S * 4);
+        const specBytes = chunk.count * spectrumBytesPerImage;
+        const outPerMask = chunk.count * outputBytesPerImage;
+        const perMask = Math.max(specBytes, outPerMask);
         const group = Math.max(1, Math.floor(this.#workBytes / perMask));
         for (let m = first; m < first + count;) {
           const seg = masks.segments.find((s) =>
@@ -514,7 +516,7 @@ export class SpectralFilter {
             masks: g,
             gainStride: this.#gainStride,
           });
-          const outBytes = g * rows * S * 4;
+          const outBytes = g * outPerMask;
           this.#c2r.encode(enc, {
             twiddles: this.#twiddles,
             src: { buffer: this.#work, size: g * specBytes },

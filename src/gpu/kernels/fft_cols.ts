@@ -14,6 +14,7 @@ import {
   FftKernel,
   type FftKernelShape,
 } from "./_fft_shared.ts";
+import { halfBins } from "../../fft/plan.ts";
 
 /** Shape of a column kernel: core shape plus direction. */
 export interface FftColsShape extends FftKernelShape {
@@ -80,7 +81,7 @@ export class FftCols extends FftKernel<FftColsShape> {
       values.join(","),
       () => new Uint32Array(values),
     );
-    const bins = Math.floor(this.shape.plan.n / 2) + 1;
+    const bins = halfBins(this.shape.plan.n);
     // The forward transform reads no gain; its binding gets a stand-in.
     const gain = args.gain ?? args.twiddles;
     let groups: [number, number, number];
