@@ -15,7 +15,6 @@
  */
 import { type Command, Option } from "commander";
 import { basename, dirname, extname, join } from "node:path";
-import { encode } from "fast-png";
 import { UserError } from "./fail.ts";
 import { GpuContext } from "../gpu/context.ts";
 import { SpectralFilter } from "../gpu/spectral_filter.ts";
@@ -33,6 +32,7 @@ import {
   toTensor,
 } from "../data/preprocess.ts";
 import { decodeNpy } from "../dfm/npy.ts";
+import { encodeRgbPng } from "../dfm/render.ts";
 import {
   findClass,
   kStageFiles,
@@ -229,13 +229,7 @@ function toPng(
       rgb[i * 3 + c] = Math.round(v * 255);
     }
   }
-  const png = encode({
-    width: size,
-    height: size,
-    data: rgb,
-    channels: 3,
-    depth: 8,
-  });
+  const png = encodeRgbPng({ width: size, height: size, data: rgb });
   return { png, low: low / (3 * plane), high: high / (3 * plane) };
 }
 

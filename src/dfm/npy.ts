@@ -57,12 +57,18 @@ const kFromDescr: Record<string, NpyDtype> = {
   "<i8": "int64",
 };
 
-const kItemSize: Record<NpyDtype, number> = {
-  uint8: 1,
-  float32: 4,
-  float64: 8,
-  int32: 4,
-  int64: 8,
+const kArrayType: Record<
+  NpyDtype,
+  {
+    new (buffer: ArrayBufferLike, byteOffset: number, length: number): NpyData;
+    readonly BYTES_PER_ELEMENT: number;
+  }
+> = {
+  uint8: Uint8Array,
+  float32: Float32Array,
+  float64: Float64Array,
+  int32: Int32Array,
+  int64: BigInt64Array,
 };
 
 const kMagic = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
@@ -123,20 +129,14 @@ export function encodeNpy(
     throw new RangeError("Cannot encode npy array: header too long");
   }
   const header = dict + " ".repeat(total - unpadded) + "\n";
-  const size = kItemSize[dtype];
+  const size = kArrayType[dtype].BYTES_PER_ELEMENT;
   const out = new Uint8Array(total + n * size);
   out.set(kMagic, 0);
   out[6] = 1;
   out[7] = 0;
   new DataView(out.buffer).setUint16(8, total - 10, true);
   for (let i = 0; i < header.length; i++) out[10 + i] = header.charCodeAt(i);
-  if (
-    (dtype === "uint8" && array instanceof Uint8Array) ||
-    (dtype === "float32" && array instanceof Float32Array) ||
-    (dtype === "float64" && array instanceof Float64Array) ||
-    (dtype === "int32" && array instanceof Int32Array) ||
-    (dtype === "int64" && array instanceof BigInt64Array)
-  ) {
+  if (array instanceof kArrayType[dtype]) {
     // Same element type: copy the bytes (platform order is little-endian).
     out.set(
       new Uint8Array(array.buffer, array.byteOffset, array.byteLength),
@@ -243,7 +243,7 @@ export function decodeNpyHeader(
 export function decodeNpy(bytes: Uint8Array, source?: string): NpyArray {
   const h = decodeNpyHeader(bytes, source);
   const n = product(h.shape);
-  const size = kItemSize[h.dtype];
+  const size = kArrayType[h.dtype].BYTES_PER_ELEMENT;
   const need = h.dataOffset + n * size;
   if (bytes.length < need) {
     fail(
@@ -270,23 +270,6 @@ export function decodeNpy(bytes: Uint8Array, source?: string): NpyArray {
     ? bytes.buffer
     : bytes.slice(h.dataOffset, need).buffer;
   const at = start % size === 0 ? start : 0;
-  let data: NpyData;
-  switch (h.dtype) {
-    case "uint8":
-      data = new Uint8Array(buf, at, n);
-      break;
-    case "float32":
-      data = new Float32Array(buf, at, n);
-      break;
-    case "float64":
-      data = new Float64Array(buf, at, n);
-      break;
-    case "int32":
-      data = new Int32Array(buf, at, n);
-      break;
-    case "int64":
-      data = new BigInt64Array(buf, at, n);
-      break;
-  }
+  const data = new kArrayType[h.dtype](buf, at, n);
   return { dtype: h.dtype, shape: h.shape, data };
 }

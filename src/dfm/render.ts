@@ -11,13 +11,9 @@ import { encode } from "fast-png";
 import { join } from "node:path";
 import { writeFileAtomic } from "../io/atomic.ts";
 import { kStageFiles, type StageData } from "./store.ts";
+import type { RgbImage } from "../data/exif.ts";
 
-/** An 8-bit RGB image, row-major, 3 bytes per pixel. */
-export interface RgbImage {
-  width: number;
-  height: number;
-  data: Uint8Array;
-}
+export type { RgbImage };
 
 /** Colour maps for mask pictures. */
 export type Colormap = "gray" | "viridis";

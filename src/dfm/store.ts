@@ -427,11 +427,11 @@ export async function readStageMask(
     throw new UserError(`Cannot read DFM file "${path}": ${readFailure(e)}`);
   }
   try {
-    const head = new Uint8Array(Math.min(65536, (await file.stat()).size));
+    const size = (await file.stat()).size;
+    const head = new Uint8Array(Math.min(65536, size));
     await readFull(file, head);
     const h = decodeNpyHeader(head, path);
     expectHeader(path, h, "uint8", [k, n, s, s]);
-    const size = (await file.stat()).size;
     if (size !== h.dataOffset + k * n * s * s) {
       throw new UserError(
         `Cannot read DFM file "${path}": ${size} bytes, expected ${

@@ -24,12 +24,11 @@ export class AccuracyMeter {
 
   /** Add a batch of logits [n, k] with their labels. */
   add(logits: Float32Array, labels: readonly number[], k: number): void {
-    const valid = this.#valid;
+    const idx = this.#valid;
+    const m = idx ? idx.length : k;
     for (let i = 0; i < labels.length; i++) {
       const row = logits.subarray(i * k, (i + 1) * k);
       const label = labels[i]!;
-      const idx = valid ?? null;
-      const m = idx ? idx.length : k;
       const at = (j: number) => row[idx ? idx[j]! : j]!;
       let max = -Infinity;
       for (let j = 0; j < m; j++) max = Math.max(max, at(j));

@@ -242,14 +242,15 @@ Deno.test("decodeImage() decodes 8/16-bit, gray, gray+alpha and RGBA PNGs, dropp
   assert.deepEqual(img.data, rgb);
   // gray and gray+alpha
   const g = Uint8Array.from({ length: n }, (_, i) => i * 17);
+  const gRgb = Uint8Array.from(
+    { length: n * 3 },
+    (_, i) => g[Math.floor(i / 3)]!,
+  );
   img = await decodeImage(
     encodePng({ width: w, height: h, data: g, channels: 1, depth: 8 }),
     "d.png",
   );
-  assert.deepEqual(
-    img.data,
-    Uint8Array.from({ length: n * 3 }, (_, i) => g[Math.floor(i / 3)]!),
-  );
+  assert.deepEqual(img.data, gRgb);
   const ga = new Uint8Array(n * 2);
   for (let i = 0; i < n; i++) {
     ga[i * 2] = g[i]!;
@@ -259,10 +260,7 @@ Deno.test("decodeImage() decodes 8/16-bit, gray, gray+alpha and RGBA PNGs, dropp
     encodePng({ width: w, height: h, data: ga, channels: 2, depth: 8 }),
     "e.png",
   );
-  assert.deepEqual(
-    img.data,
-    Uint8Array.from({ length: n * 3 }, (_, i) => g[Math.floor(i / 3)]!),
-  );
+  assert.deepEqual(img.data, gRgb);
 });
 
 function crc32(bytes: Uint8Array): number {
