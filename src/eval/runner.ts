@@ -301,16 +301,14 @@ export async function readClassLog(
     if (nl < 0) break; // torn line without newline
     const line = text.slice(pos, nl);
     pos = nl + 1;
-    if (line.trim() === "") {
-      valid = enc.encode(text.slice(0, pos)).length;
-      continue;
+    if (line.trim() !== "") {
+      try {
+        records.push(JSON.parse(line) as ClassRecord);
+      } catch {
+        break;
+      }
     }
-    try {
-      records.push(JSON.parse(line) as ClassRecord);
-      valid = enc.encode(text.slice(0, pos)).length;
-    } catch {
-      break;
-    }
+    valid += enc.encode(line).length + 1; // the line and its newline
   }
   return { records, validBytes: valid, totalBytes: enc.encode(text).length };
 }
@@ -451,7 +449,8 @@ export async function runEval(o: RunEvalOptions): Promise<EvalSummary> {
   const pool = [...poolIdx].sort((a, b) => a - b).map((i) => sortedId[i]!);
   let poolCache: {
     labels: Int32Array[];
-    pixels: Float32Array[];
+    /** Each batch as the filter takes it (see `filterInput`). */
+    inputs: Float32Array[];
     cleanPred: Int32Array[];
   } | undefined;
 
@@ -466,16 +465,19 @@ export async function runEval(o: RunEvalOptions): Promise<EvalSummary> {
     );
   };
 
+  /** The filter's input: the normalised batch, or the pixels when masking in pixel space. */
+  const filterInput = (pixels: Float32Array, norm: Float32Array) =>
+    o.maskSpace === "normalized" ? norm : pixels;
+  /** Filter `filterInput()` of a batch; the result is normalised model input. */
   const filterNorm = async (
-    pixels: Float32Array,
-    norm: Float32Array,
+    input: Float32Array,
     count: number,
     mask: Uint8Array,
   ) => {
     if (o.maskSpace === "normalized") {
-      return await o.filter.apply(norm, count, mask);
+      return await o.filter.apply(input, count, mask);
     }
-    return await o.filter.apply(pixels, count, mask, {
+    return await o.filter.apply(input, count, mask, {
       scale: o.std.map((s) => 1 / s),
       offset: o.mean.map((m, i) => -m / o.std[i]!),
     });
@@ -501,7 +503,11 @@ export async function runEval(o: RunEvalOptions): Promise<EvalSummary> {
       const b = batch.samples.length;
       if (b === 0) continue;
       const norm = normalize(batch.tensor, b, o.mean, o.std);
-      const filtered = await filterNorm(batch.tensor, norm, b, cls.mask);
+      const filtered = await filterNorm(
+        filterInput(batch.tensor, norm),
+        b,
+        cls.mask,
+      );
       const opts = subset ? { subset } : {};
       const p0 = argmaxRows(await o.classifier.run(norm, b), b, opts);
       const p1 = argmaxRows(await o.classifier.run(filtered, b), b, opts);
@@ -538,7 +544,7 @@ export async function runEval(o: RunEvalOptions): Promise<EvalSummary> {
     if (poolCache) return poolCache;
     const cache = {
       labels: [] as Int32Array[],
-      pixels: [] as Float32Array[],
+      inputs: [] as Float32Array[],
       cleanPred: [] as Int32Array[],
     };
     for await (
@@ -551,8 +557,8 @@ export async function runEval(o: RunEvalOptions): Promise<EvalSummary> {
       const b = batch.samples.length;
       if (b === 0) continue;
       cache.labels.push(Int32Array.from(batch.samples, (s) => s.label));
-      cache.pixels.push(batch.tensor);
       const norm = normalize(batch.tensor, b, o.mean, o.std);
+      cache.inputs.push(filterInput(batch.tensor, norm));
       cache.cleanPred.push(argmaxRows(await o.classifier.run(norm, b), b));
     }
     return poolCache = cache;
@@ -603,8 +609,7 @@ export async function runEval(o: RunEvalOptions): Promise<EvalSummary> {
     let nNeg = 0, orgFp = 0, dfmFp = 0;
     if (pool.length > 0) {
       const cache = await loadPool();
-      for (let k = 0; k < cache.pixels.length; k++) {
-        const px = cache.pixels[k]!;
+      for (let k = 0; k < cache.inputs.length; k++) {
         const preds = cache.cleanPred[k]!;
         const labels = cache.labels[k]!;
         const b = preds.length;
@@ -612,8 +617,7 @@ export async function runEval(o: RunEvalOptions): Promise<EvalSummary> {
         const keep: number[] = [];
         for (let i = 0; i < b; i++) if (labels[i] !== cls.classId) keep.push(i);
         if (keep.length === 0) continue;
-        const norm = normalize(px, b, o.mean, o.std);
-        const filtered = await filterNorm(px, norm, b, cls.mask);
+        const filtered = await filterNorm(cache.inputs[k]!, b, cls.mask);
         const p1 = argmaxRows(await o.classifier.run(filtered, b), b);
         for (const i of keep) {
           nNeg++;

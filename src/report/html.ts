@@ -133,9 +133,7 @@ export function htmlReport(
     body.push(curvePlot(r.curves.ood, `${r.title}: OOD`, `plot-${i}-ood`));
     const grouped = groupsTable(r);
     if (grouped) {
-      const groups = r.summary.groups?.length
-        ? r.summary.groups
-        : r.summary.parts ?? [];
+      const { groups } = grouped;
       body.push(barChart({
         id: `plot-${i}-groups`,
         title: `${r.title}: TPR per ${grouped.by}`,

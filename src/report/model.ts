@@ -382,10 +382,20 @@ export function meansTable(r: ReportRun): ReportTable {
 /**
  * OOD TPR per group (ImageNet-C corruption) or per part (ImageNet-v2
  * subset), when the run has more than one part or any group; else undefined.
+ * `groups` are the summary entries the table shows, in its row order.
  */
 export function groupsTable(
   r: ReportRun,
-): { by: "corruption" | "part"; table: ReportTable } | undefined {
+): {
+  by: "corruption" | "part";
+  groups: readonly {
+    name: string;
+    classes: number;
+    acc: number | null;
+    dfm_acc: number | null;
+  }[];
+  table: ReportTable;
+} | undefined {
   const groups = r.summary.groups?.length
     ? r.summary.groups
     : r.summary.parts ?? [];
@@ -394,6 +404,7 @@ export function groupsTable(
   }
   return {
     by: r.summary.groups?.length ? "corruption" : "part",
+    groups,
     table: {
       header: ["name", "classes", "TPR", "TPR + DFM"],
       rows: groups.map((g) => [

@@ -45,6 +45,58 @@ function svgHead(
   ];
 }
 
+/** Plot margins. */
+interface Margins {
+  left: number;
+  right: number;
+  top: number;
+  bottom: number;
+}
+
+/** Six horizontal grid lines with their y tick labels, from y0 to y1. */
+function yGrid(
+  m: Margins,
+  pw: number,
+  sy: (y: number) => number,
+  y0: number,
+  y1: number,
+): string[] {
+  const parts: string[] = [];
+  for (let k = 0; k <= 5; k++) {
+    const v = y0 + (y1 - y0) * k / 5;
+    const y = sy(v);
+    parts.push(
+      `<line x1="${f2(m.left)}" y1="${f2(y)}" x2="${f2(m.left + pw)}" y2="${
+        f2(y)
+      }" stroke="#e0e0e0" stroke-width="1"/>`,
+    );
+    parts.push(
+      `<text x="${f2(m.left - 6)}" y="${
+        f2(y + 4)
+      }" text-anchor="end" font-family="sans-serif" font-size="11">${
+        f2(v)
+      }</text>`,
+    );
+  }
+  return parts;
+}
+
+/** The frame around the plot area. */
+function plotFrame(m: Margins, pw: number, ph: number): string {
+  return `<rect x="${f2(m.left)}" y="${f2(m.top)}" width="${f2(pw)}" height="${
+    f2(ph)
+  }" fill="none" stroke="#333333" stroke-width="1"/>`;
+}
+
+/** The rotated y-axis label, centred on the plot area. */
+function yAxisLabel(m: Margins, ph: number, label: string): string {
+  return `<text x="14" y="${
+    f2(m.top + ph / 2)
+  }" text-anchor="middle" font-family="sans-serif" font-size="12" transform="rotate(-90 14 ${
+    f2(m.top + ph / 2)
+  })">${escapeXml(label)}</text>`;
+}
+
 /** One line of a {@linkcode linePlot}. */
 export interface LineSeries {
   name: string;
@@ -106,23 +158,7 @@ export function linePlot(o: LinePlotOptions): string {
   const sy = (y: number) => m.top + (1 - (y - y0) / (y1 - y0)) * ph;
   const parts: string[] = [];
   parts.push(...svgHead(o, width, height, m.left + pw / 2));
-  // grid and y ticks
-  for (let k = 0; k <= 5; k++) {
-    const v = y0 + (y1 - y0) * k / 5;
-    const y = sy(v);
-    parts.push(
-      `<line x1="${f2(m.left)}" y1="${f2(y)}" x2="${f2(m.left + pw)}" y2="${
-        f2(y)
-      }" stroke="#e0e0e0" stroke-width="1"/>`,
-    );
-    parts.push(
-      `<text x="${f2(m.left - 6)}" y="${
-        f2(y + 4)
-      }" text-anchor="end" font-family="sans-serif" font-size="11">${
-        f2(v)
-      }</text>`,
-    );
-  }
+  parts.push(...yGrid(m, pw, sy, y0, y1));
   for (const x of xs) {
     parts.push(
       `<text x="${f2(sx(x))}" y="${
@@ -132,11 +168,7 @@ export function linePlot(o: LinePlotOptions): string {
       }</text>`,
     );
   }
-  parts.push(
-    `<rect x="${f2(m.left)}" y="${f2(m.top)}" width="${f2(pw)}" height="${
-      f2(ph)
-    }" fill="none" stroke="#333333" stroke-width="1"/>`,
-  );
+  parts.push(plotFrame(m, pw, ph));
   parts.push(
     `<text x="${f2(m.left + pw / 2)}" y="${
       f2(m.top + ph + 34)
@@ -144,13 +176,7 @@ export function linePlot(o: LinePlotOptions): string {
       escapeXml(o.xLabel)
     }</text>`,
   );
-  parts.push(
-    `<text x="14" y="${
-      f2(m.top + ph / 2)
-    }" text-anchor="middle" font-family="sans-serif" font-size="12" transform="rotate(-90 14 ${
-      f2(m.top + ph / 2)
-    })">${escapeXml(o.yLabel)}</text>`,
-  );
+  parts.push(yAxisLabel(m, ph, o.yLabel));
   // series
   o.series.forEach((s, si) => {
     const segs: string[][] = [];
@@ -252,21 +278,7 @@ export function barChart(o: BarChartOptions): string {
   const bw = band * 0.8 / Math.max(o.series.length, 1);
   const parts: string[] = [];
   parts.push(...svgHead(o, width, height, m.left + pw / 2));
-  for (let k = 0; k <= 5; k++) {
-    const v = y0 + (y1 - y0) * k / 5;
-    parts.push(
-      `<line x1="${f2(m.left)}" y1="${f2(sy(v))}" x2="${f2(m.left + pw)}" y2="${
-        f2(sy(v))
-      }" stroke="#e0e0e0" stroke-width="1"/>`,
-    );
-    parts.push(
-      `<text x="${f2(m.left - 6)}" y="${
-        f2(sy(v) + 4)
-      }" text-anchor="end" font-family="sans-serif" font-size="11">${
-        f2(v)
-      }</text>`,
-    );
-  }
+  parts.push(...yGrid(m, pw, sy, y0, y1));
   o.categories.forEach((c, ci) => {
     const cx = m.left + band * ci + band / 2;
     o.series.forEach((s, si) => {
@@ -289,18 +301,8 @@ export function barChart(o: BarChartOptions): string {
       } ${f2(m.top + ph + 10)})">${escapeXml(c)}</text>`,
     );
   });
-  parts.push(
-    `<rect x="${f2(m.left)}" y="${f2(m.top)}" width="${f2(pw)}" height="${
-      f2(ph)
-    }" fill="none" stroke="#333333" stroke-width="1"/>`,
-  );
-  parts.push(
-    `<text x="14" y="${
-      f2(m.top + ph / 2)
-    }" text-anchor="middle" font-family="sans-serif" font-size="12" transform="rotate(-90 14 ${
-      f2(m.top + ph / 2)
-    })">${escapeXml(o.yLabel)}</text>`,
-  );
+  parts.push(plotFrame(m, pw, ph));
+  parts.push(yAxisLabel(m, ph, o.yLabel));
   o.series.forEach((s, si) => {
     const lx = m.left + si * 140;
     const ly = height - 10;
