@@ -16,7 +16,7 @@
  * to use onnxruntime's WebGPU execution provider.
  */
 import { join } from "node:path";
-import type { BenchContext } from "../context.ts";
+import { type BenchContext, summarize } from "../context.ts";
 import { runSearch, type StageSummary } from "../../src/search/search.ts";
 import { ModelSession } from "../../src/model/session.ts";
 import { type Dataset, openDataset } from "../../src/data/dataset.ts";
@@ -30,12 +30,6 @@ import {
 // the ../shared paths live in one place (tests/), which the tests use too.
 import { haveShared, shared } from "../../tests/shared_data.ts";
 import { writeTinyDataset, writeTinyModel } from "../../tests/search/_tiny.ts";
-
-function median(v: number[]): number {
-  const s = [...v].sort((a, b) => a - b);
-  const n = s.length;
-  return n % 2 ? s[(n - 1) / 2]! : (s[n / 2 - 1]! + s[n / 2]!) / 2;
-}
 
 interface Case {
   name: string;
@@ -175,7 +169,7 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
         runs.push({ s, serial, inf: inf.images_per_s });
       }
       const med = (f: (r: typeof runs[number]) => number) =>
-        median(runs.map(f));
+        summarize(runs.map(f)).medianMs;
       const s = runs[0]!.s;
       const evalsPerS = med((r) => r.s.evaluationsPerSecond);
       const infPerS = med((r) => r.inf);

@@ -41,6 +41,8 @@ import {
 import { readStage, stageMask } from "../dfm/store.ts";
 import { ModelSession } from "../model/session.ts";
 import { GpuContext } from "../gpu/context.ts";
+import { readInputFile } from "../io/read.ts";
+import { sha256Hex } from "../io/sha256.ts";
 import { SpectralFilter } from "../gpu/spectral_filter.ts";
 import { Rng } from "../rng.ts";
 import { CpuFft, cpuFilter } from "../fft/cpu_fft.ts";
@@ -246,12 +248,6 @@ export async function resolveOodParts(
   };
 }
 
-async function sha256Hex(path: string): Promise<string> {
-  const bytes = await Deno.readFile(path);
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return [...d].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
-
 /**
  * Run `hfss eval` with parsed flags; returns the summary.
  *
@@ -345,17 +341,7 @@ export async function evalCommand(o: EvalCliOptions): Promise<EvalSummary> {
     ["ce", "reference"] as const,
     "ce",
   );
-  const idLayout = (o.idLayout ?? "auto") as DatasetLayout;
-  if (!kDatasetLayouts.includes(idLayout)) {
-    throw new UserError(
-      `Cannot use --id-layout "${o.idLayout}": expected ${
-        kDatasetLayouts.join(", ")
-      }`,
-      {
-        exitCode: 2,
-      },
-    );
-  }
+  const idLayout = choice(o.idLayout, "--id-layout", kDatasetLayouts, "auto");
   const oodLayoutName = o.oodLayout ?? "auto";
   const oodLayout = kOodLayouts[oodLayoutName];
   if (!oodLayout) {
@@ -447,7 +433,10 @@ export async function evalCommand(o: EvalCliOptions): Promise<EvalSummary> {
       `warning: --threads ${threads} with --attack: building the FGSM gradient model with threaded onnxruntime-web can hang; use --threads 1 if it does`,
     );
   }
+  // One read serves the session and the recorded hash.
+  const modelBytes = await readInputFile(o.model, "Cannot open model");
   const session = await ModelSession.open(o.model, {
+    bytes: modelBytes,
     backend,
     ...(threads !== undefined ? { threads } : {}),
   });
@@ -476,7 +465,7 @@ export async function evalCommand(o: EvalCliOptions): Promise<EvalSummary> {
     );
   }
   const size = info.size;
-  const modelSha = await sha256Hex(o.model);
+  const modelSha = await sha256Hex(modelBytes);
   const abs = (p: string) => isAbsolute(p) ? p : resolve(p);
   const config: Record<string, unknown> = {
     format_version: 1,

@@ -35,6 +35,8 @@ export interface SessionOptions {
   backend?: Backend;
   /** wasm threads. @default navigator.hardwareConcurrency */
   threads?: number;
+  /** The file's bytes when the caller has already read them (`path` is then not read again). */
+  bytes?: Uint8Array;
 }
 
 /** What the model expects and returns. */
@@ -177,7 +179,8 @@ export class ModelSession {
     options: SessionOptions = {},
   ): Promise<ModelSession> {
     const backend = options.backend ?? "wasm";
-    const bytes = await readInputFile(path, "Cannot open model");
+    const bytes = options.bytes ??
+      await readInputFile(path, "Cannot open model");
     const ort = await loadOrt(
       backend,
       options.threads ?? navigator.hardwareConcurrency ?? 1,

@@ -284,6 +284,17 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
   const cleanLogits = logitsFromEnergies(energies, prep.spec);
   const byClass: number[][] = Array.from({ length: k }, () => []);
   labels.forEach((l, i) => byClass[l]!.push(i));
+  // Per-class clean accuracy: the same for every stage.
+  const cleanAccuracy = byClass.map((idx, label) =>
+    crossEntropy(
+      Float64Array.from(
+        idx.flatMap((i) =>
+          Array.from(cleanLogits.subarray(i * k, (i + 1) * k))
+        ),
+      ),
+      { labels: idx.map(() => label), classes: k },
+    ).accuracy
+  );
   const result: DemoStage[] = [];
   for (const st of summary.stages) {
     const dir = stageDir(out, st.stage);
@@ -307,18 +318,10 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
         }),
         { labels: idx.map(() => r.label), classes: k },
       );
-      const cl = crossEntropy(
-        Float64Array.from(
-          idx.flatMap((i) =>
-            Array.from(cleanLogits.subarray(i * k, (i + 1) * k))
-          ),
-        ),
-        { labels: idx.map(() => r.label), classes: k },
-      );
       correctAll += filtered.accuracy * idx.length;
       return {
         ...r,
-        cleanAccuracy: cl.accuracy,
+        cleanAccuracy: cleanAccuracy[r.label]!,
         filteredAccuracy: filtered.accuracy,
       };
     });

@@ -32,6 +32,7 @@ import {
   valueInfo,
 } from "../onnx/builder.ts";
 import type { PlantedTruth } from "./dataset.ts";
+import { crossEntropyRows } from "../search/loss.ts";
 
 /** Everything that defines the planted model. */
 export interface PlantedModelSpec {
@@ -233,24 +234,16 @@ export function crossEntropy(
   logits: ArrayLike<number>,
   opts: { labels: ArrayLike<number>; classes: number },
 ): { ce: number; accuracy: number } {
-  const { labels, classes } = opts;
-  const n = labels.length;
+  const n = opts.labels.length;
+  const rows = crossEntropyRows(logits, {
+    rows: n,
+    numLogits: opts.classes,
+    targets: opts.labels,
+  });
   let ce = 0, correct = 0;
   for (let i = 0; i < n; i++) {
-    let m = -Infinity, arg = 0;
-    for (let c = 0; c < classes; c++) {
-      const v = logits[i * classes + c]!;
-      if (v > m) {
-        m = v;
-        arg = c;
-      }
-    }
-    let s = 0;
-    for (let c = 0; c < classes; c++) {
-      s += Math.exp(logits[i * classes + c]! - m);
-    }
-    ce += m + Math.log(s) - logits[i * classes + labels[i]!]!;
-    if (arg === labels[i]) correct++;
+    ce += rows.ce[i]!;
+    correct += rows.correct[i]!;
   }
   return { ce: ce / n, accuracy: correct / n };
 }

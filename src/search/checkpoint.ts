@@ -12,6 +12,7 @@
  * A different configuration is refused with a message naming the first
  * differing option, unless the caller asks to restart.
  */
+import { sha256Hex } from "../io/sha256.ts";
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { UserError } from "../cli/fail.ts";
@@ -62,22 +63,6 @@ export function canonicalJson(value: unknown): string {
     }
     return v;
   });
-}
-
-/** Hex SHA-256 of bytes or text. */
-export async function sha256Hex(data: Uint8Array | string): Promise<string> {
-  const bytes = typeof data === "string"
-    ? new TextEncoder().encode(data)
-    : data;
-  const digest = await crypto.subtle.digest(
-    "SHA-256",
-    bytes as Uint8Array<ArrayBuffer>,
-  );
-  return Array.from(
-    new Uint8Array(digest),
-    (b) => b.toString(16).padStart(2, "0"),
-  )
-    .join("");
 }
 
 /** The option that differs first between two configurations, or null. */

@@ -200,7 +200,11 @@ export async function evaluateStage<M extends { readonly count: number }>(
         prepMs += performance.now() - tp;
         const cc = chunkSize(o.batchSize, nb);
         const chunks = Math.ceil(o.numCandidates / cc);
-        const targets = new Int32Array(cc * nb);
+        // Rows are candidate-major: row m * nb + b is image b of the block.
+        const targets = Int32Array.from(
+          { length: cc * nb },
+          (_, r) => o.targetOf[loaded.indices[r % nb]!]!,
+        );
         const apply = (ch: number) => {
           const first = ch * cc;
           const count = Math.min(cc, o.numCandidates - first);
@@ -226,11 +230,6 @@ export async function evaluateStage<M extends { readonly count: number }>(
           const logits = await o.model.run(x, rows);
           const tc = performance.now();
           modelMs += tc - tm;
-          for (let m = 0; m < count; m++) {
-            for (let b = 0; b < nb; b++) {
-              targets[m * nb + b] = o.targetOf[loaded.indices[b]!]!;
-            }
-          }
           const { ce, correct } = crossEntropyRows(logits, {
             rows,
             numLogits: o.numLogits,

@@ -63,7 +63,8 @@ import {
 } from "../dfm/store.ts";
 import { writeStagePictures } from "../dfm/render.ts";
 import { pathExists, readInputFile } from "../io/read.ts";
-import { openCheckpoint, sha256Hex } from "./checkpoint.ts";
+import { openCheckpoint } from "./checkpoint.ts";
+import { sha256Hex } from "../io/sha256.ts";
 import {
   ClassLossAccumulator,
   type LossKind,
@@ -268,6 +269,15 @@ function checkRange(
   }
 }
 
+function checkPositiveInt(name: string, v: number): void {
+  checkRange(
+    name,
+    v,
+    Number.isInteger(v) && v >= 1,
+    "expected a positive integer",
+  );
+}
+
 /** The search subset in its fixed order. */
 export function searchSubset(
   ds: Dataset,
@@ -328,32 +338,17 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
     proportion > 0 && proportion <= 1,
     "expected a value in (0, 1]",
   );
-  checkRange(
-    "--top",
-    top,
-    Number.isInteger(top) && top >= 1,
-    "expected a positive integer",
-  );
+  checkPositiveInt("--top", top);
   checkRange(
     "--split",
     split,
     split > 0 && split <= 1,
     "expected a fraction in (0, 1]",
   );
-  checkRange(
-    "--batch-size",
-    batchSize,
-    Number.isInteger(batchSize) && batchSize >= 1,
-    "expected a positive integer",
-  );
+  checkPositiveInt("--batch-size", batchSize);
   checkRange("--seed", seed, Number.isInteger(seed), "expected an integer");
   if (opts.perClass !== undefined) {
-    checkRange(
-      "--per-class",
-      opts.perClass,
-      Number.isInteger(opts.perClass) && opts.perClass >= 1,
-      "expected a positive integer",
-    );
+    checkPositiveInt("--per-class", opts.perClass);
   }
   if (opts.stages.length === 0) {
     throw new UserError(
@@ -376,6 +371,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   const modelBytes = await readInputFile(modelPath, "Cannot open model");
   const modelSha256 = await sha256Hex(modelBytes);
   const session = await ModelSession.open(modelPath, {
+    bytes: modelBytes,
     backend,
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
   });
