@@ -6,7 +6,7 @@
  * `src/cli/`), runs it, and turns errors into one `error: …` line on stderr.
  */
 import { Command, CommanderError } from "commander";
-import { UserError } from "./src/cli/fail.ts";
+import { UserError } from "./src/errors.ts";
 import { register as registerInfo } from "./src/cli/info.ts";
 import { register as registerFilter } from "./src/cli/filter.ts";
 import { register as registerSearch } from "./src/cli/search.ts";

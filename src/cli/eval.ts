@@ -22,7 +22,7 @@
  */
 import { isAbsolute, join, resolve } from "node:path";
 import type { Command } from "commander";
-import { UserError } from "./fail.ts";
+import { UserError } from "../errors.ts";
 import {
   type Dataset,
   type DatasetLayout,

@@ -15,7 +15,7 @@
  */
 import { type Command, Option } from "commander";
 import { basename, dirname, extname, join } from "node:path";
-import { UserError } from "./fail.ts";
+import { UserError } from "../errors.ts";
 import { GpuContext } from "../gpu/context.ts";
 import { SpectralFilter } from "../gpu/spectral_filter.ts";
 import { readImage } from "../data/decode.ts";

@@ -6,7 +6,7 @@
  */
 import { type Command, Option } from "commander";
 import { GpuContext } from "../gpu/context.ts";
-import { UserError } from "./fail.ts";
+import { UserError } from "../errors.ts";
 import { Progress } from "./progress.ts";
 import {
   type Dataset,

@@ -21,7 +21,7 @@ import {
   kCurveColumns,
   loadRuns,
 } from "../report/model.ts";
-import { UserError } from "./fail.ts";
+import { UserError } from "../errors.ts";
 
 /** Options of {@linkcode buildReport}. */
 export interface ReportOptions {

@@ -6,7 +6,7 @@
  * (stdout; one JSON object with `--json`).
  */
 import { type Command, Option } from "commander";
-import { UserError } from "./fail.ts";
+import { UserError } from "../errors.ts";
 import { Progress } from "./progress.ts";
 import {
   kSearchDefaults,

@@ -24,7 +24,7 @@
  * supported extensions; empty class folders are reported in `notes`.
  */
 import { join } from "node:path";
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 import type { Rng } from "../rng.ts";
 import { parseCsv } from "../io/csv.ts";
 import { kImageExtensions } from "./decode.ts";

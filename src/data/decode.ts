@@ -14,7 +14,7 @@
  */
 import { decode as decodePng, type DecodedPng } from "fast-png";
 import jpegJs from "jpeg-js";
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 import { readInputFile } from "../io/read.ts";
 import {
   applyOrientation,

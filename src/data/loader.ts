@@ -11,7 +11,7 @@
  *   inference); `workers = 0` decodes on the calling thread with async
  *   read-ahead (file reads overlap; wasm decode does not).
  */
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 import type { Sample } from "./dataset.ts";
 import { readImage } from "./decode.ts";
 import { kDefaultCropPct, type ResizeMode, toTensor } from "./preprocess.ts";

@@ -16,7 +16,7 @@
  * - Normalisation is separate (`normalization()`): x_norm = (x - mean) / std
  *   per channel on the [0, 1] tensor.
  */
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 import type { RgbImage } from "./exif.ts";
 
 /** How an image is brought to S x S. */

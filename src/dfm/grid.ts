@@ -19,7 +19,7 @@
  * of a stage with G < S is even, so the half-block shift is a whole number of
  * bins; at G = S (block 1) only variant A exists, as in the reference.
  */
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 
 /** Grid sizes G per stage (stage 1 first) of the reference, by image size. */
 export const kReferenceGrids: Readonly<Record<number, readonly number[]>> = {

@@ -10,7 +10,7 @@
  * byte for byte as numpy 2 writes it (including the spare spaces numpy
  * leaves for the first axis to grow).
  */
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 
 /** Element types supported in `.npy` files. */
 export type NpyDtype = "uint8" | "float32" | "float64" | "int32" | "int64";

@@ -13,7 +13,7 @@
  * mask values, and names the offending file in a `UserError`.
  */
 import { join } from "node:path";
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { readFailure, readInputFile } from "../io/read.ts";
 import denoJson from "../../deno.json" with { type: "json" };

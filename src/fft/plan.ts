@@ -8,7 +8,7 @@
  * having radix `r_s` and sub-transform length `ns` = product of the earlier
  * radices. Lengths with any other prime factor are rejected with a UserError.
  */
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 
 /** Most stages one transform may have (the kernels unroll up to this many). */
 export const kMaxStages = 8;

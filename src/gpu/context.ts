@@ -4,7 +4,7 @@
  * adapter's limits and the optional features it supports, and destroys the
  * device on dispose.
  */
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 
 /** What `hfss info` and benchmark JSON record about the adapter. */
 export interface AdapterReport {

@@ -19,7 +19,7 @@
  * (any 2,3,5,7-smooth size). Half spectra live on the GPU as complex float32
  * rows of `plan.binStride` values.
  */
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 import {
   type FftAlgorithm,
   halfBins,

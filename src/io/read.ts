@@ -2,7 +2,7 @@
  * Reading a file the user named: any failure becomes one line that names the
  * action and the file, e.g. `Cannot read image "a.jpg": file not found`.
  */
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 
 /**
  * Read `path` whole; on failure throw `<action> "<path>": <why>`.

@@ -19,7 +19,7 @@
  */
 import { dirname } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 import { decodeModel } from "../onnx/proto.ts";
 import { readInputFile } from "../io/read.ts";
 

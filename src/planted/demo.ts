@@ -21,7 +21,7 @@
  */
 import { join } from "node:path";
 import { decode } from "fast-png";
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 import { readStage, stageDir, stageMask } from "../dfm/store.ts";
 import { stageCount } from "../dfm/grid.ts";
 import { ModelSession } from "../model/session.ts";

@@ -8,7 +8,7 @@
  */
 import { basename, join, relative } from "node:path";
 import { encode as encodePng } from "fast-png";
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 import { readStage, stageMask } from "../dfm/store.ts";
 import {
   type ClassRow,

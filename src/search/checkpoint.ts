@@ -15,7 +15,7 @@
 import { sha256Hex } from "../io/sha256.ts";
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 
 /** Where the stage's work stands: next image block and candidate chunk. */
 export interface Position {

@@ -24,7 +24,7 @@
  * returned summary and in `.checkpoint/state.json`.
  */
 import { join, relative, resolve } from "node:path";
-import { UserError } from "../cli/fail.ts";
+import { UserError } from "../errors.ts";
 import { Rng } from "../rng.ts";
 import { GpuContext } from "../gpu/context.ts";
 import { SpectralFilter } from "../gpu/spectral_filter.ts";

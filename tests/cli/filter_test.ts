@@ -6,7 +6,7 @@
 import assert from "node:assert/strict";
 import { decode, encode as encodePng } from "fast-png";
 import { join } from "node:path";
-import { UserError } from "../../src/cli/fail.ts";
+import { UserError } from "../../src/errors.ts";
 import { type FilterOptions, runFilter } from "../../src/cli/filter.ts";
 import { readImage } from "../../src/data/decode.ts";
 import { toTensor } from "../../src/data/preprocess.ts";

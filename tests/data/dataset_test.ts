@@ -14,7 +14,7 @@ import {
   kImagenetRIndices,
   kImagenetWnids,
 } from "../../src/data/labels.ts";
-import { UserError } from "../../src/cli/fail.ts";
+import { UserError } from "../../src/errors.ts";
 import { parseCsv } from "../../src/io/csv.ts";
 import { Rng } from "../../src/rng.ts";
 

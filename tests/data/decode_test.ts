@@ -8,7 +8,7 @@ import {
   sniffFormat,
 } from "../../src/data/decode.ts";
 import { applyOrientation, readJpegInfo } from "../../src/data/exif.ts";
-import { UserError } from "../../src/cli/fail.ts";
+import { UserError } from "../../src/errors.ts";
 import { encodeBaselineJpeg, withExifOrientation } from "./_jpeg_encoder.ts";
 
 /** A smooth RGB test picture (JPEG-friendly): gradients per channel. */

@@ -8,7 +8,7 @@ import {
   resolveNormalization,
   toTensor,
 } from "../../src/data/preprocess.ts";
-import { UserError } from "../../src/cli/fail.ts";
+import { UserError } from "../../src/errors.ts";
 import type { RgbImage } from "../../src/data/exif.ts";
 
 function image(

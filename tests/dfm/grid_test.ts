@@ -9,7 +9,7 @@ import {
   topHalfCells,
   topHalfRows,
 } from "../../src/dfm/grid.ts";
-import { UserError } from "../../src/cli/fail.ts";
+import { UserError } from "../../src/errors.ts";
 import { FIXTURES, haveShared } from "../shared_data.ts";
 
 Deno.test({

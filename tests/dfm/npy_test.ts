@@ -5,7 +5,7 @@ import {
   encodeNpy,
   type NpyDtype,
 } from "../../src/dfm/npy.ts";
-import { UserError } from "../../src/cli/fail.ts";
+import { UserError } from "../../src/errors.ts";
 
 const ascii = (b: Uint8Array) => String.fromCharCode(...b);
 

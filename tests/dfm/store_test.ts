@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { UserError } from "../../src/cli/fail.ts";
+import { UserError } from "../../src/errors.ts";
 import { generateCandidates } from "../../src/dfm/candidates.ts";
 import { decodeNpy, encodeNpy } from "../../src/dfm/npy.ts";
 import {

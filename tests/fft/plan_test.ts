@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { halfBins, planFft, planSpectral } from "../../src/fft/plan.ts";
-import { UserError } from "../../src/cli/fail.ts";
+import { UserError } from "../../src/errors.ts";
 
 const kSmooth = [
   1,

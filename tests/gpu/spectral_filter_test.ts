@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { SpectralFilter } from "../../src/gpu/spectral_filter.ts";
 import { dft2d, referenceFilter } from "../../src/fft/reference.ts";
-import { UserError } from "../../src/cli/fail.ts";
+import { UserError } from "../../src/errors.ts";
 import type { FftAlgorithm } from "../../src/fft/plan.ts";
 import { Rng } from "../../src/rng.ts";
 import { gpuAvailable, withDevice } from "../gpu_helper.ts";

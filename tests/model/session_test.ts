@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { gpuAvailable } from "../gpu_helper.ts";
 import { ModelSession } from "../../src/model/session.ts";
 import { AccuracyMeter } from "../../src/model/accuracy.ts";
-import { UserError } from "../../src/cli/fail.ts";
+import { UserError } from "../../src/errors.ts";
 import {
   floatTensor,
   graph,
