@@ -1,7 +1,7 @@
 /**
  * FGSM (fast gradient sign method) as in the reference's `eval_fgsm.py`, with
  * the input gradient computed by the ONNX gradient transform
- * (`src/onnx/gradient.ts`) and run by onnxruntime-web: no PyTorch.
+ * (`src/onnx/gradient/`) and run by onnxruntime-web: no PyTorch.
  *
  * One step, per element of a normalised NCHW input `x` with gradient `g`
  * (float64, in this order, as the fixture `fgsm.json`):
@@ -22,7 +22,7 @@ import {
   buildGradientModel,
   type GradientLoss,
   imageInputName,
-} from "../onnx/gradient.ts";
+} from "../onnx/gradient/graph.ts";
 import { loadOrt } from "../model/session.ts";
 
 /** Options of {@link fgsmStep}. */
@@ -197,7 +197,7 @@ export function gradientModelBytes(
  *
  * Threads: building the gradient model runs a shape probe (the classifier
  * with every intermediate tensor as an extra graph output, see
- * `inferShapes()` in src/onnx/gradient.ts) in the plain `onnxruntime-web`
+ * `inferShapes()` in src/onnx/gradient/shapes.ts) in the plain `onnxruntime-web`
  * instance. With threaded wasm (`numThreads` > 1) that `session.run()` can
  * deadlock inside onnxruntime-web 1.30 under Deno: the main thread blocks
  * synchronously (timers stop firing) and never returns. It is
