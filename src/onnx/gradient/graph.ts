@@ -317,15 +317,23 @@ export function gradientModel(
       addGrad,
       shapeOf,
       dtypeOf: (name) => kOrtTypes[info.types.get(name) ?? ""],
-      intsOf: (name) =>
-        tryInts(name) ??
+      batchAxes: (name) => info.batchAxes.get(name) ?? [],
+      intsOf: (name) => {
+        if (info.batchValues.has(name)) {
+          throw new UnsupportedOperatorError(
+            n,
+            `input "${name}" depends on the batch size`,
+          );
+        }
+        return tryInts(name) ??
           (() => {
             throw new UnsupportedOperatorError(
               n,
               `input "${name}" is not a constant`,
             );
-          })(),
-      tryInts,
+          })();
+      },
+      tryInts: (name) => info.batchValues.has(name) ? undefined : tryInts(name),
       sumTo: (gname, from, target) => sumToShape(gname, shapeOf(from), target),
       sumToShape,
       unsupported: (detail) => {

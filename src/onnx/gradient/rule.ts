@@ -47,6 +47,8 @@ export interface RuleContext {
   addGrad(name: string, g: string): void;
   /** Static shape of a tensor (from the probe). */
   shapeOf(name: string): number[];
+  /** Axes of a tensor whose size depends on the batch size (cannot be baked in). */
+  batchAxes(name: string): number[];
   /** ONNX element type of a node output as the probe saw it (undefined if unknown). */
   dtypeOf(name: string): number | undefined;
   /** Values of a constant integer tensor (initializer, Constant or probe); throws if unknown. */

@@ -38,6 +38,9 @@ const reduction = {
     }
     d = e.op("Expand", [d, e.op("Shape", [x])], {}, "reduce_bw");
     if (n.opType === "ReduceMean") {
+      if (axes.some((a) => c.batchAxes(x).includes(a))) {
+        c.unsupported("averaging over an axis whose size depends on the batch");
+      }
       const xs = shapeOf(x);
       const count = axes.reduce((p, a) => p * xs[a]!, 1);
       d = e.op("Mul", [d, e.float(1 / count)]);

@@ -1,8 +1,9 @@
 /**
  * Backward rules of operators that move values without changing them:
  * reshapes, transposes, concatenation, slicing (any step), padding, gathers
- * along an axis, broadcasting and splits. The batch axis is never cut,
- * gathered or padded: the generated graph must work at any batch size.
+ * along an axis, broadcasting and splits. The generated graph must work at
+ * any batch size, so an axis whose size depends on the batch is never cut or
+ * padded with sizes from the shape probe.
  *
  * @module
  */
@@ -89,9 +90,15 @@ export const kShapeRules: RuleTable = {
   },
   Concat: {
     inputs: "all",
-    backward({ e, n, y, dy, shapeOf, isLive, addGrad, unsupported }) {
+    backward(
+      { e, n, y, dy, shapeOf, batchAxes, isLive, addGrad, unsupported },
+    ) {
       const axis = normAxis(attrInt(n, "axis", 0), shapeOf(y).length);
-      if (axis === 0) unsupported("concatenation along the batch axis");
+      if (batchAxes(y).includes(axis)) {
+        unsupported(
+          "concatenating along an axis whose size depends on the batch",
+        );
+      }
       let off = 0;
       n.input.forEach((inp, i) => {
         const len = shapeOf(inp)[axis]!;
@@ -112,9 +119,8 @@ export const kShapeRules: RuleTable = {
   },
   Split: {
     inputs: [0],
-    backward({ e, n, x, dys, shapeOf, addGrad, unsupported }) {
+    backward({ e, n, x, dys, shapeOf, addGrad }) {
       const axis = normAxis(attrInt(n, "axis", 0), shapeOf(x).length);
-      if (axis === 0) unsupported("splitting along the batch axis");
       const parts = n.output.map((o, i) => dys[i] ?? e.zerosLike(o));
       addGrad(x, e.op("Concat", parts, { axis }, "split_bw"));
     },
@@ -123,7 +129,9 @@ export const kShapeRules: RuleTable = {
   // between, then pad to the input's size.
   Slice: {
     inputs: [0],
-    backward({ e, n, x, y, dy, shapeOf, intsOf, addGrad, unsupported }) {
+    backward(
+      { e, n, x, y, dy, shapeOf, batchAxes, intsOf, addGrad, unsupported },
+    ) {
       const xs = shapeOf(x);
       const rank = xs.length;
       const starts = intsOf(n.input[1]!);
@@ -137,8 +145,8 @@ export const kShapeRules: RuleTable = {
       ).filter((s) =>
         !(s.first === 0 && s.step === 1 && s.count === xs[s.axis])
       );
-      if (cut.some((s) => s.axis === 0)) {
-        unsupported("slicing along the batch axis");
+      if (cut.some((s) => batchAxes(x).includes(s.axis))) {
+        unsupported("slicing an axis whose size depends on the batch");
       }
       if (cut.some((s) => s.count === 0)) return; // empty slice: no gradient
       const cur = [...shapeOf(y)];
@@ -191,7 +199,9 @@ export const kShapeRules: RuleTable = {
   },
   Pad: {
     inputs: [0],
-    backward({ e, n, x, dy, shapeOf, intsOf, addGrad, unsupported }) {
+    backward(
+      { e, n, x, dy, shapeOf, batchAxes, intsOf, addGrad, unsupported },
+    ) {
       const xs = shapeOf(x);
       const rank = xs.length;
       const mode = attrString(n, "mode", "constant");
@@ -206,21 +216,29 @@ export const kShapeRules: RuleTable = {
         });
         pads = full;
       }
-      if (pads[0] || pads[rank]) unsupported("padding the batch axis");
-      const starts = pads.slice(0, rank).map((p) => Math.max(0, p));
-      const ends = xs.map((dim, i) => starts[i]! + dim);
+      const padded = xs.flatMap((_, a) => pads[a] || pads[a + rank] ? [a] : []);
+      if (padded.some((a) => batchAxes(x).includes(a))) {
+        unsupported("padding an axis whose size depends on the batch");
+      }
+      if (!padded.length) {
+        addGrad(x, dy);
+        return;
+      }
+      // cut the padding off; where negative pads cropped, re-pad with zeros
+      const kept = (a: number) =>
+        xs[a]! - Math.max(0, -pads[a]!) - Math.max(0, -pads[a + rank]!);
+      const starts = padded.map((a) => Math.max(0, pads[a]!));
       let d = e.op(
         "Slice",
         [
           dy,
-          e.ints(starts.slice(1)),
-          e.ints(ends.slice(1)),
-          e.ints(xs.slice(1).map((_, i) => i + 1)),
+          e.ints(starts),
+          e.ints(padded.map((a, j) => starts[j]! + kept(a))),
+          e.ints(padded),
         ],
         {},
         "pad_bw",
       );
-      // negative pads crop; their gradient re-pads with zeros
       const neg = pads.map((p) => Math.max(0, -p));
       if (neg.some((p) => p)) {
         d = e.op("Pad", [d, e.ints(neg), e.float(0)], { mode: "constant" });
@@ -228,19 +246,18 @@ export const kShapeRules: RuleTable = {
       addGrad(x, d);
     },
   },
-  // Gather along a non-batch axis: scatter-add dy back at the indices.
+  // Gather: scatter-add dy back at the indices.
   Gather: {
     inputs: [0],
-    backward({ e, n, x, dy, shapeOf, tryInts, addGrad, unsupported }) {
+    backward({ e, n, x, dy, shapeOf, batchAxes, tryInts, addGrad }) {
       const xs = shapeOf(x);
       const rank = xs.length;
       const a = normAxis(attrInt(n, "axis", 0), rank);
-      if (a === 0) unsupported("gathering along the batch axis");
       const idx = n.input[1]!;
       const is = shapeOf(idx);
       const dim = xs[a]!;
       const known = tryInts(idx);
-      if (is.length === 0 && known) {
+      if (is.length === 0 && known && !batchAxes(x).includes(a)) {
         // one index (the class token): put dy back in its slot
         const k = known[0]! < 0 ? known[0]! + dim : known[0]!;
         const u = e.op("Unsqueeze", [dy, e.ints([a])]);
@@ -273,7 +290,11 @@ export const kShapeRules: RuleTable = {
       const i64 = e.op("Cast", [idx], { to: DataType.INT64 });
       const wrapped = e.op("Where", [
         e.op("Less", [i64, e.ints([0], true)]),
-        e.op("Add", [i64, e.ints([dim], true)]),
+        // the axis may grow with the batch: its size at run time
+        e.op("Add", [
+          i64,
+          e.op("Gather", [e.op("Shape", [x]), e.ints([a], true)]),
+        ]),
         i64,
       ]);
       const scattered = e.op(

@@ -8,6 +8,11 @@
  * the probe (e.g. computed Slice bounds) are also recorded, for operators
  * whose parameters are inputs.
  *
+ * With a symbolic batch, the probe runs twice (batch 2 and batch 1): axes
+ * whose size differs between the runs depend on the batch (e.g. Swin's
+ * windows-times-batch axis), and so do integer values that differ; the
+ * backward rules never bake those into the graph.
+ *
  * @module
  */
 
@@ -28,6 +33,10 @@ export interface ShapeInfo {
   intValues: Map<string, number[]>;
   /** onnxruntime-web element type of every node output ("float32", "int64", ...). */
   types: Map<string, string>;
+  /** Axes of each tensor whose size depends on the batch size (absent: none). */
+  batchAxes: Map<string, number[]>;
+  /** Integer tensors whose probed values depend on the batch size. */
+  batchValues: Set<string>;
   /** Batch size used by the probe (the shapes' first dimension). */
   batch: number;
 }
@@ -124,22 +133,45 @@ export async function inferShapes(
   const shapes = new Map<string, number[]>();
   const intValues = new Map<string, number[]>();
   const types = new Map<string, string>();
-  try {
-    const size = inShape.reduce((a, b) => a * b, 1);
+  const batchAxes = new Map<string, number[]>();
+  const batchValues = new Set<string>();
+  const run = async (shape: number[], record: boolean) => {
+    const size = shape.reduce((a, b) => a * b, 1);
     const feeds = {
-      [inputName]: new ort.Tensor("float32", new Float32Array(size), inShape),
+      [inputName]: new ort.Tensor("float32", new Float32Array(size), shape),
     };
     const out = await session.run(feeds);
     for (const [name, t] of Object.entries(out)) {
-      shapes.set(name, t.dims.map(Number));
-      types.set(name, t.type);
-      if ((t.type === "int64" || t.type === "int32") && t.size <= 64) {
-        intValues.set(
-          name,
-          Array.from(t.data as ArrayLike<number | bigint>, Number),
-        );
+      const dims = t.dims.map(Number);
+      const small = (t.type === "int64" || t.type === "int32") && t.size <= 64;
+      const values = small
+        ? Array.from(t.data as ArrayLike<number | bigint>, Number)
+        : undefined;
+      if (record) {
+        shapes.set(name, dims);
+        types.set(name, t.type);
+        if (values) intValues.set(name, values);
+      } else {
+        const first = shapes.get(name) ?? [];
+        const axes = dims.flatMap((d, i) => (d !== first[i] ? [i] : []));
+        if (axes.length || dims.length !== first.length) {
+          batchAxes.set(name, axes);
+        }
+        const v0 = intValues.get(name);
+        if (v0 && (!values || values.join() !== v0.join())) {
+          batchValues.add(name);
+        }
       }
       t.dispose?.();
+    }
+  };
+  try {
+    await run(inShape, true);
+    const declared = g.input.find((i) => i.name === inputName)?.type
+      ?.tensorType?.shape?.dim[0];
+    if (!(declared?.dimValue && declared.dimValue > 0)) {
+      await run([inShape[0] === 1 ? 2 : 1, ...inShape.slice(1)], false);
+      batchAxes.set(inputName, [0]);
     }
   } finally {
     await session.release();
@@ -148,5 +180,12 @@ export async function inferShapes(
   for (const t of g.initializer) {
     if (t.name) shapes.set(t.name, [...t.dims]);
   }
-  return { shapes, intValues, types, batch: inShape[0]! };
+  return {
+    shapes,
+    intValues,
+    types,
+    batchAxes,
+    batchValues,
+    batch: inShape[0]!,
+  };
 }
