@@ -130,6 +130,8 @@ export interface FdResult {
 /** Options of {@link fdCheck}. */
 export interface FdOptions {
   loss?: GradientLoss;
+  /** Step of float32 differences (default 1e-3; larger for smooth deep graphs). */
+  step32?: number;
   inputName?: string;
   outputName?: string;
 }
@@ -184,7 +186,7 @@ export async function fdCheck(
     fs = await ort.InferenceSession.create(encodeModel(m));
   }
   try {
-    const step = float64 ? 1e-5 : 1e-3;
+    const step = float64 ? 1e-5 : opts.step32 ?? 1e-3;
     const fd = new Float64Array(x.length);
     for (let i = 0; i < x.length; i++) {
       const xp = x64.slice(), xm = x64.slice();
@@ -257,7 +259,8 @@ export function tinyModel(rng: Rng, p: TinyParts, K = 4): ModelProto {
 export async function checkTiny(
   what: string,
   p: TinyParts,
-  opts: { seed?: number; positive?: boolean; scale?: number } = {},
+  opts: { seed?: number; positive?: boolean; scale?: number; step32?: number } =
+    {},
 ): Promise<void> {
   const rng = new Rng(opts.seed ?? 1, [what]);
   const m = tinyModel(rng, p);
@@ -267,7 +270,10 @@ export async function checkTiny(
     ? Float32Array.from({ length: size }, () => 0.5 + rng.float())
     : randn(rng, size, opts.scale ?? 1);
   for (const loss of ["ce", "reference"] as const) {
-    const r = await fdCheck(m, x, [N, ...p.inDims], [1, 3, 0], { loss });
+    const r = await fdCheck(m, x, [N, ...p.inDims], [1, 3, 0], {
+      loss,
+      step32: opts.step32,
+    });
     assertClose(r, `${what} (${loss})`);
   }
 }
