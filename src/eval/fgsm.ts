@@ -24,6 +24,8 @@ import {
   imageInputName,
 } from "../onnx/gradient/graph.ts";
 import { loadOrt } from "../model/session.ts";
+import { OptionError, UserError } from "../errors.ts";
+import { readInputFile } from "../io/read.ts";
 
 /** Options of {@link fgsmStep}. */
 export interface FgsmStepOptions {
@@ -118,6 +120,15 @@ export interface Fgsm {
     labels: Int32Array | ArrayLike<number>,
     batch: number,
   ): Promise<Float32Array>;
+  /**
+   * The same attack, returning the adversarial inputs both normalised (what
+   * {@link Fgsm.attack} returns) and as `[0,1]` pixels before normalisation.
+   */
+  perturb(
+    x: Float32Array,
+    labels: Int32Array | ArrayLike<number>,
+    batch: number,
+  ): Promise<{ normalized: Float32Array; pixels: Float32Array }>;
   /** Input gradient and per-sample loss (float32, as computed by the gradient model). */
   gradient(
     x: Float32Array,
@@ -153,17 +164,9 @@ export function gradientModelBytes(
   let p = gradientCache.get(key);
   if (!p) {
     p = (async () => {
-      let raw: Uint8Array;
-      try {
-        raw = await Deno.readFile(modelPath);
-      } catch (err) {
-        throw new Error(
-          `Cannot open model "${modelPath}": ${
-            err instanceof Error ? err.message : err
-          }`,
-        );
-      }
-      const m = decodeModel(raw);
+      const m = decodeModel(
+        await readInputFile(modelPath, "Cannot open model"),
+      );
       const g = m.graph!;
       const inputName = imageInputName(m);
       const outputName = g.output[0]?.name ?? "";
@@ -215,14 +218,16 @@ export async function createFgsm(
 ): Promise<Fgsm> {
   const loss = (opts.loss ?? "ce") as GradientLoss;
   if (loss !== "ce" && loss !== "reference") {
-    throw new Error(
-      `Cannot run FGSM: unknown loss "${loss}" (expected ce or reference)`,
+    throw new OptionError(
+      "loss",
+      `unknown loss "${loss}" (expected ce or reference)`,
     );
   }
   const backend = opts.backend ?? "wasm";
   if (backend !== "wasm" && backend !== "webgpu") {
-    throw new Error(
-      `Cannot run FGSM: unknown backend "${backend}" (expected wasm or webgpu)`,
+    throw new OptionError(
+      "backend",
+      `unknown backend "${backend}" (expected wasm or webgpu)`,
     );
   }
   const ort = await loadOrt(backend, opts.threads);
@@ -256,8 +261,8 @@ export async function createFgsm(
     for (let i = 0; i < batch; i++) {
       const l = labels[i]!;
       if (!Number.isInteger(l) || l < 0 || (K > 0 && l >= K)) {
-        throw new Error(
-          `Cannot run FGSM: label ${l} of sample ${i} is not a class index in [0, ${K})`,
+        throw new UserError(
+          `Cannot run FGSM: label ${l} of sample ${i} is not a class index of the model, in [0, ${K})`,
         );
       }
     }
@@ -286,9 +291,31 @@ export async function createFgsm(
     return { grad, loss: lossOut };
   };
 
+  const perturb = async (
+    x: Float32Array,
+    labels: Int32Array | ArrayLike<number>,
+    batch: number,
+  ) => {
+    const { grad } = await gradient(x, labels, batch);
+    const step = {
+      epsilon: opts.epsilon,
+      mean: opts.mean,
+      std: opts.std,
+      channels: C,
+      batch,
+    };
+    return {
+      normalized: Float32Array.from(fgsmStep(x, grad, step)),
+      pixels: Float32Array.from(
+        fgsmStep(x, grad, { ...step, pixelSpace: true }),
+      ),
+    };
+  };
+
   return {
     numClasses: K,
     gradient,
+    perturb,
     async attack(x, labels, batch) {
       const { grad } = await gradient(x, labels, batch);
       return Float32Array.from(

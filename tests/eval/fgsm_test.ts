@@ -127,6 +127,9 @@ Deno.test("createFgsm() attacks a linear classifier as the analytic gradient say
       const fgsm = await createFgsm(path, { loss, epsilon, mean, std });
       try {
         const adv = await fgsm.attack(x, labels, batch);
+        // perturb() is the same attack, with pixels before normalisation
+        const both = await fgsm.perturb(x, labels, batch);
+        assert.deepEqual(both.normalized, adv);
         // Analytic input gradient in float64.
         const grad = new Float64Array(batch * D);
         for (let n = 0; n < batch; n++) {
