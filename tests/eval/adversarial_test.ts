@@ -5,40 +5,17 @@ import { createFgsm, fgsmStep } from "../../src/eval/fgsm.ts";
 import type { BatchLoader, EvalSample } from "../../src/eval/runner.ts";
 import { decodeNpy } from "../../src/dfm/npy.ts";
 import { parseCsv } from "../../src/io/csv.ts";
-import { DataType, encodeModel } from "../../src/onnx/proto.ts";
-import {
-  floatTensor,
-  graph,
-  model,
-  node,
-  valueInfo,
-} from "../../src/onnx/builder.ts";
 import { Rng } from "../../src/rng.ts";
+import { linearModel } from "./_linear_model.ts";
 
-const S = 4, K = 5, D = 3 * S * S;
+const S = 4, K = 5, D = 3 * S * S; // the size of _linear_model.ts
 const mean = [0.485, 0.456, 0.406];
 const std = [0.229, 0.224, 0.225];
 
 Deno.test("saveAdversarial() writes the attacked pixels, predictions and PNGs of every readable image", async () => {
   const rng = new Rng(91);
-  const W = Float64Array.from(
-    { length: K * D },
-    () => Math.fround(rng.normal()),
-  );
-  const b = Float64Array.from({ length: K }, () => Math.fround(rng.normal()));
-  const m = model({
-    graph: graph({
-      nodes: [
-        node("Flatten", ["input"], ["flat"], { axis: 1 }),
-        node("Gemm", ["flat", "W", "b"], ["logits"], { transB: 1 }),
-      ],
-      inputs: [valueInfo("input", DataType.FLOAT, ["N", 3, S, S])],
-      outputs: [valueInfo("logits", DataType.FLOAT, ["N", K])],
-      initializers: [floatTensor("W", [K, D], W), floatTensor("b", [K], b)],
-    }),
-  });
-  const dir = await Deno.makeTempDir();
-  await Deno.writeFile(`${dir}/linear.onnx`, encodeModel(m));
+  const lin = await linearModel(rng, K);
+  const { dir, logits } = lin;
   // five images, one unreadable; batches of two
   const samples: EvalSample[] = Array.from({ length: 5 }, (_, i) => ({
     path: `img/${i}.jpg`,
@@ -59,13 +36,6 @@ Deno.test("saveAdversarial() writes the attacked pixels, predictions and PNGs of
       yield { samples: ok, tensor };
     }
   };
-  // float64 logits of the linear model (independent of onnxruntime)
-  const logits = (x: ArrayLike<number>) =>
-    Array.from({ length: K }, (_, k) => {
-      let acc = b[k]!;
-      for (let j = 0; j < D; j++) acc += W[k * D + j]! * x[j]!;
-      return acc;
-    });
   const argmax = (z: number[]) => z.indexOf(Math.max(...z));
   const norm = (p: Float32Array) =>
     Float32Array.from(
@@ -74,7 +44,7 @@ Deno.test("saveAdversarial() writes the attacked pixels, predictions and PNGs of
         (v - mean[Math.floor(i / (S * S))]!) / std[Math.floor(i / (S * S))]!,
     );
   const epsilon = 8 / 255;
-  const fgsm = await createFgsm(`${dir}/linear.onnx`, { epsilon, mean, std });
+  const fgsm = await createFgsm(lin.path, { epsilon, mean, std });
   const skipped: string[] = [];
   try {
     const out = `${dir}/adv`;
@@ -114,18 +84,8 @@ Deno.test("saveAdversarial() writes the attacked pixels, predictions and PNGs of
     let checked = 0;
     kept.forEach((s, i) => {
       const x = norm(pixels[samples.indexOf(s)]!);
-      // analytic cross-entropy gradient: W^T (softmax(z) - onehot)
       const z = logits(x);
-      const mx = Math.max(...z);
-      const ez = z.map((v) => Math.exp(v - mx));
-      const sum = ez.reduce((p, v) => p + v, 0);
-      const grad = Float64Array.from({ length: D }, (_, j) => {
-        let acc = 0;
-        for (let k = 0; k < K; k++) {
-          acc += (ez[k]! / sum - (k === s.label ? 1 : 0)) * W[k * D + j]!;
-        }
-        return acc;
-      });
+      const grad = lin.gradient(x, s.label, "ce");
       const want = fgsmStep(x, grad, { epsilon, mean, std, pixelSpace: true });
       const got = (arr.data as Float32Array).subarray(i * D, (i + 1) * D);
       for (let j = 0; j < D; j++) {

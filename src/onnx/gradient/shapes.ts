@@ -170,8 +170,15 @@ export async function inferShapes(
     const declared = g.input.find((i) => i.name === inputName)?.type
       ?.tensorType?.shape?.dim[0];
     if (!(declared?.dimValue && declared.dimValue > 0)) {
-      await run([inShape[0] === 1 ? 2 : 1, ...inShape.slice(1)], false);
-      batchAxes.set(inputName, [0]);
+      // A model that runs at the probe's batch only (a constant batch baked
+      // in somewhere) keeps static shapes: it cannot run at others anyway.
+      const other = [inShape[0] === 1 ? 2 : 1, ...inShape.slice(1)];
+      if (await run(other, false).then(() => true, () => false)) {
+        batchAxes.set(inputName, [0]);
+      } else {
+        batchAxes.clear();
+        batchValues.clear();
+      }
     }
   } finally {
     await session.release();

@@ -23,32 +23,9 @@ import {
 import { Rng } from "../../../src/rng.ts";
 import jpeg from "jpeg-js";
 import { haveShared, shared } from "../../shared_data.ts";
+import { cosine, lossOf, randn } from "./fd_harness.ts";
 
 ort.env.wasm.numThreads = 1;
-
-/** Float64 loss of one sample's logits (independent oracle for the graph's loss). */
-function lossOf(
-  z: ArrayLike<number>,
-  label: number,
-  loss: GradientLoss,
-): number {
-  if (loss === "reference") return -z[label]!;
-  let mx = -Infinity;
-  for (let i = 0; i < z.length; i++) mx = Math.max(mx, z[i]!);
-  let s = 0;
-  for (let i = 0; i < z.length; i++) s += Math.exp(z[i]! - mx);
-  return -(z[label]! - mx - Math.log(s));
-}
-
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let ab = 0, aa = 0, bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    ab += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return ab / Math.sqrt(aa * bb);
-}
 
 interface Harness {
   grad: Float32Array;
@@ -113,10 +90,6 @@ async function perCoordinate(
     `per-coordinate cosine ${cos.toFixed(6)} over ${x.length} coordinates`,
   );
   return cos;
-}
-
-function randn(rng: Rng, n: number, scale = 1): Float32Array {
-  return Float32Array.from({ length: n }, () => scale * rng.normal());
 }
 
 const rank4 = (n: number, c: number, h: number, w: number) => [n, c, h, w];
