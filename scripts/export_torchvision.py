@@ -15,8 +15,8 @@ contributes to the gradient).
   small (committed test models): reduced widths, inputs of 64-96 pixels,
          10 or 100 classes
   full: resnet18, efficientnet_b0, mobilenet_v3_small, convnext_tiny,
-        vit_b_16, swin_t at 224 with 1000 classes, and a few at 160/192
-        with 10 classes
+        vit_b_16, swin_t at 224 with 1000 classes, a few at 160/192 with
+        10 classes, and two at opset 13
 
 Usage: python3 scripts/export_torchvision.py --set small|full --out DIR
        [--images DIR] [--only NAME,...]
@@ -74,6 +74,9 @@ def small_models():
             width_mult=0.25, num_classes=100), 64),
         ("convnext_tiny_w16", lambda: m.ConvNeXt(
             [cn(16, 32, 1), cn(32, 64, 1), cn(64, None, 1)], num_classes=10), 64),
+        # opset 13: LayerNorm decomposed (ReduceMean, Sub, Pow, Sqrt, Div)
+        ("convnext_tiny_w16_opset13", lambda: m.ConvNeXt(
+            [cn(16, 32, 1), cn(32, 64, 1), cn(64, None, 1)], num_classes=10), 64, 13),
         ("vit_tiny", lambda: m.VisionTransformer(
             image_size=64, patch_size=16, num_layers=2, num_heads=2,
             hidden_dim=32, mlp_dim=64, num_classes=10), 64),
@@ -97,6 +100,9 @@ def full_models():
         ("convnext_tiny_192_k10", lambda: m.convnext_tiny(num_classes=10), 192),
         ("vit_b_16_192_k10", lambda: m.vit_b_16(image_size=192, num_classes=10), 192),
         ("swin_t_192_k10", lambda: m.swin_t(num_classes=10), 192),
+        # opset 13: HardSwish as HardSigmoid and Mul, LayerNorm decomposed
+        ("mobilenet_v3_small_opset13", lambda: m.mobilenet_v3_small(), 224, 13),
+        ("convnext_tiny_opset13", lambda: m.convnext_tiny(), 224, 13),
     ]
 
 
@@ -153,14 +159,14 @@ def normalise(pixels):
     return (x - mean) / std
 
 
-def export_one(name, make, size, out_dir, pixels):
+def export_one(name, make, size, out_dir, pixels, opset=OPSET):
     torch.manual_seed(0)
     model = make().eval()
     roughen(model, torch.Generator().manual_seed(1))
     x = torch.from_numpy(normalise(pixels))
     path = os.path.join(out_dir, f"{name}.onnx")
     torch.onnx.export(
-        model, x[:1], path, opset_version=OPSET, input_names=["input"],
+        model, x[:1], path, opset_version=opset, input_names=["input"],
         output_names=["logits"],
         dynamic_axes={"input": {0: "N"}, "logits": {0: "N"}})
     with torch.no_grad():
@@ -200,11 +206,11 @@ def main():
     models = small_models() if a.set == "small" else full_models()
     only = set(filter(None, a.only.split(",")))
     entries = []
-    for name, make, size in models:
+    for name, make, size, *opset in models:
         if only and name not in only:
             continue
         pixels = load_pixels(a.images, size, a.count)
-        entries.append(export_one(name, make, size, a.out, pixels))
+        entries.append(export_one(name, make, size, a.out, pixels, *opset))
     manifest = {
         "format": "hfss-torchvision-gradients/1",
         "torch": torch.__version__, "torchvision": torchvision.__version__,
