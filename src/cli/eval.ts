@@ -23,6 +23,7 @@
 import { isAbsolute, join, resolve } from "node:path";
 import type { Command } from "commander";
 import { UserError } from "../errors.ts";
+import { ConfigMismatchError } from "../io/resume_config.ts";
 import {
   type Dataset,
   type DatasetLayout,
@@ -646,8 +647,10 @@ export async function evalCommand(o: EvalCliOptions): Promise<EvalSummary> {
     );
     return summary;
   } catch (err) {
-    if (err instanceof Error && err.name === "ConfigMismatchError") {
-      throw new UserError(err.message);
+    if (err instanceof ConfigMismatchError) {
+      throw new UserError(
+        err.describe((k) => k, "use --restart or another --out"),
+      );
     }
     throw err;
   } finally {

@@ -7,6 +7,7 @@
  */
 import { type Command, Option } from "commander";
 import { UserError } from "../errors.ts";
+import { ConfigMismatchError } from "../io/resume_config.ts";
 import { Progress } from "./progress.ts";
 import {
   kSearchDefaults,
@@ -242,7 +243,13 @@ export function register(program: Command): void {
     .action(async (o: CliOptions) => {
       const opts = toSearchOptions(o);
       opts.progress = new SearchProgressBar();
-      const summary = await runSearch(opts);
+      const summary = await runSearch(opts).catch((err) => {
+        if (!(err instanceof ConfigMismatchError)) throw err;
+        throw new UserError(err.describe(
+          (k) => `--${k.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+          `rerun with --restart to discard the saved ${err.discards}, or choose another --out`,
+        ));
+      });
       if (o.json) {
         console.log(JSON.stringify(summary, null, 2));
         return;
