@@ -294,7 +294,7 @@ export function normalization(
 }
 
 /**
- * Parse the CLI flags `--normalize`, `--mean`, `--std` (comma-separated).
+ * Parse the `normalize`, `mean` and `std` option strings (comma-separated).
  * Explicit mean/std win over the preset; the default preset is `imagenet`.
  */
 export function parseNormalizeFlags(
@@ -341,7 +341,7 @@ function presetFromText(text: string): NormalizeName | undefined {
 
 /**
  * Resolve the normalisation of a command that runs a model: the flags
- * `--normalize`/`--mean`/`--std` when any is given (source `flag`), else the
+ * `normalize`/`mean`/`std` options when any is given (source `flag`), else the
  * preset the model declares in its ONNX `metadata_props` under
  * `hfss.normalization` (source `model`; `imagenet`, `inception` or `none`;
  * a plain `normalization` entry counts when it is a preset name or states

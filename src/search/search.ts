@@ -2,10 +2,12 @@
  * The staged HFSS search, end to end (`hfss search`, and `hfss demo` through
  * {@link runSearch}).
  *
- * For each stage k: build the stage's candidate pools (lineage.ts), visit the
- * search subset once (images outer, candidates inner; evaluate.ts), rank the
- * candidates of every class by its loss (loss.ts, topn.ts) and write the
- * stage folder `<out>/stage<k>/` (dfm/store.ts). Stage k > 1 takes its parents
+ * Steps: resolve and check the options (options.ts), open the model and the
+ * data ({@link openSearchInputs}), then for each stage k ({@link runStage}):
+ * build the stage's candidate pools (lineage.ts), evaluate them over the
+ * search subset once (images outer, candidates inner; mask_evaluation.ts),
+ * rank the candidates of every class by its loss ({@link rankStage}) and
+ * write the stage folder `<out>/stage<k>/` (dfm/store.ts). Stage k > 1 takes its parents
  * from stage k−1 (this run's, or `from`).
  *
  * Search subset: the dataset (after `classes`), split with `stratifiedSplit`
@@ -24,33 +26,26 @@
  * returned summary and in `.checkpoint/state.json`.
  */
 import { join, relative, resolve } from "node:path";
-import { OptionError, UserError } from "../errors.ts";
+import { UserError } from "../errors.ts";
 import { finiteOrNull } from "../io/json.ts";
 import { Rng } from "../rng.ts";
 import { GpuContext } from "../gpu/context.ts";
 import { SpectralFilter } from "../gpu/spectral_filter.ts";
 import {
   type Dataset,
-  type DatasetLayout,
   openDataset,
   perClass as perClassSample,
   type Sample,
   stratifiedSplit,
 } from "../data/dataset.ts";
-import { readImage } from "../data/decode.ts";
 import {
   kDefaultCropPct,
   type Normalization,
-  normalization,
-  normalizeTensor,
-  type ResizeMode,
   type ResolvedNormalization,
   resolveNormalization,
-  toTensor,
 } from "../data/preprocess.ts";
 import { ModelSession } from "../model/session.ts";
 import { gridSize, stageCount } from "../dfm/grid.ts";
-import type { SymmetryMode } from "../dfm/symmetry.ts";
 import {
   type DfmClass,
   type DfmClassTop,
@@ -64,12 +59,7 @@ import {
 } from "../dfm/store.ts";
 import { writeStagePictures } from "../dfm/render.ts";
 import { pathExists, readInputFile } from "../io/read.ts";
-import {
-  type Checkpoint,
-  type CheckpointStats,
-  openCheckpoint,
-  type Position,
-} from "./checkpoint.ts";
+import { openCheckpoint } from "./checkpoint.ts";
 import { sha256Hex } from "../io/sha256.ts";
 import {
   ClassLossAccumulator,
@@ -77,80 +67,27 @@ import {
   referenceBatching,
 } from "./loss.ts";
 import { topN } from "./topn.ts";
-import { CandidatePools, type Lineage, type Parents } from "./lineage.ts";
-import { type Block, evaluateStage, type StageTimings } from "./evaluate.ts";
+import { CandidatePools, type Parents } from "./lineage.ts";
+import type { StageTimings } from "./evaluate.ts";
+import { evaluateMasks, type MaskSpace } from "./mask_evaluation.ts";
+import {
+  kSearchConfigOptions,
+  kSearchDefaults,
+  kSearchOptionKeys,
+  parseStages,
+  resolveSearchConfig,
+  type SearchConfig,
+  type SearchOptions,
+} from "./options.ts";
 
-/** Where masks are applied. */
-export type MaskSpace = "normalized" | "pixel";
-
-/** Options of {@link runSearch}; everything but `model`, data and `out` has a default. */
-export interface SearchOptions {
-  /** ONNX model path. */
-  model: string;
-  /** Dataset root (or give `dataset`). */
-  data?: string;
-  /** An already opened dataset (overrides `data`, `layout`, `classes`). */
-  dataset?: Dataset;
-  /** @default "auto" */
-  layout?: DatasetLayout;
-  /** Class filter (indices, wnids or folder names). */
-  classes?: (string | number)[];
-  /** Stages to run, ascending and consecutive, e.g. [1] or [1, 2, 3, 4]. */
-  stages: number[];
-  /** Previous stage folder when the first stage is > 1 (default `<out>/stage<k-1>`). */
-  from?: string;
-  /** Run folder; stage k goes to `<out>/stage<k>`. */
-  out: string;
-  /** N_B. @default 500 */
-  candidates?: number;
-  /** P. @default 0.8 */
-  proportion?: number;
-  /** Top-N kept per class. @default 10 */
-  top?: number;
-  /** Search fraction of every class (1 = all images). @default 0.05 */
-  split?: number;
-  /** At most this many search images per class. */
-  perClass?: number;
-  /** Rows per model call; also the batch of the reference loss. @default 64 */
-  batchSize?: number;
-  /** @default 42 */
-  seed?: number;
-  /** @default "exact" */
-  symmetry?: SymmetryMode;
-  /** @default "class-ce" */
-  loss?: LossKind;
-  /** @default "per-class" */
-  lineage?: Lineage;
-  /** @default "normalized" (the reference masks after normalisation) */
-  maskSpace?: MaskSpace;
-  /** @default "squash" (the reference) */
-  resize?: ResizeMode;
-  /** Centre-crop fraction for `resize: "crop"`. @default 0.875 */
-  cropPct?: number;
-  /**
-   * Preset name or explicit mean/std (recorded with source `flag`).
-   * @default the model's declared normalisation (`hfss.normalization` metadata), else "imagenet"
-   */
-  normalize?: string | { mean: number[]; std: number[] };
-  /** @default "wasm" */
-  backend?: "wasm" | "webgpu";
-  /** onnxruntime wasm threads. */
-  threads?: number;
-  /** Discard checkpoints and finished stages with another configuration. */
-  restart?: boolean;
-  /** Seconds between mid-block checkpoints. @default 120 */
-  checkpointSeconds?: number;
-  /** Images per filter load (fixed block size). @default min(batchSize, 16) */
-  blockImages?: number;
-  /** Overlap image loading and filter passes with the model (default true). */
-  overlap?: boolean;
-  /** Log lines (defaults to stderr). */
-  log?: (line: string) => void;
-  /** Progress callbacks (the CLI draws a bar). */
-  progress?: SearchProgress;
-  /** A GPU context to use (else one is created and destroyed). */
-  gpu?: GpuContext;
-}
+export type { MaskSpace, SearchConfig, SearchOptions };
+export {
+  kSearchConfigOptions,
+  kSearchDefaults,
+  kSearchOptionKeys,
+  parseStages,
+  resolveSearchConfig,
+};
 
 /** Progress hooks of {@link runSearch}. */
 export interface SearchProgress {
@@ -191,120 +128,8 @@ export interface SearchSummary {
   stages: StageSummary[];
 }
 
-/** Defaults of the search options (the reference's where it has one). */
-export const kSearchDefaults = {
-  candidates: 500,
-  proportion: 0.8,
-  top: 10,
-  split: 0.05,
-  batchSize: 64,
-  seed: 42,
-  symmetry: "exact" as SymmetryMode,
-  loss: "class-ce" as LossKind,
-  lineage: "per-class" as Lineage,
-  maskSpace: "normalized" as MaskSpace,
-  resize: "squash" as ResizeMode,
-  normalize: "imagenet",
-  backend: "wasm" as const,
-  checkpointSeconds: 120,
-};
-
-/**
- * The option key of {@link SearchOptions} that sets each key of the stage
- * configuration (what a resume compares); the command line maps option keys
- * to its flags.
- */
-export const kSearchConfigOptions: Readonly<Record<string, string>> = {
-  modelSha256: "model",
-  imageSize: "model",
-  numLogits: "model",
-  subset: "data",
-  images: "data",
-  classes: "classes",
-  stage: "stages",
-  candidates: "candidates",
-  proportion: "proportion",
-  top: "top",
-  split: "split",
-  perClass: "perClass",
-  batchSize: "batchSize",
-  blockImages: "blockImages",
-  seed: "seed",
-  symmetry: "symmetry",
-  loss: "loss",
-  lineage: "lineage",
-  maskSpace: "maskSpace",
-  resize: "resize",
-  cropPct: "cropPct",
-  normalization: "normalize",
-  backend: "backend",
-  parent: "from",
-};
-
-/** Option keys of {@link SearchOptions} that the search may name in an `OptionError`. */
-export const kSearchOptionKeys = [
-  "model",
-  "data",
-  "stages",
-  "from",
-  "candidates",
-  "proportion",
-  "top",
-  "split",
-  "perClass",
-  "batchSize",
-  "seed",
-  "lineage",
-  "classes",
-] as const;
-
-/**
- * Parse a stage (`"2"`) or a range of stages (`"1-4"`) into stage numbers.
- * @example
- * ```ts
- * parseStages("1-4"); // [1, 2, 3, 4]
- * ```
- */
-export function parseStages(spec: string): number[] {
-  const m = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(spec);
-  if (!m) {
-    throw new OptionError(
-      "stages",
-      `expected a stage (2) or a range (1-4), got "${spec}"`,
-    );
-  }
-  const a = Number(m[1]), b = m[2] === undefined ? a : Number(m[2]);
-  if (a < 1 || b < a) {
-    throw new OptionError(
-      "stages",
-      `stages start at 1 and the range must ascend, got "${spec}"`,
-    );
-  }
-  return Array.from({ length: b - a + 1 }, (_, i) => a + i);
-}
-
 function defaultLog(line: string): void {
   Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
-}
-
-function checkRange(
-  option: string,
-  v: number,
-  ok: boolean,
-  what: string,
-): void {
-  if (!ok || !Number.isFinite(v)) {
-    throw new OptionError(option, `${what}, got ${v}`);
-  }
-}
-
-function checkPositiveInt(option: string, v: number): void {
-  checkRange(
-    option,
-    v,
-    Number.isInteger(v) && v >= 1,
-    "expected a positive integer",
-  );
 }
 
 /** The search subset in its fixed order. */
@@ -320,101 +145,6 @@ export function searchSubset(
     subset = perClassSample(subset, opts.perClass, rng);
   }
   return rng.fork("search-order").shuffle(subset);
-}
-
-/** The search options with defaults filled in and checked. */
-export interface SearchConfig {
-  candidates: number;
-  proportion: number;
-  top: number;
-  split: number;
-  perClass: number | undefined;
-  batchSize: number;
-  blockImages: number;
-  seed: number;
-  symmetry: SymmetryMode;
-  loss: LossKind;
-  lineage: Lineage;
-  maskSpace: MaskSpace;
-  resize: ResizeMode;
-  /** Centre-crop fraction; null unless `resize` is "crop". */
-  cropPct: number | null;
-  backend: "wasm" | "webgpu";
-  /** The given normalisation (undefined: the model's, resolved when it is open). */
-  normalize: Normalization | undefined;
-  stages: number[];
-  checkpointSeconds: number;
-}
-
-/**
- * Fill in the defaults of the search options and check them, before any file
- * is opened.
- *
- * @throws OptionError naming the option key of a bad value
- */
-export function resolveSearchConfig(opts: SearchOptions): SearchConfig {
-  const d = kSearchDefaults;
-  const batchSize = opts.batchSize ?? d.batchSize;
-  const resize = opts.resize ?? d.resize;
-  const c: SearchConfig = {
-    candidates: opts.candidates ?? d.candidates,
-    proportion: opts.proportion ?? d.proportion,
-    top: opts.top ?? d.top,
-    split: opts.split ?? d.split,
-    perClass: opts.perClass,
-    batchSize,
-    blockImages: opts.blockImages ?? Math.min(batchSize, 16),
-    seed: opts.seed ?? d.seed,
-    symmetry: opts.symmetry ?? d.symmetry,
-    loss: opts.loss ?? d.loss,
-    lineage: opts.lineage ?? d.lineage,
-    maskSpace: opts.maskSpace ?? d.maskSpace,
-    resize,
-    cropPct: resize === "crop" ? (opts.cropPct ?? kDefaultCropPct) : null,
-    backend: opts.backend ?? d.backend,
-    normalize: opts.normalize === undefined
-      ? undefined
-      : normalization(opts.normalize),
-    stages: [...opts.stages],
-    checkpointSeconds: opts.checkpointSeconds ?? d.checkpointSeconds,
-  };
-  checkRange(
-    "candidates",
-    c.candidates,
-    Number.isInteger(c.candidates) && c.candidates >= 3,
-    "expected an integer >= 3",
-  );
-  checkRange(
-    "proportion",
-    c.proportion,
-    c.proportion > 0 && c.proportion <= 1,
-    "expected a value in (0, 1]",
-  );
-  checkPositiveInt("top", c.top);
-  checkRange(
-    "split",
-    c.split,
-    c.split > 0 && c.split <= 1,
-    "expected a fraction in (0, 1]",
-  );
-  checkPositiveInt("batchSize", c.batchSize);
-  checkRange("seed", c.seed, Number.isInteger(c.seed), "expected an integer");
-  if (c.perClass !== undefined) checkPositiveInt("perClass", c.perClass);
-  if (c.stages.length === 0) {
-    throw new OptionError("stages", "no stage given");
-  }
-  for (let i = 1; i < c.stages.length; i++) {
-    if (c.stages[i] !== c.stages[i - 1]! + 1) {
-      throw new OptionError(
-        "stages",
-        `stages must be consecutive, got ${c.stages.join(",")}`,
-      );
-    }
-  }
-  if (!opts.dataset && !opts.data) {
-    throw new OptionError("data", "no dataset given");
-  }
-  return c;
 }
 
 /** The opened inputs of a search: model, normalisation and the search subset. */
@@ -762,18 +492,39 @@ async function runStage(
       (resumed ? `; resuming at ${prior.evaluations} evaluations` : ""),
   );
   opts.progress?.start(k, total, prior.evaluations);
-  const blocks = scheduleBlocks(inputs.classOf, {
-    blockImages: cfg.blockImages,
-    shared: pools.shared,
-    numClasses,
+  run.gpu ??= await GpuContext.create();
+  run.filter ??= await SpectralFilter.create(run.gpu, {
+    size,
+    channels: 3,
+    maxImages: cfg.blockImages,
   });
-  const result = await evaluateCandidates(run, {
-    pools,
-    blocks,
+  const { blocks, result } = await evaluateMasks({
+    images: subset,
+    classOf: inputs.classOf,
+    targetOf: inputs.targetOf,
+    numClasses,
+    numLogits: inputs.numLogits,
+    masks: pools,
+    preprocess: {
+      size,
+      resize: cfg.resize,
+      cropPct: cfg.cropPct ?? kDefaultCropPct,
+      norm: inputs.norm,
+      maskSpace: cfg.maskSpace,
+    },
+    batchSize: cfg.batchSize,
+    blockImages: cfg.blockImages,
+    weightOf: run.batching.weight,
+    filter: run.filter,
+    model: inputs.session,
     acc,
     start,
     prior,
     checkpoint: opened.checkpoint,
+    checkpointSeconds: cfg.checkpointSeconds,
+    onProgress: (n) => opts.progress?.tick(n),
+    ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
+    log,
   });
 
   const ranked = rankStage(acc, pools, {
@@ -836,65 +587,6 @@ async function runStage(
       } s) -> ${dir}`,
   );
   return s;
-}
-
-/**
- * Evaluate every candidate of the pools on the search images of their
- * classes, adding per-(candidate, class) losses and hits to `acc` from
- * `start` on (images outer, candidates inner; see evaluate.ts).
- */
-async function evaluateCandidates(
-  run: StageRun,
-  o: {
-    pools: CandidatePools;
-    blocks: Block[];
-    acc: ClassLossAccumulator;
-    start: Position;
-    prior: CheckpointStats;
-    checkpoint: Checkpoint;
-  },
-): Promise<Awaited<ReturnType<typeof evaluateStage>>> {
-  const { opts, cfg, inputs, log } = run;
-  const { size, norm, subset } = inputs;
-  run.gpu ??= await GpuContext.create();
-  run.filter ??= await SpectralFilter.create(run.gpu, {
-    size,
-    channels: 3,
-    maxImages: cfg.blockImages,
-  });
-  const pixel = cfg.maskSpace === "pixel";
-  const scale = pixel ? norm.std.map((s) => 1 / s) : undefined;
-  const offset = pixel ? norm.mean.map((m, c) => -m / norm.std[c]!) : undefined;
-  const pools = o.pools;
-  return await evaluateStage({
-    blocks: o.blocks,
-    classOf: inputs.classOf,
-    targetOf: inputs.targetOf,
-    weightOf: run.batching.weight,
-    numLogits: inputs.numLogits,
-    batchSize: cfg.batchSize,
-    numCandidates: pools.count,
-    poolKey: (c) => pools.poolKey(c),
-    poolMasks: (c) => pools.masks(c),
-    loadImages: (idx) =>
-      loadBlock(subset, idx, {
-        size,
-        resize: cfg.resize,
-        cropPct: cfg.cropPct ?? kDefaultCropPct,
-        norm: pixel ? null : norm,
-        log,
-      }),
-    filter: run.filter,
-    model: inputs.session,
-    ...(scale ? { scale, offset: offset! } : {}),
-    acc: o.acc,
-    start: o.start,
-    checkpoint: o.checkpoint,
-    checkpointSeconds: cfg.checkpointSeconds,
-    prior: o.prior,
-    onProgress: (n) => opts.progress?.tick(n),
-    ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
-  });
 }
 
 /** The top-N of every class: masks, losses and the manifest's records. */
@@ -1071,76 +763,4 @@ function parentClassMap(
     }
     return p;
   };
-}
-
-/**
- * The fixed block schedule: shared pools take the subset in order, cut every
- * `blockImages`; per-class pools take each class's images (subset order) and
- * cut them every `blockImages`, class after class.
- */
-export function scheduleBlocks(
-  classOf: ArrayLike<number>,
-  opts: { blockImages: number; shared: boolean; numClasses: number },
-): Block[] {
-  const blocks: Block[] = [];
-  const n = classOf.length;
-  if (opts.shared) {
-    for (let s = 0; s < n; s += opts.blockImages) {
-      const indices = Array.from(
-        { length: Math.min(opts.blockImages, n - s) },
-        (_, i) => s + i,
-      );
-      blocks.push({ indices, pool: classOf[s]! });
-    }
-    return blocks;
-  }
-  const byClass: number[][] = Array.from({ length: opts.numClasses }, () => []);
-  for (let i = 0; i < n; i++) byClass[classOf[i]!]!.push(i);
-  byClass.forEach((idx, c) => {
-    for (let s = 0; s < idx.length; s += opts.blockImages) {
-      blocks.push({ indices: idx.slice(s, s + opts.blockImages), pool: c });
-    }
-  });
-  return blocks;
-}
-
-/** Decode and preprocess the images of one block (unreadable ones are skipped with a warning). */
-async function loadBlock(
-  subset: Sample[],
-  indices: number[],
-  o: {
-    size: number;
-    resize: ResizeMode;
-    cropPct: number;
-    norm: Normalization | null;
-    log: (line: string) => void;
-  },
-): Promise<{ tensor: Float32Array; indices: number[] }> {
-  const per = 3 * o.size * o.size;
-  const tensor = new Float32Array(indices.length * per);
-  const kept: number[] = [];
-  const images = await Promise.all(
-    indices.map((i) =>
-      readImage(subset[i]!.path).catch((err) => {
-        o.log(
-          `warning: ${err instanceof Error ? err.message : err}; image skipped`,
-        );
-        return null;
-      })
-    ),
-  );
-  images.forEach((img, j) => {
-    if (!img) return;
-    toTensor(img, {
-      size: o.size,
-      resize: o.resize,
-      cropPct: o.cropPct,
-      out: tensor,
-      offset: kept.length * per,
-    });
-    kept.push(indices[j]!);
-  });
-  const out = tensor.subarray(0, kept.length * per);
-  if (o.norm) normalizeTensor(out, o.norm, o.size);
-  return { tensor: out, indices: kept };
 }

@@ -5,7 +5,6 @@ import { gpuAvailable } from "../gpu_helper.ts";
 import {
   parseStages,
   runSearch,
-  scheduleBlocks,
   searchSubset,
 } from "../../src/search/search.ts";
 import { CandidatePools } from "../../src/search/lineage.ts";
@@ -13,6 +12,7 @@ import { generateCandidates } from "../../src/dfm/candidates.ts";
 import { readStage, stageMask } from "../../src/dfm/store.ts";
 import { writeStagePictures } from "../../src/dfm/render.ts";
 import type { Dataset } from "../../src/data/dataset.ts";
+import { scheduleBlocks } from "../../src/search/mask_evaluation.ts";
 import {
   writeTinyDataset,
   writeTinyModel,
