@@ -1,28 +1,5 @@
-/**
- * `--json` output: one object on stdout with snake_case keys (as the files
- * hfss writes) and non-finite numbers as null. Maps of user data (model
- * metadata) keep their keys.
- */
-
-const kVerbatim = new Set(["metadata"]);
-
-function snake(key: string): string {
-  return key.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
-}
-
-/** A copy of `value` with snake_case keys and NaN/±Infinity as null. */
-export function snakeKeys(value: unknown): unknown {
-  if (typeof value === "number") return Number.isFinite(value) ? value : null;
-  if (Array.isArray(value)) return value.map(snakeKeys);
-  if (value === null || typeof value !== "object") return value;
-  if (ArrayBuffer.isView(value)) return value;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (v === undefined) continue;
-    out[snake(k)] = kVerbatim.has(k) ? v : snakeKeys(v);
-  }
-  return out;
-}
+/** `--json` output: one indented object on stdout, snake_case keys. */
+import { snakeKeys } from "../json_keys.ts";
 
 /** Print `value` as indented JSON with snake_case keys. */
 export function printJson(value: unknown): void {

@@ -12,7 +12,6 @@ import {
   UsageError,
 } from "../../src/cli/args.ts";
 import { OptionError } from "../../src/errors.ts";
-import { snakeKeys } from "../../src/cli/json.ts";
 import { buildProgram } from "../../main.ts";
 
 function refuses(fn: () => unknown, line: RegExp): void {
@@ -122,23 +121,6 @@ Deno.test("flagFor() names library option keys as flags, per command", () => {
       new OptionError("checkpointSeconds", "expected a number >= 0, got -1"),
     ),
     "--checkpoint-seconds: expected a number >= 0, got -1",
-  );
-});
-
-Deno.test("snakeKeys() writes snake_case keys and null for non-finite numbers, keeping metadata keys", () => {
-  assert.deepEqual(
-    snakeKeys({
-      evaluationsPerSecond: 2,
-      mean_ce: NaN,
-      stages: [{ totalSeconds: 1 }],
-      metadata: { myKey: "v" },
-    }),
-    {
-      evaluations_per_second: 2,
-      mean_ce: null,
-      stages: [{ total_seconds: 1 }],
-      metadata: { myKey: "v" },
-    },
   );
 });
 
