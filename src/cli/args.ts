@@ -10,6 +10,10 @@
 import { Option } from "commander";
 import { OptionError, UserError } from "../errors.ts";
 import { type DatasetLayout, kDatasetLayouts } from "../data/dataset.ts";
+import type { ResizeMode } from "../data/preprocess.ts";
+import { kSymmetryModes, type SymmetryMode } from "../dfm/symmetry.ts";
+import { kLossKinds, type LossKind } from "../search/loss.ts";
+import { kLineages, type Lineage } from "../search/lineage.ts";
 
 /** A bad flag value: printed as `error: --flag: problem`, exit code 2. */
 export class UsageError extends UserError {
@@ -196,6 +200,10 @@ export const kMaskSpaces = ["normalized", "pixel"] as const;
 export const kBackends = ["wasm", "webgpu"] as const;
 /** Where the spectral filter runs. */
 export const kFilterKinds = ["auto", "gpu", "cpu"] as const;
+/** Normalisation presets. */
+export const kNormalizeNames = ["imagenet", "inception", "none"] as const;
+type MaskSpace = typeof kMaskSpaces[number];
+type Backend = typeof kBackends[number];
 
 type Parse<T> = (flag: string, text: string) => T;
 
@@ -271,3 +279,83 @@ export function flagFor(key: string, command?: string): string {
 export function optionErrorLine(err: OptionError, command?: string): string {
   return `${flagFor(err.option, command)}: ${err.problem}`;
 }
+
+/**
+ * Options several commands share, declared once so that their names, value
+ * syntax and help read the same everywhere.
+ */
+export const shared = {
+  layout: (flag = "--layout", what = "dataset layout"): Option =>
+    option(`${flag} <layout>`, `${what}: ${kLayoutHelp}`, arg.layout(), "auto"),
+  resize: (flag: string, help: string, dflt?: ResizeMode): Option =>
+    option(`${flag} <mode>`, help, arg.choice(kResizeModes), dflt),
+  cropPct: (dflt?: number): Option =>
+    option(
+      "--crop-pct <f>",
+      "centre-crop fraction for crop resizing, in (0, 1]",
+      arg.unit(),
+      dflt,
+    ),
+  normalize: (fallback: string): Option =>
+    option(
+      "--normalize <name>",
+      `imagenet|inception|none (default: ${fallback})`,
+      arg.choice(kNormalizeNames),
+    ),
+  mean: (): Option =>
+    new Option("--mean <list>", "normalisation mean, 1 or 3 values"),
+  std: (): Option =>
+    new Option("--std <list>", "normalisation std, 1 or 3 values"),
+  maskSpace: (help: string, dflt?: MaskSpace): Option =>
+    option("--mask-space <space>", help, arg.choice(kMaskSpaces), dflt),
+  seed: (help: string, dflt: number): Option =>
+    option("--seed <n>", help, arg.seed(), dflt),
+  batchSize: (help: string, dflt: number): Option =>
+    option("--batch-size <n>", help, arg.int({ min: 1 }), dflt),
+  backend: (dflt = "wasm" as Backend): Option =>
+    option(
+      "--backend <name>",
+      `onnxruntime execution provider: ${kBackends.join("|")}`,
+      arg.choice(kBackends),
+      dflt,
+    ),
+  threads: (help = "onnxruntime wasm threads"): Option =>
+    option("--threads <n>", help, arg.int({ min: 1 })),
+  workers: (dflt: number): Option =>
+    option(
+      "--workers <n>",
+      "image decode workers (0 = main thread)",
+      arg.int(),
+      dflt,
+    ),
+  filter: (): Option =>
+    option(
+      "--filter <where>",
+      `spectral filter: ${
+        kFilterKinds.join("|")
+      } (auto: the GPU if an adapter opens, else the CPU)`,
+      arg.choice(kFilterKinds),
+      "auto",
+    ),
+  symmetry: (dflt?: SymmetryMode): Option =>
+    option(
+      "--symmetry <mode>",
+      `mask symmetry fill: ${kSymmetryModes.join("|")}`,
+      arg.choice(kSymmetryModes),
+      dflt,
+    ),
+  loss: (dflt?: LossKind): Option =>
+    option(
+      "--loss <kind>",
+      `per-class ranking loss: ${kLossKinds.join("|")}`,
+      arg.choice(kLossKinds),
+      dflt,
+    ),
+  lineage: (dflt?: Lineage): Option =>
+    option(
+      "--lineage <kind>",
+      `parents of stage k > 1: ${kLineages.join("|")}`,
+      arg.choice(kLineages),
+      dflt,
+    ),
+};

@@ -8,11 +8,11 @@
 import type { Command } from "commander";
 import { formatDemo, kDemoDefaults, runDemo } from "../planted/demo.ts";
 import { kLayoutNames, type LayoutName } from "../planted/layouts.ts";
-import { kLineages, type Lineage } from "../search/lineage.ts";
-import { kLossKinds, type LossKind } from "../search/loss.ts";
-import { kSymmetryModes, type SymmetryMode } from "../dfm/symmetry.ts";
+import type { Lineage } from "../search/lineage.ts";
+import type { LossKind } from "../search/loss.ts";
+import type { SymmetryMode } from "../dfm/symmetry.ts";
 import { stageCount } from "../dfm/grid.ts";
-import { arg, option, usage } from "./args.ts";
+import { arg, option, shared, usage } from "./args.ts";
 import { printJson } from "./json.ts";
 
 interface DemoCliOptions {
@@ -49,12 +49,7 @@ export function register(program: Command): void {
       d.work,
     )
     .addOption(
-      option(
-        "--seed <n>",
-        "seed of the data, the model and the search",
-        arg.seed(),
-        d.seed,
-      ),
+      shared.seed("seed of the data, the model and the search", d.seed),
     )
     .addOption(
       option(
@@ -119,30 +114,10 @@ export function register(program: Command): void {
         d.perClass,
       ),
     )
-    .addOption(
-      option("--threads <n>", "onnxruntime wasm threads", arg.int({ min: 1 })),
-    )
-    .addOption(
-      option(
-        "--lineage <kind>",
-        `parents of stage k > 1: ${kLineages.join("|")}`,
-        arg.choice(kLineages),
-      ),
-    )
-    .addOption(
-      option(
-        "--symmetry <mode>",
-        `mask symmetry fill: ${kSymmetryModes.join("|")}`,
-        arg.choice(kSymmetryModes),
-      ),
-    )
-    .addOption(
-      option(
-        "--loss <kind>",
-        `per-class ranking loss: ${kLossKinds.join("|")}`,
-        arg.choice(kLossKinds),
-      ),
-    )
+    .addOption(shared.threads())
+    .addOption(shared.lineage())
+    .addOption(shared.symmetry())
+    .addOption(shared.loss())
     .option("--force", "regenerate the benchmark and restart the search")
     .option("--json", "print one JSON object instead of text")
     .action(async (o: DemoCliOptions) => {

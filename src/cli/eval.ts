@@ -15,64 +15,37 @@
  */
 import { join } from "node:path";
 import type { Command } from "commander";
-import type { DatasetLayout } from "../data/dataset.ts";
-import { parseNormalizeFlags, type ResizeMode } from "../data/preprocess.ts";
+import { parseNormalizeFlags } from "../data/preprocess.ts";
 import {
   evaluateDfms,
   type EvaluateDfmsOptions,
 } from "../eval/evaluate_dfms.ts";
 import type { EvalSummary } from "../eval/runner.ts";
-import type { CompatMode } from "../eval/tpr_curves.ts";
-import type { MaskFilterKind } from "../eval/mask_filter.ts";
 import {
   arg,
-  kBackends,
-  kFilterKinds,
-  kLayoutHelp,
   kMaskSpaces,
-  kResizeModes,
   option,
   parseFraction,
+  shared,
   usage,
 } from "./args.ts";
 import { printJson } from "./json.ts";
 
-/** The flags of `hfss eval`, parsed. */
-export interface EvalCliOptions {
-  model: string;
-  dfm: string;
-  id: string;
-  idLayout: DatasetLayout;
-  ood?: string;
-  oodLayout: DatasetLayout;
-  attack?: "fgsm";
-  epsilon: string;
-  fgsmLoss: "ce" | "reference";
-  out: string;
-  classes?: string[];
-  maxClasses?: number;
-  maxImages?: number;
-  subsets?: string[];
-  maskSpace?: "normalized" | "pixel";
-  resizeId: ResizeMode;
-  resizeOod: ResizeMode;
-  cropPct: number;
-  normalize?: string;
-  mean?: string;
-  std?: string;
-  fprNegatives: number;
-  seed: number;
-  batchSize: number;
-  backend: "wasm" | "webgpu";
-  threads?: number;
-  workers: number;
-  filter: MaskFilterKind;
-  compat: CompatMode;
-  label?: string;
-  restart?: boolean;
-  json?: boolean;
-  quiet?: boolean;
-}
+/** The flags of `hfss eval`, parsed: the library's options, with the text flags. */
+export type EvalCliOptions =
+  & Omit<
+    EvaluateDfmsOptions,
+    "epsilon" | "epsilonText" | "normalization" | "log"
+  >
+  & {
+    /** As written (`8/255`); recorded as text and value. */
+    epsilon: string;
+    normalize?: string;
+    mean?: string;
+    std?: string;
+    json?: boolean;
+    quiet?: boolean;
+  };
 
 /** Check the flag combinations and turn the flags into library options. */
 export function toEvalOptions(o: EvalCliOptions): EvaluateDfmsOptions {
@@ -151,23 +124,9 @@ export function register(program: Command): void {
       "--id <dir>",
       "in-distribution images (this folder is the ID split; e.g. ImageNet val)",
     )
-    .addOption(
-      option(
-        "--id-layout <layout>",
-        `ID layout: ${kLayoutHelp}`,
-        arg.layout(),
-        "auto",
-      ),
-    )
+    .addOption(shared.layout("--id-layout", "ID layout"))
     .option("--ood <dir>", "OOD set root")
-    .addOption(
-      option(
-        "--ood-layout <layout>",
-        `OOD layout: ${kLayoutHelp}`,
-        arg.layout(),
-        "auto",
-      ),
-    )
+    .addOption(shared.layout("--ood-layout", "OOD layout"))
     .addOption(
       option(
         "--subsets <list>",
@@ -224,45 +183,28 @@ export function register(program: Command): void {
       ),
     )
     .addOption(
-      option(
-        "--mask-space <space>",
+      shared.maskSpace(
         `${kMaskSpaces.join("|")} (default: the DFM stage's masking)`,
-        arg.choice(kMaskSpaces),
       ),
     )
     .addOption(
-      option(
-        "--resize-id <mode>",
+      shared.resize(
+        "--resize-id",
         "crop (Resize256+Crop224, reference Org) | squash",
-        arg.choice(kResizeModes),
         "crop",
       ),
     )
     .addOption(
-      option(
-        "--resize-ood <mode>",
+      shared.resize(
+        "--resize-ood",
         "squash (Resize((S,S)), reference OOD) | crop",
-        arg.choice(kResizeModes),
         "squash",
       ),
     )
-    .addOption(
-      option(
-        "--crop-pct <f>",
-        "centre-crop fraction for crop",
-        arg.unit(),
-        0.875,
-      ),
-    )
-    .addOption(
-      option(
-        "--normalize <name>",
-        "imagenet|inception|none (default: the DFM stage's)",
-        arg.choice(["imagenet", "inception", "none"] as const),
-      ),
-    )
-    .option("--mean <list>", "normalisation mean, 1 or 3 values")
-    .option("--std <list>", "normalisation std, 1 or 3 values")
+    .addOption(shared.cropPct(0.875))
+    .addOption(shared.normalize("the DFM stage's"))
+    .addOption(shared.mean())
+    .addOption(shared.std())
     .addOption(
       option(
         "--fpr-negatives <n>",
@@ -271,53 +213,14 @@ export function register(program: Command): void {
         100,
       ),
     )
+    .addOption(shared.seed("seed of the FPR pool and image subsampling", 42))
+    .addOption(shared.batchSize("images per inference batch", 32))
+    .addOption(shared.backend())
     .addOption(
-      option(
-        "--seed <n>",
-        "seed of the FPR pool and image subsampling",
-        arg.seed(),
-        42,
-      ),
+      shared.threads("wasm threads (default: all cores; 1 with --attack)"),
     )
-    .addOption(
-      option(
-        "--batch-size <n>",
-        "images per inference batch",
-        arg.int({ min: 1 }),
-        32,
-      ),
-    )
-    .addOption(
-      option(
-        "--backend <name>",
-        `onnxruntime execution provider: ${kBackends.join("|")}`,
-        arg.choice(kBackends),
-        "wasm",
-      ),
-    )
-    .addOption(
-      option(
-        "--threads <n>",
-        "wasm threads (default: all cores; 1 with --attack)",
-        arg.int({ min: 1 }),
-      ),
-    )
-    .addOption(
-      option(
-        "--workers <n>",
-        "image decode workers (0 = main thread)",
-        arg.int(),
-        0,
-      ),
-    )
-    .addOption(
-      option(
-        "--filter <where>",
-        `spectral filter: ${kFilterKinds.join("|")}`,
-        arg.choice(kFilterKinds),
-        "auto",
-      ),
-    )
+    .addOption(shared.workers(0))
+    .addOption(shared.filter())
     .addOption(
       option(
         "--compat <mode>",

@@ -7,43 +7,25 @@ import {
   filterImages,
   type FilterImagesOptions,
   type FilterResult,
-  type FilterSymmetry,
 } from "../eval/filter_images.ts";
-import type { ResizeMode } from "../data/preprocess.ts";
-import type { MaskFilterKind } from "../eval/mask_filter.ts";
-import {
-  arg,
-  kFilterKinds,
-  kMaskSpaces,
-  kResizeModes,
-  option,
-  usage,
-} from "./args.ts";
+import { arg, kResizeModes, option, shared, usage } from "./args.ts";
 import { printJson } from "./json.ts";
 
-/** The flags of `hfss filter`, parsed. */
-export interface FilterOptions {
-  /** Stage folder (or its manifest.json) holding the DFMs. */
-  mask?: string;
-  /** Class index, wnid or name (with `mask`). */
-  class?: string;
-  /** Rank within the class's top-N (default 0). */
-  rank?: number;
-  /** A `.npy` mask [S,S] (or [1,S,S]). */
-  npy?: string;
-  keep?: boolean;
-  remove?: boolean;
-  out: string;
-  size?: number;
-  resize?: ResizeMode;
-  cropPct?: number;
-  symmetry?: FilterSymmetry;
-  maskSpace?: "pixel" | "normalized";
-  normalize?: string;
-  original?: boolean;
-  batchSize?: number;
-  filter?: MaskFilterKind;
-}
+/** The flags of `hfss filter`, parsed: the library's options, the mask source and mode as flags. */
+export type FilterOptions =
+  & Omit<FilterImagesOptions, "source" | "mode" | "onWarning">
+  & {
+    /** Stage folder (or its manifest.json) holding the DFMs. */
+    mask?: string;
+    /** Class index, wnid or name (with `mask`). */
+    class?: string;
+    /** Rank within the class's top-N (default 0). */
+    rank?: number;
+    /** A `.npy` mask [S,S] (or [1,S,S]). */
+    npy?: string;
+    keep?: boolean;
+    remove?: boolean;
+  };
 
 /** Check the flag combinations and turn the flags into library options. */
 export function toFilterOptions(
@@ -130,19 +112,12 @@ export function register(program: Command): void {
       ),
     )
     .addOption(
-      option(
-        "--resize <mode>",
+      shared.resize(
+        "--resize",
         `${kResizeModes.join("|")} (default: the stage's, else squash)`,
-        arg.choice(kResizeModes),
       ),
     )
-    .addOption(
-      option(
-        "--crop-pct <f>",
-        "centre-crop fraction for --resize crop",
-        arg.unit(),
-      ),
-    )
+    .addOption(shared.cropPct())
     .addOption(
       option(
         "--symmetry <mode>",
@@ -152,37 +127,19 @@ export function register(program: Command): void {
       ),
     )
     .addOption(
-      option(
-        "--mask-space <space>",
-        "pixel: filter [0,1] pixels; normalized: filter normalised inputs (then de-normalised for display)",
-        arg.choice(kMaskSpaces),
+      shared.maskSpace(
+        "pixel: filter [0,1] pixels | normalized: filter normalised inputs (then de-normalised for display)",
         "pixel",
       ),
     )
     .addOption(
-      option(
-        "--normalize <name>",
-        "imagenet|inception|none, for --mask-space normalized (default: the stage's)",
-        arg.choice(["imagenet", "inception", "none"] as const),
+      shared.normalize(
+        "the stage's, else imagenet; with --mask-space normalized",
       ),
     )
     .option("--original", "also write the resized unfiltered image")
-    .addOption(
-      option(
-        "--batch-size <n>",
-        "images per filter batch",
-        arg.int({ min: 1 }),
-        8,
-      ),
-    )
-    .addOption(
-      option(
-        "--filter <where>",
-        `spectral filter: ${kFilterKinds.join("|")}`,
-        arg.choice(kFilterKinds),
-        "auto",
-      ),
-    )
+    .addOption(shared.batchSize("images per filter batch", 8))
+    .addOption(shared.filter())
     .option("--json", "print one JSON object instead of text")
     .action(
       async (images: string[], flags: FilterOptions & { json?: boolean }) => {

@@ -26,14 +26,7 @@ import {
   limitSamples,
   measureDataset,
 } from "../model/dataset_accuracy.ts";
-import {
-  arg,
-  kBackends,
-  kLayoutHelp,
-  kResizeModes,
-  option,
-  usage,
-} from "./args.ts";
+import { arg, option, shared, usage } from "./args.ts";
 import { printJson } from "./json.ts";
 
 /** Options of `hfss info` as commander parses them. */
@@ -75,29 +68,19 @@ export function register(program: Command): void {
       "dataset folder to measure clean accuracy on (repeatable)",
       collect,
     )
-    .addOption(
-      option("--layout <layout>", kLayoutHelp, arg.layout(), "auto"),
-    )
+    .addOption(shared.layout())
     .option(
       "--classes <list>",
       "only these classes: indices, ranges a-b, wnids or folder names",
     )
     .addOption(
-      option(
-        "--resize <mode>",
+      shared.resize(
+        "--resize",
         "squash (resize to SxS) | crop (shorter side to S/crop-pct, centre crop)",
-        arg.choice(kResizeModes),
         "crop",
       ),
     )
-    .addOption(
-      option(
-        "--crop-pct <f>",
-        "centre-crop fraction for --resize crop",
-        arg.unit(),
-        kDefaultCropPct,
-      ),
-    )
+    .addOption(shared.cropPct(kDefaultCropPct))
     .addOption(
       option(
         "--size <S>",
@@ -105,29 +88,10 @@ export function register(program: Command): void {
         arg.int({ min: 1 }),
       ),
     )
-    .addOption(
-      option(
-        "--normalize <name>",
-        "imagenet (torchvision mean/std) | inception (x/127.5-1) | none (default: the model's declared one, else imagenet)",
-        arg.choice(["imagenet", "inception", "none"] as const),
-      ),
-    )
-    .option(
-      "--mean <r,g,b>",
-      "explicit normalisation mean on [0,1] pixels (overrides --normalize)",
-    )
-    .option(
-      "--std <r,g,b>",
-      "explicit normalisation std on [0,1] pixels (overrides --normalize)",
-    )
-    .addOption(
-      option(
-        "--batch-size <n>",
-        "images per inference batch",
-        arg.int({ min: 1 }),
-        32,
-      ),
-    )
+    .addOption(shared.normalize("the model's declared one, else imagenet"))
+    .addOption(shared.mean())
+    .addOption(shared.std())
+    .addOption(shared.batchSize("images per inference batch", 32))
     .addOption(
       option(
         "--limit <n>",
@@ -135,30 +99,10 @@ export function register(program: Command): void {
         arg.int({ min: 1 }),
       ),
     )
-    .addOption(option("--seed <n>", "seed for --limit", arg.seed(), 42))
-    .addOption(
-      option(
-        "--backend <name>",
-        `onnxruntime execution provider: ${kBackends.join("|")}`,
-        arg.choice(kBackends),
-        "wasm",
-      ),
-    )
-    .addOption(
-      option(
-        "--threads <n>",
-        "wasm threads (default: CPU count)",
-        arg.int({ min: 1 }),
-      ),
-    )
-    .addOption(
-      option(
-        "--workers <n>",
-        "image decode workers (0 = main thread)",
-        arg.int(),
-        1,
-      ),
-    )
+    .addOption(shared.seed("seed for --limit", 42))
+    .addOption(shared.backend())
+    .addOption(shared.threads("wasm threads (default: CPU count)"))
+    .addOption(shared.workers(1))
     .action(async (opts: InfoOptions) => {
       if (opts.model) {
         await modelInfo(opts);

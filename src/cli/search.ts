@@ -14,22 +14,14 @@ import {
   type SearchProgress,
   type StageSummary,
 } from "../search/search.ts";
-import { kLossKinds, type LossKind } from "../search/loss.ts";
-import { kLineages, type Lineage } from "../search/lineage.ts";
-import { kSymmetryModes, type SymmetryMode } from "../dfm/symmetry.ts";
+import type { LossKind } from "../search/loss.ts";
+import type { Lineage } from "../search/lineage.ts";
+import type { SymmetryMode } from "../dfm/symmetry.ts";
 import { parseClassList } from "../data/dataset.ts";
 import type { DatasetLayout } from "../data/dataset.ts";
 import type { ResizeMode } from "../data/preprocess.ts";
 import { parseNormalizeFlags } from "../data/preprocess.ts";
-import {
-  arg,
-  kBackends,
-  kLayoutHelp,
-  kMaskSpaces,
-  kResizeModes,
-  option,
-  usage,
-} from "./args.ts";
+import { arg, option, shared, usage } from "./args.ts";
 import { printJson } from "./json.ts";
 
 /** The flags of `hfss search`, parsed. */
@@ -146,14 +138,7 @@ export function register(program: Command): void {
     )
     .requiredOption("--model <file>", "ONNX classifier")
     .requiredOption("--data <dir>", "dataset root")
-    .addOption(
-      option(
-        "--layout <layout>",
-        `dataset layout: ${kLayoutHelp}`,
-        arg.layout(),
-        "auto",
-      ),
-    )
+    .addOption(shared.layout())
     .option(
       "--classes <list>",
       "only these classes: indices, ranges a-b, wnids or folder names",
@@ -207,84 +192,35 @@ export function register(program: Command): void {
       ),
     )
     .addOption(
-      option(
-        "--batch-size <n>",
+      shared.batchSize(
         "rows per model call; also the batch of --loss reference",
-        arg.int({ min: 1 }),
         d.batchSize,
       ),
     )
-    .addOption(
-      option("--seed <n>", "seed of every random choice", arg.seed(), d.seed),
-    )
+    .addOption(shared.seed("seed of every random choice", d.seed))
     .requiredOption("--out <dir>", "run folder, e.g. DFM/runs/<name>")
+    .addOption(shared.symmetry(d.symmetry))
+    .addOption(shared.loss(d.loss))
+    .addOption(shared.lineage(d.lineage))
     .addOption(
-      option(
-        "--symmetry <mode>",
-        `mask symmetry fill: ${kSymmetryModes.join("|")}`,
-        arg.choice(kSymmetryModes),
-        d.symmetry,
-      ),
-    )
-    .addOption(
-      option(
-        "--loss <kind>",
-        `per-class ranking loss: ${kLossKinds.join("|")}`,
-        arg.choice(kLossKinds),
-        d.loss,
-      ),
-    )
-    .addOption(
-      option(
-        "--lineage <kind>",
-        `parents of stage k > 1: ${kLineages.join("|")}`,
-        arg.choice(kLineages),
-        d.lineage,
-      ),
-    )
-    .addOption(
-      option(
-        "--mask-space <space>",
+      shared.maskSpace(
         "normalized: mask after normalisation | pixel: mask [0,1] pixels",
-        arg.choice(kMaskSpaces),
         d.maskSpace,
       ),
     )
     .addOption(
-      option(
-        "--resize <mode>",
+      shared.resize(
+        "--resize",
         "squash (reference) | crop (resize + centre crop)",
-        arg.choice(kResizeModes),
         d.resize,
       ),
     )
-    .addOption(
-      option(
-        "--crop-pct <f>",
-        "centre-crop fraction with --resize crop (0.875)",
-        arg.unit(),
-      ),
-    )
-    .addOption(
-      option(
-        "--normalize <name>",
-        "imagenet|inception|none (default: the model's declared one, else imagenet)",
-        arg.choice(["imagenet", "inception", "none"] as const),
-      ),
-    )
-    .option("--mean <list>", "normalisation mean, 1 or 3 values")
-    .option("--std <list>", "normalisation std, 1 or 3 values")
-    .addOption(
-      option(
-        "--backend <name>",
-        `onnxruntime execution provider: ${kBackends.join("|")}`,
-        arg.choice(kBackends),
-        d.backend,
-      ),
-    )
-    .addOption(
-      option("--threads <n>", "onnxruntime wasm threads", arg.int({ min: 1 })),
-    )
+    .addOption(shared.cropPct())
+    .addOption(shared.normalize("the model's declared one, else imagenet"))
+    .addOption(shared.mean())
+    .addOption(shared.std())
+    .addOption(shared.backend(d.backend))
+    .addOption(shared.threads())
     .option(
       "--restart",
       "discard saved progress or results of another configuration",

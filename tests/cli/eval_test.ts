@@ -319,13 +319,13 @@ Deno.test("hfss eval refuses a run with neither --ood nor --attack, bad values a
     );
     await assert.rejects(
       evalRun([...required, "--attack", "pgd"]),
-      /^--attack: expected fgsm, got "pgd"$/,
+      / --attack: expected fgsm, got "pgd"$/,
     );
     // flags named as in search/info/filter/demo: --batch-size, not --batch
     const bad = (flag: string) => evalRun([...required, flag, "0"]);
     await assert.rejects(
       bad("--batch-size"),
-      /^--batch-size: expected an integer >= 1, got 0$/,
+      / --batch-size: expected an integer >= 1, got 0$/,
     );
     const program = buildProgram().exitOverride();
     program.commands.forEach((c) => {
