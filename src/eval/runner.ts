@@ -233,11 +233,8 @@ export interface EvalSummary {
 /** A {@linkcode TprCurve} with NaN written as null. */
 export type JsonCurve = { [K in keyof TprCurve]: unknown };
 
-/** Turn NaN into null for JSON (the name under which callers know it). */
-export const jsonNumber = finiteOrNull;
-
 function curveToJson(c: TprCurve): JsonCurve {
-  const f = (a: number[]) => a.map(jsonNumber);
+  const f = (a: number[]) => a.map(finiteOrNull);
   return {
     thresholds: c.thresholds,
     shortcutIndices: c.shortcutIndices,
@@ -734,7 +731,7 @@ export function summarize(
   const mean: Record<string, number | null> = {};
   for (const k of kClassColumns) {
     if (k === "class_id" || k === "wnid") continue;
-    mean[k] = jsonNumber(nanMean(rows.map((r) => r[k] as number)));
+    mean[k] = finiteOrNull(nanMean(rows.map((r) => r[k] as number)));
   }
   const partNames: { name: string; group?: string }[] = [];
   const seen = new Set<string>();
@@ -763,8 +760,8 @@ export function summarize(
       name,
       ...(group !== undefined ? { group } : {}),
       classes: accs.length,
-      acc: jsonNumber(nanMean(accs)),
-      dfm_acc: jsonNumber(nanMean(daccs)),
+      acc: finiteOrNull(nanMean(accs)),
+      dfm_acc: finiteOrNull(nanMean(daccs)),
     };
   });
   const groupNames = [
@@ -784,8 +781,8 @@ export function summarize(
     return {
       name: g,
       classes: accs.length,
-      acc: jsonNumber(nanMean(accs)),
-      dfm_acc: jsonNumber(nanMean(daccs)),
+      acc: finiteOrNull(nanMean(accs)),
+      dfm_acc: finiteOrNull(nanMean(daccs)),
     };
   });
   const panels = tprPanels({

@@ -12,8 +12,3 @@
 export function finiteOrNull(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
-
-/** A `JSON.stringify` replacer writing non-finite numbers as null. */
-export function finiteOrNullReplacer(_key: string, value: unknown): unknown {
-  return typeof value === "number" ? finiteOrNull(value) : value;
-}

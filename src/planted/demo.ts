@@ -36,6 +36,7 @@ import type { Lineage } from "../search/lineage.ts";
 import type { LossKind } from "../search/loss.ts";
 import type { SymmetryMode } from "../dfm/symmetry.ts";
 import { writeJsonAtomic } from "../io/atomic.ts";
+import { snakeKeys } from "../json_keys.ts";
 import { defaultParams, type PlantedParams } from "./dataset.ts";
 import type { LayoutName } from "./layouts.ts";
 import {
@@ -368,7 +369,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       total: (tEnd - t0) / 1000,
     },
   };
-  await writeJsonAtomic(join(work, "demo.json"), res);
+  await writeJsonAtomic(join(work, "demo.json"), snakeKeys(res));
   return res;
 }
 
