@@ -7,7 +7,8 @@
  */
 import { Command, CommanderError } from "commander";
 import { OptionError, UserError } from "./src/errors.ts";
-import { optionErrorLine } from "./src/cli/args.ts";
+import { flagFor, optionErrorLine } from "./src/cli/args.ts";
+import { ConfigMismatchError } from "./src/io/resume_config.ts";
 import { register as registerInfo } from "./src/cli/info.ts";
 import { register as registerFilter } from "./src/cli/filter.ts";
 import { register as registerSearch } from "./src/cli/search.ts";
@@ -57,6 +58,23 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // Commander has printed its own message (or help / version).
       return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof ConfigMismatchError) {
+      // Configuration keys (camelCase or snake_case) named by their flags.
+      const flag = (key: string) =>
+        flagFor(
+          key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+          running,
+        );
+      console.error(
+        `error: ${
+          err.describe(
+            flag,
+            `rerun with --restart to discard the saved ${err.discards}, or choose another --out`,
+          )
+        }`,
+      );
+      return err.exitCode;
     }
     if (err instanceof OptionError) {
       console.error(`error: ${optionErrorLine(err, running)}`);

@@ -3,6 +3,7 @@
  * non-finite numbers as null. Maps of user data (model metadata) keep their
  * keys.
  */
+import { finiteOrNull } from "./io/json.ts";
 
 const kVerbatim = new Set(["metadata"]);
 
@@ -12,7 +13,7 @@ function snake(key: string): string {
 
 /** A copy of `value` with snake_case keys and NaN/±Infinity as null. */
 export function snakeKeys(value: unknown): unknown {
-  if (typeof value === "number") return Number.isFinite(value) ? value : null;
+  if (typeof value === "number") return finiteOrNull(value);
   if (Array.isArray(value)) return value.map(snakeKeys);
   if (value === null || typeof value !== "object") return value;
   if (ArrayBuffer.isView(value)) return value;

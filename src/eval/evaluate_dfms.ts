@@ -348,11 +348,6 @@ export async function evaluateDfms(
       } s → ${o.out}`,
     );
     return summary;
-  } catch (err) {
-    if (err instanceof Error && err.name === "ConfigMismatchError") {
-      throw new UserError(err.message);
-    }
-    throw err;
   } finally {
     await attack?.release();
     filter[Symbol.dispose]();

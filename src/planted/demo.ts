@@ -3,7 +3,7 @@
  * staged search on it with `runSearch`, and score every stage's rank-0 DFMs
  * against the planted ground truth.
  *
- * Work folder layout (`--work`, default `work/demo`):
+ * Work folder layout (option `work`, default `work/demo`):
  * - `planted/`: the benchmark (`images/class<KK>/*.png`, `labels.csv`, `model.onnx`,
  *   `planted.json`), see `prepare.ts`;
  * - `search/stage<k>/`: the search's DFM stage folders (`manifest.json`,

@@ -7,7 +7,7 @@
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import type { CompatMode } from "../eval/tpr_curves.ts";
-import { jsonNumber } from "../eval/runner.ts";
+import { finiteOrNull } from "../io/json.ts";
 import { recordsToCsv } from "../io/csv.ts";
 import { htmlReport } from "./html.ts";
 import { markdownReport } from "./markdown.ts";
@@ -61,7 +61,7 @@ export async function buildReport(o: ReportOptions): Promise<ReportResult> {
     join(out, "groups.csv"),
     recordsToCsv(groupRows(runs), ["run", "name", "classes", "acc", "dfm_acc"]),
   );
-  const f = (a: number[]) => a.map(jsonNumber);
+  const f = (a: number[]) => a.map(finiteOrNull);
   await writeJsonAtomic(join(out, "report.json"), {
     format_version: 1,
     title,

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPO_ROOT } from "../shared_data.ts";
+import { REPO_ROOT } from "../../src/testing/shared_data.ts";
 import { gpuAvailable } from "../gpu_helper.ts";
 import { readPlantedImages, runDemo } from "../../src/planted/demo.ts";
 import { readStage, stageMask } from "../../src/dfm/store.ts";

@@ -12,7 +12,11 @@ import { parseCsv } from "../../src/io/csv.ts";
 import { argmaxRows } from "../../src/eval/metrics.ts";
 import { loadBatches } from "../../src/data/loader.ts";
 import { ModelSession } from "../../src/model/session.ts";
-import { haveShared, REPO_ROOT, shared } from "../shared_data.ts";
+import {
+  haveShared,
+  REPO_ROOT,
+  shared,
+} from "../../src/testing/shared_data.ts";
 import { writeTestStage } from "../eval/stage_fixture.ts";
 import { checkPage, haveChromium } from "../report/chromium.ts";
 

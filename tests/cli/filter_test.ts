@@ -16,7 +16,7 @@ import { type StageData, stageDir, writeStage } from "../../src/dfm/store.ts";
 import { referenceFilter } from "../../src/fft/reference.ts";
 import { testManifest } from "../dfm/_manifest.ts";
 import { gpuAvailable } from "../gpu_helper.ts";
-import { haveShared, shared } from "../shared_data.ts";
+import { haveShared, shared } from "../../src/testing/shared_data.ts";
 import { hfss } from "./_hfss.ts";
 
 const S = 224;

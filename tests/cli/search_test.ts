@@ -4,9 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPO_ROOT } from "../shared_data.ts";
+import { REPO_ROOT } from "../../src/testing/shared_data.ts";
 import { gpuAvailable } from "../gpu_helper.ts";
-import { writeTinyDataset, writeTinyModel } from "../search/_tiny.ts";
+import {
+  writeTinyDataset,
+  writeTinyModel,
+} from "../../src/testing/tiny_search.ts";
 import { readStage } from "../../src/dfm/store.ts";
 import { toSearchOptions } from "../../src/cli/search.ts";
 
