@@ -28,9 +28,9 @@ import {
   type BatchLoader,
   type Classifier,
   type EvalSample,
-  normalize,
   type ResizeMode,
 } from "./runner.ts";
+import { normalizeTensor } from "../data/preprocess.ts";
 
 /** An attack that also returns its adversarial inputs as pixels (`Fgsm`). */
 export interface PixelAttack {
@@ -151,7 +151,11 @@ export async function saveAdversarial(
     ) {
       const b = batch.samples.length;
       if (b === 0) continue;
-      const norm = normalize(batch.tensor, b, o.mean, o.std);
+      const norm = normalizeTensor(batch.tensor.slice(0, b * sampleSize), {
+        name: "custom",
+        mean: [o.mean[0]!, o.mean[1]!, o.mean[2]!],
+        std: [o.std[0]!, o.std[1]!, o.std[2]!],
+      }, o.size);
       const labels = Int32Array.from(batch.samples, (s) => s.label);
       const adv = await o.attack.perturb(norm, labels, b);
       const clean = argmaxRows(await o.classifier.run(norm, b), b, opts);

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { OptionError, UserError } from "../errors.ts";
 import { decodeModel, encodeModel } from "../onnx/proto.ts";
 import {
   buildGradientModel,
@@ -24,7 +25,6 @@ import {
   imageInputName,
 } from "../onnx/gradient/graph.ts";
 import { loadOrt } from "../model/session.ts";
-import { OptionError, UserError } from "../errors.ts";
 import { readInputFile } from "../io/read.ts";
 
 /** Options of {@link fgsmStep}. */
@@ -220,7 +220,7 @@ export async function createFgsm(
   if (loss !== "ce" && loss !== "reference") {
     throw new OptionError(
       "loss",
-      `unknown loss "${loss}" (expected ce or reference)`,
+      `unknown FGSM loss "${loss}" (expected ce or reference)`,
     );
   }
   const backend = opts.backend ?? "wasm";
@@ -262,7 +262,7 @@ export async function createFgsm(
       const l = labels[i]!;
       if (!Number.isInteger(l) || l < 0 || (K > 0 && l >= K)) {
         throw new UserError(
-          `Cannot run FGSM: label ${l} of sample ${i} is not a class index of the model, in [0, ${K})`,
+          `Cannot run FGSM: label ${l} of sample ${i} is not a class index in [0, ${K})`,
         );
       }
     }

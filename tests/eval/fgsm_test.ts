@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createFgsm, fgsmStep } from "../../src/eval/fgsm.ts";
 import { linearModel } from "./_linear_model.ts";
 import { Rng } from "../../src/rng.ts";
-import { FIXTURES, haveShared, shared } from "../shared_data.ts";
+import { FIXTURES, haveShared, shared } from "../../src/testing/shared_data.ts";
 
 interface FixArray {
   dtype: string;

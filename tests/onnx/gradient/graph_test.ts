@@ -22,7 +22,7 @@ import {
 } from "../../../src/onnx/gradient/graph.ts";
 import { Rng } from "../../../src/rng.ts";
 import jpeg from "jpeg-js";
-import { haveShared, shared } from "../../shared_data.ts";
+import { haveShared, shared } from "../../../src/testing/shared_data.ts";
 import { checkTiny, cosine, lossOf, randn } from "./fd_harness.ts";
 import { UserError } from "../../../src/errors.ts";
 
