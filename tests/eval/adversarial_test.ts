@@ -6,6 +6,7 @@ import type { BatchLoader, EvalSample } from "../../src/eval/runner.ts";
 import { decodeNpy } from "../../src/dfm/npy.ts";
 import { parseCsv } from "../../src/io/csv.ts";
 import { Rng } from "../../src/rng.ts";
+import { normalizeTensor } from "../../src/data/preprocess.ts";
 import { linearModel } from "./_linear_model.ts";
 
 const S = 4, K = 5, D = 3 * S * S; // the size of _linear_model.ts
@@ -37,12 +38,13 @@ Deno.test("saveAdversarial() writes the attacked pixels, predictions and PNGs of
     }
   };
   const argmax = (z: number[]) => z.indexOf(Math.max(...z));
+  // the evaluation's normalisation, as saveAdversarial() applies it
   const norm = (p: Float32Array) =>
-    Float32Array.from(
-      p,
-      (v, i) =>
-        (v - mean[Math.floor(i / (S * S))]!) / std[Math.floor(i / (S * S))]!,
-    );
+    normalizeTensor(p.slice(), {
+      name: "custom",
+      mean: [mean[0]!, mean[1]!, mean[2]!],
+      std: [std[0]!, std[1]!, std[2]!],
+    }, S);
   const epsilon = 8 / 255;
   const fgsm = await createFgsm(lin.path, { epsilon, mean, std });
   const skipped: string[] = [];
