@@ -269,7 +269,7 @@ function weights(rows: number, k: number): Float32Array {
 async function withModel(
   files: Record<string, Uint8Array>,
   open: { name: string; size?: number },
-  fn: (m: ModelSession) => Promise<void>,
+  fn: (m: ModelSession) => void | Promise<void>,
 ): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "hfss_intake_" });
   try {
@@ -360,7 +360,7 @@ Deno.test("ModelSession.open() takes the side of a symbolic-H/W model from `size
     symbolicSize: true,
   };
   const bytes = imageClassifier(o).model;
-  await withModel({ "hw.onnx": bytes }, { name: "hw.onnx" }, async (m) => {
+  await withModel({ "hw.onnx": bytes }, { name: "hw.onnx" }, (m) => {
     assert.equal(m.info.size, 224);
     assert.equal(m.info.sizeSource, "default");
     assert.deepEqual(m.info.inputShape, ["N", 3, "H", "W"]);
