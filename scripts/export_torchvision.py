@@ -17,6 +17,7 @@ Needs torch and torchvision (any version with the multi-weight API, 0.13+)
 and the onnx package.
 """
 import argparse
+import math
 import sys
 
 import onnx
@@ -69,7 +70,9 @@ def main():
         crop, resize, interpolation = 224, 256, "bilinear"
         mean, std = PRESETS["imagenet"]
     size = a.size or crop
-    crop_pct = round(crop / resize, 4)
+    # hfss resizes the shorter side to floor(S / crop_pct): keep full precision.
+    crop_pct = crop / resize
+    shorter = math.floor(size / crop_pct + 1e-9)
 
     x = torch.rand(1, 3, size, size)
     torch.onnx.export(
@@ -82,8 +85,8 @@ def main():
     norm = preset_of(mean, std)
     props = {
         "hfss.normalization": norm,
-        "preprocessing": f"resize shorter side to round(S/{crop_pct}) ({interpolation}), "
-                         f"centre crop S={size}, mean={mean}, std={std}",
+        "preprocessing": f"resize shorter side to {shorter} ({interpolation}), "
+                         f"centre crop {size}, mean={mean}, std={std}",
         "source": f"torchvision {torchvision.__version__} {a.model} weights={a.weights}",
     }
     for k, v in props.items():
@@ -94,7 +97,7 @@ def main():
 
     with torch.no_grad():
         k = model(x).shape[1]
-    flags = f"--interpolation {interpolation} --crop-pct {crop_pct}"
+    flags = f"--resize crop --crop-pct {crop_pct!r} --interpolation {interpolation}"
     if norm is None:
         flags += f" --mean {','.join(map(str, mean))} --std {','.join(map(str, std))}"
     print(f"wrote {a.output}: input [N,3,{size},{size}], {k} classes, opset {a.opset}")
