@@ -178,14 +178,38 @@ export function toTensor(img: RgbImage, opts: TensorOptions): Float32Array {
   const plan = planResize(img.width, img.height, opts);
   const out = opts.out ?? new Float32Array(3 * s * s);
   const offset = opts.offset ?? 0;
-  if (interpolation === "bicubic") {
-    resizeBicubicPil(img, plan, s, out, offset);
-    return out;
-  }
-  const { width: w, height: h, data } = img;
+  const { width: w, height: h } = img;
+  const bicubic = interpolation === "bicubic";
+  const taps = bicubic ? pilBicubicTaps : triangleTaps;
+  resample(
+    img,
+    taps(w, plan.resizedWidth, plan.left, s),
+    taps(h, plan.resizedHeight, plan.top, s),
+    s,
+    out,
+    offset,
+    bicubic,
+  );
+  return out;
+}
 
-  const hx = triangleTaps(w, plan.resizedWidth, plan.left, s);
-  const vy = triangleTaps(h, plan.resizedHeight, plan.top, s);
+/**
+ * The separable resize into CHW `out`: horizontal pass over the input rows
+ * the vertical taps need, then the vertical pass. In float (bilinear), or as
+ * PIL's 8-bit path (`fixedPoint`, bicubic): integer taps scaled by 2^22, a
+ * +0.5 bias, each pass rounded and clamped to 0..255, the result byte / 255.
+ */
+function resample(
+  img: RgbImage,
+  hx: Taps,
+  vy: Taps,
+  s: number,
+  out: Float32Array,
+  offset: number,
+  fixedPoint: boolean,
+): void {
+  const { width: w, data } = img;
+  const bias = fixedPoint ? kPilOne / 2 : 0;
   // Input rows the vertical pass needs.
   const rowLo = vy.start[0]!;
   const rowHi = vy.start[s - 1]! + vy.count[s - 1]!;
@@ -199,7 +223,7 @@ export function toTensor(img: RgbImage, opts: TensorOptions): Float32Array {
       const st = hx.start[x]!;
       const cnt = hx.count[x]!;
       const wb = x * hx.maxTaps;
-      let a = 0, b = 0, c = 0;
+      let a = bias, b = bias, c = bias;
       for (let t = 0; t < cnt; t++) {
         const wt = hx.weights[wb + t]!;
         const p = src + (st + t) * 3;
@@ -207,9 +231,9 @@ export function toTensor(img: RgbImage, opts: TensorOptions): Float32Array {
         b += wt * data[p + 1]!;
         c += wt * data[p + 2]!;
       }
-      tmp[dst + x * 3] = a;
-      tmp[dst + x * 3 + 1] = b;
-      tmp[dst + x * 3 + 2] = c;
+      tmp[dst + x * 3] = fixedPoint ? pilClip8(a) : a;
+      tmp[dst + x * 3 + 1] = fixedPoint ? pilClip8(b) : b;
+      tmp[dst + x * 3 + 2] = fixedPoint ? pilClip8(c) : c;
     }
   }
   // Vertical pass into CHW, scaled to [0, 1].
@@ -221,7 +245,7 @@ export function toTensor(img: RgbImage, opts: TensorOptions): Float32Array {
     const wb = y * vy.maxTaps;
     const o = offset + y * s;
     for (let x = 0; x < s; x++) {
-      let a = 0, b = 0, c = 0;
+      let a = bias, b = bias, c = bias;
       for (let t = 0; t < cnt; t++) {
         const wt = vy.weights[wb + t]!;
         const p = ((st + t) * s + x) * 3;
@@ -229,12 +253,17 @@ export function toTensor(img: RgbImage, opts: TensorOptions): Float32Array {
         b += wt * tmp[p + 1]!;
         c += wt * tmp[p + 2]!;
       }
-      out[o + x] = clamp01(a * k);
-      out[o + plane + x] = clamp01(b * k);
-      out[o + 2 * plane + x] = clamp01(c * k);
+      if (fixedPoint) {
+        out[o + x] = kByteToUnit[pilClip8(a)]!;
+        out[o + plane + x] = kByteToUnit[pilClip8(b)]!;
+        out[o + 2 * plane + x] = kByteToUnit[pilClip8(c)]!;
+      } else {
+        out[o + x] = clamp01(a * k);
+        out[o + plane + x] = clamp01(b * k);
+        out[o + 2 * plane + x] = clamp01(c * k);
+      }
     }
   }
-  return out;
 }
 
 function clamp01(v: number): number {
@@ -305,70 +334,6 @@ function pilClip8(acc: number): number {
 
 /** v / 255 as float32, as `uint8_tensor.float() / 255` gives it. */
 const kByteToUnit = Float32Array.from({ length: 256 }, (_, v) => v / 255);
-
-/**
- * Bicubic resize + crop, exactly PIL's 8-bit path: horizontal pass into
- * uint8 rows, then vertical pass to uint8, written as v / 255 into CHW `out`.
- * A pass whose size does not change is the identity, as PIL skips it.
- */
-function resizeBicubicPil(
-  img: RgbImage,
-  plan: ResizePlan,
-  s: number,
-  out: Float32Array,
-  offset: number,
-): void {
-  const { width: w, height: h, data } = img;
-  const hx = pilBicubicTaps(w, plan.resizedWidth, plan.left, s);
-  const vy = pilBicubicTaps(h, plan.resizedHeight, plan.top, s);
-  const rowLo = vy.start[0]!;
-  const rowHi = vy.start[s - 1]! + vy.count[s - 1]!;
-  const rows = rowHi - rowLo;
-  const half = kPilOne / 2;
-  // Horizontal pass: [rows, S, 3] bytes.
-  const tmp = new Uint8Array(rows * s * 3);
-  for (let r = 0; r < rows; r++) {
-    const src = (rowLo + r) * w * 3;
-    const dst = r * s * 3;
-    for (let x = 0; x < s; x++) {
-      const st = hx.start[x]!;
-      const cnt = hx.count[x]!;
-      const wb = x * hx.maxTaps;
-      let a = half, b = half, c = half;
-      for (let t = 0; t < cnt; t++) {
-        const wt = hx.weights[wb + t]!;
-        const p = src + (st + t) * 3;
-        a += wt * data[p]!;
-        b += wt * data[p + 1]!;
-        c += wt * data[p + 2]!;
-      }
-      tmp[dst + x * 3] = pilClip8(a);
-      tmp[dst + x * 3 + 1] = pilClip8(b);
-      tmp[dst + x * 3 + 2] = pilClip8(c);
-    }
-  }
-  // Vertical pass into CHW.
-  const plane = s * s;
-  for (let y = 0; y < s; y++) {
-    const st = vy.start[y]! - rowLo;
-    const cnt = vy.count[y]!;
-    const wb = y * vy.maxTaps;
-    const o = offset + y * s;
-    for (let x = 0; x < s; x++) {
-      let a = half, b = half, c = half;
-      for (let t = 0; t < cnt; t++) {
-        const wt = vy.weights[wb + t]!;
-        const p = ((st + t) * s + x) * 3;
-        a += wt * tmp[p]!;
-        b += wt * tmp[p + 1]!;
-        c += wt * tmp[p + 2]!;
-      }
-      out[o + x] = kByteToUnit[pilClip8(a)]!;
-      out[o + plane + x] = kByteToUnit[pilClip8(b)]!;
-      out[o + 2 * plane + x] = kByteToUnit[pilClip8(c)]!;
-    }
-  }
-}
 
 // ---------------------------------------------------------- normalisation --
 

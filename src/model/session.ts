@@ -224,21 +224,13 @@ function inputTensor(
     : new ort.Tensor("float32", x, dims);
 }
 
-/** IEEE half-precision bits to a number (for a runtime without Float16Array). */
-function halfBitsToNumber(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-/** An output tensor's data as float32 (float16 comes as Float16Array, or raw Uint16Array bits). */
+/** An output tensor's data as float32 (float16 comes as Float16Array, or as its raw bits in a Uint16Array). */
 function toFloat32(data: unknown): Float32Array {
   if (data instanceof Float32Array) return data;
   if (data instanceof Uint16Array) {
-    return Float32Array.from(data, halfBitsToNumber);
+    return Float32Array.from(
+      new Float16Array(data.buffer, data.byteOffset, data.length),
+    );
   }
   return Float32Array.from(data as ArrayLike<number>);
 }
