@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { REPO_ROOT } from "../shared_data.ts";
+import { REPO_ROOT } from "../../src/testing/shared_data.ts";
 import { gpuAvailable } from "../gpu_helper.ts";
 
 Deno.test({

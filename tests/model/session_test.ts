@@ -17,7 +17,7 @@ import {
   meanLinearModel,
   meanLinearOracle,
   writeTemp,
-} from "./_tiny_models.ts";
+} from "../../src/testing/tiny_models.ts";
 import { OptionError, UserError } from "../../src/errors.ts";
 
 const W = Float32Array.from([1, -2, 0.5, 3, 0, 1, -1, 2, 0.25, 0.5, 4, -3]); // [3, 4]

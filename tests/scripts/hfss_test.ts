@@ -4,8 +4,8 @@
  * XDG_RUNTIME_DIR.
  */
 import assert from "node:assert/strict";
-import { REPO_ROOT } from "../shared_data.ts";
-import { meanLinearModel } from "../model/_tiny_models.ts";
+import { REPO_ROOT } from "../../src/testing/shared_data.ts";
+import { meanLinearModel } from "../../src/testing/tiny_models.ts";
 import denoJson from "../../deno.json" with { type: "json" };
 
 const kLauncher = `${REPO_ROOT}/scripts/hfss`;

@@ -9,12 +9,8 @@ import {
   model,
   node,
   valueInfo,
-} from "../../src/onnx/builder.ts";
-import {
-  DataType,
-  encodeModel,
-  kDataLocationExternal,
-} from "../../src/onnx/proto.ts";
+} from "../onnx/builder.ts";
+import { DataType, encodeModel, kDataLocationExternal } from "../onnx/proto.ts";
 
 /** Options for `meanLinearModel()`. */
 export interface TinyModelOptions {
