@@ -28,8 +28,11 @@ import type { RgbImage } from "./exif.ts";
 /** How an image is brought to S x S. */
 export type ResizeMode = "squash" | "crop";
 
+/** Resampling filters (antialiased when downscaling). */
+export const kInterpolations = ["bilinear", "bicubic"] as const;
+
 /** Resampling filter (antialiased when downscaling). */
-export type Interpolation = "bilinear" | "bicubic";
+export type Interpolation = typeof kInterpolations[number];
 
 /** The resampling filter when none is given (the bytes hfss has always produced). */
 export const kDefaultInterpolation: Interpolation = "bilinear";
