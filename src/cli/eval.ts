@@ -209,6 +209,7 @@ export function register(program: Command): void {
       ),
     )
     .addOption(shared.cropPct(0.875))
+    .addOption(shared.interpolation("the DFM stage's"))
     .addOption(shared.normalize("the DFM stage's"))
     .addOption(shared.mean())
     .addOption(shared.std())

@@ -35,7 +35,11 @@ import {
   runEval,
 } from "./runner.ts";
 import type { CompatMode } from "./tpr_curves.ts";
-import type { ResizeMode } from "../data/preprocess.ts";
+import {
+  type Interpolation,
+  kDefaultInterpolation,
+  type ResizeMode,
+} from "../data/preprocess.ts";
 
 /** Options of {@linkcode evaluateDfms}; values already checked. */
 export interface EvaluateDfmsOptions {
@@ -66,6 +70,8 @@ export interface EvaluateDfmsOptions {
   resizeId?: ResizeMode;
   resizeOod?: ResizeMode;
   cropPct?: number;
+  /** Resampling filter. Default: the stage's (bilinear for older stages). */
+  interpolation?: Interpolation;
   /** Default: the stage's. */
   normalization?: Normalization;
   fprNegatives?: number;
@@ -110,6 +116,8 @@ export async function evaluateDfms(
   const compat = o.compat ?? "hfss";
   const backend = o.backend ?? "wasm";
   const cropPct = o.cropPct ?? 0.875;
+  const interpolation = o.interpolation ?? man.interpolation ??
+    kDefaultInterpolation;
   const norm = o.normalization ?? stageNormalization(man);
   const seed = o.seed ?? 42;
   const batchSize = o.batchSize ?? 32;
@@ -185,10 +193,18 @@ export async function evaluateDfms(
   const threads = o.threads ?? (attackName ? 1 : undefined);
   // One read serves the session and the recorded hash.
   const modelBytes = await readInputFile(o.model, "Cannot open model");
-  const session = await ModelSession.open(o.model, {
-    bytes: modelBytes,
-    backend,
-    ...(threads !== undefined ? { threads } : {}),
+  // A symbolic-size model runs at the DFMs' side; a fixed-size one that
+  // differs is refused below with the sizes named.
+  const open = (size?: number) =>
+    ModelSession.open(o.model, {
+      bytes: modelBytes,
+      backend,
+      ...(threads !== undefined ? { threads } : {}),
+      ...(size !== undefined ? { size } : {}),
+    });
+  const session = await open(man.image_size).catch((err) => {
+    if (err instanceof OptionError && err.option === "size") return open();
+    throw err;
   });
   let attack: Fgsm | undefined;
   if (attackName) {
@@ -259,6 +275,8 @@ export async function evaluateDfms(
     resize_id: resizeId,
     resize_ood: resizeOod,
     crop_pct: cropPct,
+    // Recorded only when not the default, so earlier runs still resume.
+    ...(interpolation !== kDefaultInterpolation ? { interpolation } : {}),
     normalization: { name: norm.name, mean: norm.mean, std: norm.std },
     classes: classIds,
     max_images: maxImages ?? null,
@@ -292,6 +310,7 @@ export async function evaluateDfms(
       size,
       resize: lo.resize,
       cropPct,
+      interpolation,
       workers,
       onError: (s, e) => lo.onError(s.path, e),
     });
