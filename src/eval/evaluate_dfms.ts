@@ -206,6 +206,13 @@ export async function evaluateDfms(
     if (err instanceof OptionError && err.option === "size") return open();
     throw err;
   });
+  const info = session.info;
+  if (info.size !== man.image_size) {
+    await session.release();
+    throw new UserError(
+      `Cannot evaluate DFMs of size ${man.image_size} on model "${o.model}": it takes ${info.size}×${info.size} images`,
+    );
+  }
   let attack: Fgsm | undefined;
   if (attackName) {
     try {
@@ -215,20 +222,13 @@ export async function evaluateDfms(
         mean: norm.mean,
         std: norm.std,
         backend,
+        model: info,
         ...(threads !== undefined ? { threads } : {}),
       });
     } catch (err) {
       await session.release();
       throw err;
     }
-  }
-  const info = session.info;
-  if (info.size !== man.image_size) {
-    await attack?.release();
-    await session.release();
-    throw new UserError(
-      `Cannot evaluate DFMs of size ${man.image_size} on model "${o.model}": it takes ${info.size}×${info.size} images`,
-    );
   }
   const size = info.size;
   const modelSha = await sha256Hex(modelBytes);
