@@ -21,6 +21,7 @@ import {
   tprPanels,
 } from "../eval/tpr_curves.ts";
 import { parseCsv } from "../io/csv.ts";
+import { snakeKeys } from "../json_keys.ts";
 
 /** One picture of the DFM gallery. */
 export interface GalleryItem {
@@ -169,15 +170,57 @@ export async function loadGallery(
   return items;
 }
 
+/**
+ * An eval `summary.json` of any format this reader knows, as the current
+ * format: format 1 wrote the AvgTPR curves with camelCase keys, format 2 with
+ * snake_case keys.
+ *
+ * @throws UserError naming the file when it is not JSON or of a newer format
+ */
+export function parseEvalSummary(text: string, path: string): EvalSummary {
+  let s: Record<string, unknown>;
+  try {
+    s = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(
+      `Cannot read eval summary "${path}": ${
+        err instanceof Error ? err.message : String(err)
+      }`,
+    );
+  }
+  if (s === null || typeof s !== "object" || Array.isArray(s)) {
+    throw new UserError(
+      `Cannot read eval summary "${path}": not a JSON object`,
+    );
+  }
+  const version = s.format_version ?? 1;
+  if (version === 1) {
+    const curves = s.curves as Record<string, unknown> | undefined;
+    return {
+      ...s,
+      format_version: 2,
+      ...(curves ? { curves: snakeKeys(curves) } : {}),
+    } as unknown as EvalSummary;
+  }
+  if (version !== 2) {
+    throw new UserError(
+      `Cannot read eval summary "${path}": format_version ${
+        JSON.stringify(version)
+      } is not 1 or 2 (written by a newer hfss?)`,
+    );
+  }
+  return s as unknown as EvalSummary;
+}
+
 async function loadRun(
   dir: string,
   root: string,
   compat?: CompatMode,
 ): Promise<ReportRun> {
   const summaryPath = join(dir, "summary.json");
-  let summary: EvalSummary;
+  let text: string;
   try {
-    summary = JSON.parse(await Deno.readTextFile(summaryPath)) as EvalSummary;
+    text = await Deno.readTextFile(summaryPath);
   } catch (err) {
     throw new UserError(
       `Cannot read eval summary "${summaryPath}": ${
@@ -185,6 +228,7 @@ async function loadRun(
       }`,
     );
   }
+  const summary = parseEvalSummary(text, summaryPath);
   const csvPath = join(dir, "per_class.csv");
   let csvText: string;
   try {
