@@ -74,7 +74,6 @@ import {
   kSearchConfigOptions,
   kSearchDefaults,
   kSearchOptionKeys,
-  parseStages,
   resolveSearchConfig,
   type SearchConfig,
   type SearchOptions,
@@ -85,7 +84,6 @@ export {
   kSearchConfigOptions,
   kSearchDefaults,
   kSearchOptionKeys,
-  parseStages,
   resolveSearchConfig,
 };
 
