@@ -263,11 +263,31 @@ const kOptionFlags: Record<string, string> = {
   parent: "--from",
 };
 const kCommandOptionFlags: Record<string, Record<string, string>> = {
-  demo: { classes: "--num-classes", layout: "--planted-layout" },
+  search: { blockImages: "block size (min(--batch-size, 16))" },
+  demo: {
+    classes: "--num-classes",
+    layout: "--planted-layout",
+    stage: "--stages",
+    blockImages: "block size (--per-class)",
+  },
+  // eval's resume configuration: keys read from the DFM stage name --dfm
+  eval: {
+    loss: "--fgsm-loss",
+    dfmStage: "--dfm",
+    dfmRank: "--dfm",
+    dfmSymmetry: "--dfm",
+    dfmSearchMasking: "--dfm",
+    fprPool: "--fpr-negatives",
+    formatVersion: "format version (another hfss version wrote the run)",
+  },
 };
 
-/** The flag that sets library option `key` in `command`. */
-export function flagFor(key: string, command?: string): string {
+/**
+ * The flag that sets library option `key` in `command` (camelCase option keys
+ * or snake_case configuration keys).
+ */
+export function flagFor(name: string, command?: string): string {
+  const key = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   const own = command ? kCommandOptionFlags[command]?.[key] : undefined;
   if (own) return own;
   if (kOptionFlags[key]) return kOptionFlags[key]!;
