@@ -10,7 +10,11 @@
 import { Option } from "commander";
 import { OptionError, UserError } from "../errors.ts";
 import { type DatasetLayout, kDatasetLayouts } from "../data/dataset.ts";
-import type { ResizeMode } from "../data/preprocess.ts";
+import {
+  type Normalization,
+  parseNormalizeFlags,
+  type ResizeMode,
+} from "../data/preprocess.ts";
 import { kSymmetryModes, type SymmetryMode } from "../dfm/symmetry.ts";
 import { kLossKinds, type LossKind } from "../search/loss.ts";
 import { kLineages, type Lineage } from "../search/lineage.ts";
@@ -192,6 +196,20 @@ export function parseLayout(flag: string, text: string): DatasetLayout {
 /** Help text listing the canonical layouts. */
 export const kLayoutHelp = kDatasetLayouts.join("|");
 
+/**
+ * The normalisation `--normalize`, `--mean` and `--std` give, or undefined
+ * when none of them is given (the library then takes the model's or the
+ * stage's).
+ */
+export function normalizationFlags(
+  o: { normalize?: string; mean?: string; std?: string },
+): Normalization | undefined {
+  return o.normalize === undefined && o.mean === undefined &&
+      o.std === undefined
+    ? undefined
+    : parseNormalizeFlags(o);
+}
+
 /** Resize modes, as every command names them. */
 export const kResizeModes = ["squash", "crop"] as const;
 /** Where masks apply, as every command names it. */
@@ -356,6 +374,27 @@ export const shared = {
       } (auto: the GPU if an adapter opens, else the CPU)`,
       arg.choice(kFilterKinds),
       "auto",
+    ),
+  candidates: (dflt: number): Option =>
+    option(
+      "--candidates <n>",
+      "N_B: candidates per pool and stage (3 masks per draw)",
+      arg.int({ min: 3 }),
+      dflt,
+    ),
+  proportion: (dflt: number): Option =>
+    option(
+      "--proportion <p>",
+      "P: proportion of patch cells kept per candidate, in (0, 1]",
+      arg.unit(),
+      dflt,
+    ),
+  top: (dflt: number): Option =>
+    option(
+      "--top <n>",
+      "top-N DFMs kept per class",
+      arg.int({ min: 1 }),
+      dflt,
     ),
   symmetry: (dflt?: SymmetryMode): Option =>
     option(

@@ -15,7 +15,6 @@
  */
 import { join } from "node:path";
 import type { Command } from "commander";
-import { parseNormalizeFlags } from "../data/preprocess.ts";
 import {
   evaluateDfms,
   type EvaluateDfmsOptions,
@@ -24,6 +23,7 @@ import type { EvalSummary } from "../eval/runner.ts";
 import {
   arg,
   kMaskSpaces,
+  normalizationFlags,
   option,
   parseFraction,
   shared,
@@ -55,14 +55,7 @@ export function toEvalOptions(o: EvalCliOptions): EvaluateDfmsOptions {
       "give an OOD set (--ood) or an attack (--attack fgsm)",
     );
   }
-  const normalization =
-    o.normalize !== undefined || o.mean !== undefined || o.std !== undefined
-      ? parseNormalizeFlags({
-        ...(o.normalize !== undefined ? { normalize: o.normalize } : {}),
-        ...(o.mean !== undefined ? { mean: o.mean } : {}),
-        ...(o.std !== undefined ? { std: o.std } : {}),
-      })
-      : undefined;
+  const normalization = normalizationFlags(o);
   const { normalize: _n, mean: _m, std: _s, json: _j, quiet, ...rest } = o;
   return {
     ...rest,

@@ -21,6 +21,7 @@ import {
   tprPanels,
 } from "../eval/tpr_curves.ts";
 import { parseCsv } from "../io/csv.ts";
+import { pathExists, readFailure } from "../io/read.ts";
 import { snakeKeys } from "../json_keys.ts";
 
 /** One picture of the DFM gallery. */
@@ -51,15 +52,6 @@ function base64(bytes: Uint8Array): string {
     s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
   return btoa(s);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Parse `per_class.csv` into rows (empty field → NaN). */
@@ -130,10 +122,10 @@ export async function loadGallery(
   classIds: readonly number[],
   limit = 48,
 ): Promise<GalleryItem[]> {
-  if (!dfmDir || !(await exists(dfmDir))) return [];
+  if (!dfmDir || !(await pathExists(dfmDir))) return [];
   const pngDir = join(dfmDir, "png");
   const items: GalleryItem[] = [];
-  if (await exists(pngDir)) {
+  if (await pathExists(pngDir)) {
     const names: string[] = [];
     for await (const e of Deno.readDir(pngDir)) {
       if (e.isFile && e.name.toLowerCase().endsWith(".png")) names.push(e.name);
@@ -183,9 +175,7 @@ export function parseEvalSummary(text: string, path: string): EvalSummary {
     s = JSON.parse(text);
   } catch (err) {
     throw new UserError(
-      `Cannot read eval summary "${path}": ${
-        err instanceof Error ? err.message : String(err)
-      }`,
+      `Cannot read eval summary "${path}": ${readFailure(err)}`,
     );
   }
   if (s === null || typeof s !== "object" || Array.isArray(s)) {
@@ -223,9 +213,7 @@ async function loadRun(
     text = await Deno.readTextFile(summaryPath);
   } catch (err) {
     throw new UserError(
-      `Cannot read eval summary "${summaryPath}": ${
-        err instanceof Error ? err.message : String(err)
-      }`,
+      `Cannot read eval summary "${summaryPath}": ${readFailure(err)}`,
     );
   }
   const summary = parseEvalSummary(text, summaryPath);
@@ -274,15 +262,17 @@ export async function loadRuns(
   results: string,
   options: { compat?: CompatMode } = {},
 ): Promise<ReportRun[]> {
-  if (!(await exists(results))) {
+  if (!(await pathExists(results))) {
     throw new UserError(`Cannot read results "${results}": folder not found`);
   }
-  if (await exists(join(results, "summary.json"))) {
+  if (await pathExists(join(results, "summary.json"))) {
     return [await loadRun(results, results, options.compat)];
   }
   const dirs: string[] = [];
   for await (const e of Deno.readDir(results)) {
-    if (e.isDirectory && await exists(join(results, e.name, "summary.json"))) {
+    if (
+      e.isDirectory && await pathExists(join(results, e.name, "summary.json"))
+    ) {
       dirs.push(e.name);
     }
   }
