@@ -16,6 +16,7 @@ import {
   type ResizeMode,
 } from "../data/preprocess.ts";
 import { kSymmetryModes, type SymmetryMode } from "../dfm/symmetry.ts";
+import type { CompatMode } from "../eval/tpr_curves.ts";
 import { kLossKinds, type LossKind } from "../search/loss.ts";
 import { kLineages, type Lineage } from "../search/lineage.ts";
 
@@ -394,6 +395,16 @@ export const shared = {
       "--top <n>",
       "top-N DFMs kept per class",
       arg.int({ min: 1 }),
+      dflt,
+    ),
+  /** `fallback` describes the default where there is no `dflt`. */
+  compat: (dflt?: CompatMode, fallback?: string): Option =>
+    option(
+      "--compat <mode>",
+      `empty AvgTPR groups: hfss (missing; null in JSON) | reference (0, as the notebook)${
+        fallback ? ` (default: ${fallback})` : ""
+      }`,
+      arg.choice(["hfss", "reference"] as const),
       dflt,
     ),
   symmetry: (dflt?: SymmetryMode): Option =>

@@ -214,14 +214,7 @@ export function register(program: Command): void {
     )
     .addOption(shared.workers(0))
     .addOption(shared.filter())
-    .addOption(
-      option(
-        "--compat <mode>",
-        "AvgTPR empty groups in summary.json: hfss (null) | reference (0)",
-        arg.choice(["hfss", "reference"] as const),
-        "hfss",
-      ),
-    )
+    .addOption(shared.compat("hfss"))
     .option("--label <text>", "display name of this run in the report")
     .option(
       "--restart",
