@@ -1,0 +1,102 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { exportCorruptions } from "../../src/corrupt/export.ts";
+import {
+  generatedParts,
+  loadGeneratedBatches,
+} from "../../src/corrupt/generated.ts";
+import { resolveSubsets } from "../../src/corrupt/registry.ts";
+import { openDataset } from "../../src/data/dataset.ts";
+import { loadBatches } from "../../src/data/loader.ts";
+import { kFixtureDir } from "./_fixtures.ts";
+
+async function cleanSet(dir: string): Promise<string> {
+  const root = join(dir, "val");
+  for (const [k, wnid] of ["n01440764", "n01443537"].entries()) {
+    await Deno.mkdir(join(root, wnid), { recursive: true });
+    await Deno.copyFile(
+      join(kFixtureDir, `clean_${k}.png`),
+      join(root, wnid, `img_${k}.png`),
+    );
+  }
+  return root;
+}
+
+Deno.test("exportCorruptions() writes the ImageNet-C layout that the imagenet-c reader and the on-the-fly loader agree on", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hfss_corrupt_export_" });
+  try {
+    const root = await cleanSet(dir);
+    const clean = await openDataset(root);
+    const subsets = resolveSubsets([
+      "gaussian_noise/2",
+      "motion_blur/4",
+      "jpeg_compression/1",
+    ]);
+    const out = join(dir, "inc");
+    const samples = clean.samples.map((s) => ({
+      path: s.path,
+      folder: clean.classes.find((c) => c.index === s.label)!.wnid!,
+    }));
+    const first = await exportCorruptions({
+      root,
+      samples,
+      out,
+      subsets,
+      seed: 5,
+      format: "jpeg",
+    });
+    assert.equal(first.files_written, 6);
+    assert.equal(first.files_skipped, 0);
+    const file = join(out, "motion_blur", "4", "n01443537", "img_1.png");
+    const bytes = await Deno.readFile(file);
+    assert.deepStrictEqual([...bytes.slice(0, 2)], [0xff, 0xd8]);
+
+    // A rerun skips what exists and changes nothing.
+    const again = await exportCorruptions({
+      root,
+      samples,
+      out,
+      subsets,
+      seed: 5,
+      format: "jpeg",
+    });
+    assert.equal(again.files_written, 0);
+    assert.equal(again.files_skipped, 6);
+    assert.deepStrictEqual(await Deno.readFile(file), bytes);
+
+    // The files, read back as ImageNet-C, give the tensors the on-the-fly
+    // generator gives (same seed, same storage step).
+    const inc = await openDataset(out, { layout: "imagenet-c" });
+    assert.deepStrictEqual(
+      inc.subsets!.map((s) => s.name).sort(),
+      ["gaussian_noise/2", "jpeg_compression/1", "motion_blur/4"],
+    );
+    const parts = generatedParts(root, clean.samples, subsets);
+    for (const part of parts) {
+      const onDisk = inc.samples.filter((s) => s.subset === part.name);
+      const a: Float32Array[] = [];
+      for await (
+        const b of loadBatches(onDisk, {
+          batchSize: 4,
+          size: 224,
+          resize: "squash",
+        })
+      ) {
+        a.push(b.tensor);
+      }
+      const g: Float32Array[] = [];
+      for await (
+        const b of loadGeneratedBatches(part.samples, {
+          batchSize: 4,
+          size: 224,
+          resize: "squash",
+          seed: 5,
+          format: "jpeg",
+        })
+      ) g.push(b.tensor);
+      assert.deepStrictEqual(g, a, part.name);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
