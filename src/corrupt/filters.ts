@@ -102,19 +102,19 @@ export function correlateAxis(
   const n = axis === 0 ? height : width;
   const t = foldTaps(n, weights, mode);
   const rowStride = width * channels;
+  // Offsets of the taps in elements: rows for axis 0, pixels for axis 1.
+  const step = axis === 0 ? rowStride : channels;
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
       const i = axis === 0 ? y : x;
-      const s = t.start[i]!, cnt = t.count[i]!;
+      const s0 = t.start[i]!, cnt = t.count[i]!;
+      // Element of the line's first sample (index 0 along the axis).
+      const line = axis === 0 ? x * channels : y * rowStride;
       const o = y * rowStride + x * channels;
       for (let c = 0; c < channels; c++) {
         let acc = 0;
         for (let k = 0; k < cnt; k++) {
-          const j = t.index[s + k]!;
-          const p = axis === 0
-            ? j * rowStride + x * channels + c
-            : y * rowStride + j * channels + c;
-          acc += t.weight[s + k]! * src[p]!;
+          acc += t.weight[s0 + k]! * src[line + t.index[s0 + k]! * step + c]!;
         }
         out[o + c] = acc;
       }

@@ -42,16 +42,45 @@ export function poissonInverse(lambda: number, u: number): number {
   return k;
 }
 
-/** `clip(Poisson(x/255 · c) / c, 0, 1)`. */
+/**
+ * The CDF of Poisson(λ) at k = 0, 1, … as `poissonInverse` accumulates it,
+ * until it stops growing (so a table scan gives `poissonInverse`'s answer).
+ */
+function poissonCdf(lambda: number): Float64Array {
+  const f: number[] = [];
+  let p = Math.exp(-lambda);
+  let acc = p;
+  f.push(acc);
+  for (let k = 1; k < 1000; k++) {
+    p *= lambda / k;
+    const next = acc + p;
+    if (p === 0 && k > lambda) break;
+    acc = next;
+    f.push(acc);
+    if (acc >= 1) break;
+  }
+  return Float64Array.from(f);
+}
+
+/** `clip(Poisson(x/255 · c) / c, 0, 1)`; λ takes 256 values, so CDFs are tabled. */
 export function shotNoise(
   data: Uint8Array,
   severity: Severity,
   rng: Rng,
 ): Uint8Array {
   const c = kConstants.shot_noise[severity - 1]!;
+  const tables = Array.from(
+    { length: 256 },
+    (_, v) => poissonCdf((v / 255) * c),
+  );
   const out = new Float64Array(data.length);
   for (let i = 0; i < data.length; i++) {
-    out[i] = poissonInverse((data[i]! / 255) * c, rng.float()) / c;
+    const cdf = tables[data[i]!]!;
+    const u = rng.float();
+    let k = 0;
+    while (k < cdf.length && u > cdf[k]!) k++;
+    // Past the table: poissonInverse would go on until its own stop rule.
+    out[i] = (k < cdf.length ? k : poissonInverse((data[i]! / 255) * c, u)) / c;
   }
   return toUint8(out);
 }
