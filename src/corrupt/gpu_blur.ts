@@ -215,3 +215,53 @@ export class GpuBlur {
     this.#zoom[Symbol.dispose]();
   }
 }
+
+/** Where the GPU-capable blurs run: `auto` = a hardware GPU when there is one. */
+export type CorruptDevice = "auto" | "cpu" | "gpu";
+export const kCorruptDevices: readonly CorruptDevice[] = ["auto", "cpu", "gpu"];
+
+/** The blurs' engine for a run and what to record about it. */
+export interface BlurEngine extends Disposable {
+  /** Null: every corruption on the CPU. */
+  gpu: GpuBlur | null;
+  /** `cpu`, or `gpu (<adapter>)`, for config files and logs. */
+  description: string;
+}
+
+/**
+ * Open the blur engine for `device`. `auto` uses the GPU only on a hardware
+ * adapter: on a software adapter (lavapipe) the CPU path is faster (see the
+ * `corrupt` bench suite). `gpu` insists (an error without an adapter).
+ */
+export async function openBlurEngine(
+  device: CorruptDevice,
+): Promise<BlurEngine> {
+  const cpu: BlurEngine = {
+    gpu: null,
+    description: "cpu",
+    [Symbol.dispose]() {},
+  };
+  if (device === "cpu") return cpu;
+  const { GpuContext } = await import("../gpu/context.ts");
+  let ctx;
+  try {
+    ctx = await GpuContext.create();
+  } catch (err) {
+    if (device === "gpu") throw err;
+    return cpu;
+  }
+  const report = ctx.report();
+  if (device === "auto" && report.isFallbackAdapter) {
+    ctx[Symbol.dispose]();
+    return cpu;
+  }
+  const blur = await GpuBlur.create(ctx.device);
+  return {
+    gpu: blur,
+    description: `gpu (${report.description || report.device || "adapter"})`,
+    [Symbol.dispose]() {
+      blur[Symbol.dispose]();
+      ctx[Symbol.dispose]();
+    },
+  };
+}
