@@ -21,7 +21,8 @@ Each function takes a random source `rs` with numpy's RandomState API
   comparison (mean, std, PSNR against the clean image).
 
 Usage:
-  corruption_oracle.py fixtures OUT_DIR      write the test fixtures
+  corruption_oracle.py fixtures OUT_DIR [NAME...]
+      write the test fixtures (or refresh only the named corruptions)
   corruption_oracle.py compare OURS.npy CLEAN.npy SEED KEYS...
       OURS [N,14,5,224,224,3] uint8 from hfss, CLEAN [N,224,224,3]; prints a
       per-corruption table (PSNR of ours vs oracle, mean absolute difference)
@@ -109,11 +110,6 @@ class Stream:
             if x < limit:
                 return x % n
 
-    def std_normal(self):
-        u = 1 - self.float()
-        v = self.float()
-        return math.sqrt(-2 * math.log(u)) * math.cos(2 * math.pi * v)
-
     # numpy RandomState API, C order, as hfss consumes the stream.
     def random(self, size):
         n = int(np.prod(size))
@@ -123,6 +119,12 @@ class Stream:
         if size is None:
             return low + (high - low) * self.float()
         return low + (high - low) * self.random(size)
+
+    def std_normal(self):
+        """`Rng.normal()`: Box-Muller, the cosine output only."""
+        u = 1 - self.float()
+        v = self.float()
+        return math.sqrt(-2 * math.log(u)) * math.cos(2 * math.pi * v)
 
     def normal(self, loc=0.0, scale=1.0, size=None):
         n = int(np.prod(size))
@@ -474,15 +476,26 @@ def stats(out, clean):
     return [o.mean(), o.std(), 10 * math.log10(255**2 / mse) if mse > 0 else 99.0]
 
 
-def write_fixtures(out_dir):
+def write_fixtures(out_dir, only=None):
+    """Write every fixture, or with `only` (corruption names) refresh those
+    corruptions' rows and statistics in the existing files."""
     os.makedirs(out_dir, exist_ok=True)
     imgs = synthetic_images()
-    for k, img in enumerate(imgs):
-        Image.fromarray(img).save(os.path.join(out_dir, "clean_%d.png" % k), optimize=True)
-    rows = np.zeros((len(imgs), len(CORRUPTIONS), 5, len(ROWS), 224, 3), dtype=np.uint8)
-    stat = {}
+    rows_path = os.path.join(out_dir, "expected_rows.npy")
+    meta_path = os.path.join(out_dir, "oracle.json")
+    if only:
+        rows = np.load(rows_path)
+        with open(meta_path) as f:
+            stat = json.load(f)["stats_mean_std_psnr"]
+    else:
+        for k, img in enumerate(imgs):
+            Image.fromarray(img).save(os.path.join(out_dir, "clean_%d.png" % k), optimize=True)
+        rows = np.zeros((len(imgs), len(CORRUPTIONS), 5, len(ROWS), 224, 3), dtype=np.uint8)
+        stat = {}
     for k, img in enumerate(imgs):
         for ci, (name, _, random) in enumerate(CORRUPTIONS):
+            if only and name not in only:
+                continue
             for s in range(1, 6):
                 out = corrupt(name, img, s, Stream(SEED, "corrupt", "clean_%d" % k, name, s))
                 rows[k, ci, s - 1] = out[ROWS]
@@ -491,8 +504,8 @@ def write_fixtures(out_dir):
                              for d in range(STAT_DRAWS)]
                     stat["%d/%s/%d" % (k, name, s)] = np.mean(draws, axis=0).tolist()
             print("image %d %s" % (k, name), file=sys.stderr)
-    np.save(os.path.join(out_dir, "expected_rows.npy"), rows)
-    with open(os.path.join(out_dir, "oracle.json"), "w") as f:
+    np.save(rows_path, rows)
+    with open(meta_path, "w") as f:
         json.dump({
             "seed": SEED,
             "rows": ROWS,
@@ -525,7 +538,7 @@ def compare(ours_path, clean_path, seed, keys):
 
 if __name__ == "__main__":
     if sys.argv[1] == "fixtures":
-        write_fixtures(sys.argv[2])
+        write_fixtures(sys.argv[2], sys.argv[3:])
     elif sys.argv[1] == "compare":
         compare(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:])
     else:
