@@ -26,8 +26,12 @@ import {
   type CorruptionSubset,
   kCorruptSize,
   kFamily,
+  kUnavailable,
+  resolveSubsets,
   subsetName,
 } from "./registry.ts";
+import { openDataset, type Sample } from "../data/dataset.ts";
+import { UserError } from "../errors.ts";
 import {
   centreCrop,
   corruptCrop,
@@ -75,6 +79,69 @@ export function generatedParts(
       key: imageKey(root, s.path),
     })),
   }));
+}
+
+/** True for a sample of a generated set (it carries its subset and key). */
+export function isGeneratedSample(
+  s: { path: string; label: number },
+): s is GeneratedSample {
+  const g = s as Partial<GeneratedSample>;
+  return typeof g.key === "string" && typeof g.subset === "object" &&
+    g.subset !== null;
+}
+
+/** Options of {@link generatedOodParts}. */
+export interface GeneratedOodOptions {
+  /** Class ids to keep. */
+  classes: readonly number[];
+  /** Subset selectors as for the released ImageNet-C (default: all generated). */
+  subsets?: readonly string[] | undefined;
+  /** Subsample a part's samples (`key` = part name). */
+  limit?: (s: Sample[], key: string) => Sample[];
+}
+
+/**
+ * The OOD parts of ImageNet-C generated from the clean images at `root`: one
+ * part per (corruption, severity), grouped by corruption, as the released
+ * layout gives them.
+ *
+ * @throws {OptionError} (key `subsets`) for an unknown subset or frost.
+ * @throws {UserError} when `root` is already an ImageNet-C folder.
+ */
+export async function generatedOodParts(
+  root: string,
+  options: GeneratedOodOptions,
+): Promise<{ parts: GeneratedPart[]; layout: string; notes: string[] }> {
+  const subsets = resolveSubsets(options.subsets);
+  const ds = await openDataset(root, { classes: [...options.classes] });
+  if (ds.layout === "imagenet-c") {
+    throw new UserError(
+      `Cannot generate ImageNet-C from "${root}": it is an ImageNet-C folder already; use --ood-layout imagenet-c, or give the clean images`,
+    );
+  }
+  const limit = options.limit ?? ((s: Sample[]) => s);
+  const parts = subsets.map((subset) => {
+    const name = subsetName(subset);
+    return {
+      name,
+      group: subset.corruption,
+      family: kFamily[subset.corruption],
+      samples: limit(ds.samples, name).map((s) => ({
+        path: s.path,
+        label: s.label,
+        subset,
+        key: imageKey(ds.root, s.path),
+      })),
+    };
+  });
+  return {
+    parts,
+    layout: "imagenet-c-generate",
+    notes: [
+      ...ds.notes,
+      `generated ImageNet-C from ${ds.layout} images; frost is not generated (${kUnavailable.frost})`,
+    ],
+  };
 }
 
 /** The seed key of an image: its path relative to the clean root, `/`-separated. */

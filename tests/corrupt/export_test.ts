@@ -2,9 +2,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { exportCorruptions } from "../../src/corrupt/export.ts";
 import {
+  generatedOodParts,
   generatedParts,
+  isGeneratedSample,
   loadGeneratedBatches,
 } from "../../src/corrupt/generated.ts";
+import { OptionError } from "../../src/errors.ts";
 import { resolveSubsets } from "../../src/corrupt/registry.ts";
 import { openDataset } from "../../src/data/dataset.ts";
 import { loadBatches } from "../../src/data/loader.ts";
@@ -96,6 +99,59 @@ Deno.test("exportCorruptions() writes the ImageNet-C layout that the imagenet-c 
       ) g.push(b.tensor);
       assert.deepStrictEqual(g, a, part.name);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("generatedOodParts() gives one part per subset, grouped by corruption, refusing frost and ImageNet-C roots", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "hfss_corrupt_parts_" });
+  try {
+    const root = await cleanSet(dir);
+    const r = await generatedOodParts(root, {
+      classes: [0, 1],
+      subsets: ["fog/2", "noise/1"],
+    });
+    assert.deepStrictEqual(
+      r.parts.map((p) => [p.name, p.group, p.samples.length]),
+      [
+        ["gaussian_noise/1", "gaussian_noise", 2],
+        ["shot_noise/1", "shot_noise", 2],
+        ["impulse_noise/1", "impulse_noise", 2],
+        ["fog/2", "fog", 2],
+      ],
+    );
+    assert.equal(r.layout, "imagenet-c-generate");
+    assert.deepStrictEqual(r.parts[0]!.samples.map((s) => s.key), [
+      "n01440764/img_0.png",
+      "n01443537/img_1.png",
+    ]);
+    assert.ok(isGeneratedSample(r.parts[0]!.samples[0]!));
+    assert.ok(!isGeneratedSample({ path: "x", label: 0 }));
+    const only0 = await generatedOodParts(root, { classes: [0] });
+    assert.equal(only0.parts.length, 70);
+    assert.ok(only0.parts.every((p) => p.samples.length === 1));
+    await assert.rejects(
+      () => generatedOodParts(root, { classes: [0], subsets: ["frost/1"] }),
+      (e: unknown) =>
+        e instanceof OptionError && /photographs of frost/.test(e.message),
+    );
+    const out = join(dir, "inc");
+    await exportCorruptions({
+      root,
+      samples: [{
+        path: join(root, "n01440764", "img_0.png"),
+        folder: "n01440764",
+      }],
+      out,
+      subsets: resolveSubsets(["contrast/1"]),
+      seed: 0,
+      format: "png",
+    });
+    await assert.rejects(
+      () => generatedOodParts(out, { classes: [0] }),
+      /ImageNet-C folder already/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
