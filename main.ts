@@ -15,6 +15,7 @@ import { register as registerSearch } from "./src/cli/search.ts";
 import { register as registerDemo } from "./src/cli/demo.ts";
 import { register as registerEval } from "./src/cli/eval.ts";
 import { register as registerReport } from "./src/cli/report.ts";
+import { register as registerCorrupt } from "./src/cli/corrupt.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 export const VERSION = denoJson.version;
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
       registerDemo,
       registerEval,
       registerReport,
+      registerCorrupt,
     ]
   ) register(program);
   program.commands.forEach((c) => c.exitOverride());

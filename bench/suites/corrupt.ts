@@ -13,7 +13,6 @@
  * Data: the first images of ../shared/data/images/imagenet_val_subset, or
  * generated JPEGs without ../shared.
  */
-import encodeJpeg from "@jsquash/jpeg/encode.js";
 import type { BenchContext } from "../context.ts";
 import { decodeImage, type RgbImage } from "../../src/data/decode.ts";
 import { openDataset } from "../../src/data/dataset.ts";
@@ -26,7 +25,8 @@ import {
 } from "../../src/corrupt/corrupt.ts";
 import { kGeneratedCorruptions } from "../../src/corrupt/registry.ts";
 import { GpuBlur, kGpuBlurNames } from "../../src/corrupt/gpu_blur.ts";
-import { haveShared, shared } from "../../tests/shared_data.ts";
+import { haveShared, shared } from "../../src/testing/shared_data.ts";
+import { syntheticJpeg } from "../../src/testing/synthetic_jpeg.ts";
 
 async function inputs(n: number): Promise<Uint8Array[]> {
   if (haveShared("data/images/imagenet_val_subset/labels.csv")) {
@@ -37,16 +37,13 @@ async function inputs(n: number): Promise<Uint8Array[]> {
   }
   const out: Uint8Array[] = [];
   for (let i = 0; i < n; i++) {
-    const w = 500, h = 375;
-    const data = new Uint8ClampedArray(w * h * 4);
-    for (let p = 0; p < w * h; p++) {
-      data.set(
-        [(p * 7 + i) % 256, ((p / w) * 3) % 256, (i * 31) % 256, 255],
-        p * 4,
-      );
-    }
-    const img = { width: w, height: h, data, colorSpace: "srgb" } as ImageData;
-    out.push(new Uint8Array(await encodeJpeg(img, { quality: 85 })));
+    out.push(
+      await syntheticJpeg(500, 375, (p) => [
+        (p * 7 + i) % 256,
+        ((p / 500) * 3) % 256,
+        (i * 31) % 256,
+      ], 85),
+    );
   }
   return out;
 }

@@ -30,7 +30,7 @@ import {
   resolveSubsets,
   subsetName,
 } from "./registry.ts";
-import { openDataset, type Sample } from "../data/dataset.ts";
+import { naturalCompare, openDataset, type Sample } from "../data/dataset.ts";
 import { UserError } from "../errors.ts";
 import {
   centreCrop,
@@ -102,8 +102,8 @@ export interface GeneratedOodOptions {
 
 /**
  * The OOD parts of ImageNet-C generated from the clean images at `root`: one
- * part per (corruption, severity), grouped by corruption, as the released
- * layout gives them.
+ * part per (corruption, severity), grouped by corruption, in the order the
+ * released layout gives them.
  *
  * @throws {OptionError} (key `subsets`) for an unknown subset or frost.
  * @throws {UserError} when `root` is already an ImageNet-C folder.
@@ -112,7 +112,11 @@ export async function generatedOodParts(
   root: string,
   options: GeneratedOodOptions,
 ): Promise<{ parts: GeneratedPart[]; layout: string; notes: string[] }> {
-  const subsets = resolveSubsets(options.subsets);
+  // Part order as the imagenet-c reader gives the released folders (sorted
+  // corruption folders, then severity), so outputs line up with theirs.
+  const subsets = resolveSubsets(options.subsets).sort((a, b) =>
+    naturalCompare(a.corruption, b.corruption) || a.severity - b.severity
+  );
   const ds = await openDataset(root, { classes: [...options.classes] });
   if (ds.layout === "imagenet-c") {
     throw new UserError(

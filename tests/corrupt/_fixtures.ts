@@ -6,7 +6,7 @@
  */
 import { decodeImage, type RgbImage } from "../../src/data/decode.ts";
 import { decodeNpy } from "../../src/dfm/npy.ts";
-import { REPO_ROOT } from "../shared_data.ts";
+import { REPO_ROOT } from "../../src/testing/shared_data.ts";
 
 export const kFixtureDir = `${REPO_ROOT}/tests/fixtures/corrupt`;
 
