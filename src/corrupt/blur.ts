@@ -23,6 +23,7 @@ import {
   toUint8,
 } from "./filters.ts";
 import { motionBlur as imMotionBlur, motionKernel } from "./motion.ts";
+import { roundHalfEven } from "../data/preprocess.ts";
 
 /** `disk(radius, alias_blur)` of the original, as a k x k float64 kernel. */
 export function diskKernel(
@@ -125,15 +126,6 @@ export function motionBlur(
   const [radius, sigma] = kConstants.motion_blur[severity - 1]!;
   const angle = -45 + 90 * rng.float();
   return imMotionBlur(data, size, size, 3, motionKernel(radius, sigma, angle));
-}
-
-/** Python's `round()`: ties to even. */
-function roundHalfEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
 }
 
 /** Geometry of `clipped_zoom(img, z)` on an h x h image (see below). */

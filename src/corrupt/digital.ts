@@ -14,6 +14,7 @@
  */
 import type { Rng } from "../rng.ts";
 import { jpegRoundTrip } from "./libjpeg.ts";
+import { roundHalfEven } from "../data/preprocess.ts";
 import { kConstants, type Severity } from "./registry.ts";
 import {
   correlateAxis,
@@ -38,15 +39,6 @@ export function contrast(data: Uint8Array, severity: Severity): Uint8Array {
     x[i] = (x[i]! - m) * c + m;
   }
   return toUint8(x);
-}
-
-/** Python's `round()` (ties to even), as OpenCV's `cvRound`. */
-function roundEven(v: number): number {
-  const f = Math.floor(v);
-  const d = v - f;
-  if (d > 0.5) return f + 1;
-  if (d < 0.5) return f;
-  return f % 2 === 0 ? f : f + 1;
 }
 
 /** `cv2.getAffineTransform(src, dst)`: the 2x3 M with dst = M · [src; 1]. */
@@ -90,11 +82,11 @@ export function warpAffine(
   const out = new Float32Array(src.length);
   const f = Math.fround;
   for (let y = 0; y < size; y++) {
-    const x0 = roundEven((a1 * y + a2) * 1024) + 16;
-    const y0 = roundEven((a4 * y + a5) * 1024) + 16;
+    const x0 = roundHalfEven((a1 * y + a2) * 1024) + 16;
+    const y0 = roundHalfEven((a4 * y + a5) * 1024) + 16;
     for (let x = 0; x < size; x++) {
-      const X = (x0 + roundEven(a0 * x * 1024)) >> 5;
-      const Y = (y0 + roundEven(a3 * x * 1024)) >> 5;
+      const X = (x0 + roundHalfEven(a0 * x * 1024)) >> 5;
+      const Y = (y0 + roundHalfEven(a3 * x * 1024)) >> 5;
       const ix = X >> 5, iy = Y >> 5;
       const fx = f((X & 31) / 32), fy = f((Y & 31) / 32);
       const w = [

@@ -14,6 +14,7 @@ import { basename, extname, join } from "node:path";
 import type { RgbImage } from "../data/decode.ts";
 import { readImage } from "../data/decode.ts";
 import { writeFileAtomic } from "../io/atomic.ts";
+import { pathExists } from "../io/read.ts";
 import { centreCrop, type CorruptFormat, encodeStored } from "./corrupt.ts";
 import { corruptMany, type GenerateOptions, imageKey } from "./generated.ts";
 import type { CorruptionSubset } from "./registry.ts";
@@ -75,15 +76,6 @@ export function exportPath(
   );
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** Generate and write every subset of every sample. */
 export async function exportCorruptions(
   o: ExportOptions,
@@ -99,7 +91,7 @@ export async function exportCorruptions(
     for (const subset of o.subsets) {
       const idx: number[] = [];
       for (const [j, s] of chunk.entries()) {
-        if (await exists(exportPath(o.out, subset, s, o.format))) skipped++;
+        if (await pathExists(exportPath(o.out, subset, s, o.format))) skipped++;
         else idx.push(j);
       }
       if (idx.length > 0) todo.set(subsetName(subset), idx);

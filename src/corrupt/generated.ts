@@ -120,7 +120,7 @@ export async function generatedOodParts(
   const ds = await openDataset(root, { classes: [...options.classes] });
   if (ds.layout === "imagenet-c") {
     throw new UserError(
-      `Cannot generate ImageNet-C from "${root}": it is an ImageNet-C folder already; use --ood-layout imagenet-c, or give the clean images`,
+      `Cannot generate ImageNet-C from "${root}": it is an ImageNet-C folder already; read it with the imagenet-c layout, or give the clean images`,
     );
   }
   const limit = options.limit ?? ((s: Sample[]) => s);

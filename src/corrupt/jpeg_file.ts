@@ -10,71 +10,16 @@
 import { type QuantizedPlane, quantizeImage } from "./libjpeg.ts";
 
 /** Natural index of each zigzag position. */
+// deno-fmt-ignore
 const kZigzag = [
-  0,
-  1,
-  8,
-  16,
-  9,
-  2,
-  3,
-  10,
-  17,
-  24,
-  32,
-  25,
-  18,
-  11,
-  4,
-  5,
-  12,
-  19,
-  26,
-  33,
-  40,
-  48,
-  41,
-  34,
-  27,
-  20,
-  13,
-  6,
-  7,
-  14,
-  21,
-  28,
-  35,
-  42,
-  49,
-  56,
-  57,
-  50,
-  43,
-  36,
-  29,
-  22,
-  15,
-  23,
-  30,
-  37,
-  44,
-  51,
-  58,
-  59,
-  52,
-  45,
-  38,
-  31,
-  39,
-  46,
-  53,
-  60,
-  61,
-  54,
-  47,
-  55,
-  62,
-  63,
+    0,   1,   8,  16,   9,   2,   3,  10,
+   17,  24,  32,  25,  18,  11,   4,   5,
+   12,  19,  26,  33,  40,  48,  41,  34,
+   27,  20,  13,   6,   7,  14,  21,  28,
+   35,  42,  49,  56,  57,  50,  43,  36,
+   29,  22,  15,  23,  30,  37,  44,  51,
+   58,  59,  52,  45,  38,  31,  39,  46,
+   53,  60,  61,  54,  47,  55,  62,  63,
 ];
 
 const kDcBits = [0, 1, 5, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0];
@@ -155,7 +100,8 @@ function huffman(bits: number[], vals: number[]): Huffman {
   return { code, size };
 }
 
-class BitWriter {
+/** MSB-first bit writer with JPEG's 0xFF byte stuffing. */
+export class BitWriter {
   bytes: number[] = [];
   #acc = 0;
   #n = 0;
@@ -175,7 +121,8 @@ class BitWriter {
   }
 }
 
-function category(v: number): number {
+/** The JPEG magnitude category of a coefficient: its bit length. */
+export function jpegCategory(v: number): number {
   let a = Math.abs(v), n = 0;
   while (a) {
     n++;
@@ -200,7 +147,7 @@ export function encodeJpegFile(
     const at = (by * (q.width / 8) + bx) * 64;
     const d = q.blocks[at]! - pred[comp]!;
     pred[comp] = q.blocks[at]!;
-    const c = category(d);
+    const c = jpegCategory(d);
     bw.put(dc.code[c]!, dc.size[c]!);
     if (c) bw.put(d < 0 ? d - 1 + (1 << c) : d, c);
     let run = 0;
@@ -214,7 +161,7 @@ export function encodeJpegFile(
         bw.put(ac.code[0xf0]!, ac.size[0xf0]!);
         run -= 16;
       }
-      const s = category(v);
+      const s = jpegCategory(v);
       const sym = run * 16 + s;
       bw.put(ac.code[sym]!, ac.size[sym]!);
       bw.put(v < 0 ? v - 1 + (1 << s) : v, s);
