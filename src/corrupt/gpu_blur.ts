@@ -98,12 +98,16 @@ export class GpuBlur {
       }
     }
     const owned: GPUBuffer[] = [];
-    try {
-      const src = createBufferWithData(device, input, {
+    const upload = (data: ArrayBufferView, label: string): GPUBuffer => {
+      const buf = createBufferWithData(device, data, {
         usage: GPUBufferUsage.STORAGE,
-        label: "corrupt src",
+        label,
       });
-      owned.push(src);
+      owned.push(buf);
+      return buf;
+    };
+    try {
+      const src = upload(input, "corrupt src");
       const dst = createBuffer(device, {
         size: input.byteLength,
         usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC,
@@ -118,14 +122,9 @@ export class GpuBlur {
           const g = zoomGeometry(size, f);
           z.set([g.ratio, g.top, g.trim, g.ch], k * 4);
         });
-        const zb = createBufferWithData(device, z, {
-          usage: GPUBufferUsage.STORAGE,
-          label: "corrupt zooms",
-        });
-        owned.push(zb);
         this.#zoom.encode(encoder, {
           src,
-          zooms: zb,
+          zooms: upload(z, "corrupt zooms"),
           dst,
           images: b,
           size,
@@ -164,20 +163,10 @@ export class GpuBlur {
             taps.set([t.dx, t.dy, t.w, 0], (i * stride + k) * 4)
           );
         });
-        const tb = createBufferWithData(device, taps, {
-          usage: GPUBufferUsage.STORAGE,
-          label: "corrupt taps",
-        });
-        owned.push(tb);
-        const cb = createBufferWithData(device, count, {
-          usage: GPUBufferUsage.STORAGE,
-          label: "corrupt tap counts",
-        });
-        owned.push(cb);
         this.#taps.encode(encoder, {
           src,
-          taps: tb,
-          count: cb,
+          taps: upload(taps, "corrupt taps"),
+          count: upload(count, "corrupt tap counts"),
           dst,
           images: b,
           size,

@@ -13,6 +13,14 @@ import { openDataset } from "../../src/data/dataset.ts";
 import { loadBatches } from "../../src/data/loader.ts";
 import { kFixtureDir } from "./_fixtures.ts";
 
+async function tensors(
+  batches: AsyncIterable<{ tensor: Float32Array }>,
+): Promise<Float32Array[]> {
+  const out: Float32Array[] = [];
+  for await (const b of batches) out.push(b.tensor);
+  return out;
+}
+
 async function cleanSet(dir: string): Promise<string> {
   const root = join(dir, "val");
   for (const [k, wnid] of ["n01440764", "n01443537"].entries()) {
@@ -77,26 +85,18 @@ Deno.test("exportCorruptions() writes the ImageNet-C layout that the imagenet-c 
     const parts = generatedParts(root, clean.samples, subsets);
     for (const part of parts) {
       const onDisk = inc.samples.filter((s) => s.subset === part.name);
-      const a: Float32Array[] = [];
-      for await (
-        const b of loadBatches(onDisk, {
-          batchSize: 4,
-          size: 224,
-          resize: "squash",
-        })
-      ) {
-        a.push(b.tensor);
-      }
-      const g: Float32Array[] = [];
-      for await (
-        const b of loadGeneratedBatches(part.samples, {
+      const a = await tensors(
+        loadBatches(onDisk, { batchSize: 4, size: 224, resize: "squash" }),
+      );
+      const g = await tensors(
+        loadGeneratedBatches(part.samples, {
           batchSize: 4,
           size: 224,
           resize: "squash",
           seed: 5,
           format: "jpeg",
-        })
-      ) g.push(b.tensor);
+        }),
+      );
       assert.deepStrictEqual(g, a, part.name);
     }
   } finally {

@@ -4,11 +4,9 @@
  * encodes into a caller-supplied encoder; owns its uniform buffers.
  */
 import source from "../../../shaders/corrupt_taps.wgsl" with { type: "text" };
-import { withValidation } from "../buffers.ts";
-import { UniformCache } from "./_fft_shared.ts";
+import { ComputeKernel } from "./_compute_kernel.ts";
 
 const kWorkgroup = 64;
-const kCache = new WeakMap<GPUDevice, GPUComputePipeline>();
 
 /** Border rule of {@link CorruptTaps}. */
 export type TapBorder = "edge" | "reflect101";
@@ -32,40 +30,19 @@ export interface CorruptTapsArgs {
 
 /** The tap-list correlation kernel on one device. */
 export class CorruptTaps {
-  #device: GPUDevice;
-  #pipeline: GPUComputePipeline;
-  #params: UniformCache;
+  #kernel: ComputeKernel;
 
-  private constructor(device: GPUDevice, pipeline: GPUComputePipeline) {
-    this.#device = device;
-    this.#pipeline = pipeline;
-    this.#params = new UniformCache(device, "corrupt_taps");
+  private constructor(kernel: ComputeKernel) {
+    this.#kernel = kernel;
   }
 
   /** Compile (or reuse) the pipeline. */
   static async create(device: GPUDevice): Promise<CorruptTaps> {
-    let pipeline = kCache.get(device);
-    if (!pipeline) {
-      pipeline = await withValidation(
-        device,
-        "create the corrupt_taps pipeline",
-        () =>
-          device.createComputePipeline({
-            label: "corrupt_taps",
-            layout: "auto",
-            compute: {
-              module: device.createShaderModule({
-                label: "corrupt_taps",
-                code: source,
-              }),
-              entryPoint: "main",
-              constants: { WG: kWorkgroup },
-            },
-          }),
-      );
-      kCache.set(device, pipeline);
-    }
-    return new CorruptTaps(device, pipeline);
+    return new CorruptTaps(
+      await ComputeKernel.create(device, "corrupt_taps", source, {
+        WG: kWorkgroup,
+      }),
+    );
   }
 
   /** Encode one dispatch over `images` images. */
@@ -76,34 +53,20 @@ export class CorruptTaps {
       args.border === "edge" ? 0 : 1,
       args.images,
     ];
-    const params = this.#params.get(
+    const params = this.#kernel.params.get(
       values.join(","),
       () => new Uint32Array(values),
     );
-    const pass = encoder.beginComputePass({ label: "corrupt_taps" });
-    pass.setPipeline(this.#pipeline);
-    pass.setBindGroup(
-      0,
-      this.#device.createBindGroup({
-        layout: this.#pipeline.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: args.src } },
-          { binding: 1, resource: { buffer: args.taps } },
-          { binding: 2, resource: { buffer: args.count } },
-          { binding: 3, resource: { buffer: args.dst } },
-          { binding: 4, resource: { buffer: params } },
-        ],
-      }),
-    );
-    pass.dispatchWorkgroups(
+    this.#kernel.dispatch(
+      encoder,
+      [args.src, args.taps, args.count, args.dst, params],
       Math.ceil((args.size * args.size) / kWorkgroup),
       args.images,
     );
-    pass.end();
   }
 
   /** Destroy the uniform buffers this wrapper created. */
   [Symbol.dispose](): void {
-    this.#params[Symbol.dispose]();
+    this.#kernel[Symbol.dispose]();
   }
 }

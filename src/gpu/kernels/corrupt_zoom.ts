@@ -4,11 +4,9 @@
  * caller-supplied encoder; owns its uniform buffers.
  */
 import source from "../../../shaders/corrupt_zoom.wgsl" with { type: "text" };
-import { withValidation } from "../buffers.ts";
-import { UniformCache } from "./_fft_shared.ts";
+import { ComputeKernel } from "./_compute_kernel.ts";
 
 const kWorkgroup = 64;
-const kCache = new WeakMap<GPUDevice, GPUComputePipeline>();
 
 /** Buffers and sizes of one {@link CorruptZoom.encode} call. */
 export interface CorruptZoomArgs {
@@ -26,72 +24,38 @@ export interface CorruptZoomArgs {
 
 /** The zoom-blur kernel on one device. */
 export class CorruptZoom {
-  #device: GPUDevice;
-  #pipeline: GPUComputePipeline;
-  #params: UniformCache;
+  #kernel: ComputeKernel;
 
-  private constructor(device: GPUDevice, pipeline: GPUComputePipeline) {
-    this.#device = device;
-    this.#pipeline = pipeline;
-    this.#params = new UniformCache(device, "corrupt_zoom");
+  private constructor(kernel: ComputeKernel) {
+    this.#kernel = kernel;
   }
 
   /** Compile (or reuse) the pipeline. */
   static async create(device: GPUDevice): Promise<CorruptZoom> {
-    let pipeline = kCache.get(device);
-    if (!pipeline) {
-      pipeline = await withValidation(
-        device,
-        "create the corrupt_zoom pipeline",
-        () =>
-          device.createComputePipeline({
-            label: "corrupt_zoom",
-            layout: "auto",
-            compute: {
-              module: device.createShaderModule({
-                label: "corrupt_zoom",
-                code: source,
-              }),
-              entryPoint: "main",
-              constants: { WG: kWorkgroup },
-            },
-          }),
-      );
-      kCache.set(device, pipeline);
-    }
-    return new CorruptZoom(device, pipeline);
+    return new CorruptZoom(
+      await ComputeKernel.create(device, "corrupt_zoom", source, {
+        WG: kWorkgroup,
+      }),
+    );
   }
 
   /** Encode one dispatch over `images` images. */
   encode(encoder: GPUCommandEncoder, args: CorruptZoomArgs): void {
     const values = [args.size, args.count, args.images, 0];
-    const params = this.#params.get(
+    const params = this.#kernel.params.get(
       values.join(","),
       () => new Uint32Array(values),
     );
-    const pass = encoder.beginComputePass({ label: "corrupt_zoom" });
-    pass.setPipeline(this.#pipeline);
-    pass.setBindGroup(
-      0,
-      this.#device.createBindGroup({
-        layout: this.#pipeline.getBindGroupLayout(0),
-        entries: [
-          { binding: 0, resource: { buffer: args.src } },
-          { binding: 1, resource: { buffer: args.zooms } },
-          { binding: 2, resource: { buffer: args.dst } },
-          { binding: 3, resource: { buffer: params } },
-        ],
-      }),
-    );
-    pass.dispatchWorkgroups(
+    this.#kernel.dispatch(
+      encoder,
+      [args.src, args.zooms, args.dst, params],
       Math.ceil((args.size * args.size) / kWorkgroup),
       args.images,
     );
-    pass.end();
   }
 
   /** Destroy the uniform buffers this wrapper created. */
   [Symbol.dispose](): void {
-    this.#params[Symbol.dispose]();
+    this.#kernel[Symbol.dispose]();
   }
 }
