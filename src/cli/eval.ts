@@ -23,15 +23,16 @@ import {
 import type { EvalSummary } from "../eval/runner.ts";
 import {
   arg,
+  kLayoutAliases,
   kLayoutHelp,
   kMaskSpaces,
   option,
   parseFraction,
-  parseLayout,
   shared,
   usage,
 } from "./args.ts";
 import { kCorruptDevices } from "../corrupt/gpu_blur.ts";
+import { kOodLayouts } from "../data/ood.ts";
 import { printJson } from "./json.ts";
 
 /** The flags of `hfss eval`, parsed: the library's options, with the text flags. */
@@ -133,7 +134,7 @@ export function register(program: Command): void {
       option(
         "--ood-layout <layout>",
         `OOD layout: ${kLayoutHelp}|imagenet-c-generate (ImageNet-C generated from the clean images at --ood)`,
-        (f, t) => t === "imagenet-c-generate" ? t : parseLayout(f, t),
+        arg.choice(kOodLayouts, kLayoutAliases),
         "auto",
       ),
     )

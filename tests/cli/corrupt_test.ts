@@ -8,6 +8,8 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encode as encodePng } from "fast-png";
 import { buildProgram } from "../../main.ts";
+import { UsageError } from "../../src/cli/args.ts";
+import { OptionError } from "../../src/errors.ts";
 import { decodeImage } from "../../src/data/decode.ts";
 import { writeTestStage } from "../eval/stage_fixture.ts";
 import { meanLinearModel } from "../../src/testing/tiny_models.ts";
@@ -170,4 +172,35 @@ Deno.test({
       await Deno.remove(dir, { recursive: true });
     }
   },
+});
+
+Deno.test("hfss corrupt checks --format, --corrupt-device and --subsets before opening a file", async () => {
+  const base = "corrupt --data none --out o".split(" ");
+  const reject = (extra: string[]) =>
+    buildProgram().parseAsync([...base, ...extra], { from: "user" }).then(
+      () => null,
+      (e: unknown) => e,
+    );
+  for (
+    const [extra, flag] of [[["--format", "gif"], "--format"], [[
+      "--corrupt-device",
+      "tpu",
+    ], "--corrupt-device"]] as const
+  ) {
+    const err = await reject([...extra]);
+    assert.ok(err instanceof UsageError, `${extra}: got ${err}`);
+    assert.equal(err.flag, flag);
+    assert.equal(err.exitCode, 2);
+  }
+  for (
+    const [sel, why] of [["frost", /photographs of frost/], [
+      "fog/6",
+      /severity/,
+    ], ["rain", /unknown corruption/]] as const
+  ) {
+    const err = await reject(["--subsets", sel]);
+    assert.ok(err instanceof OptionError, `${sel}: got ${err}`);
+    assert.equal(err.option, "subsets");
+    assert.match(err.message, why);
+  }
 });
