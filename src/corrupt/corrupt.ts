@@ -141,14 +141,3 @@ export function storedImage(img: RgbImage, format: CorruptFormat): RgbImage {
     data: jpegRoundTrip(img.data, img.width, img.height, kStoredJpegQuality),
   };
 }
-
-/** Decode-free entry: crop, corrupt and store-round-trip one decoded image. */
-export function generateCorrupted(
-  img: RgbImage,
-  subset: CorruptionSubset,
-  options: { seed: number; imageKey: string; format: CorruptFormat },
-): RgbImage {
-  const rng = corruptionRng(options.seed, options.imageKey, subset);
-  const out = corruptCrop(centreCrop(img), subset, rng);
-  return storedImage(out, options.format);
-}

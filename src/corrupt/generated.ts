@@ -62,23 +62,30 @@ export interface GeneratedPart {
   samples: GeneratedSample[];
 }
 
-/** Build the generated parts of `clean` samples under `root`, subset order. */
+/**
+ * The generated parts of `clean` samples under `root`, in `subsets` order;
+ * `limit` subsamples each part (`key` = part name).
+ */
 export function generatedParts(
   root: string,
-  clean: readonly { path: string; label: number }[],
+  clean: readonly Sample[],
   subsets: readonly CorruptionSubset[],
+  limit: (s: Sample[], key: string) => Sample[] = (s) => s,
 ): GeneratedPart[] {
-  return subsets.map((subset) => ({
-    name: subsetName(subset),
-    group: subset.corruption,
-    family: kFamily[subset.corruption],
-    samples: clean.map((s) => ({
-      path: s.path,
-      label: s.label,
-      subset,
-      key: imageKey(root, s.path),
-    })),
-  }));
+  return subsets.map((subset) => {
+    const name = subsetName(subset);
+    return {
+      name,
+      group: subset.corruption,
+      family: kFamily[subset.corruption],
+      samples: limit([...clean], name).map((s) => ({
+        path: s.path,
+        label: s.label,
+        subset,
+        key: imageKey(root, s.path),
+      })),
+    };
+  });
 }
 
 /** True for a sample of a generated set (it carries its subset and key). */
@@ -123,21 +130,7 @@ export async function generatedOodParts(
       `Cannot generate ImageNet-C from "${root}": it is an ImageNet-C folder already; read it with the imagenet-c layout, or give the clean images`,
     );
   }
-  const limit = options.limit ?? ((s: Sample[]) => s);
-  const parts = subsets.map((subset) => {
-    const name = subsetName(subset);
-    return {
-      name,
-      group: subset.corruption,
-      family: kFamily[subset.corruption],
-      samples: limit(ds.samples, name).map((s) => ({
-        path: s.path,
-        label: s.label,
-        subset,
-        key: imageKey(ds.root, s.path),
-      })),
-    };
-  });
+  const parts = generatedParts(ds.root, ds.samples, subsets, options.limit);
   return {
     parts,
     layout: "imagenet-c-generate",
