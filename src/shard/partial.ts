@@ -18,7 +18,8 @@
  *   that this shard computed (src/shard/partition.ts);
  * - `config`: the full configuration of the run the shards make up (the
  *   unsharded run's: every option that changes results), `config_sha256`
- *   its SHA-256 over canonical JSON (keys sorted);
+ *   its SHA-256 over canonical JSON (keys sorted) without the keys listed in
+ *   `unchecked_keys` (recorded, e.g. which GPU ran, but not results);
  * - `data`: what the merge needs besides the numbers (e.g. the stage
  *   manifest's fields), identical across the shards of one run;
  * - `stats`: figures of this shard (evaluations, seconds), not compared;
@@ -62,6 +63,7 @@ export interface Partial {
   classes: ClassRange;
   config: Record<string, unknown>;
   config_sha256: string;
+  unchecked_keys: string[];
   data: Record<string, unknown>;
   stats: Record<string, number>;
   files: Record<string, PartialFileRef>;
@@ -69,10 +71,9 @@ export interface Partial {
 }
 
 /** The fields a shard gives to {@link writePartial}. */
-export type PartialFields = Pick<
-  Partial,
-  "kind" | "shard" | "classes" | "config" | "data" | "stats"
->;
+export type PartialFields =
+  & Pick<Partial, "kind" | "shard" | "classes" | "config" | "data" | "stats">
+  & { unchecked_keys?: string[] };
 
 /** A complete, verified shard. */
 export interface LoadedShard {
@@ -87,9 +88,21 @@ export function shardDir(parent: string, s: ShardSpec): string {
   return join(parent, shardName(s));
 }
 
-/** SHA-256 of a configuration over canonical JSON. */
-export function configDigest(config: Record<string, unknown>): Promise<string> {
-  return sha256Hex(canonicalJson(config));
+/** SHA-256 of a configuration over canonical JSON, without `unchecked` keys. */
+export function configDigest(
+  config: Record<string, unknown>,
+  unchecked: readonly string[] = [],
+): Promise<string> {
+  return sha256Hex(canonicalJson(withoutKeys(config, unchecked)));
+}
+
+function withoutKeys(
+  config: Record<string, unknown>,
+  keys: readonly string[],
+): Record<string, unknown> {
+  const out = { ...config };
+  for (const k of keys) delete out[k];
+  return out;
 }
 
 /**
@@ -114,7 +127,11 @@ export async function writePartial(
     format_version: kPartialVersion,
     created_by: kCreatedBy,
     ...fields,
-    config_sha256: await configDigest(fields.config),
+    unchecked_keys: fields.unchecked_keys ?? [],
+    config_sha256: await configDigest(
+      fields.config,
+      fields.unchecked_keys ?? [],
+    ),
     files: refs,
   } as Omit<Partial, "checksum">;
   const partial: Partial = {
@@ -287,7 +304,11 @@ export async function readShardSet(
     if (shards.length > 0) {
       const first = shards[0]!.partial;
       if (rec.config_sha256 !== first.config_sha256) {
-        const d = firstDifference(first.config, rec.config);
+        const skip = first.unchecked_keys ?? [];
+        const d = firstDifference(
+          withoutKeys(first.config, skip),
+          withoutKeys(rec.config, skip),
+        );
         const key = d ? (opts.name?.(d.key) ?? d.key) : "configuration";
         fail(
           `${what} has another configuration than shard 1 (${key}: ${
