@@ -81,13 +81,20 @@ export async function runEvalShard(
   return { summary, dir, classes: range };
 }
 
+/** What {@link mergeEval} returns. */
+export interface MergeEvalSummary {
+  out: string;
+  shards: number;
+  summary: EvalSummary;
+}
+
 /**
  * Merge the shards in `out` into `out/`: `config.json`, `classes.jsonl`,
  * `per_class.csv`, `per_part.csv`, `summary.json`. Checks everything first
  * (src/shard/partial.ts, and that each shard holds one record for each of
  * its classes) and writes nothing when a check fails.
  */
-export async function mergeEval(out: string): Promise<EvalSummary> {
+export async function mergeEval(out: string): Promise<MergeEvalSummary> {
   const fail = (problem: string): never => {
     throw new UserError(`Cannot merge "${out}": ${problem}`);
   };
@@ -151,5 +158,5 @@ export async function mergeEval(out: string): Promise<EvalSummary> {
   await writeTables(out, classes, done);
   const summary = summarize(first.config, classes, done, compat);
   await writeJsonAtomic(join(out, "summary.json"), summary);
-  return summary;
+  return { out, shards: shards.length, summary };
 }

@@ -162,9 +162,10 @@ Deno.test("mergeEval() of three runEvalShard() shards, one interrupted and resum
       count: 3,
     });
     assert.deepEqual(resumed.classes, { first: 2, end: 5 });
-    const summary = await mergeEval(sharded);
-    assert.equal(summary.complete, true);
-    assert.equal(summary.classes, K);
+    const merged = await mergeEval(sharded);
+    assert.equal(merged.shards, 3);
+    assert.equal(merged.summary.complete, true);
+    assert.equal(merged.summary.classes, K);
     for (const f of kFiles) {
       assert.deepEqual(
         await Deno.readFile(join(sharded, f)),
