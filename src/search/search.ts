@@ -543,6 +543,9 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
         lineage: k === 1 ? null : lineage,
         stage: k,
         parent: parentSha,
+        // Shared pools once took the subset in order, mixing classes in a
+        // block; progress saved under that schedule cannot resume.
+        ...(pools.shared ? { schedule: "class-blocks" } : {}),
       };
       const opened = await openCheckpoint(dir, {
         config,
@@ -589,11 +592,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
       }
 
       // Fixed schedule.
-      const blocks = scheduleBlocks(classOf, {
-        blockImages,
-        shared: pools.shared,
-        numClasses,
-      });
+      const blocks = scheduleBlocks(classOf, { blockImages, numClasses });
       const acc = new ClassLossAccumulator({ numCandidates: M, numClasses });
       let start = { block: 0, chunk: 0 };
       const prior = { evaluations: 0, images: 0, seconds: 0 };
@@ -833,28 +832,18 @@ function parentClassMap(
 }
 
 /**
- * The fixed block schedule: shared pools take the subset in order, cut every
- * `blockImages`; per-class pools take each class's images (subset order) and
- * cut them every `blockImages`, class after class.
+ * The fixed block schedule: each class's images (subset order) cut every
+ * `blockImages`, class after class, for shared and per-class pools alike. A
+ * block never mixes classes, so a shard of whole classes (`--shard`) makes
+ * the same model calls as the unsharded run and its sums are the same bits.
  */
 export function scheduleBlocks(
   classOf: ArrayLike<number>,
-  opts: { blockImages: number; shared: boolean; numClasses: number },
+  opts: { blockImages: number; numClasses: number },
 ): Block[] {
   const blocks: Block[] = [];
-  const n = classOf.length;
-  if (opts.shared) {
-    for (let s = 0; s < n; s += opts.blockImages) {
-      const indices = Array.from(
-        { length: Math.min(opts.blockImages, n - s) },
-        (_, i) => s + i,
-      );
-      blocks.push({ indices, pool: classOf[s]! });
-    }
-    return blocks;
-  }
   const byClass: number[][] = Array.from({ length: opts.numClasses }, () => []);
-  for (let i = 0; i < n; i++) byClass[classOf[i]!]!.push(i);
+  for (let i = 0; i < classOf.length; i++) byClass[classOf[i]!]!.push(i);
   byClass.forEach((idx, c) => {
     for (let s = 0; s < idx.length; s += opts.blockImages) {
       blocks.push({ indices: idx.slice(s, s + opts.blockImages), pool: c });
