@@ -2,18 +2,20 @@
  * The staged HFSS search, end to end (`hfss search`, and `hfss demo` through
  * {@link runSearch}).
  *
- * For each stage k: build the stage's candidate pools (lineage.ts), visit the
- * search subset once (images outer, candidates inner; evaluate.ts), rank the
- * candidates of every class by its loss (loss.ts, topn.ts) and write the
- * stage folder `<out>/stage<k>/` (dfm/store.ts). Stage k > 1 takes its parents
+ * Steps: resolve and check the options (options.ts), open the model and the
+ * data ({@link openSearchInputs}), then for each stage k ({@link runStage}):
+ * build the stage's candidate pools (lineage.ts), evaluate them over the
+ * search subset once (images outer, candidates inner; mask_evaluation.ts),
+ * rank the candidates of every class by its loss ({@link rankStage}) and
+ * write the stage folder `<out>/stage<k>/` (dfm/store.ts). Stage k > 1 takes its parents
  * from stage k−1 (this run's, or `from`).
  *
  * Search subset: the dataset (after `classes`), split with `stratifiedSplit`
  * (`split`, seed stream "split"; `split` 1 keeps every image), optionally
  * capped per class (`perClass`), then put in a seeded random order (stream
  * "search-order"), like the permuted test indices of the reference's
- * StratifiedShuffleSplit. That order defines the batches of `--loss
- * reference` (consecutive `batchSize` images) and the visiting order of
+ * StratifiedShuffleSplit. That order defines the batches of the
+ * reference loss (consecutive `batchSize` images) and the visiting order of
  * shared pools. Per-class pools visit their class's images in that order,
  * class after class.
  *
@@ -25,31 +27,25 @@
  */
 import { join, relative, resolve } from "node:path";
 import { UserError } from "../errors.ts";
+import { finiteOrNull } from "../io/json.ts";
 import { Rng } from "../rng.ts";
 import { GpuContext } from "../gpu/context.ts";
 import { SpectralFilter } from "../gpu/spectral_filter.ts";
 import {
   type Dataset,
-  type DatasetLayout,
   openDataset,
   perClass as perClassSample,
   type Sample,
   stratifiedSplit,
 } from "../data/dataset.ts";
-import { readImage } from "../data/decode.ts";
 import {
   kDefaultCropPct,
   type Normalization,
-  normalization,
-  normalizeTensor,
-  type ResizeMode,
   type ResolvedNormalization,
   resolveNormalization,
-  toTensor,
 } from "../data/preprocess.ts";
 import { ModelSession } from "../model/session.ts";
 import { gridSize, stageCount } from "../dfm/grid.ts";
-import type { SymmetryMode } from "../dfm/symmetry.ts";
 import {
   type DfmClass,
   type DfmClassTop,
@@ -58,12 +54,18 @@ import {
   readStage,
   type StageData,
   stageDir,
+  type StageManifest,
+  type StageManifestFields,
   stageMask,
   writeStage,
 } from "../dfm/store.ts";
 import { writeStagePictures } from "../dfm/render.ts";
 import { pathExists, readInputFile } from "../io/read.ts";
-import { openCheckpoint } from "./checkpoint.ts";
+import {
+  type CheckpointStats,
+  openCheckpoint,
+  type OpenedCheckpoint,
+} from "./checkpoint.ts";
 import { sha256Hex } from "../io/sha256.ts";
 import {
   ClassLossAccumulator,
@@ -72,79 +74,40 @@ import {
 } from "./loss.ts";
 import { topN } from "./topn.ts";
 import { CandidatePools, type Lineage, type Parents } from "./lineage.ts";
-import { type Block, evaluateStage, type StageTimings } from "./evaluate.ts";
+import type { EvaluateResult, StageTimings } from "./evaluate.ts";
+import {
+  evaluateMasks,
+  type MaskSpace,
+  scheduleBlocks,
+} from "./mask_evaluation.ts";
+import { shardClasses } from "../shard/partition.ts";
+import {
+  configDigest,
+  kPartialFile,
+  readPartialRecord,
+  shardDir,
+  writePartial,
+} from "../shard/partial.ts";
+import { encodeShardSums } from "../shard/accumulators.ts";
+import type { SearchShardData } from "../shard/merge_stage.ts";
+import {
+  kSearchConfigOptions,
+  kSearchDefaults,
+  kSearchOptionKeys,
+  parseStages,
+  resolveSearchConfig,
+  type SearchConfig,
+  type SearchOptions,
+} from "./options.ts";
 
-/** Where masks are applied (`--mask-space`). */
-export type MaskSpace = "normalized" | "pixel";
-
-/** Options of {@link runSearch}; everything but `model`, data and `out` has a default. */
-export interface SearchOptions {
-  /** ONNX model path. */
-  model: string;
-  /** Dataset root (or give `dataset`). */
-  data?: string;
-  /** An already opened dataset (overrides `data`, `layout`, `classes`). */
-  dataset?: Dataset;
-  /** @default "auto" */
-  layout?: DatasetLayout;
-  /** Class filter (indices, wnids or folder names). */
-  classes?: (string | number)[];
-  /** Stages to run, ascending and consecutive, e.g. [1] or [1, 2, 3, 4]. */
-  stages: number[];
-  /** Previous stage folder when the first stage is > 1 (default `<out>/stage<k-1>`). */
-  from?: string;
-  /** Run folder; stage k goes to `<out>/stage<k>`. */
-  out: string;
-  /** N_B. @default 500 */
-  candidates?: number;
-  /** P. @default 0.8 */
-  proportion?: number;
-  /** Top-N kept per class. @default 10 */
-  top?: number;
-  /** Search fraction of every class (1 = all images). @default 0.05 */
-  split?: number;
-  /** At most this many search images per class. */
-  perClass?: number;
-  /** Rows per model call; also the batch of `--loss reference`. @default 64 */
-  batchSize?: number;
-  /** @default 42 */
-  seed?: number;
-  /** @default "exact" */
-  symmetry?: SymmetryMode;
-  /** @default "class-ce" */
-  loss?: LossKind;
-  /** @default "per-class" */
-  lineage?: Lineage;
-  /** @default "normalized" (the reference masks after normalisation) */
-  maskSpace?: MaskSpace;
-  /** @default "squash" (the reference) */
-  resize?: ResizeMode;
-  /** Centre-crop fraction for `resize: "crop"`. @default 0.875 */
-  cropPct?: number;
-  /**
-   * Preset name or explicit mean/std (recorded with source `flag`).
-   * @default the model's declared normalisation (`hfss.normalization` metadata), else "imagenet"
-   */
-  normalize?: string | { mean: number[]; std: number[] };
-  /** @default "wasm" */
-  backend?: "wasm" | "webgpu";
-  /** onnxruntime wasm threads. */
-  threads?: number;
-  /** Discard checkpoints and finished stages with another configuration. */
-  restart?: boolean;
-  /** Seconds between mid-block checkpoints. @default 120 */
-  checkpointSeconds?: number;
-  /** Images per filter load (fixed block size). @default min(batchSize, 16) */
-  blockImages?: number;
-  /** Overlap image loading and filter passes with the model (default true). */
-  overlap?: boolean;
-  /** Log lines (defaults to stderr). */
-  log?: (line: string) => void;
-  /** Progress callbacks (the CLI draws a bar). */
-  progress?: SearchProgress;
-  /** A GPU context to use (else one is created and destroyed). */
-  gpu?: GpuContext;
-}
+export type { MaskSpace, SearchConfig, SearchOptions };
+export {
+  kSearchConfigOptions,
+  kSearchDefaults,
+  kSearchOptionKeys,
+  parseStages,
+  resolveSearchConfig,
+};
 
 /** Progress hooks of {@link runSearch}. */
 export interface SearchProgress {
@@ -185,97 +148,8 @@ export interface SearchSummary {
   stages: StageSummary[];
 }
 
-/** Defaults of the search options (the reference's where it has one). */
-export const kSearchDefaults = {
-  candidates: 500,
-  proportion: 0.8,
-  top: 10,
-  split: 0.05,
-  batchSize: 64,
-  seed: 42,
-  symmetry: "exact" as SymmetryMode,
-  loss: "class-ce" as LossKind,
-  lineage: "per-class" as Lineage,
-  maskSpace: "normalized" as MaskSpace,
-  resize: "squash" as ResizeMode,
-  normalize: "imagenet",
-  backend: "wasm" as const,
-  checkpointSeconds: 120,
-};
-
-/** CLI option named in messages for each configuration key. */
-const kOptionNames: Record<string, string> = {
-  model: "--model",
-  modelSha256: "--model (file contents)",
-  subset: "--data/--classes/--split/--per-class (the search images)",
-  classes: "--classes",
-  stage: "--stage",
-  candidates: "--candidates",
-  proportion: "--proportion",
-  top: "--top",
-  split: "--split",
-  perClass: "--per-class",
-  batchSize: "--batch-size",
-  blockImages: "--batch-size (images per block)",
-  seed: "--seed",
-  symmetry: "--symmetry",
-  loss: "--loss",
-  lineage: "--lineage",
-  maskSpace: "--mask-space",
-  resize: "--resize",
-  cropPct: "--crop-pct",
-  normalization: "--normalize/--mean/--std",
-  backend: "--backend",
-  parent: "--from (the previous stage's DFMs)",
-};
-
-/**
- * Parse `--stage k` / `--stages a-b` into stage numbers.
- * @example
- * ```ts
- * parseStages("1-4"); // [1, 2, 3, 4]
- * ```
- */
-export function parseStages(spec: string): number[] {
-  const m = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(spec);
-  if (!m) {
-    throw new UserError(
-      `Cannot parse stages "${spec}": expected a stage (2) or a range (1-4)`,
-      { exitCode: 2 },
-    );
-  }
-  const a = Number(m[1]), b = m[2] === undefined ? a : Number(m[2]);
-  if (a < 1 || b < a) {
-    throw new UserError(
-      `Cannot use stages "${spec}": stages start at 1 and the range must ascend`,
-      { exitCode: 2 },
-    );
-  }
-  return Array.from({ length: b - a + 1 }, (_, i) => a + i);
-}
-
 function defaultLog(line: string): void {
   Deno.stderr.writeSync(new TextEncoder().encode(line + "\n"));
-}
-
-function checkRange(
-  name: string,
-  v: number,
-  ok: boolean,
-  what: string,
-): void {
-  if (!ok || !Number.isFinite(v)) {
-    throw new UserError(`Cannot use ${name} ${v}: ${what}`, { exitCode: 2 });
-  }
-}
-
-function checkPositiveInt(name: string, v: number): void {
-  checkRange(
-    name,
-    v,
-    Number.isInteger(v) && v >= 1,
-    "expected a positive integer",
-  );
 }
 
 /** The search subset in its fixed order. */
@@ -293,6 +167,129 @@ export function searchSubset(
   return rng.fork("search-order").shuffle(subset);
 }
 
+/** The opened inputs of a search: model, normalisation and the search subset. */
+export interface SearchInputs {
+  session: ModelSession;
+  modelPath: string;
+  modelSha256: string;
+  /** Model input side S. */
+  size: number;
+  numLogits: number;
+  norm: ResolvedNormalization;
+  ds: Dataset;
+  /** The search images in their fixed order. */
+  subset: Sample[];
+  subsetHash: string;
+  numClasses: number;
+  /** Class position (in `ds.classes`) of every subset image. */
+  classOf: Int32Array;
+  /** Model output index of every subset image. */
+  targetOf: Int32Array;
+  /**
+   * Everything that changes results (paths are not: the model is identified
+   * by its bytes, the images by their paths relative to the root and labels).
+   */
+  runConfig: Record<string, unknown>;
+}
+
+/**
+ * Open the model and the dataset and fix the search subset. The caller
+ * releases `session`.
+ */
+export async function openSearchInputs(
+  opts: SearchOptions,
+  cfg: SearchConfig,
+): Promise<SearchInputs> {
+  // Model first: it fixes S and K.
+  const modelPath = opts.model;
+  const modelBytes = await readInputFile(modelPath, "Cannot open model");
+  const modelSha256 = await sha256Hex(modelBytes);
+  const session = await ModelSession.open(modelPath, {
+    bytes: modelBytes,
+    backend: cfg.backend,
+    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+  });
+  try {
+    const norm: ResolvedNormalization = cfg.normalize
+      ? { ...cfg.normalize, source: "flag" }
+      : resolveNormalization({}, session.info, modelPath);
+    const size = session.info.size;
+    const numLogits = session.info.numClasses;
+    const lastStage = stageCount(size);
+    for (const k of cfg.stages) {
+      if (k > lastStage) gridSize(size, k); // throws the grid module's message
+    }
+    const ds = opts.dataset ?? await openDataset(opts.data!, {
+      layout: opts.layout ?? "auto",
+      ...(opts.classes ? { classes: opts.classes } : {}),
+    });
+    const classPos = new Map<number, number>();
+    ds.classes.forEach((c, i) => classPos.set(c.index, i));
+    for (const c of ds.classes) {
+      if (c.index >= numLogits) {
+        throw new UserError(
+          `Cannot search class ${c.index} ("${c.name}"): the model has ${numLogits} outputs`,
+        );
+      }
+    }
+    const subset = searchSubset(ds, cfg);
+    const subsetHash = await sha256Hex(
+      subset.map((s) => `${relativeTo(ds.root, s.path)}\t${s.label}`).join(
+        "\n",
+      ),
+    );
+    // Results depend on the values, not on where they came from: the source
+    // is left out of the resume check.
+    const normValues: Normalization = {
+      name: norm.name,
+      mean: [...norm.mean],
+      std: [...norm.std],
+    };
+    const runConfig: Record<string, unknown> = {
+      modelSha256,
+      imageSize: size,
+      numLogits,
+      classes: ds.classes.map((c) => c.index),
+      images: subset.length,
+      subset: subsetHash,
+      candidates: cfg.candidates,
+      proportion: cfg.proportion,
+      top: cfg.top,
+      split: cfg.split,
+      perClass: cfg.perClass ?? null,
+      batchSize: cfg.batchSize,
+      blockImages: cfg.blockImages,
+      seed: cfg.seed,
+      symmetry: cfg.symmetry,
+      loss: cfg.loss,
+      lineage: cfg.lineage,
+      maskSpace: cfg.maskSpace,
+      resize: cfg.resize,
+      cropPct: cfg.cropPct,
+      normalization: normValues,
+      backend: cfg.backend,
+    };
+    return {
+      session,
+      modelPath,
+      modelSha256,
+      size,
+      numLogits,
+      norm,
+      ds,
+      subset,
+      subsetHash,
+      numClasses: ds.classes.length,
+      classOf: Int32Array.from(subset, (s) => classPos.get(s.label)!),
+      targetOf: Int32Array.from(subset, (s) => s.label),
+      runConfig,
+    };
+  } catch (err) {
+    await session.release();
+    throw err;
+  }
+}
+
 /**
  * Run the stages of a search and write `<out>/stage<k>/` for each.
  *
@@ -307,502 +304,660 @@ export function searchSubset(
  */
 export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   const log = opts.log ?? defaultLog;
-  const d = kSearchDefaults;
-  const candidates = opts.candidates ?? d.candidates;
-  const proportion = opts.proportion ?? d.proportion;
-  const top = opts.top ?? d.top;
-  const split = opts.split ?? d.split;
-  const batchSize = opts.batchSize ?? d.batchSize;
-  const seed = opts.seed ?? d.seed;
-  const symmetry = opts.symmetry ?? d.symmetry;
-  const loss = opts.loss ?? d.loss;
-  const lineage = opts.lineage ?? d.lineage;
-  const maskSpace = opts.maskSpace ?? d.maskSpace;
-  const resize = opts.resize ?? d.resize;
-  const cropPct = resize === "crop" ? (opts.cropPct ?? kDefaultCropPct) : null;
-  const backend = opts.backend ?? d.backend;
-  // Checked before the model is opened; resolved against it below.
-  const given: Normalization | undefined = opts.normalize === undefined
-    ? undefined
-    : normalization(opts.normalize);
-  const blockImages = opts.blockImages ?? Math.min(batchSize, 16);
-  checkRange(
-    "--candidates",
-    candidates,
-    Number.isInteger(candidates) && candidates >= 3,
-    "expected an integer >= 3",
-  );
-  checkRange(
-    "--proportion",
-    proportion,
-    proportion > 0 && proportion <= 1,
-    "expected a value in (0, 1]",
-  );
-  checkPositiveInt("--top", top);
-  checkRange(
-    "--split",
-    split,
-    split > 0 && split <= 1,
-    "expected a fraction in (0, 1]",
-  );
-  checkPositiveInt("--batch-size", batchSize);
-  checkRange("--seed", seed, Number.isInteger(seed), "expected an integer");
-  if (opts.perClass !== undefined) {
-    checkPositiveInt("--per-class", opts.perClass);
-  }
-  if (opts.stages.length === 0) {
-    throw new UserError(
-      "Cannot search: no stage given (use --stage or --stages)",
-      { exitCode: 2 },
-    );
-  }
-  const stages = [...opts.stages];
-  for (let i = 1; i < stages.length; i++) {
-    if (stages[i] !== stages[i - 1]! + 1) {
-      throw new UserError(
-        `Cannot run stages ${stages.join(",")}: stages must be consecutive`,
-        { exitCode: 2 },
-      );
-    }
-  }
-
-  // Model (first: it fixes S and K).
-  const modelPath = opts.model;
-  const modelBytes = await readInputFile(modelPath, "Cannot open model");
-  const modelSha256 = await sha256Hex(modelBytes);
-  const session = await ModelSession.open(modelPath, {
-    bytes: modelBytes,
-    backend,
-    ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
-  });
-  const ownGpu = !opts.gpu;
-  let gpu: GpuContext | undefined = opts.gpu;
-  let filter: SpectralFilter | undefined;
+  const cfg = resolveSearchConfig(opts);
+  const inputs = await openSearchInputs(opts, cfg);
+  const run: StageRun = {
+    opts,
+    cfg,
+    inputs,
+    log,
+    batching: referenceBatching(inputs.classOf, {
+      numClasses: inputs.numClasses,
+      batchSize: cfg.batchSize,
+      numLogits: inputs.numLogits,
+    }),
+    gpu: opts.gpu,
+    filter: undefined,
+  };
   try {
-    const norm: ResolvedNormalization = given
-      ? { ...given, source: "flag" }
-      : resolveNormalization({}, session.info, modelPath);
-    // Results depend on the values, not on where they came from: the source
-    // is left out of the resume check.
-    const normValues: Normalization = {
-      name: norm.name,
-      mean: [...norm.mean],
-      std: [...norm.std],
-    };
-    const normRecord = { ...normValues, source: norm.source };
-    const size = session.info.size;
-    const numLogits = session.info.numClasses;
-    const lastStage = stageCount(size);
-    for (const k of stages) {
-      if (k > lastStage) gridSize(size, k); // throws the grid module's message
-    }
-
-    // Data.
-    let ds: Dataset;
-    if (opts.dataset) ds = opts.dataset;
-    else if (opts.data) {
-      ds = await openDataset(opts.data, {
-        layout: opts.layout ?? "auto",
-        ...(opts.classes ? { classes: opts.classes } : {}),
-      });
-    } else {
-      throw new UserError("Cannot search: no dataset given (use --data)", {
-        exitCode: 2,
-      });
-    }
-    const classPos = new Map<number, number>();
-    ds.classes.forEach((c, i) => classPos.set(c.index, i));
-    for (const c of ds.classes) {
-      if (c.index >= numLogits) {
-        throw new UserError(
-          `Cannot search class ${c.index} ("${c.name}"): the model has ${numLogits} outputs`,
-        );
-      }
-    }
-    const subset = searchSubset(ds, { split, perClass: opts.perClass, seed });
-    const numClasses = ds.classes.length;
-    const classOf = Int32Array.from(subset, (s) => classPos.get(s.label)!);
-    const targetOf = Int32Array.from(subset, (s) => s.label);
-    const batching = referenceBatching(classOf, {
-      numClasses,
-      batchSize,
-      numLogits,
-    });
-    const subsetHash = await sha256Hex(
-      subset.map((s) => `${relativeTo(ds.root, s.path)}\t${s.label}`).join(
-        "\n",
-      ),
-    );
-    const dfmClasses: DfmClass[] = ds.classes.map((c) => {
-      const e: DfmClass = { index: c.index, name: c.name };
-      if (c.wnid) e.wnid = c.wnid;
-      return e;
-    });
-    const perClassCount = new Array<number>(numClasses).fill(0);
-    for (const c of classOf) perClassCount[c]!++;
-
-    // Everything that changes results (paths are not: the model is identified
-    // by its bytes, the images by their paths relative to the root and labels).
-    const runConfig: Record<string, unknown> = {
-      modelSha256,
-      imageSize: size,
-      numLogits,
-      classes: ds.classes.map((c) => c.index),
-      images: subset.length,
-      subset: subsetHash,
-      candidates,
-      proportion,
-      top,
-      split,
-      perClass: opts.perClass ?? null,
-      batchSize,
-      blockImages,
-      seed,
-      symmetry,
-      loss,
-      lineage,
-      maskSpace,
-      resize,
-      cropPct,
-      normalization: normValues,
-      backend,
-    };
-    log(
-      `hfss search: model ${modelPath} (S=${size}, ${numLogits} outputs, ${backend}), ` +
-        `${numClasses} classes, ${subset.length} search images (split ${split}` +
-        `${
-          opts.perClass ? `, at most ${opts.perClass} per class` : ""
-        }), stages ${stages.join(",")}`,
-    );
-    log(
-      `  N_B ${candidates}, P ${proportion}, top ${top}, batch ${batchSize}, seed ${seed}, ` +
-        `symmetry ${symmetry}, loss ${loss}, lineage ${lineage}, mask ${maskSpace}, ` +
-        `resize ${resize}, normalize ${norm.name} (mean ${
-          norm.mean.join(",")
-        } std ${norm.std.join(",")}; ${kSourceText[norm.source]})`,
-    );
-
+    logSearch(run);
     const summaries: StageSummary[] = [];
-    let parentDir = stages[0]! > 1
-      ? (opts.from ?? stageDir(opts.out, stages[0]! - 1))
+    const first = cfg.stages[0]!;
+    let parentDir = first > 1
+      ? (opts.from ?? stageDir(opts.out, first - 1))
       : null;
-    for (const k of stages) {
-      const dir = stageDir(opts.out, k);
-      let parents: Parents | undefined;
-      let parentStage: StageData | undefined;
-      let parentSha: string | null = null;
-      if (k > 1) {
-        parentStage = await readStage(parentDir!).catch((err) => {
-          throw new UserError(
-            `Cannot start stage ${k}: the previous stage "${parentDir}" is not readable (${
-              (err as Error).message
-            }); run stage ${k - 1} first or give --from`,
-          );
-        });
-        const pm = parentStage.manifest;
-        if (pm.image_size !== size) {
-          throw new UserError(
-            `Cannot start stage ${k} from "${parentDir}": its masks are ${pm.image_size}x${pm.image_size}, the model takes ${size}`,
-          );
-        }
-        if (pm.stage !== k - 1) {
-          throw new UserError(
-            `Cannot start stage ${k} from "${parentDir}": it holds stage ${pm.stage}, expected ${
-              k - 1
-            }`,
-          );
-        }
-        parentSha = await sha256Hex(
-          await Deno.readFile(join(parentDir!, pm.files.masks)),
-        );
-        const ps = parentStage;
-        parents = {
-          stage: pm.stage,
-          numClasses: pm.classes.length,
-          ranksOf: (c) => ps.manifest.top[c]?.candidates.length ?? pm.top_n,
-          mask: (c, r) => stageMask(ps, c, r),
-        };
-      }
-      const pools = new CandidatePools({
-        seed,
-        stage: k,
-        size,
-        candidates,
-        proportion,
-        symmetry,
-        lineage,
-        ...(parents ? { parents } : {}),
-        parentClassOf: parentStage
-          ? parentClassMap(parentStage, ds, parentDir!)
-          : undefined,
-        classKey: (c) => ds.classes[c]!.index,
-      });
-      // Lineage does not change stage 1 (one shared pool, no parents).
-      const config = {
-        ...runConfig,
-        lineage: k === 1 ? null : lineage,
-        stage: k,
-        parent: parentSha,
-        // Shared pools once took the subset in order, mixing classes in a
-        // block; progress saved under that schedule cannot resume.
-        ...(pools.shared ? { schedule: "class-blocks" } : {}),
-      };
-      const opened = await openCheckpoint(dir, {
-        config,
-        optionName: (key) => kOptionNames[key] ?? key,
-        ...(opts.restart ? { restart: true } : {}),
-      });
-      const M = pools.count;
-      const total = M * subset.length;
-      if (opened.state?.done && await pathExists(join(dir, "manifest.json"))) {
-        const st = opened.state.stats;
-        const s: StageSummary = {
-          stage: k,
-          dir,
-          skipped: true,
-          resumed: false,
-          grid: gridSize(size, k),
-          candidates: M,
-          classes: numClasses,
-          images: st.images,
-          evaluations: st.evaluations,
-          evaluationsThisRun: 0,
-          seconds: 0,
-          totalSeconds: st.seconds,
-          evaluationsPerSecond: 0,
-          modelSeconds: 0,
-          filterSeconds: 0,
-          loadSeconds: 0,
-          prepareSeconds: 0,
-          lossSeconds: 0,
-          checkpointSeconds: 0,
-        };
-        if (!(await pathExists(join(dir, kStageFiles.png)))) {
-          await writePictures(dir, await readStage(dir));
-        }
-        log(
-          `stage ${k}: already finished with this configuration (${dir}); skipped`,
-        );
-        summaries.push(s);
-        parentDir = dir;
-        continue;
-      }
-      if (opts.restart) {
-        await Deno.remove(join(dir, "manifest.json")).catch(() => {});
-      }
-
-      // Fixed schedule.
-      const blocks = scheduleBlocks(classOf, { blockImages, numClasses });
-      const acc = new ClassLossAccumulator({ numCandidates: M, numClasses });
-      let start = { block: 0, chunk: 0 };
-      const prior = { evaluations: 0, images: 0, seconds: 0 };
-      if (opened.state && opened.acc) {
-        acc.loadBytes(opened.acc);
-        start = opened.state.position;
-        Object.assign(prior, opened.state.stats);
-      }
-      const resumed = opened.state !== null;
-      log(
-        `stage ${k}: grid ${gridSize(size, k)}, ${M} candidates per pool (${
-          pools.shared ? "shared pool" : "one pool per class"
-        }), ${subset.length} images, ${total} evaluations` +
-          (resumed ? `; resuming at ${prior.evaluations} evaluations` : ""),
-      );
-
-      gpu ??= await GpuContext.create();
-      filter ??= await SpectralFilter.create(gpu, {
-        size,
-        channels: 3,
-        maxImages: blockImages,
-      });
-      const scale = maskSpace === "pixel"
-        ? norm.std.map((s) => 1 / s)
-        : undefined;
-      const offset = maskSpace === "pixel"
-        ? norm.mean.map((m, c) => -m / norm.std[c]!)
-        : undefined;
-      opts.progress?.start(k, total, prior.evaluations);
-      const result = await evaluateStage({
-        blocks,
-        classOf,
-        targetOf,
-        weightOf: batching.weight,
-        numLogits,
-        batchSize,
-        numCandidates: M,
-        poolKey: (c) => pools.poolKey(c),
-        poolMasks: (c) => pools.masks(c),
-        loadImages: (idx) =>
-          loadBlock(subset, idx, {
-            size,
-            resize,
-            cropPct: cropPct ?? kDefaultCropPct,
-            norm: maskSpace === "normalized" ? norm : null,
-            log,
-          }),
-        filter,
-        model: session,
-        ...(scale ? { scale, offset: offset! } : {}),
-        acc,
-        start,
-        checkpoint: opened.checkpoint,
-        checkpointSeconds: opts.checkpointSeconds ?? d.checkpointSeconds,
-        prior,
-        onProgress: (n) => opts.progress?.tick(n),
-        ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
-      });
-
-      // Rank and write.
-      const losses = acc.losses(loss, batching.constant);
-      const accuracy = acc.accuracy();
-      const best = topN(losses, { numCandidates: M, numClasses, n: top });
-      const area = size * size;
-      const masks = new Uint8Array(numClasses * top * area);
-      const topLosses = new Float64Array(numClasses * top).fill(NaN);
-      const topEntries: DfmClassTop[] = [];
-      const topAccuracy: (number | null)[][] = [];
-      for (let c = 0; c < numClasses; c++) {
-        const ids = best.indices[c]!;
-        const kept = ids.map((id) => pools.candidate(c, id));
-        ids.forEach((id, r) => {
-          masks.set(kept[r]!.mask, (c * top + r) * area);
-          topLosses[c * top + r] = losses[id * numClasses + c]!;
-        });
-        topEntries.push({
-          candidates: ids,
-          losses: ids.map((id) => finiteOrNull(losses[id * numClasses + c]!)),
-          parents: kept.map(({ parent: p }) => {
-            return p
-              ? { class_pos: p.classPos, rank: p.rank, stage: p.stage }
-              : null;
-          }),
-        });
-        topAccuracy.push(
-          ids.map((id) => finiteOrNull(accuracy[id * numClasses + c]!)),
-        );
-      }
-      const manifest = newStageManifest({
-        model: { path: modelPath, sha256: modelSha256 },
-        image_size: size,
-        stage: k,
-        grid: gridSize(size, k),
-        seed,
-        P: proportion,
-        N_B: candidates,
-        candidates: M,
-        top_n: top,
-        symmetry,
-        loss,
-        lineage: pools.shared ? "shared" : "per-class",
-        normalization: normRecord,
-        masking: maskSpace,
-        resize,
-        crop_pct: cropPct,
-        split: {
-          root: ds.root,
-          layout: ds.layout,
-          fraction: split,
-          per_class: opts.perClass ?? null,
-          seed,
-          images: subset.length,
-          order: "stratifiedSplit then shuffled with stream search-order",
-          subset_sha256: subsetHash,
-        },
-        classes: dfmClasses,
-        top: topEntries,
-        extra: {
-          search: {
-            lineage_option: k === 1 ? null : lineage,
-            batch_size: batchSize,
-            block_images: blockImages,
-            backend,
-            parent: parentDir && k > 1
-              ? { dir: relative(opts.out, parentDir), masks_sha256: parentSha }
-              : null,
-          },
-          images_per_class: perClassCount,
-          accuracy: topAccuracy,
-        },
-      });
-      await writeStage(dir, { manifest, masks, losses: topLosses });
-      // Before the stage is marked done: a finished stage has its pictures.
-      await writePictures(dir, { manifest, masks, losses: topLosses });
-      const stats = {
-        evaluations: prior.evaluations + result.evaluations,
-        images: prior.images + result.images,
-        seconds: prior.seconds + result.seconds,
-      };
-      await opened.checkpoint.save(
-        { block: blocks.length, chunk: 0 },
-        acc.toBytes(),
-        stats,
-        true,
-      );
-      const s: StageSummary = {
-        stage: k,
-        dir,
-        skipped: false,
-        resumed,
-        grid: gridSize(size, k),
-        candidates: M,
-        classes: numClasses,
-        images: stats.images,
-        evaluations: stats.evaluations,
-        evaluationsThisRun: result.evaluations,
-        seconds: result.seconds,
-        totalSeconds: stats.seconds,
-        evaluationsPerSecond: result.seconds > 0
-          ? result.evaluations / result.seconds
-          : 0,
-        ...result.timings,
-      };
-      opts.progress?.finish(k, s);
-      log(
-        `stage ${k}: ${M} candidates x ${stats.images} images = ${stats.evaluations} evaluations; ` +
-          `${s.evaluationsPerSecond.toFixed(1)} evaluations/s, ${
-            s.seconds.toFixed(1)
-          } s ` +
-          `(model ${s.modelSeconds.toFixed(1)} s, filter ${
-            s.filterSeconds.toFixed(1)
-          } s, ` +
-          `images ${s.loadSeconds.toFixed(1)} s, masks+FFT ${
-            s.prepareSeconds.toFixed(1)
-          } s, loss ${s.lossSeconds.toFixed(1)} s, checkpoints ${
-            s.checkpointSeconds.toFixed(1)
-          } s) -> ${dir}`,
-      );
-      summaries.push(s);
-      parentDir = dir;
+    for (const k of cfg.stages) {
+      summaries.push(await runStage(run, k, parentDir));
+      parentDir = stageDir(opts.out, k);
     }
     return {
       out: opts.out,
-      config: { ...runConfig, normalization: normRecord },
+      config: {
+        ...inputs.runConfig,
+        normalization: normalizationRecord(inputs.norm),
+      },
       stages: summaries,
     };
   } finally {
-    filter?.[Symbol.dispose]();
-    if (ownGpu) gpu?.[Symbol.dispose]();
-    await session.release();
+    run.filter?.[Symbol.dispose]();
+    if (!opts.gpu) run.gpu?.[Symbol.dispose]();
+    await inputs.session.release();
   }
+}
+
+/** What the stages of one run share; the GPU objects are created on first use. */
+interface StageRun {
+  opts: SearchOptions;
+  cfg: SearchConfig;
+  inputs: SearchInputs;
+  log: (line: string) => void;
+  batching: ReturnType<typeof referenceBatching>;
+  gpu: GpuContext | undefined;
+  filter: SpectralFilter | undefined;
+}
+
+function logSearch({ opts, cfg, inputs, log }: StageRun): void {
+  const { norm } = inputs;
+  log(
+    `hfss search: model ${inputs.modelPath} (S=${inputs.size}, ${inputs.numLogits} outputs, ${cfg.backend}), ` +
+      `${inputs.numClasses} classes, ${inputs.subset.length} search images (split ${cfg.split}` +
+      `${
+        opts.perClass ? `, at most ${opts.perClass} per class` : ""
+      }), stages ${cfg.stages.join(",")}`,
+  );
+  log(
+    `  N_B ${cfg.candidates}, P ${cfg.proportion}, top ${cfg.top}, batch ${cfg.batchSize}, seed ${cfg.seed}, ` +
+      `symmetry ${cfg.symmetry}, loss ${cfg.loss}, lineage ${cfg.lineage}, mask ${cfg.maskSpace}, ` +
+      `resize ${cfg.resize}, normalize ${norm.name} (mean ${
+        norm.mean.join(",")
+      } std ${norm.std.join(",")}; ${kSourceText[norm.source]})`,
+  );
+}
+
+/** The previous stage as stage k's parents. */
+export interface ParentStage {
+  dir: string;
+  stage: StageData;
+  parents: Parents;
+  masksSha256: string;
+}
+
+/** Read and check stage k − 1 in `dir` for stage k's parents. */
+export async function readParentStage(
+  k: number,
+  dir: string,
+  size: number,
+): Promise<ParentStage> {
+  const stage = await readStage(dir).catch((err) => {
+    throw new UserError(
+      `Cannot start stage ${k}: the previous stage "${dir}" is not readable (${
+        (err as Error).message
+      }); run stage ${k - 1} first or give the previous stage's folder`,
+    );
+  });
+  const pm = stage.manifest;
+  if (pm.image_size !== size) {
+    throw new UserError(
+      `Cannot start stage ${k} from "${dir}": its masks are ${pm.image_size}x${pm.image_size}, the model takes ${size}`,
+    );
+  }
+  if (pm.stage !== k - 1) {
+    throw new UserError(
+      `Cannot start stage ${k} from "${dir}": it holds stage ${pm.stage}, expected ${
+        k - 1
+      }`,
+    );
+  }
+  const masksSha256 = await sha256Hex(
+    await Deno.readFile(join(dir, pm.files.masks)),
+  );
+  return {
+    dir,
+    stage,
+    masksSha256,
+    parents: {
+      stage: pm.stage,
+      numClasses: pm.classes.length,
+      ranksOf: (c) => stage.manifest.top[c]?.candidates.length ?? pm.top_n,
+      mask: (c, r) => stageMask(stage, c, r),
+    },
+  };
+}
+
+/** Run one stage: evaluate its candidates (or find it finished), rank, write. */
+async function runStage(
+  run: StageRun,
+  k: number,
+  parentDir: string | null,
+): Promise<StageSummary> {
+  const { opts, cfg, inputs, log } = run;
+  const { size, ds, numClasses } = inputs;
+  const dir = stageDir(opts.out, k);
+  const parent = k > 1 ? await readParentStage(k, parentDir!, size) : null;
+  const pools = new CandidatePools({
+    seed: cfg.seed,
+    stage: k,
+    size,
+    candidates: cfg.candidates,
+    proportion: cfg.proportion,
+    symmetry: cfg.symmetry,
+    lineage: cfg.lineage,
+    ...(parent ? { parents: parent.parents } : {}),
+    parentClassOf: parent
+      ? parentClassMap(parent.stage, ds.classes, parent.dir)
+      : undefined,
+    classKey: (c) => ds.classes[c]!.index,
+  });
+  // Lineage does not change stage 1 (one shared pool, no parents).
+  const config = {
+    ...inputs.runConfig,
+    lineage: k === 1 ? null : cfg.lineage,
+    stage: k,
+    parent: parent?.masksSha256 ?? null,
+    // Shared pools once took the subset in order, mixing classes in a
+    // block; progress saved under that schedule cannot resume.
+    ...(pools.shared ? { schedule: "class-blocks" } : {}),
+  };
+  if (opts.shard) {
+    return await runShardStage(run, k, { dir, parent, pools, config });
+  }
+  const opened = await openCheckpoint(dir, {
+    config,
+    optionOf: (key) => kSearchConfigOptions[key] ?? key,
+    ...(opts.restart ? { restart: true } : {}),
+  });
+  const M = pools.count;
+  const grid = gridSize(size, k);
+  if (opened.state?.done && await pathExists(join(dir, "manifest.json"))) {
+    if (!(await pathExists(join(dir, kStageFiles.png)))) {
+      await writePictures(dir, await readStage(dir));
+    }
+    log(
+      `stage ${k}: already finished with this configuration (${dir}); skipped`,
+    );
+    return stageSummary(k, dir, {
+      grid,
+      candidates: M,
+      classes: numClasses,
+      stats: opened.state.stats,
+      skipped: true,
+    });
+  }
+  if (opts.restart) {
+    await Deno.remove(join(dir, "manifest.json")).catch(() => {});
+  }
+
+  const { acc, blocks, result, resumed, stats } = await evaluatePools(
+    run,
+    k,
+    pools,
+    opened,
+    null,
+    `stage ${k}: grid ${grid}, ${M} candidates per pool (${
+      pools.shared ? "shared pool" : "one pool per class"
+    })`,
+  );
+
+  const ranked = rankStage(acc, pools, {
+    loss: cfg.loss,
+    constant: run.batching.constant,
+    numClasses,
+    top: cfg.top,
+    area: size * size,
+  });
+  const stage: StageData = {
+    manifest: finishStageManifest(
+      stageManifestBase(run, k, pools, parent),
+      ranked,
+    ),
+    masks: ranked.masks,
+    losses: ranked.losses,
+  };
+  await writeStage(dir, stage);
+  // Before the stage is marked done: a finished stage has its pictures.
+  await writePictures(dir, stage);
+  await opened.checkpoint.save(
+    { block: blocks.length, chunk: 0 },
+    acc.toBytes(),
+    stats,
+    true,
+  );
+  const s = stageSummary(k, dir, {
+    grid,
+    candidates: M,
+    classes: numClasses,
+    stats,
+    resumed,
+    result,
+  });
+  opts.progress?.finish(k, s);
+  log(
+    `stage ${k}: ${M} candidates x ${stats.images} images = ${stats.evaluations} evaluations; ` +
+      `${s.evaluationsPerSecond.toFixed(1)} evaluations/s, ${
+        s.seconds.toFixed(1)
+      } s ` +
+      `(model ${s.modelSeconds.toFixed(1)} s, filter ${
+        s.filterSeconds.toFixed(1)
+      } s, ` +
+      `images ${s.loadSeconds.toFixed(1)} s, masks+FFT ${
+        s.prepareSeconds.toFixed(1)
+      } s, loss ${s.lossSeconds.toFixed(1)} s, checkpoints ${
+        s.checkpointSeconds.toFixed(1)
+      } s) -> ${dir}`,
+  );
+  return s;
+}
+
+/**
+ * Run shard `opts.shard` of stage k: evaluate the stage's candidates on the
+ * images of the shard's classes only (the same blocks and model calls as in
+ * the unsharded run) and write its sums and the stage's manifest fields to
+ * `<dir>/shard-<i>-of-<n>/` (src/shard/partial.ts). Resumable like a stage;
+ * a finished shard of this configuration is skipped.
+ */
+async function runShardStage(
+  run: StageRun,
+  k: number,
+  o: {
+    dir: string;
+    parent: ParentStage | null;
+    pools: CandidatePools;
+    config: Record<string, unknown>;
+  },
+): Promise<StageSummary> {
+  const { opts, cfg, inputs, log } = run;
+  const { size, numClasses } = inputs;
+  const shard = opts.shard!;
+  const perClass = imagesPerClass(inputs);
+  const range = shardClasses(perClass, shard);
+  const sdir = shardDir(o.dir, shard);
+  const name = `stage ${k}, shard ${shard.index} of ${shard.count}`;
+  const M = o.pools.count;
+  const grid = gridSize(size, k);
+  const finished = opts.restart
+    ? null
+    : await readPartialRecord(sdir).catch(() => null);
+  if (finished?.config_sha256 === await configDigest(o.config)) {
+    log(`${name}: already finished with this configuration (${sdir}); skipped`);
+    return stageSummary(k, sdir, {
+      grid,
+      candidates: M,
+      classes: range.end - range.first,
+      stats: finished.stats as unknown as CheckpointStats,
+      skipped: true,
+    });
+  }
+  const opened = await openCheckpoint(sdir, {
+    config: { ...o.config, shard: { ...shard } },
+    optionOf: (key) => kSearchConfigOptions[key] ?? key,
+    ...(opts.restart ? { restart: true } : {}),
+  });
+  await Deno.remove(join(sdir, kPartialFile)).catch(() => {});
+  // The shard's images: its classes', in the subset's order.
+  const idx: number[] = [];
+  inputs.classOf.forEach((c, i) => {
+    if (c >= range.first && c < range.end) idx.push(i);
+  });
+  const { acc, blocks, result, resumed, stats } = await evaluatePools(
+    run,
+    k,
+    o.pools,
+    opened,
+    idx,
+    `${name}: classes ${range.first}-${range.end - 1} of ${numClasses}`,
+  );
+  await opened.checkpoint.save(
+    { block: blocks.length, chunk: 0 },
+    acc.toBytes(),
+    stats,
+    true,
+  );
+  const data: SearchShardData = {
+    manifest: stageManifestBase(run, k, o.pools, o.parent),
+    reference_constant: [...run.batching.constant],
+    blocks: scheduleBlocks(inputs.classOf, {
+      blockImages: cfg.blockImages,
+      numClasses,
+    }).length,
+  };
+  // Last: partial.json marks the shard complete.
+  await writePartial(sdir, {
+    kind: "search-stage",
+    shard,
+    classes: range,
+    config: o.config,
+    data: data as unknown as Record<string, unknown>,
+    stats: { ...stats },
+  }, encodeShardSums(acc, range));
+  const s = stageSummary(k, sdir, {
+    grid,
+    candidates: M,
+    classes: range.end - range.first,
+    stats,
+    resumed,
+    result,
+  });
+  opts.progress?.finish(k, s);
+  log(
+    `${name}: ${s.evaluationsThisRun} evaluations, ${
+      s.evaluationsPerSecond.toFixed(1)
+    } evaluations/s, ${s.seconds.toFixed(1)} s -> ${sdir}`,
+  );
+  return s;
+}
+
+/**
+ * Evaluate the stage's pools over the subset images `idx` (every image when
+ * null) from the checkpoint's position on, after restoring the accumulators
+ * and figures an earlier run saved; `what` starts the log line.
+ */
+async function evaluatePools(
+  run: StageRun,
+  k: number,
+  pools: CandidatePools,
+  opened: OpenedCheckpoint,
+  idx: number[] | null,
+  what: string,
+): Promise<
+  Awaited<ReturnType<typeof evaluateMasks>> & {
+    resumed: boolean;
+    stats: CheckpointStats;
+  }
+> {
+  const { opts, cfg, inputs, log } = run;
+  const { size, numClasses } = inputs;
+  const acc = new ClassLossAccumulator({
+    numCandidates: pools.count,
+    numClasses,
+  });
+  let start = { block: 0, chunk: 0 };
+  const prior = { evaluations: 0, images: 0, seconds: 0 };
+  if (opened.state && opened.acc) {
+    acc.loadBytes(opened.acc);
+    start = opened.state.position;
+    Object.assign(prior, opened.state.stats);
+  }
+  const resumed = opened.state !== null;
+  const ints = (all: Int32Array) =>
+    idx ? Int32Array.from(idx, (i) => all[i]!) : all;
+  const images = idx ? idx.map((i) => inputs.subset[i]!) : inputs.subset;
+  const total = pools.count * images.length;
+  log(
+    `${what}, ${images.length} images, ${total} evaluations` +
+      (resumed ? `; resuming at ${prior.evaluations} evaluations` : ""),
+  );
+  opts.progress?.start(k, total, prior.evaluations);
+  run.gpu ??= await GpuContext.create();
+  run.filter ??= await SpectralFilter.create(run.gpu, {
+    size,
+    channels: 3,
+    maxImages: cfg.blockImages,
+  });
+  const evaluated = await evaluateMasks({
+    images,
+    classOf: ints(inputs.classOf),
+    targetOf: ints(inputs.targetOf),
+    numClasses,
+    numLogits: inputs.numLogits,
+    masks: pools,
+    preprocess: {
+      size,
+      resize: cfg.resize,
+      cropPct: cfg.cropPct ?? kDefaultCropPct,
+      norm: inputs.norm,
+      maskSpace: cfg.maskSpace,
+    },
+    batchSize: cfg.batchSize,
+    blockImages: cfg.blockImages,
+    weightOf: idx
+      ? Float64Array.from(idx, (i) => run.batching.weight[i]!)
+      : run.batching.weight,
+    filter: run.filter,
+    model: inputs.session,
+    acc,
+    start,
+    prior,
+    checkpoint: opened.checkpoint,
+    checkpointSeconds: cfg.checkpointSeconds,
+    onProgress: (n) => opts.progress?.tick(n),
+    ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
+    log,
+  });
+  const { result } = evaluated;
+  return {
+    ...evaluated,
+    resumed,
+    stats: {
+      evaluations: prior.evaluations + result.evaluations,
+      images: prior.images + result.images,
+      seconds: prior.seconds + result.seconds,
+    },
+  };
+}
+
+/** The summary of a stage (or a shard of it): totals, and this run's figures. */
+function stageSummary(
+  k: number,
+  dir: string,
+  o: {
+    grid: number;
+    candidates: number;
+    classes: number;
+    stats: CheckpointStats;
+    skipped?: boolean;
+    resumed?: boolean;
+    result?: EvaluateResult;
+  },
+): StageSummary {
+  const r = o.result;
+  return {
+    stage: k,
+    dir,
+    skipped: o.skipped ?? false,
+    resumed: o.resumed ?? false,
+    grid: o.grid,
+    candidates: o.candidates,
+    classes: o.classes,
+    images: o.stats.images,
+    evaluations: o.stats.evaluations,
+    evaluationsThisRun: r?.evaluations ?? 0,
+    seconds: r?.seconds ?? 0,
+    totalSeconds: o.stats.seconds,
+    evaluationsPerSecond: r && r.seconds > 0 ? r.evaluations / r.seconds : 0,
+    modelSeconds: r?.timings.modelSeconds ?? 0,
+    filterSeconds: r?.timings.filterSeconds ?? 0,
+    loadSeconds: r?.timings.loadSeconds ?? 0,
+    prepareSeconds: r?.timings.prepareSeconds ?? 0,
+    lossSeconds: r?.timings.lossSeconds ?? 0,
+    checkpointSeconds: r?.timings.checkpointSeconds ?? 0,
+  };
+}
+
+/** The top-N of every class: masks, losses and the manifest's records. */
+export interface RankedStage {
+  /** `[K, top, S, S]` masks. */
+  masks: Uint8Array;
+  /** `[K, top]` losses (NaN where a class kept fewer candidates). */
+  losses: Float64Array;
+  top: DfmClassTop[];
+  /** Class accuracy of each kept candidate (null where undefined). */
+  accuracy: (number | null)[][];
+}
+
+/** Rank the candidates of every class by its loss and keep the top N. */
+export function rankStage(
+  acc: ClassLossAccumulator,
+  pools: CandidatePools,
+  o: {
+    loss: LossKind;
+    constant: Float64Array;
+    numClasses: number;
+    top: number;
+    area: number;
+  },
+): RankedStage {
+  const { numClasses, top, area } = o;
+  const losses = acc.losses(o.loss, o.constant);
+  const accuracy = acc.accuracy();
+  const best = topN(losses, { numCandidates: pools.count, numClasses, n: top });
+  const masks = new Uint8Array(numClasses * top * area);
+  const topLosses = new Float64Array(numClasses * top).fill(NaN);
+  const topEntries: DfmClassTop[] = [];
+  const topAccuracy: (number | null)[][] = [];
+  for (let c = 0; c < numClasses; c++) {
+    const ids = best.indices[c]!;
+    const kept = ids.map((id) => pools.candidate(c, id));
+    ids.forEach((id, r) => {
+      masks.set(kept[r]!.mask, (c * top + r) * area);
+      topLosses[c * top + r] = losses[id * numClasses + c]!;
+    });
+    topEntries.push({
+      candidates: ids,
+      losses: ids.map((id) => finiteOrNull(losses[id * numClasses + c]!)),
+      parents: kept.map(({ parent: p }) => {
+        return p
+          ? { class_pos: p.classPos, rank: p.rank, stage: p.stage }
+          : null;
+      }),
+    });
+    topAccuracy.push(
+      ids.map((id) => finiteOrNull(accuracy[id * numClasses + c]!)),
+    );
+  }
+  return {
+    masks,
+    losses: topLosses,
+    top: topEntries,
+    accuracy: topAccuracy,
+  };
+}
+
+/**
+ * Stage k's manifest without the ranking (`top`, `extra.accuracy`): what a
+ * shard records for the merge, JSON as it is.
+ */
+export type StageManifestBase =
+  & Omit<StageManifestFields, "top" | "extra">
+  & {
+    extra: {
+      search: {
+        lineage_option: Lineage | null;
+        batch_size: number;
+        block_images: number;
+        backend: string;
+        parent: { dir: string; masks_sha256: string } | null;
+      };
+      images_per_class: number[];
+    };
+  };
+
+/** Stage k's manifest fields without the ranking. */
+function stageManifestBase(
+  run: StageRun,
+  k: number,
+  pools: CandidatePools,
+  parent: ParentStage | null,
+): StageManifestBase {
+  const { opts, cfg, inputs } = run;
+  const { ds, subset, norm, size } = inputs;
+  return {
+    model: { path: inputs.modelPath, sha256: inputs.modelSha256 },
+    image_size: size,
+    stage: k,
+    grid: gridSize(size, k),
+    seed: cfg.seed,
+    P: cfg.proportion,
+    N_B: cfg.candidates,
+    candidates: pools.count,
+    top_n: cfg.top,
+    symmetry: cfg.symmetry,
+    loss: cfg.loss,
+    lineage: pools.shared ? "shared" : "per-class",
+    normalization: normalizationRecord(norm),
+    masking: cfg.maskSpace,
+    resize: cfg.resize,
+    crop_pct: cfg.cropPct,
+    split: {
+      root: ds.root,
+      layout: ds.layout,
+      fraction: cfg.split,
+      per_class: cfg.perClass ?? null,
+      seed: cfg.seed,
+      images: subset.length,
+      order: "stratifiedSplit then shuffled with stream search-order",
+      subset_sha256: inputs.subsetHash,
+    },
+    classes: ds.classes.map((c) => {
+      const e: DfmClass = { index: c.index, name: c.name };
+      if (c.wnid) e.wnid = c.wnid;
+      return e;
+    }),
+    extra: {
+      search: {
+        lineage_option: k === 1 ? null : cfg.lineage,
+        batch_size: cfg.batchSize,
+        block_images: cfg.blockImages,
+        backend: cfg.backend,
+        parent: parent
+          ? {
+            dir: relative(opts.out, parent.dir),
+            masks_sha256: parent.masksSha256,
+          }
+          : null,
+      },
+      images_per_class: imagesPerClass(inputs),
+    },
+  };
+}
+
+/** The manifest of a stage: its fields and its ranking, in one fixed key order. */
+export function finishStageManifest(
+  base: StageManifestBase,
+  ranked: RankedStage,
+): StageManifest {
+  const { extra, ...fields } = base;
+  return newStageManifest({
+    ...fields,
+    top: ranked.top,
+    extra: { ...extra, accuracy: ranked.accuracy },
+  });
+}
+
+/** Search images of every class position. */
+function imagesPerClass(inputs: SearchInputs): number[] {
+  const n = new Array<number>(inputs.numClasses).fill(0);
+  for (const c of inputs.classOf) n[c]!++;
+  return n;
 }
 
 /** How the log line names a normalisation's source. */
 const kSourceText: Record<ResolvedNormalization["source"], string> = {
-  flag: "from --normalize/--mean/--std",
+  flag: "given",
   model: "declared by the model",
   default: "default; the model declares none",
 };
 
+/** The normalisation as outputs record it: its values and their source. */
+function normalizationRecord(
+  norm: ResolvedNormalization,
+): Normalization & { source: ResolvedNormalization["source"] } {
+  return {
+    name: norm.name,
+    mean: [...norm.mean],
+    std: [...norm.std],
+    source: norm.source,
+  };
+}
+
 /** (Re)write `<dir>/png/` from the stage, dropping pictures of an earlier run. */
-async function writePictures(dir: string, stage: StageData): Promise<void> {
+export async function writePictures(
+  dir: string,
+  stage: StageData,
+): Promise<void> {
   await Deno.remove(join(dir, kStageFiles.png), { recursive: true }).catch(
     () => {},
   );
   await writeStagePictures(dir, stage);
-}
-
-function finiteOrNull(v: number): number | null {
-  return Number.isFinite(v) ? v : null;
 }
 
 function relativeTo(root: string, path: string): string {
@@ -812,83 +967,21 @@ function relativeTo(root: string, path: string): string {
 }
 
 /** Map current class positions to the parent stage's class positions (by model index). */
-function parentClassMap(
+export function parentClassMap(
   parent: StageData,
-  ds: Dataset,
+  classes: readonly { index: number; name?: string }[],
   dir: string,
 ): (c: number) => number {
   const byIndex = new Map<number, number>();
   parent.manifest.classes.forEach((c, i) => byIndex.set(c.index, i));
   return (c) => {
-    const info = ds.classes[c]!;
+    const info = classes[c]!;
     const p = byIndex.get(info.index);
     if (p === undefined) {
       throw new UserError(
-        `Cannot refine class ${info.index} ("${info.name}") per class: the previous stage "${dir}" has no DFMs for it (use --lineage shared or the same --classes)`,
+        `Cannot refine class ${info.index} ("${info.name}") per class: the previous stage "${dir}" has no DFMs for it (use the shared lineage or the same classes)`,
       );
     }
     return p;
   };
-}
-
-/**
- * The fixed block schedule: each class's images (subset order) cut every
- * `blockImages`, class after class, for shared and per-class pools alike. A
- * block never mixes classes, so a shard of whole classes (`--shard`) makes
- * the same model calls as the unsharded run and its sums are the same bits.
- */
-export function scheduleBlocks(
-  classOf: ArrayLike<number>,
-  opts: { blockImages: number; numClasses: number },
-): Block[] {
-  const blocks: Block[] = [];
-  const byClass: number[][] = Array.from({ length: opts.numClasses }, () => []);
-  for (let i = 0; i < classOf.length; i++) byClass[classOf[i]!]!.push(i);
-  byClass.forEach((idx, c) => {
-    for (let s = 0; s < idx.length; s += opts.blockImages) {
-      blocks.push({ indices: idx.slice(s, s + opts.blockImages), pool: c });
-    }
-  });
-  return blocks;
-}
-
-/** Decode and preprocess the images of one block (unreadable ones are skipped with a warning). */
-async function loadBlock(
-  subset: Sample[],
-  indices: number[],
-  o: {
-    size: number;
-    resize: ResizeMode;
-    cropPct: number;
-    norm: Normalization | null;
-    log: (line: string) => void;
-  },
-): Promise<{ tensor: Float32Array; indices: number[] }> {
-  const per = 3 * o.size * o.size;
-  const tensor = new Float32Array(indices.length * per);
-  const kept: number[] = [];
-  const images = await Promise.all(
-    indices.map((i) =>
-      readImage(subset[i]!.path).catch((err) => {
-        o.log(
-          `warning: ${err instanceof Error ? err.message : err}; image skipped`,
-        );
-        return null;
-      })
-    ),
-  );
-  images.forEach((img, j) => {
-    if (!img) return;
-    toTensor(img, {
-      size: o.size,
-      resize: o.resize,
-      cropPct: o.cropPct,
-      out: tensor,
-      offset: kept.length * per,
-    });
-    kept.push(indices[j]!);
-  });
-  const out = tensor.subarray(0, kept.length * per);
-  if (o.norm) normalizeTensor(out, o.norm, o.size);
-  return { tensor: out, indices: kept };
 }

@@ -15,7 +15,7 @@
 import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
-import { canonicalJson, firstDifference } from "../search/checkpoint.ts";
+import { canonicalJson, firstDifference } from "../io/resume_config.ts";
 import {
   type ClassRecord,
   type EvalClass,

@@ -30,7 +30,7 @@ import { join } from "node:path";
 import { UserError } from "../errors.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { sha256Hex } from "../io/sha256.ts";
-import { canonicalJson, firstDifference } from "../search/checkpoint.ts";
+import { canonicalJson, firstDifference } from "../io/resume_config.ts";
 import { kCreatedBy } from "../dfm/store.ts";
 import {
   type ClassRange,

@@ -152,3 +152,35 @@ export function benchRate(json: unknown, name?: string): BenchRate {
     cpus: typeof root.cpus === "number" ? root.cpus : null,
   };
 }
+
+/**
+ * The racing factor (evaluations of exhaustive search ÷ with racing) for
+ * `candidates` per pool and `imagesPerClass` images, from a
+ * `bench/results/race-*.json` object (`default_rule_budget_ratio`, key
+ * `m<candidates>_n<images>`).
+ *
+ * @throws Error naming what is missing
+ */
+export function benchRaceFactor(
+  json: unknown,
+  candidates: number,
+  imagesPerClass: number,
+): number {
+  const figures = (json as { figures?: Record<string, unknown> })?.figures;
+  const table = figures?.default_rule_budget_ratio as
+    | Record<string, unknown>
+    | undefined;
+  if (!table || typeof table !== "object") {
+    throw new Error(
+      "it has no default_rule_budget_ratio figures (run deno task bench --only race)",
+    );
+  }
+  const key = `m${candidates}_n${imagesPerClass}`;
+  const v = table[key];
+  if (typeof v !== "number" || !(v >= 1)) {
+    throw new Error(
+      `it has no racing figure ${key} (has ${Object.keys(table).join(", ")})`,
+    );
+  }
+  return v;
+}

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  benchRaceFactor,
   benchRate,
   formatDuration,
   kPaperSetting,
@@ -67,4 +68,16 @@ Deno.test("formatDuration() picks a readable unit", () => {
   assert.equal(formatDuration(600), "10.0 min");
   assert.equal(formatDuration(5 * 3600), "5.0 h");
   assert.equal(formatDuration(9.2 * 86400), "9.2 days");
+});
+
+Deno.test("benchRaceFactor() reads the racing ratio of the setting from a race bench result", () => {
+  const json = {
+    figures: { default_rule_budget_ratio: { m498_n64: 3.88, m60_n32: 1.85 } },
+  };
+  assert.equal(benchRaceFactor(json, 498, 64), 3.88);
+  assert.throws(
+    () => benchRaceFactor(json, 498, 32),
+    /no racing figure m498_n32/,
+  );
+  assert.throws(() => benchRaceFactor({ figures: {} }, 498, 64), /--only race/);
 });
