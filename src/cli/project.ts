@@ -200,12 +200,19 @@ export function register(program: Command): void {
       }
       const first = rows[0]!.exhaustive;
       console.log(
-        `full HFSS: ${o.classes} classes x ${o.imagesPerClass} images x ${o.candidates} candidates x ${o.stages} stages = ${first.evaluations} evaluations`,
+        `full HFSS: ${o.classes} classes x ${o.imagesPerClass} images x ${o.candidates} candidates x ${o.stages} stages = ${
+          first.evaluations.toLocaleString("en-US")
+        } evaluations`,
       );
-      console.log(
-        `rate: ${rate.evaluationsPerSecond} evaluations/s per shard (${rate.name}; ${rate.adapter}${
+      const measured = o.rate === undefined
+        ? ` (${rate.name}; ${rate.adapter}${
           rate.cpus !== null ? `, ${rate.cpus} CPUs` : ""
-        }); ${o.stageOverhead} s per stage for start and merge`,
+        })`
+        : "";
+      console.log(
+        `rate: ${+rate.evaluationsPerSecond.toFixed(
+          1,
+        )} evaluations/s per shard${measured}; ${o.stageOverhead} s per stage for start and merge`,
       );
       console.log(
         `racing: ${+raceFactor.toFixed(2)}x fewer evaluations (${raceSource})`,
