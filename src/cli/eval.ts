@@ -13,6 +13,7 @@
  * no `--ood`, the attack runs on the ID images (eval_fgsm.py); with `--ood`
  * too, on the OOD images.
  */
+import { shardDir } from "../shard/partial.ts";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { parseNormalizeFlags } from "../data/preprocess.ts";
@@ -244,6 +245,11 @@ export function register(program: Command): void {
     .action(async (opts: EvalCliOptions) => {
       const s = await evalCommand(opts);
       if (opts.json) printJson(s);
-      else printSummary(s, opts.out);
+      else {
+        printSummary(
+          s,
+          opts.shard ? shardDir(opts.out, opts.shard) : opts.out,
+        );
+      }
     });
 }
