@@ -262,6 +262,8 @@ const kOptionFlags: Record<string, string> = {
   classIds: "--classes",
   masking: "--mask-space",
   parent: "--from",
+  // Not a flag: progress saved when shared pools mixed classes in a block.
+  schedule: "(block schedule of an older hfss)",
 };
 const kCommandOptionFlags: Record<string, Record<string, string>> = {
   demo: { classes: "--num-classes", layout: "--planted-layout" },
