@@ -56,6 +56,9 @@ export function toEvalOptions(o: EvalCliOptions): EvaluateDfmsOptions {
       "give an OOD set (--ood) or an attack (--attack fgsm)",
     );
   }
+  if (o.saveAdversarial !== undefined && !o.attack) {
+    usage("--save-adversarial", "needs an attack (--attack fgsm)");
+  }
   const normalization =
     o.normalize !== undefined || o.mean !== undefined || o.std !== undefined
       ? parseNormalizeFlags({
@@ -160,6 +163,10 @@ export function register(program: Command): void {
         arg.choice(["ce", "reference"] as const),
         "ce",
       ),
+    )
+    .option(
+      "--save-adversarial <dir>",
+      "with --attack: write the attacked inputs to this folder (adversarial.npy on [0,1] pixels, images.csv, PNGs)",
     )
     .requiredOption("--out <dir>", "output folder (resumable)")
     .addOption(

@@ -26,6 +26,7 @@ import { readInputFile } from "../io/read.ts";
 import { sha256Hex } from "../io/sha256.ts";
 import { Rng } from "../rng.ts";
 import { createFgsm, type Fgsm } from "./fgsm.ts";
+import { saveAdversarial } from "./adversarial.ts";
 import { createMaskFilter, type MaskFilterKind } from "./mask_filter.ts";
 import {
   type BatchLoader,
@@ -54,6 +55,8 @@ export interface EvaluateDfmsOptions {
   epsilon?: number;
   epsilonText?: string;
   fgsmLoss?: "ce" | "reference";
+  /** With an attack: folder for the attacked inputs (src/eval/adversarial.ts). */
+  saveAdversarial?: string;
   out: string;
   /** Class indices, wnids or names of the stage to keep. */
   classes?: string[];
@@ -100,6 +103,9 @@ export async function evaluateDfms(
   const attackName = o.attack;
   if (!o.ood && !attackName) {
     throw new OptionError("ood", "an OOD set or an attack is needed");
+  }
+  if (o.saveAdversarial !== undefined && !attackName) {
+    throw new OptionError("saveAdversarial", "needs an attack (fgsm)");
   }
   const stage = await readStage(o.dfm);
   const man = stage.manifest;
@@ -355,6 +361,29 @@ export async function evaluateDfms(
         ((performance.now() - t0) / 1000).toFixed(1)
       } s → ${dir}`,
     );
+    if (attack && o.saveAdversarial !== undefined) {
+      // the attacked images again, in one pass that keeps what it makes
+      const saved = await saveAdversarial({
+        dir: o.saveAdversarial,
+        samples: o.ood ? parts.flatMap((p) => p.samples) : idEval,
+        loader,
+        resize: o.ood ? resizeOod : resizeId,
+        batchSize,
+        size,
+        attack,
+        classifier: session,
+        mean: norm.mean,
+        std: norm.std,
+        ...(validLabels ? { subset: validLabels } : {}),
+        onError: (path, err) =>
+          log(
+            `warning: skipping "${path}": ${
+              err instanceof Error ? err.message : String(err)
+            }`,
+          ),
+      });
+      log(`eval: ${saved.count} attacked images → ${o.saveAdversarial}`);
+    }
     return summary;
   } finally {
     await attack?.release();

@@ -66,7 +66,7 @@ const ortCache = new Map<Backend, Promise<Ort>>();
 
 /**
  * The onnxruntime-web module of a backend, loaded once per process: `wasm` is
- * the plain `onnxruntime-web` import (the same instance `src/onnx/gradient.ts`
+ * the plain `onnxruntime-web` import (the same instance `src/onnx/gradient/shapes.ts`
  * uses), `webgpu` the `onnxruntime-web/webgpu` sub-export (a second, separate
  * module instance with its own wasm). With `threads`, `env.wasm.numThreads` is
  * set first; onnxruntime-web reads it once, when its first session in that
