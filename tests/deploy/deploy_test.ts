@@ -34,7 +34,6 @@ async function have(tool: string): Promise<boolean> {
 
 Deno.test("deploy scripts pass bash -n", async () => {
   const scripts = [
-    "bin/hfss",
     "bin/select-gpu.sh",
     "slurm/submit.sh",
     "slurm/shard.sbatch",
@@ -121,14 +120,15 @@ echo "$n;cluster"`,
 Deno.test("slurm/shard.sbatch runs the command with --shard <task>/<n>", async () => {
   const tmp = await Deno.makeTempDir();
   try {
-    // A stand-in checkout: deploy/bin/hfss echoes its arguments.
+    // A stand-in checkout: scripts/hfss echoes its arguments.
     const home = join(tmp, "home");
     await Deno.mkdir(join(home, "deploy/bin"), { recursive: true });
     await Deno.copyFile(
       join(kDeploy, "bin/select-gpu.sh"),
       join(home, "deploy/bin/select-gpu.sh"),
     );
-    await fakeTool(join(home, "deploy/bin"), "hfss", `echo "hfss $*"`);
+    await Deno.mkdir(join(home, "scripts"), { recursive: true });
+    await fakeTool(join(home, "scripts"), "hfss", `echo "hfss $*"`);
     const r = await run("bash", [
       join(kDeploy, "slurm/shard.sbatch"),
       "search",
