@@ -18,6 +18,7 @@ import type { Rng } from "../rng.ts";
 import type { RgbImage } from "../data/decode.ts";
 import { readImage } from "../data/decode.ts";
 import {
+  type Interpolation,
   kDefaultCropPct,
   type ResizeMode,
   toTensor,
@@ -227,6 +228,8 @@ export async function* loadGeneratedBatches(
     size: number;
     resize?: ResizeMode;
     cropPct?: number;
+    /** Of the final resize to S (the 224 crop itself is bilinear, as the original's). */
+    interpolation?: Interpolation;
     onError?: (sample: GeneratedSample, error: Error) => void;
   },
 ): AsyncGenerator<{ samples: GeneratedSample[]; tensor: Float32Array }> {
@@ -269,6 +272,9 @@ export async function* loadGeneratedBatches(
         size,
         resize: options.resize ?? "squash",
         cropPct: options.cropPct ?? kDefaultCropPct,
+        ...(options.interpolation
+          ? { interpolation: options.interpolation }
+          : {}),
         out: tensor,
         offset: j * plane,
       })
