@@ -13,6 +13,7 @@
  * no `--ood`, the attack runs on the ID images (eval_fgsm.py); with `--ood`
  * too, on the OOD images.
  */
+import { shardDir } from "../shard/partial.ts";
 import { join } from "node:path";
 import type { Command } from "commander";
 import {
@@ -22,6 +23,8 @@ import {
 import type { EvalSummary } from "../eval/runner.ts";
 import {
   arg,
+  kLayoutAliases,
+  kLayoutHelp,
   kMaskSpaces,
   normalizationFlags,
   option,
@@ -29,6 +32,8 @@ import {
   shared,
   usage,
 } from "./args.ts";
+import { kCorruptDevices } from "../corrupt/gpu_blur.ts";
+import { kOodLayouts } from "../data/ood.ts";
 import { printJson } from "./json.ts";
 
 /** The flags of `hfss eval`, parsed: the library's options, with the text flags. */
@@ -54,6 +59,9 @@ export function toEvalOptions(o: EvalCliOptions): EvaluateDfmsOptions {
       "--ood/--attack",
       "give an OOD set (--ood) or an attack (--attack fgsm)",
     );
+  }
+  if (o.saveAdversarial !== undefined && !o.attack) {
+    usage("--save-adversarial", "needs an attack (--attack fgsm)");
   }
   const normalization = normalizationFlags(o);
   const { normalize: _n, mean: _m, std: _s, json: _j, quiet, ...rest } = o;
@@ -119,12 +127,37 @@ export function register(program: Command): void {
     )
     .addOption(shared.layout("--id-layout", "ID layout"))
     .option("--ood <dir>", "OOD set root")
-    .addOption(shared.layout("--ood-layout", "OOD layout"))
+    .addOption(
+      option(
+        "--ood-layout <layout>",
+        `OOD layout: ${kLayoutHelp}|imagenet-c-generate (ImageNet-C generated from the clean images at --ood)`,
+        arg.choice(kOodLayouts, kLayoutAliases),
+        "auto",
+      ),
+    )
     .addOption(
       option(
         "--subsets <list>",
-        "ImageNet-C: keep these corruption[/severity] subsets (comma-separated)",
+        "ImageNet-C: keep these corruption[/severity] subsets (comma-separated; generated: also a severity or a family noise|blur|weather|digital)",
         arg.list(),
+      ),
+    )
+    .addOption(
+      option(
+        "--corrupt-format <fmt>",
+        "imagenet-c-generate: jpeg (quality-85 round trip, as the released files) | png (none)",
+        arg.choice(["jpeg", "png"] as const),
+        "jpeg",
+      ),
+    )
+    .addOption(
+      option(
+        "--corrupt-device <where>",
+        `imagenet-c-generate: defocus/motion/zoom blur on ${
+          kCorruptDevices.join("|")
+        } (auto: a hardware GPU if there is one, else the CPU)`,
+        arg.choice(kCorruptDevices),
+        "auto",
       ),
     )
     .addOption(
@@ -152,6 +185,10 @@ export function register(program: Command): void {
         arg.choice(["ce", "reference"] as const),
         "ce",
       ),
+    )
+    .option(
+      "--save-adversarial <dir>",
+      "with --attack: write the attacked inputs to this folder (adversarial.npy on [0,1] pixels, images.csv, PNGs)",
     )
     .requiredOption("--out <dir>", "output folder (resumable)")
     .addOption(
@@ -195,6 +232,7 @@ export function register(program: Command): void {
       ),
     )
     .addOption(shared.cropPct(0.875))
+    .addOption(shared.interpolation("the DFM stage's"))
     .addOption(shared.normalize("the DFM stage's"))
     .addOption(shared.mean())
     .addOption(shared.std())
@@ -220,11 +258,21 @@ export function register(program: Command): void {
       "--restart",
       "discard a previous run in --out with another configuration",
     )
+    .addOption(
+      shared.shard(
+        "evaluate shard i of n of the stage's classes into <out>/shard-i-of-n/; join them with hfss merge --eval",
+      ),
+    )
     .option("--quiet", "no progress on stderr")
     .option("--json", "print the summary as one JSON object")
     .action(async (opts: EvalCliOptions) => {
       const s = await evalCommand(opts);
       if (opts.json) printJson(s);
-      else printSummary(s, opts.out);
+      else {
+        printSummary(
+          s,
+          opts.shard ? shardDir(opts.out, opts.shard) : opts.out,
+        );
+      }
     });
 }

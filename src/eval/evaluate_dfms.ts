@@ -17,7 +17,24 @@ import {
 } from "../data/dataset.ts";
 import { loadBatches } from "../data/loader.ts";
 import { classIndexToWnid } from "../data/labels.ts";
-import { type OodPart, resolveOodParts, toOodSamples } from "../data/ood.ts";
+import {
+  type OodLayout,
+  type OodPart,
+  resolveOodParts,
+  toOodSamples,
+} from "../data/ood.ts";
+import {
+  type GeneratedSample,
+  isGeneratedSample,
+  loadGeneratedBatches,
+} from "../corrupt/generated.ts";
+import { type CorruptFormat, kStoredJpegQuality } from "../corrupt/corrupt.ts";
+import {
+  type BlurEngine,
+  type CorruptDevice,
+  openBlurEngine,
+} from "../corrupt/gpu_blur.ts";
+import { kUnavailable } from "../corrupt/registry.ts";
 import type { Normalization } from "../data/preprocess.ts";
 import { readStage, stageMask } from "../dfm/store.ts";
 import { stageNormalization } from "../dfm/stage_normalization.ts";
@@ -26,15 +43,23 @@ import { readInputFile } from "../io/read.ts";
 import { sha256Hex } from "../io/sha256.ts";
 import { Rng } from "../rng.ts";
 import { createFgsm, type Fgsm } from "./fgsm.ts";
+import { saveAdversarial } from "./adversarial.ts";
 import { createMaskFilter, type MaskFilterKind } from "./mask_filter.ts";
 import {
   type BatchLoader,
   type EvalClass,
   type EvalSummary,
   runEval,
+  type RunEvalOptions,
 } from "./runner.ts";
+import { runEvalShard } from "../shard/eval.ts";
+import type { ShardSpec } from "../shard/partition.ts";
 import type { CompatMode } from "./tpr_curves.ts";
-import type { ResizeMode } from "../data/preprocess.ts";
+import {
+  type Interpolation,
+  kDefaultInterpolation,
+  type ResizeMode,
+} from "../data/preprocess.ts";
 
 /** Options of {@linkcode evaluateDfms}; values already checked. */
 export interface EvaluateDfmsOptions {
@@ -45,12 +70,18 @@ export interface EvaluateDfmsOptions {
   id: string;
   idLayout?: DatasetLayout;
   ood?: string;
-  oodLayout?: DatasetLayout;
+  oodLayout?: OodLayout;
+  /** Generated ImageNet-C: `jpeg` (quality-85 round trip, as released) or `png`. */
+  corruptFormat?: CorruptFormat;
+  /** Generated ImageNet-C: where defocus/motion/zoom blur run. */
+  corruptDevice?: CorruptDevice;
   attack?: "fgsm";
   /** FGSM step on [0,1] pixels, and how it was written (`8/255`). */
   epsilon?: number;
   epsilonText?: string;
   fgsmLoss?: "ce" | "reference";
+  /** With an attack: folder for the attacked inputs (src/eval/adversarial.ts). */
+  saveAdversarial?: string;
   out: string;
   /** Class indices, wnids or names of the stage to keep. */
   classes?: string[];
@@ -63,6 +94,8 @@ export interface EvaluateDfmsOptions {
   resizeId?: ResizeMode;
   resizeOod?: ResizeMode;
   cropPct?: number;
+  /** Resampling filter. Default: the stage's (bilinear for older stages). */
+  interpolation?: Interpolation;
   /** Default: the stage's. */
   normalization?: Normalization;
   fprNegatives?: number;
@@ -75,6 +108,8 @@ export interface EvaluateDfmsOptions {
   compat?: CompatMode;
   label?: string;
   restart?: boolean;
+  /** Evaluate only this shard's classes, into `<out>/shard-<i>-of-<n>/` (src/shard/eval.ts). */
+  shard?: ShardSpec;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -96,6 +131,9 @@ export async function evaluateDfms(
   if (!o.ood && !attackName) {
     throw new OptionError("ood", "an OOD set or an attack is needed");
   }
+  if (o.saveAdversarial !== undefined && !attackName) {
+    throw new OptionError("saveAdversarial", "needs an attack (fgsm)");
+  }
   const stage = await readStage(o.dfm);
   const man = stage.manifest;
   const maskSpace = o.maskSpace ?? man.masking;
@@ -104,6 +142,8 @@ export async function evaluateDfms(
   const compat = o.compat ?? "hfss";
   const backend = o.backend ?? "wasm";
   const cropPct = o.cropPct ?? 0.875;
+  const interpolation = o.interpolation ?? man.interpolation ??
+    kDefaultInterpolation;
   const norm = o.normalization ?? stageNormalization(man);
   const seed = o.seed ?? 42;
   const batchSize = o.batchSize ?? 32;
@@ -170,6 +210,7 @@ export async function evaluateDfms(
     validLabels = r.validLabels;
     oodLayoutUsed = r.layout;
   }
+  const corruptFormat = o.corruptFormat ?? "jpeg";
 
   // FGSM: onnxruntime-web runs single-threaded unless `threads` says
   // otherwise: building the gradient model with threaded wasm can deadlock
@@ -179,10 +220,18 @@ export async function evaluateDfms(
   const threads = o.threads ?? (attackName ? 1 : undefined);
   // One read serves the session and the recorded hash.
   const modelBytes = await readInputFile(o.model, "Cannot open model");
-  const session = await ModelSession.open(o.model, {
-    bytes: modelBytes,
-    backend,
-    ...(threads !== undefined ? { threads } : {}),
+  // A symbolic-size model runs at the DFMs' side; a fixed-size one that
+  // differs is refused below with the sizes named.
+  const open = (size?: number) =>
+    ModelSession.open(o.model, {
+      bytes: modelBytes,
+      backend,
+      ...(threads !== undefined ? { threads } : {}),
+      ...(size !== undefined ? { size } : {}),
+    });
+  const session = await open(man.image_size).catch((err) => {
+    if (err instanceof OptionError && err.option === "size") return open();
+    throw err;
   });
   let attack: Fgsm | undefined;
   if (attackName) {
@@ -253,6 +302,8 @@ export async function evaluateDfms(
     resize_id: resizeId,
     resize_ood: resizeOod,
     crop_pct: cropPct,
+    // Recorded only when not the default, so earlier runs still resume.
+    ...(interpolation !== kDefaultInterpolation ? { interpolation } : {}),
     normalization: { name: norm.name, mean: norm.mean, std: norm.std },
     classes: classIds,
     max_images: maxImages ?? null,
@@ -279,16 +330,49 @@ export async function evaluateDfms(
     throw err;
   }
   config.filter = filter.info;
+  // generated ImageNet-C: where the blurs run changes outputs by float
+  // rounding, so it is part of the compared configuration
+  let blur: BlurEngine | null = null;
+  if (oodLayoutUsed === "imagenet-c-generate") {
+    try {
+      blur = await openBlurEngine(o.corruptDevice ?? "auto");
+    } catch (err) {
+      await attack?.release();
+      filter[Symbol.dispose]();
+      await session.release();
+      throw err;
+    }
+    (config.ood as Record<string, unknown>).generate = {
+      seed,
+      format: corruptFormat,
+      jpeg_quality: corruptFormat === "jpeg" ? kStoredJpegQuality : null,
+      blur_device: blur.description,
+      not_generated: kUnavailable,
+    };
+  }
   const workers = o.workers ?? 0;
   const loader: BatchLoader = (samples, lo) =>
-    loadBatches(samples, {
-      batchSize: lo.batchSize,
-      size,
-      resize: lo.resize,
-      cropPct,
-      workers,
-      onError: (s, e) => lo.onError(s.path, e),
-    });
+    samples.length > 0 && isGeneratedSample(samples[0]!)
+      ? loadGeneratedBatches(samples as GeneratedSample[], {
+        batchSize: lo.batchSize,
+        size,
+        resize: lo.resize,
+        cropPct,
+        interpolation,
+        seed,
+        format: corruptFormat,
+        gpu: blur?.gpu ?? null,
+        onError: (s, e) => lo.onError(s.path, e),
+      })
+      : loadBatches(samples, {
+        batchSize: lo.batchSize,
+        size,
+        resize: lo.resize,
+        cropPct,
+        interpolation,
+        workers,
+        onError: (s, e) => lo.onError(s.path, e),
+      });
 
   try {
     const classes: EvalClass[] = dfmClasses.map((c) => ({
@@ -309,7 +393,7 @@ export async function evaluateDfms(
       }`,
     );
     const t0 = performance.now();
-    const summary = await runEval({
+    const runOptions: RunEvalOptions = {
       out: o.out,
       classes,
       id: idForRunner,
@@ -341,16 +425,43 @@ export async function evaluateDfms(
         );
       },
       onWarning: (m) => log(`warning: ${m}`),
-    });
+    };
+    const { summary, dir } = o.shard
+      ? await runEvalShard(runOptions, o.shard)
+      : { summary: await runEval(runOptions), dir: o.out };
     log(
       `eval: done in ${
         ((performance.now() - t0) / 1000).toFixed(1)
-      } s → ${o.out}`,
+      } s → ${dir}`,
     );
+    if (attack && o.saveAdversarial !== undefined) {
+      // the attacked images again, in one pass that keeps what it makes
+      const saved = await saveAdversarial({
+        dir: o.saveAdversarial,
+        samples: o.ood ? parts.flatMap((p) => p.samples) : idEval,
+        loader,
+        resize: o.ood ? resizeOod : resizeId,
+        batchSize,
+        size,
+        attack,
+        classifier: session,
+        mean: norm.mean,
+        std: norm.std,
+        ...(validLabels ? { subset: validLabels } : {}),
+        onError: (path, err) =>
+          log(
+            `warning: skipping "${path}": ${
+              err instanceof Error ? err.message : String(err)
+            }`,
+          ),
+      });
+      log(`eval: ${saved.count} attacked images → ${o.saveAdversarial}`);
+    }
     return summary;
   } finally {
     await attack?.release();
     filter[Symbol.dispose]();
+    blur?.[Symbol.dispose]();
     await session.release();
   }
 }
