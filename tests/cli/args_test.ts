@@ -150,6 +150,7 @@ Deno.test("flagFor() names every option key a command's library reports by flags
     "resize_id",
     "resize_ood",
     "crop_pct",
+    "interpolation",
     "normalization",
     "classes",
     "max_images",
