@@ -95,7 +95,6 @@ import {
   kSearchConfigOptions,
   kSearchDefaults,
   kSearchOptionKeys,
-  parseStages,
   resolveSearchConfig,
   type SearchConfig,
   type SearchOptions,
@@ -106,7 +105,6 @@ export {
   kSearchConfigOptions,
   kSearchDefaults,
   kSearchOptionKeys,
-  parseStages,
   resolveSearchConfig,
 };
 
