@@ -16,6 +16,9 @@ import { register as registerDemo } from "./src/cli/demo.ts";
 import { register as registerEval } from "./src/cli/eval.ts";
 import { register as registerReport } from "./src/cli/report.ts";
 import { formatVersions, kHfssVersion, versions } from "./src/version.ts";
+import { register as registerMerge } from "./src/cli/merge.ts";
+import { register as registerProject } from "./src/cli/project.ts";
+import { register as registerCorrupt } from "./src/cli/corrupt.ts";
 
 export const VERSION = kHfssVersion;
 
@@ -43,6 +46,9 @@ export function buildProgram(): Command {
       registerDemo,
       registerEval,
       registerReport,
+      registerMerge,
+      registerProject,
+      registerCorrupt,
     ]
   ) register(program);
   program.commands.forEach((c) => c.exitOverride());
@@ -71,11 +77,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof ConfigMismatchError) {
       // Configuration keys (camelCase or snake_case) named by their flags.
-      const flag = (key: string) =>
-        flagFor(
-          key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
-          running,
-        );
+      const flag = (key: string) => flagFor(key, running);
       console.error(
         `error: ${
           err.describe(

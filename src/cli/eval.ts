@@ -13,9 +13,9 @@
  * no `--ood`, the attack runs on the ID images (eval_fgsm.py); with `--ood`
  * too, on the OOD images.
  */
+import { shardDir } from "../shard/partial.ts";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { parseNormalizeFlags } from "../data/preprocess.ts";
 import {
   evaluateDfms,
   type EvaluateDfmsOptions,
@@ -23,12 +23,17 @@ import {
 import type { EvalSummary } from "../eval/runner.ts";
 import {
   arg,
+  kLayoutAliases,
+  kLayoutHelp,
   kMaskSpaces,
+  normalizationFlags,
   option,
   parseFraction,
   shared,
   usage,
 } from "./args.ts";
+import { kCorruptDevices } from "../corrupt/gpu_blur.ts";
+import { kOodLayouts } from "../data/ood.ts";
 import { printJson } from "./json.ts";
 
 /** The flags of `hfss eval`, parsed: the library's options, with the text flags. */
@@ -58,14 +63,7 @@ export function toEvalOptions(o: EvalCliOptions): EvaluateDfmsOptions {
   if (o.saveAdversarial !== undefined && !o.attack) {
     usage("--save-adversarial", "needs an attack (--attack fgsm)");
   }
-  const normalization =
-    o.normalize !== undefined || o.mean !== undefined || o.std !== undefined
-      ? parseNormalizeFlags({
-        ...(o.normalize !== undefined ? { normalize: o.normalize } : {}),
-        ...(o.mean !== undefined ? { mean: o.mean } : {}),
-        ...(o.std !== undefined ? { std: o.std } : {}),
-      })
-      : undefined;
+  const normalization = normalizationFlags(o);
   const { normalize: _n, mean: _m, std: _s, json: _j, quiet, ...rest } = o;
   return {
     ...rest,
@@ -129,12 +127,37 @@ export function register(program: Command): void {
     )
     .addOption(shared.layout("--id-layout", "ID layout"))
     .option("--ood <dir>", "OOD set root")
-    .addOption(shared.layout("--ood-layout", "OOD layout"))
+    .addOption(
+      option(
+        "--ood-layout <layout>",
+        `OOD layout: ${kLayoutHelp}|imagenet-c-generate (ImageNet-C generated from the clean images at --ood)`,
+        arg.choice(kOodLayouts, kLayoutAliases),
+        "auto",
+      ),
+    )
     .addOption(
       option(
         "--subsets <list>",
-        "ImageNet-C: keep these corruption[/severity] subsets (comma-separated)",
+        "ImageNet-C: keep these corruption[/severity] subsets (comma-separated; generated: also a severity or a family noise|blur|weather|digital)",
         arg.list(),
+      ),
+    )
+    .addOption(
+      option(
+        "--corrupt-format <fmt>",
+        "imagenet-c-generate: jpeg (quality-85 round trip, as the released files) | png (none)",
+        arg.choice(["jpeg", "png"] as const),
+        "jpeg",
+      ),
+    )
+    .addOption(
+      option(
+        "--corrupt-device <where>",
+        `imagenet-c-generate: defocus/motion/zoom blur on ${
+          kCorruptDevices.join("|")
+        } (auto: a hardware GPU if there is one, else the CPU)`,
+        arg.choice(kCorruptDevices),
+        "auto",
       ),
     )
     .addOption(
@@ -229,24 +252,27 @@ export function register(program: Command): void {
     )
     .addOption(shared.workers(0))
     .addOption(shared.filter())
-    .addOption(
-      option(
-        "--compat <mode>",
-        "AvgTPR empty groups in summary.json: hfss (null) | reference (0)",
-        arg.choice(["hfss", "reference"] as const),
-        "hfss",
-      ),
-    )
+    .addOption(shared.compat("hfss"))
     .option("--label <text>", "display name of this run in the report")
     .option(
       "--restart",
       "discard a previous run in --out with another configuration",
+    )
+    .addOption(
+      shared.shard(
+        "evaluate shard i of n of the stage's classes into <out>/shard-i-of-n/; join them with hfss merge --eval",
+      ),
     )
     .option("--quiet", "no progress on stderr")
     .option("--json", "print the summary as one JSON object")
     .action(async (opts: EvalCliOptions) => {
       const s = await evalCommand(opts);
       if (opts.json) printJson(s);
-      else printSummary(s, opts.out);
+      else {
+        printSummary(
+          s,
+          opts.shard ? shardDir(opts.out, opts.shard) : opts.out,
+        );
+      }
     });
 }

@@ -19,6 +19,7 @@ import type { LossKind } from "./loss.ts";
 import type { Lineage } from "./lineage.ts";
 import type { MaskSpace } from "./mask_evaluation.ts";
 import type { SearchProgress } from "./search.ts";
+import type { ShardSpec } from "../shard/partition.ts";
 
 /** Options of `runSearch()`; everything but `model`, data and `out` has a default. */
 export interface SearchOptions {
@@ -91,6 +92,12 @@ export interface SearchOptions {
   progress?: SearchProgress;
   /** A GPU context to use (else one is created and destroyed). */
   gpu?: GpuContext;
+  /**
+   * Compute only this shard's classes of each stage and write its sums to
+   * `<out>/stage<k>/shard-<i>-of-<n>/` instead of the stage files; the
+   * merge (src/shard/merge_stage.ts) joins the shards.
+   */
+  shard?: ShardSpec;
 }
 
 /** Defaults of the search options (the reference's where it has one). */
@@ -159,31 +166,6 @@ export const kSearchOptionKeys: readonly string[] = [
     "std",
   ]),
 ];
-
-/**
- * Parse a stage (`"2"`) or a range of stages (`"1-4"`) into stage numbers.
- * @example
- * ```ts
- * parseStages("1-4"); // [1, 2, 3, 4]
- * ```
- */
-export function parseStages(spec: string): number[] {
-  const m = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(spec);
-  if (!m) {
-    throw new OptionError(
-      "stages",
-      `expected a stage (2) or a range (1-4), got "${spec}"`,
-    );
-  }
-  const a = Number(m[1]), b = m[2] === undefined ? a : Number(m[2]);
-  if (a < 1 || b < a) {
-    throw new OptionError(
-      "stages",
-      `stages start at 1 and the range must ascend, got "${spec}"`,
-    );
-  }
-  return Array.from({ length: b - a + 1 }, (_, i) => a + i);
-}
 
 function checkRange(
   option: string,
@@ -292,6 +274,12 @@ export function resolveSearchConfig(opts: SearchOptions): SearchConfig {
   if (c.perClass !== undefined) checkPositiveInt("perClass", c.perClass);
   if (c.stages.length === 0) {
     throw new OptionError("stages", "no stage given");
+  }
+  if (opts.shard && c.stages.length > 1) {
+    throw new OptionError(
+      "shard",
+      "a shard computes one stage: merge the shards of a stage before the next stage starts",
+    );
   }
   for (let i = 1; i < c.stages.length; i++) {
     if (c.stages[i] !== c.stages[i - 1]! + 1) {

@@ -55,12 +55,18 @@ import {
   readStage,
   type StageData,
   stageDir,
+  type StageManifest,
+  type StageManifestFields,
   stageMask,
   writeStage,
 } from "../dfm/store.ts";
 import { writeStagePictures } from "../dfm/render.ts";
 import { pathExists, readInputFile } from "../io/read.ts";
-import { openCheckpoint } from "./checkpoint.ts";
+import {
+  type CheckpointStats,
+  openCheckpoint,
+  type OpenedCheckpoint,
+} from "./checkpoint.ts";
 import { sha256Hex } from "../io/sha256.ts";
 import {
   ClassLossAccumulator,
@@ -68,14 +74,27 @@ import {
   referenceBatching,
 } from "./loss.ts";
 import { topN } from "./topn.ts";
-import { CandidatePools, type Parents } from "./lineage.ts";
-import type { StageTimings } from "./evaluate.ts";
-import { evaluateMasks, type MaskSpace } from "./mask_evaluation.ts";
+import { CandidatePools, type Lineage, type Parents } from "./lineage.ts";
+import type { EvaluateResult, StageTimings } from "./evaluate.ts";
+import {
+  evaluateMasks,
+  type MaskSpace,
+  scheduleBlocks,
+} from "./mask_evaluation.ts";
+import { shardClasses } from "../shard/partition.ts";
+import {
+  configDigest,
+  kPartialFile,
+  readPartialRecord,
+  shardDir,
+  writePartial,
+} from "../shard/partial.ts";
+import { encodeShardSums } from "../shard/accumulators.ts";
+import type { SearchShardData } from "../shard/merge_stage.ts";
 import {
   kSearchConfigOptions,
   kSearchDefaults,
   kSearchOptionKeys,
-  parseStages,
   resolveSearchConfig,
   type SearchConfig,
   type SearchOptions,
@@ -86,7 +105,6 @@ export {
   kSearchConfigOptions,
   kSearchDefaults,
   kSearchOptionKeys,
-  parseStages,
   resolveSearchConfig,
 };
 
@@ -365,14 +383,15 @@ function logSearch({ opts, cfg, inputs, log }: StageRun): void {
 }
 
 /** The previous stage as stage k's parents. */
-interface ParentStage {
+export interface ParentStage {
   dir: string;
   stage: StageData;
   parents: Parents;
   masksSha256: string;
 }
 
-async function readParentStage(
+/** Read and check stage k − 1 in `dir` for stage k's parents. */
+export async function readParentStage(
   k: number,
   dir: string,
   size: number,
@@ -420,7 +439,7 @@ async function runStage(
   parentDir: string | null,
 ): Promise<StageSummary> {
   const { opts, cfg, inputs, log } = run;
-  const { size, ds, subset, numClasses } = inputs;
+  const { size, ds, numClasses } = inputs;
   const dir = stageDir(opts.out, k);
   const parent = k > 1 ? await readParentStage(k, parentDir!, size) : null;
   const pools = new CandidatePools({
@@ -433,7 +452,7 @@ async function runStage(
     lineage: cfg.lineage,
     ...(parent ? { parents: parent.parents } : {}),
     parentClassOf: parent
-      ? parentClassMap(parent.stage, ds, parent.dir)
+      ? parentClassMap(parent.stage, ds.classes, parent.dir)
       : undefined,
     classKey: (c) => ds.classes[c]!.index,
   });
@@ -443,7 +462,13 @@ async function runStage(
     lineage: k === 1 ? null : cfg.lineage,
     stage: k,
     parent: parent?.masksSha256 ?? null,
+    // Shared pools once took the subset in order, mixing classes in a
+    // block; progress saved under that schedule cannot resume.
+    ...(pools.shared ? { schedule: "class-blocks" } : {}),
   };
+  if (opts.shard) {
+    return await runShardStage(run, k, { dir, parent, pools, config });
+  }
   const opened = await openCheckpoint(dir, {
     config,
     optionOf: (key) => kSearchConfigOptions[key] ?? key,
@@ -458,85 +483,28 @@ async function runStage(
     log(
       `stage ${k}: already finished with this configuration (${dir}); skipped`,
     );
-    const st = opened.state.stats;
-    return {
-      stage: k,
-      dir,
-      skipped: true,
-      resumed: false,
+    return stageSummary(k, dir, {
       grid,
       candidates: M,
       classes: numClasses,
-      images: st.images,
-      evaluations: st.evaluations,
-      evaluationsThisRun: 0,
-      seconds: 0,
-      totalSeconds: st.seconds,
-      evaluationsPerSecond: 0,
-      modelSeconds: 0,
-      filterSeconds: 0,
-      loadSeconds: 0,
-      prepareSeconds: 0,
-      lossSeconds: 0,
-      checkpointSeconds: 0,
-    };
+      stats: opened.state.stats,
+      skipped: true,
+    });
   }
   if (opts.restart) {
     await Deno.remove(join(dir, "manifest.json")).catch(() => {});
   }
 
-  const acc = new ClassLossAccumulator({ numCandidates: M, numClasses });
-  let start = { block: 0, chunk: 0 };
-  const prior = { evaluations: 0, images: 0, seconds: 0 };
-  if (opened.state && opened.acc) {
-    acc.loadBytes(opened.acc);
-    start = opened.state.position;
-    Object.assign(prior, opened.state.stats);
-  }
-  const resumed = opened.state !== null;
-  const total = M * subset.length;
-  log(
+  const { acc, blocks, result, resumed, stats } = await evaluatePools(
+    run,
+    k,
+    pools,
+    opened,
+    null,
     `stage ${k}: grid ${grid}, ${M} candidates per pool (${
       pools.shared ? "shared pool" : "one pool per class"
-    }), ${subset.length} images, ${total} evaluations` +
-      (resumed ? `; resuming at ${prior.evaluations} evaluations` : ""),
+    })`,
   );
-  opts.progress?.start(k, total, prior.evaluations);
-  run.gpu ??= await GpuContext.create();
-  run.filter ??= await SpectralFilter.create(run.gpu, {
-    size,
-    channels: 3,
-    maxImages: cfg.blockImages,
-  });
-  const { blocks, result } = await evaluateMasks({
-    images: subset,
-    classOf: inputs.classOf,
-    targetOf: inputs.targetOf,
-    numClasses,
-    numLogits: inputs.numLogits,
-    masks: pools,
-    preprocess: {
-      size,
-      resize: cfg.resize,
-      cropPct: cfg.cropPct ?? kDefaultCropPct,
-      interpolation: cfg.interpolation,
-      norm: inputs.norm,
-      maskSpace: cfg.maskSpace,
-    },
-    batchSize: cfg.batchSize,
-    blockImages: cfg.blockImages,
-    weightOf: run.batching.weight,
-    filter: run.filter,
-    model: inputs.session,
-    acc,
-    start,
-    prior,
-    checkpoint: opened.checkpoint,
-    checkpointSeconds: cfg.checkpointSeconds,
-    onProgress: (n) => opts.progress?.tick(n),
-    ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
-    log,
-  });
 
   const ranked = rankStage(acc, pools, {
     loss: cfg.loss,
@@ -546,42 +514,30 @@ async function runStage(
     area: size * size,
   });
   const stage: StageData = {
-    manifest: stageManifest(run, k, pools, parent, ranked),
+    manifest: finishStageManifest(
+      stageManifestBase(run, k, pools, parent),
+      ranked,
+    ),
     masks: ranked.masks,
     losses: ranked.losses,
   };
   await writeStage(dir, stage);
   // Before the stage is marked done: a finished stage has its pictures.
   await writePictures(dir, stage);
-  const stats = {
-    evaluations: prior.evaluations + result.evaluations,
-    images: prior.images + result.images,
-    seconds: prior.seconds + result.seconds,
-  };
   await opened.checkpoint.save(
     { block: blocks.length, chunk: 0 },
     acc.toBytes(),
     stats,
     true,
   );
-  const s: StageSummary = {
-    stage: k,
-    dir,
-    skipped: false,
-    resumed,
+  const s = stageSummary(k, dir, {
     grid,
     candidates: M,
     classes: numClasses,
-    images: stats.images,
-    evaluations: stats.evaluations,
-    evaluationsThisRun: result.evaluations,
-    seconds: result.seconds,
-    totalSeconds: stats.seconds,
-    evaluationsPerSecond: result.seconds > 0
-      ? result.evaluations / result.seconds
-      : 0,
-    ...result.timings,
-  };
+    stats,
+    resumed,
+    result,
+  });
   opts.progress?.finish(k, s);
   log(
     `stage ${k}: ${M} candidates x ${stats.images} images = ${stats.evaluations} evaluations; ` +
@@ -598,6 +554,232 @@ async function runStage(
       } s) -> ${dir}`,
   );
   return s;
+}
+
+/**
+ * Run shard `opts.shard` of stage k: evaluate the stage's candidates on the
+ * images of the shard's classes only (the same blocks and model calls as in
+ * the unsharded run) and write its sums and the stage's manifest fields to
+ * `<dir>/shard-<i>-of-<n>/` (src/shard/partial.ts). Resumable like a stage;
+ * a finished shard of this configuration is skipped.
+ */
+async function runShardStage(
+  run: StageRun,
+  k: number,
+  o: {
+    dir: string;
+    parent: ParentStage | null;
+    pools: CandidatePools;
+    config: Record<string, unknown>;
+  },
+): Promise<StageSummary> {
+  const { opts, cfg, inputs, log } = run;
+  const { size, numClasses } = inputs;
+  const shard = opts.shard!;
+  const perClass = imagesPerClass(inputs);
+  const range = shardClasses(perClass, shard);
+  const sdir = shardDir(o.dir, shard);
+  const name = `stage ${k}, shard ${shard.index} of ${shard.count}`;
+  const M = o.pools.count;
+  const grid = gridSize(size, k);
+  const finished = opts.restart
+    ? null
+    : await readPartialRecord(sdir).catch(() => null);
+  if (finished?.config_sha256 === await configDigest(o.config)) {
+    log(`${name}: already finished with this configuration (${sdir}); skipped`);
+    return stageSummary(k, sdir, {
+      grid,
+      candidates: M,
+      classes: range.end - range.first,
+      stats: finished.stats as unknown as CheckpointStats,
+      skipped: true,
+    });
+  }
+  const opened = await openCheckpoint(sdir, {
+    config: { ...o.config, shard: { ...shard } },
+    optionOf: (key) => kSearchConfigOptions[key] ?? key,
+    ...(opts.restart ? { restart: true } : {}),
+  });
+  await Deno.remove(join(sdir, kPartialFile)).catch(() => {});
+  // The shard's images: its classes', in the subset's order.
+  const idx: number[] = [];
+  inputs.classOf.forEach((c, i) => {
+    if (c >= range.first && c < range.end) idx.push(i);
+  });
+  const { acc, blocks, result, resumed, stats } = await evaluatePools(
+    run,
+    k,
+    o.pools,
+    opened,
+    idx,
+    `${name}: classes ${range.first}-${range.end - 1} of ${numClasses}`,
+  );
+  await opened.checkpoint.save(
+    { block: blocks.length, chunk: 0 },
+    acc.toBytes(),
+    stats,
+    true,
+  );
+  const data: SearchShardData = {
+    manifest: stageManifestBase(run, k, o.pools, o.parent),
+    reference_constant: [...run.batching.constant],
+    blocks: scheduleBlocks(inputs.classOf, {
+      blockImages: cfg.blockImages,
+      numClasses,
+    }).length,
+  };
+  // Last: partial.json marks the shard complete.
+  await writePartial(sdir, {
+    kind: "search-stage",
+    shard,
+    classes: range,
+    config: o.config,
+    data: data as unknown as Record<string, unknown>,
+    stats: { ...stats },
+  }, encodeShardSums(acc, range));
+  const s = stageSummary(k, sdir, {
+    grid,
+    candidates: M,
+    classes: range.end - range.first,
+    stats,
+    resumed,
+    result,
+  });
+  opts.progress?.finish(k, s);
+  log(
+    `${name}: ${s.evaluationsThisRun} evaluations, ${
+      s.evaluationsPerSecond.toFixed(1)
+    } evaluations/s, ${s.seconds.toFixed(1)} s -> ${sdir}`,
+  );
+  return s;
+}
+
+/**
+ * Evaluate the stage's pools over the subset images `idx` (every image when
+ * null) from the checkpoint's position on, after restoring the accumulators
+ * and figures an earlier run saved; `what` starts the log line.
+ */
+async function evaluatePools(
+  run: StageRun,
+  k: number,
+  pools: CandidatePools,
+  opened: OpenedCheckpoint,
+  idx: number[] | null,
+  what: string,
+): Promise<
+  Awaited<ReturnType<typeof evaluateMasks>> & {
+    resumed: boolean;
+    stats: CheckpointStats;
+  }
+> {
+  const { opts, cfg, inputs, log } = run;
+  const { size, numClasses } = inputs;
+  const acc = new ClassLossAccumulator({
+    numCandidates: pools.count,
+    numClasses,
+  });
+  let start = { block: 0, chunk: 0 };
+  const prior = { evaluations: 0, images: 0, seconds: 0 };
+  if (opened.state && opened.acc) {
+    acc.loadBytes(opened.acc);
+    start = opened.state.position;
+    Object.assign(prior, opened.state.stats);
+  }
+  const resumed = opened.state !== null;
+  const ints = (all: Int32Array) =>
+    idx ? Int32Array.from(idx, (i) => all[i]!) : all;
+  const images = idx ? idx.map((i) => inputs.subset[i]!) : inputs.subset;
+  const total = pools.count * images.length;
+  log(
+    `${what}, ${images.length} images, ${total} evaluations` +
+      (resumed ? `; resuming at ${prior.evaluations} evaluations` : ""),
+  );
+  opts.progress?.start(k, total, prior.evaluations);
+  run.gpu ??= await GpuContext.create();
+  run.filter ??= await SpectralFilter.create(run.gpu, {
+    size,
+    channels: 3,
+    maxImages: cfg.blockImages,
+  });
+  const evaluated = await evaluateMasks({
+    images,
+    classOf: ints(inputs.classOf),
+    targetOf: ints(inputs.targetOf),
+    numClasses,
+    numLogits: inputs.numLogits,
+    masks: pools,
+    preprocess: {
+      size,
+      resize: cfg.resize,
+      cropPct: cfg.cropPct ?? kDefaultCropPct,
+      interpolation: cfg.interpolation,
+      norm: inputs.norm,
+      maskSpace: cfg.maskSpace,
+    },
+    batchSize: cfg.batchSize,
+    blockImages: cfg.blockImages,
+    weightOf: idx
+      ? Float64Array.from(idx, (i) => run.batching.weight[i]!)
+      : run.batching.weight,
+    filter: run.filter,
+    model: inputs.session,
+    acc,
+    start,
+    prior,
+    checkpoint: opened.checkpoint,
+    checkpointSeconds: cfg.checkpointSeconds,
+    onProgress: (n) => opts.progress?.tick(n),
+    ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
+    log,
+  });
+  const { result } = evaluated;
+  return {
+    ...evaluated,
+    resumed,
+    stats: {
+      evaluations: prior.evaluations + result.evaluations,
+      images: prior.images + result.images,
+      seconds: prior.seconds + result.seconds,
+    },
+  };
+}
+
+/** The summary of a stage (or a shard of it): totals, and this run's figures. */
+function stageSummary(
+  k: number,
+  dir: string,
+  o: {
+    grid: number;
+    candidates: number;
+    classes: number;
+    stats: CheckpointStats;
+    skipped?: boolean;
+    resumed?: boolean;
+    result?: EvaluateResult;
+  },
+): StageSummary {
+  const r = o.result;
+  return {
+    stage: k,
+    dir,
+    skipped: o.skipped ?? false,
+    resumed: o.resumed ?? false,
+    grid: o.grid,
+    candidates: o.candidates,
+    classes: o.classes,
+    images: o.stats.images,
+    evaluations: o.stats.evaluations,
+    evaluationsThisRun: r?.evaluations ?? 0,
+    seconds: r?.seconds ?? 0,
+    totalSeconds: o.stats.seconds,
+    evaluationsPerSecond: r && r.seconds > 0 ? r.evaluations / r.seconds : 0,
+    modelSeconds: r?.timings.modelSeconds ?? 0,
+    filterSeconds: r?.timings.filterSeconds ?? 0,
+    loadSeconds: r?.timings.loadSeconds ?? 0,
+    prepareSeconds: r?.timings.prepareSeconds ?? 0,
+    lossSeconds: r?.timings.lossSeconds ?? 0,
+    checkpointSeconds: r?.timings.checkpointSeconds ?? 0,
+  };
 }
 
 /** The top-N of every class: masks, losses and the manifest's records. */
@@ -659,19 +841,35 @@ export function rankStage(
   };
 }
 
-/** The manifest of stage k. */
-function stageManifest(
+/**
+ * Stage k's manifest without the ranking (`top`, `extra.accuracy`): what a
+ * shard records for the merge, JSON as it is.
+ */
+export type StageManifestBase =
+  & Omit<StageManifestFields, "top" | "extra">
+  & {
+    extra: {
+      search: {
+        lineage_option: Lineage | null;
+        batch_size: number;
+        block_images: number;
+        backend: string;
+        parent: { dir: string; masks_sha256: string } | null;
+      };
+      images_per_class: number[];
+    };
+  };
+
+/** Stage k's manifest fields without the ranking. */
+function stageManifestBase(
   run: StageRun,
   k: number,
   pools: CandidatePools,
   parent: ParentStage | null,
-  ranked: RankedStage,
-): StageData["manifest"] {
+): StageManifestBase {
   const { opts, cfg, inputs } = run;
   const { ds, subset, norm, size } = inputs;
-  const perClassCount = new Array<number>(inputs.numClasses).fill(0);
-  for (const c of inputs.classOf) perClassCount[c]!++;
-  return newStageManifest({
+  return {
     model: { path: inputs.modelPath, sha256: inputs.modelSha256 },
     image_size: size,
     stage: k,
@@ -704,7 +902,6 @@ function stageManifest(
       if (c.wnid) e.wnid = c.wnid;
       return e;
     }),
-    top: ranked.top,
     extra: {
       search: {
         lineage_option: k === 1 ? null : cfg.lineage,
@@ -718,10 +915,29 @@ function stageManifest(
           }
           : null,
       },
-      images_per_class: perClassCount,
-      accuracy: ranked.accuracy,
+      images_per_class: imagesPerClass(inputs),
     },
+  };
+}
+
+/** The manifest of a stage: its fields and its ranking, in one fixed key order. */
+export function finishStageManifest(
+  base: StageManifestBase,
+  ranked: RankedStage,
+): StageManifest {
+  const { extra, ...fields } = base;
+  return newStageManifest({
+    ...fields,
+    top: ranked.top,
+    extra: { ...extra, accuracy: ranked.accuracy },
   });
+}
+
+/** Search images of every class position. */
+function imagesPerClass(inputs: SearchInputs): number[] {
+  const n = new Array<number>(inputs.numClasses).fill(0);
+  for (const c of inputs.classOf) n[c]!++;
+  return n;
 }
 
 /** How the log line names a normalisation's source. */
@@ -744,7 +960,10 @@ function normalizationRecord(
 }
 
 /** (Re)write `<dir>/png/` from the stage, dropping pictures of an earlier run. */
-async function writePictures(dir: string, stage: StageData): Promise<void> {
+export async function writePictures(
+  dir: string,
+  stage: StageData,
+): Promise<void> {
   await Deno.remove(join(dir, kStageFiles.png), { recursive: true }).catch(
     () => {},
   );
@@ -758,15 +977,15 @@ function relativeTo(root: string, path: string): string {
 }
 
 /** Map current class positions to the parent stage's class positions (by model index). */
-function parentClassMap(
+export function parentClassMap(
   parent: StageData,
-  ds: Dataset,
+  classes: readonly { index: number; name?: string }[],
   dir: string,
 ): (c: number) => number {
   const byIndex = new Map<number, number>();
   parent.manifest.classes.forEach((c, i) => byIndex.set(c.index, i));
   return (c) => {
-    const info = ds.classes[c]!;
+    const info = classes[c]!;
     const p = byIndex.get(info.index);
     if (p === undefined) {
       throw new UserError(
