@@ -2,7 +2,7 @@
  * Worker body for `loader.ts`: read, decode and preprocess one image per
  * message, answer with the [3,S,S] tensor (transferred) or an error message.
  *
- * Message in:  `{ id, path, size, resize, cropPct }`
+ * Message in:  `{ id, path, size, resize, cropPct, maxPixels }`
  * Message out: `{ id, tensor }` or `{ id, error }`
  */
 /// <reference lib="deno.worker" />
@@ -15,12 +15,13 @@ interface Job {
   size: number;
   resize: ResizeMode;
   cropPct: number;
+  maxPixels: number;
 }
 
 self.onmessage = async (ev: MessageEvent<Job>) => {
   const job = ev.data;
   try {
-    const img = await readImage(job.path);
+    const img = await readImage(job.path, { maxPixels: job.maxPixels });
     const tensor = toTensor(img, {
       size: job.size,
       resize: job.resize,

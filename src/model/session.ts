@@ -22,6 +22,7 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { UserError } from "../errors.ts";
 import { decodeModel } from "../onnx/proto.ts";
 import { readInputFile } from "../io/read.ts";
+import { watched } from "./watchdog.ts";
 
 type Ort = typeof import("onnxruntime-web");
 type OrtSession = Awaited<ReturnType<Ort["InferenceSession"]["create"]>>;
@@ -342,7 +343,10 @@ export class ModelSession {
           s,
         ]),
       };
-      const result = await session.run(feeds);
+      const result = await watched(
+        `model "${this.path}"`,
+        () => session.run(feeds),
+      );
       const t = result[this.info.outputName]!;
       const logits = t.data as Float32Array;
       if (logits.length < n * k) {

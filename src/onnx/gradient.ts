@@ -32,6 +32,7 @@
  */
 
 import * as ort from "onnxruntime-web";
+import { watched } from "../model/watchdog.ts";
 import {
   attrFloat,
   attrInt,
@@ -178,7 +179,7 @@ export async function inferShapes(
     const feeds = {
       [inputName]: new ort.Tensor("float32", new Float32Array(size), inShape),
     };
-    const out = await session.run(feeds);
+    const out = await watched("the shape probe", () => session.run(feeds));
     for (const [name, t] of Object.entries(out)) {
       shapes.set(name, t.dims.map(Number));
       if (
