@@ -98,7 +98,7 @@ export class RunLock {
    */
   readonly takenOver: LockHolder | undefined;
   #file: Deno.FsFile | undefined;
-  #timer: number | undefined;
+  #timer: ReturnType<typeof setInterval> | undefined;
 
   private constructor(
     dir: string,
@@ -111,13 +111,14 @@ export class RunLock {
     this.#file = file;
     this.takenOver = takenOver;
     // heartbeat, for hosts that cannot see our flock
-    this.#timer = setInterval(() => {
+    const timer = setInterval(() => {
       try {
         const now = new Date();
         Deno.utimeSync(this.path, now, now);
       } catch { /* the folder may be gone; nothing to keep alive */ }
     }, kHeartbeatMs);
-    Deno.unrefTimer(this.#timer);
+    Deno.unrefTimer(timer);
+    this.#timer = timer;
   }
 
   /**
