@@ -3,7 +3,9 @@ import { join } from "node:path";
 import { kLockName, RunLock } from "../../src/io/lock.ts";
 import { UserError } from "../../src/errors.ts";
 
-async function withTemp(fn: (dir: string) => Promise<void>): Promise<void> {
+async function withTemp(
+  fn: (dir: string) => Promise<void> | void,
+): Promise<void> {
   const dir = await Deno.makeTempDir({ prefix: "hfss_lock_" });
   try {
     await fn(dir);
@@ -61,7 +63,7 @@ Deno.test("RunLock.acquire() refuses a folder held by a live process, naming it,
   }));
 
 Deno.test("RunLock.acquire() excludes a second lock in the same process and frees the folder on release", () =>
-  withTemp(async (dir) => {
+  withTemp((dir) => {
     const a = RunLock.acquire(join(dir, "new", "run"), "search");
     assert.throws(() => RunLock.acquire(a.dir, "search"), /in use by process/);
     a.release();
@@ -71,7 +73,7 @@ Deno.test("RunLock.acquire() excludes a second lock in the same process and free
   }));
 
 Deno.test("RunLock.acquire() refuses a lock with a fresh heartbeat from another host, takes over an old one", () =>
-  withTemp(async (dir) => {
+  withTemp((dir) => {
     const path = join(dir, kLockName);
     const other = {
       pid: 1,
