@@ -1,0 +1,7 @@
+/** A launcher like `deno task`: start `_watched.ts` and wait for it. */
+const child = new Deno.Command(Deno.execPath(), {
+  args: ["run", "-A", new URL("./_watched.ts", import.meta.url).pathname],
+  stdout: "inherit",
+  stderr: "inherit",
+}).spawn();
+await child.status;
