@@ -122,7 +122,8 @@ export class RunLock {
   }
 
   /**
-   * Lock `dir` (created when missing) for `command`.
+   * Lock `dir` (created when missing) for `command`. `flock: false` uses
+   * the lock file alone, as on file systems without `flock` (for tests).
    *
    * @throws {UserError} when another live run holds it, naming that run.
    *
@@ -132,7 +133,11 @@ export class RunLock {
    * try { ... } finally { lock.release(); }
    * ```
    */
-  static acquire(dir: string, command: string): RunLock {
+  static acquire(
+    dir: string,
+    command: string,
+    options: { flock?: boolean } = {},
+  ): RunLock {
     try {
       Deno.mkdirSync(dir, { recursive: true });
     } catch (e) {
@@ -157,7 +162,7 @@ export class RunLock {
     }
     let locked: boolean | undefined;
     try {
-      locked = file.tryLockSync(true);
+      locked = options.flock === false ? undefined : file.tryLockSync(true);
     } catch {
       locked = undefined; // no flock on this file system
     }

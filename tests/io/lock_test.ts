@@ -92,3 +92,31 @@ Deno.test("RunLock.acquire() refuses a lock with a fresh heartbeat from another 
     assert.equal(lock.takenOver?.hostname, "some-other-node");
     lock.release();
   }));
+
+Deno.test("RunLock.acquire() without flock: the file is the lock, a dead pid on this host is taken over", () =>
+  withTemp(async (dir) => {
+    const a = RunLock.acquire(dir, "search", { flock: false });
+    assert.throws(
+      () => RunLock.acquire(dir, "eval", { flock: false }),
+      /in use by process \d+ on this host \(search/,
+    );
+    a.release();
+    const b = RunLock.acquire(dir, "eval", { flock: false });
+    assert.equal(b.takenOver, undefined);
+    b.release();
+    // a holder that died without releasing: a finished child's pid
+    const child = new Deno.Command("true").spawn();
+    await child.status;
+    Deno.writeTextFileSync(
+      join(dir, kLockName),
+      JSON.stringify({
+        pid: child.pid,
+        hostname: Deno.hostname(),
+        command: "search",
+        started_at: "2026-01-01T00:00:00Z",
+      }),
+    );
+    const c = RunLock.acquire(dir, "search", { flock: false });
+    assert.equal(c.takenOver?.pid, child.pid);
+    c.release();
+  }));
