@@ -23,6 +23,7 @@
 import type { SymmetryMode } from "../dfm/symmetry.ts";
 import { CandidatePools, type Lineage } from "../search/lineage.ts";
 import { topN } from "../search/topn.ts";
+import { crossEntropyRows } from "../search/loss.ts";
 import {
   logitsFromEnergies,
   maskPairGains,
@@ -103,14 +104,13 @@ export function simulateSearch(opts: SimulateOptions): SimulatedStage[] {
       for (let j = 0; j < m; j++) {
         const gains = maskPairGains(masksOf[j]!, spec);
         const logits = logitsFromEnergies(e, spec, { gains });
+        const rows = crossEntropyRows(logits, {
+          rows: n,
+          numLogits: k,
+          targets: new Int32Array(n).fill(c),
+        });
         let ce = 0;
-        for (let i = 0; i < n; i++) {
-          let mx = -Infinity;
-          for (let q = 0; q < k; q++) mx = Math.max(mx, logits[i * k + q]!);
-          let se = 0;
-          for (let q = 0; q < k; q++) se += Math.exp(logits[i * k + q]! - mx);
-          ce += mx + Math.log(se) - logits[i * k + c]!;
-        }
+        for (let i = 0; i < n; i++) ce += rows.ce[i]!;
         losses[j * k + c] = n ? ce / n : NaN;
       }
     }
