@@ -4,8 +4,8 @@
  * to the end or killed with SIGKILL when a condition on the run folder holds.
  */
 import { join } from "node:path";
-import { REPO_ROOT } from "../shared_data.ts";
-import { writeTinyDataset, writeTinyModel } from "../search/_tiny.ts";
+import { REPO_ROOT } from "../../src/testing/shared_data.ts";
+import { writeTinyDataset, writeTinyModel } from "../../src/testing/tiny_search.ts";
 
 /** Exit code and output of one run. */
 export interface Run {
