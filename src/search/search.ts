@@ -26,13 +26,14 @@
  * returned summary and in `.checkpoint/state.json`.
  */
 import { join, relative, resolve } from "node:path";
-import { UserError } from "../errors.ts";
+import { OptionError, UserError } from "../errors.ts";
 import { finiteOrNull } from "../io/json.ts";
 import { Rng } from "../rng.ts";
 import { GpuContext } from "../gpu/context.ts";
 import { SpectralFilter } from "../gpu/spectral_filter.ts";
 import {
   type Dataset,
+  describeDataset,
   openDataset,
   perClass as perClassSample,
   type Sample,
@@ -45,7 +46,7 @@ import {
   resolveNormalization,
 } from "../data/preprocess.ts";
 import { ModelSession } from "../model/session.ts";
-import { gridSize, stageCount } from "../dfm/grid.ts";
+import { gridSize, stageCount, stageGeometry } from "../dfm/grid.ts";
 import {
   type DfmClass,
   type DfmClassTop,
@@ -60,6 +61,14 @@ import {
 import { writeStagePictures } from "../dfm/render.ts";
 import { pathExists, readInputFile } from "../io/read.ts";
 import { openCheckpoint } from "./checkpoint.ts";
+import { RunLock } from "../io/lock.ts";
+import { ConfigMismatchError } from "../io/resume_config.ts";
+import {
+  arraySha256,
+  type FinishedStatus,
+  finishedStatus,
+  stageFingerprint,
+} from "./finished.ts";
 import { sha256Hex } from "../io/sha256.ts";
 import {
   ClassLossAccumulator,
@@ -190,6 +199,8 @@ export async function openSearchInputs(
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
   });
   try {
+    // the data is decoded as RGB
+    session.checkFits({ channels: 3 });
     const norm: ResolvedNormalization = cfg.normalize
       ? { ...cfg.normalize, source: "flag" }
       : resolveNormalization({}, session.info, modelPath);
@@ -203,6 +214,9 @@ export async function openSearchInputs(
       layout: opts.layout ?? "auto",
       ...(opts.classes ? { classes: opts.classes } : {}),
     });
+    const log = opts.log ?? defaultLog;
+    log(`data: ${ds.root} (${describeDataset(ds)})`);
+    for (const n of ds.notes) log(`note: ${n}`);
     const classPos = new Map<number, number>();
     ds.classes.forEach((c, i) => classPos.set(c.index, i));
     for (const c of ds.classes) {
@@ -285,7 +299,21 @@ export async function openSearchInputs(
 export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   const log = opts.log ?? defaultLog;
   const cfg = resolveSearchConfig(opts);
-  const inputs = await openSearchInputs(opts, cfg);
+  // One run per folder; taking the lock also proves the folder writable,
+  // before any compute.
+  const lock = RunLock.acquire(opts.out, "search");
+  if (lock.takenOver) {
+    log(
+      `note: took over "${opts.out}" from process ${lock.takenOver.pid} on ${lock.takenOver.hostname} (${lock.takenOver.command}, since ${lock.takenOver.started_at}), which is no longer running`,
+    );
+  }
+  let inputs: SearchInputs;
+  try {
+    inputs = await openSearchInputs(opts, cfg);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const run: StageRun = {
     opts,
     cfg,
@@ -301,6 +329,16 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   };
   try {
     logSearch(run);
+    for (const k of cfg.stages) {
+      const m = Math.floor(cfg.candidates / 3) *
+        stageGeometry(inputs.size, k).variants.length;
+      if (cfg.top > m) {
+        throw new OptionError(
+          "top",
+          `expected at most the ${m} candidates of stage ${k}, got ${cfg.top}`,
+        );
+      }
+    }
     const summaries: StageSummary[] = [];
     const first = cfg.stages[0]!;
     let parentDir = first > 1
@@ -322,6 +360,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
     run.filter?.[Symbol.dispose]();
     if (!opts.gpu) run.gpu?.[Symbol.dispose]();
     await inputs.session.release();
+    lock.release();
   }
 }
 
@@ -434,21 +473,28 @@ async function runStage(
     stage: k,
     parent: parent?.masksSha256 ?? null,
   };
-  const opened = await openCheckpoint(dir, {
-    config,
-    optionOf: (key) => kSearchConfigOptions[key] ?? key,
-    ...(opts.restart ? { restart: true } : {}),
-  });
   const M = pools.count;
   const grid = gridSize(size, k);
-  if (opened.state?.done && await pathExists(join(dir, "manifest.json"))) {
-    if (!(await pathExists(join(dir, kStageFiles.png)))) {
-      await writePictures(dir, await readStage(dir));
+  const fingerprint = stageFingerprint(config);
+  // Finished = the files check out against a manifest of this configuration
+  // (with or without `.checkpoint/`); `restart` recomputes regardless, and
+  // keeps the old files until the new ones are written.
+  const status: FinishedStatus = opts.restart
+    ? { kind: "absent" }
+    : await finishedStatus(dir, fingerprint);
+  if (status.kind === "finished") {
+    // pictures are written before the checkpoint is marked done: without
+    // that mark they may be partial
+    if (
+      !(await pathExists(join(dir, kStageFiles.png))) ||
+      !(await checkpointDone(dir))
+    ) {
+      await writePictures(dir, status.stage);
     }
     log(
       `stage ${k}: already finished with this configuration (${dir}); skipped`,
     );
-    const st = opened.state.stats;
+    const images = Number(status.stage.manifest.split.images ?? 0);
     return {
       stage: k,
       dir,
@@ -457,11 +503,11 @@ async function runStage(
       grid,
       candidates: M,
       classes: numClasses,
-      images: st.images,
-      evaluations: st.evaluations,
+      images,
+      evaluations: M * images,
       evaluationsThisRun: 0,
       seconds: 0,
-      totalSeconds: st.seconds,
+      totalSeconds: 0,
       evaluationsPerSecond: 0,
       modelSeconds: 0,
       filterSeconds: 0,
@@ -471,8 +517,30 @@ async function runStage(
       checkpointSeconds: 0,
     };
   }
-  if (opts.restart) {
-    await Deno.remove(join(dir, "manifest.json")).catch(() => {});
+  const opened = await openCheckpoint(dir, {
+    config,
+    optionOf: (key) => kSearchConfigOptions[key] ?? key,
+    ...(opts.restart ? { restart: true } : {}),
+  });
+  if (status.kind === "other" && opened.state === null) {
+    // a finished stage of another configuration, and no progress of this
+    // one (which an earlier restart would have left): never overwritten
+    const key = status.difference.key.replace(
+      /_([a-z])/g,
+      (_, c: string) => c.toUpperCase(),
+    );
+    throw new ConfigMismatchError({
+      run: "search",
+      dir,
+      difference: status.difference,
+      option: kSearchConfigOptions[key] ?? key,
+      discards: "results",
+    });
+  }
+  if (status.kind === "damaged") {
+    log(
+      `note: stage ${k} in "${dir}" is damaged (${status.why}); computing it again`,
+    );
   }
 
   const acc = new ClassLossAccumulator({ numCandidates: M, numClasses });
@@ -535,7 +603,7 @@ async function runStage(
     area: size * size,
   });
   const stage: StageData = {
-    manifest: stageManifest(run, k, pools, parent, ranked),
+    manifest: await stageManifest(run, k, pools, parent, ranked, fingerprint),
     masks: ranked.masks,
     losses: ranked.losses,
   };
@@ -649,13 +717,14 @@ export function rankStage(
 }
 
 /** The manifest of stage k. */
-function stageManifest(
+async function stageManifest(
   run: StageRun,
   k: number,
   pools: CandidatePools,
   parent: ParentStage | null,
   ranked: RankedStage,
-): StageData["manifest"] {
+  fingerprint: Record<string, unknown>,
+): Promise<StageData["manifest"]> {
   const { opts, cfg, inputs } = run;
   const { ds, subset, norm, size } = inputs;
   const perClassCount = new Array<number>(inputs.numClasses).fill(0);
@@ -705,6 +774,16 @@ function stageManifest(
             masks_sha256: parent.masksSha256,
           }
           : null,
+        // what "finished" is checked against (finished.ts)
+        configuration: fingerprint,
+        masks_sha256: await arraySha256(ranked.masks),
+        losses_sha256: await arraySha256(ranked.losses),
+      },
+      dataset: {
+        layout: ds.layout,
+        layout_reason: ds.layoutReason,
+        counts: ds.counts,
+        notes: ds.notes,
       },
       images_per_class: perClassCount,
       accuracy: ranked.accuracy,
@@ -729,6 +808,18 @@ function normalizationRecord(
     std: [...norm.std],
     source: norm.source,
   };
+}
+
+/** Whether the stage's checkpoint is marked done (false when absent or unreadable). */
+async function checkpointDone(dir: string): Promise<boolean> {
+  try {
+    const st = JSON.parse(
+      await Deno.readTextFile(join(dir, ".checkpoint", "state.json")),
+    ) as { done?: boolean };
+    return st.done === true;
+  } catch {
+    return false;
+  }
 }
 
 /** (Re)write `<dir>/png/` from the stage, dropping pictures of an earlier run. */
