@@ -35,7 +35,7 @@ import { printJson } from "./json.ts";
 export type EvalCliOptions =
   & Omit<
     EvaluateDfmsOptions,
-    "epsilon" | "epsilonText" | "normalization" | "log"
+    "epsilon" | "epsilonText" | "normalization" | "log" | "warn"
   >
   & {
     /** As written (`8/255`); recorded as text and value. */
@@ -72,6 +72,8 @@ export function toEvalOptions(o: EvalCliOptions): EvaluateDfmsOptions {
     log: (m) => {
       if (!quiet) console.error(m);
     },
+    // notes and warnings are never silenced
+    warn: (m) => console.error(m),
   };
 }
 

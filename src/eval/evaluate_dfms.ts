@@ -11,6 +11,7 @@ import { isAbsolute, resolve } from "node:path";
 import { OptionError, UserError } from "../errors.ts";
 import {
   type DatasetLayout,
+  describeDataset,
   openDataset,
   perClass,
   type Sample,
@@ -24,6 +25,7 @@ import { stageNormalization } from "../dfm/stage_normalization.ts";
 import { ModelSession } from "../model/session.ts";
 import { readInputFile } from "../io/read.ts";
 import { sha256Hex } from "../io/sha256.ts";
+import { RunLock } from "../io/lock.ts";
 import { Rng } from "../rng.ts";
 import { createFgsm, type Fgsm } from "./fgsm.ts";
 import { createMaskFilter, type MaskFilterKind } from "./mask_filter.ts";
@@ -75,8 +77,13 @@ export interface EvaluateDfmsOptions {
   compat?: CompatMode;
   label?: string;
   restart?: boolean;
-  /** Progress lines (stderr in the CLI). */
+  /** Progress lines (stderr in the CLI; silenced by `--quiet`). */
   log?: (line: string) => void;
+  /**
+   * Notes and warnings (skipped images, dataset notes, a model other than the
+   * searched one): never silenced. @default log
+   */
+  warn?: (line: string) => void;
 }
 
 /**
@@ -91,11 +98,29 @@ export interface EvaluateDfmsOptions {
 export async function evaluateDfms(
   o: EvaluateDfmsOptions,
 ): Promise<EvalSummary> {
-  const log = o.log ?? (() => {});
-  const attackName = o.attack;
-  if (!o.ood && !attackName) {
+  if (!o.ood && !o.attack) {
     throw new OptionError("ood", "an OOD set or an attack is needed");
   }
+  // One run per folder; taking the lock also proves the folder writable,
+  // before any compute.
+  const lock = RunLock.acquire(o.out, "eval");
+  try {
+    if (lock.takenOver) {
+      const t = lock.takenOver;
+      (o.warn ?? o.log)?.(
+        `note: took over "${o.out}" from process ${t.pid} on ${t.hostname} (${t.command}, since ${t.started_at}), which is no longer running`,
+      );
+    }
+    return await evaluateLocked(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
+  const log = o.log ?? (() => {});
+  const warn = o.warn ?? log;
+  const attackName = o.attack;
   const stage = await readStage(o.dfm);
   const man = stage.manifest;
   const maskSpace = o.maskSpace ?? man.masking;
@@ -145,7 +170,8 @@ export async function evaluateDfms(
       ? s
       : perClass(s, maxImages, rng.fork("max-images", key));
   const idDs = await openDataset(o.id, { layout: o.idLayout ?? "auto" });
-  for (const n of idDs.notes) log(`note: ${n}`);
+  warn(`id: ${o.id} (${describeDataset(idDs)})`);
+  for (const n of idDs.notes) warn(`note: ${n}`);
   const idSet = new Set(classIds);
   const idEval = toOodSamples(
     limit(idDs.samples.filter((s) => idSet.has(s.label)), "id"),
@@ -165,7 +191,8 @@ export async function evaluateDfms(
       subsets: o.subsets,
       limit,
     });
-    for (const n of r.notes) log(`note: ${n}`);
+    warn(`ood: ${o.ood} (${r.layout})`);
+    for (const n of r.notes) warn(`note: ${n}`);
     parts = r.parts;
     validLabels = r.validLabels;
     oodLayoutUsed = r.layout;
@@ -201,6 +228,17 @@ export async function evaluateDfms(
     }
   }
   const info = session.info;
+  try {
+    // the data is decoded as RGB; every evaluated class must be an output
+    session.checkFits({
+      channels: 3,
+      ...(classIds.length ? { maxLabel: Math.max(...classIds) } : {}),
+    });
+  } catch (err) {
+    await attack?.release();
+    await session.release();
+    throw err;
+  }
   if (info.size !== man.image_size) {
     await attack?.release();
     await session.release();
@@ -210,6 +248,19 @@ export async function evaluateDfms(
   }
   const size = info.size;
   const modelSha = await sha256Hex(modelBytes);
+  const searched = man.model;
+  const sameModel = searched.sha256 === null
+    ? null
+    : searched.sha256 === modelSha;
+  if (sameModel === false) {
+    warn(
+      `warning: model "${o.model}" (sha256 ${
+        modelSha.slice(0, 12)
+      }…) is not the model the DFMs were searched with ("${searched.path}", sha256 ${
+        searched.sha256!.slice(0, 12)
+      }…); the results measure the reliance of another model`,
+    );
+  }
   const abs = (p: string) => isAbsolute(p) ? p : resolve(p);
   const config: Record<string, unknown> = {
     format_version: 1,
@@ -217,9 +268,15 @@ export async function evaluateDfms(
     model: { path: abs(o.model), sha256: modelSha },
     dfm: abs(o.dfm),
     dfm_stage: man.stage,
+    dfm_search_model: {
+      path: searched.path,
+      sha256: searched.sha256,
+      same_as_model: sameModel,
+    },
     dfm_rank: 0,
     dfm_symmetry: man.symmetry,
     dfm_search_masking: man.masking,
+    dataset_counts: idDs.counts,
     id: {
       root: abs(o.id),
       layout: idDs.layout,
@@ -271,7 +328,7 @@ export async function evaluateDfms(
       size,
       maxImages: batchSize,
       kind: o.filter ?? "auto",
-      onWarning: (m) => log(`warning: ${m}`),
+      onWarning: (m) => warn(`warning: ${m}`),
     });
   } catch (err) {
     await attack?.release();
@@ -340,7 +397,7 @@ export async function evaluateDfms(
           } (n=${r.n_id}); ood n=${r.n_ood}; dfm fpr ${f(r.dfm_fp, r.n_neg)}`,
         );
       },
-      onWarning: (m) => log(`warning: ${m}`),
+      onWarning: (m) => warn(`warning: ${m}`),
     });
     log(
       `eval: done in ${

@@ -5,7 +5,10 @@
  */
 import { join } from "node:path";
 import { REPO_ROOT } from "../../src/testing/shared_data.ts";
-import { writeTinyDataset, writeTinyModel } from "../../src/testing/tiny_search.ts";
+import {
+  writeTinyDataset,
+  writeTinyModel,
+} from "../../src/testing/tiny_search.ts";
 
 /** Exit code and output of one run. */
 export interface Run {
