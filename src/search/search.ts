@@ -330,8 +330,19 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   try {
     logSearch(run);
     for (const k of cfg.stages) {
-      const m = Math.floor(cfg.candidates / 3) *
-        stageGeometry(inputs.size, k).variants.length;
+      const variants = stageGeometry(inputs.size, k).variants.length;
+      const m = Math.floor(cfg.candidates / 3) * variants;
+      // a pool's masks are [m, S, S] bytes: keep them far from allocation limits
+      const area = inputs.size * inputs.size;
+      if (m * area > kMaxPoolBytes) {
+        const most = 3 * Math.floor(kMaxPoolBytes / (area * variants));
+        throw new OptionError(
+          "candidates",
+          `expected at most ${most} for ${inputs.size}x${inputs.size} images (the masks of one pool would take ${
+            (m * area / 2 ** 30).toFixed(1)
+          } GiB), got ${cfg.candidates}`,
+        );
+      }
       if (cfg.top > m) {
         throw new OptionError(
           "top",
@@ -363,6 +374,9 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
     lock.release();
   }
 }
+
+/** Bytes of one pool's candidate masks, at most (1 GiB). */
+const kMaxPoolBytes = 2 ** 30;
 
 /** What the stages of one run share; the GPU objects are created on first use. */
 interface StageRun {
