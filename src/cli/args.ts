@@ -319,6 +319,13 @@ export const shared = {
       arg.choice(kBackends),
       dflt,
     ),
+  maxMegapixels: (): Option =>
+    option(
+      "--max-megapixels <n>",
+      "refuse images with more pixels than this, from their header",
+      arg.number({ min: 0 }),
+      100,
+    ),
   threads: (help = "onnxruntime wasm threads"): Option =>
     option("--threads <n>", help, arg.int({ min: 1 })),
   workers: (dflt: number): Option =>

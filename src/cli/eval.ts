@@ -35,9 +35,11 @@ import { printJson } from "./json.ts";
 export type EvalCliOptions =
   & Omit<
     EvaluateDfmsOptions,
-    "epsilon" | "epsilonText" | "normalization" | "log" | "warn"
+    "epsilon" | "epsilonText" | "normalization" | "log" | "warn" | "maxPixels"
   >
   & {
+    /** Pixel limit in megapixels (`--max-megapixels`). */
+    maxMegapixels?: number;
     /** As written (`8/255`); recorded as text and value. */
     epsilon: string;
     normalize?: string;
@@ -63,9 +65,18 @@ export function toEvalOptions(o: EvalCliOptions): EvaluateDfmsOptions {
         ...(o.std !== undefined ? { std: o.std } : {}),
       })
       : undefined;
-  const { normalize: _n, mean: _m, std: _s, json: _j, quiet, ...rest } = o;
+  const {
+    normalize: _n,
+    mean: _m,
+    std: _s,
+    json: _j,
+    quiet,
+    maxMegapixels,
+    ...rest
+  } = o;
   return {
     ...rest,
+    ...(maxMegapixels !== undefined ? { maxPixels: maxMegapixels * 1e6 } : {}),
     epsilon: parseFraction("--epsilon", o.epsilon),
     epsilonText: o.epsilon,
     ...(normalization ? { normalization } : {}),
@@ -216,6 +227,7 @@ export function register(program: Command): void {
       ),
     )
     .addOption(shared.seed("seed of the FPR pool and image subsampling", 42))
+    .addOption(shared.maxMegapixels())
     .addOption(shared.batchSize("images per inference batch", 32))
     .addOption(shared.backend())
     .addOption(

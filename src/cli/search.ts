@@ -54,6 +54,7 @@ export interface SearchCliOptions {
   threads?: number;
   restart?: boolean;
   checkpointSeconds: number;
+  maxMegapixels: number;
   json?: boolean;
 }
 
@@ -125,6 +126,7 @@ export function toSearchOptions(o: SearchCliOptions): SearchOptions {
   if (o.cropPct !== undefined) opts.cropPct = o.cropPct;
   if (o.threads !== undefined) opts.threads = o.threads;
   if (o.restart) opts.restart = true;
+  if (o.maxMegapixels !== undefined) opts.maxPixels = o.maxMegapixels * 1e6;
   return opts;
 }
 
@@ -198,6 +200,7 @@ export function register(program: Command): void {
       ),
     )
     .addOption(shared.seed("seed of every random choice", d.seed))
+    .addOption(shared.maxMegapixels())
     .requiredOption("--out <dir>", "run folder, e.g. DFM/runs/<name>")
     .addOption(shared.symmetry(d.symmetry))
     .addOption(shared.loss(d.loss))

@@ -77,6 +77,8 @@ export interface EvaluateDfmsOptions {
   compat?: CompatMode;
   label?: string;
   restart?: boolean;
+  /** Images above this many pixels are skipped with a warning (checked from the header). */
+  maxPixels?: number;
   /** Progress lines (stderr in the CLI; silenced by `--quiet`). */
   log?: (line: string) => void;
   /**
@@ -344,6 +346,7 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
       resize: lo.resize,
       cropPct,
       workers,
+      ...(o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {}),
       onError: (s, e) => lo.onError(s.path, e),
     });
 

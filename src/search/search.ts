@@ -593,6 +593,7 @@ async function runStage(
       cropPct: cfg.cropPct ?? kDefaultCropPct,
       norm: inputs.norm,
       maskSpace: cfg.maskSpace,
+      ...(opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels } : {}),
     },
     batchSize: cfg.batchSize,
     blockImages: cfg.blockImages,

@@ -107,6 +107,7 @@ Deno.test({
   sanitizeResources: false,
   async fn() {
     const fx = await tinyFixture();
+    let cleanup = () => {};
     try {
       const ref = join(fx.dir, "ref");
       const out = join(fx.dir, "out");
@@ -118,6 +119,12 @@ Deno.test({
       const a = searchArgs(fx.model, fx.data, out);
       const first = spawn(a);
       const firstOut = first.output();
+      // never leave the first run behind when an assertion fails
+      cleanup = () => {
+        try {
+          first.kill("SIGKILL");
+        } catch { /* ended */ }
+      };
       assert.equal(await waitForLock(out), first.pid);
       const second = await hfss(...a);
       assert.equal(second.code, 1, second.stderr);
@@ -160,6 +167,7 @@ Deno.test({
       assert.match(r2.stdout, /stage 1: already finished/);
       await sameFiles(ref, out, "stage2/masks.npy");
     } finally {
+      cleanup();
       await Deno.remove(fx.dir, { recursive: true });
     }
   },
