@@ -8,25 +8,7 @@ import { deflateSync } from "node:zlib";
 import { decodeImage } from "../../src/data/decode.ts";
 import { UserError } from "../../src/errors.ts";
 import { encodeBaselineJpeg } from "../data/_jpeg_encoder.ts";
-
-function crc32(bytes: Uint8Array): number {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, data.length);
-  out.set(new TextEncoder().encode(type), 4);
-  out.set(data, 8);
-  v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
+import { pngChunk } from "../data/_png_chunks.ts";
 
 /** A valid 1-bit gray PNG of `w` x `h` black pixels (a few kB for millions of pixels). */
 function blackPng(w: number, h: number): Uint8Array {
@@ -39,9 +21,9 @@ function blackPng(w: number, h: number): Uint8Array {
   const rows = new Uint8Array(h * (1 + Math.ceil(w / 8))); // filter 0, zeros
   const parts = [
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    chunk("IDAT", new Uint8Array(deflateSync(rows, { level: 9 }))),
-    chunk("IEND", new Uint8Array()),
+    pngChunk("IHDR", ihdr),
+    pngChunk("IDAT", new Uint8Array(deflateSync(rows, { level: 9 }))),
+    pngChunk("IEND", new Uint8Array()),
   ];
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let o = 0;
