@@ -54,7 +54,7 @@ export interface SearchCliOptions {
   threads?: number;
   restart?: boolean;
   checkpointSeconds: number;
-  maxMegapixels: number;
+  maxMegapixels?: number;
   json?: boolean;
 }
 
