@@ -2,14 +2,20 @@
  * Stop with the launcher. `deno task hfss ...` (and the npm `deno` wrapper)
  * start hfss as a child of one or more launcher processes; when a launcher is
  * killed with SIGKILL, the child is not told and would keep running and
- * writing. So the process notes its chain of launcher ancestors (processes
- * named `deno` or `node` directly above it) and, when one of them ends, stops
- * the way `kill -9` would (every file is written atomically, checkpoints make
- * the run resumable), after one line on stderr.
+ * writing. So the process watches its launchers and, when one ends, stops the
+ * way `kill -9` would (every file is written atomically, checkpoints make the
+ * run resumable), after one line on stderr.
+ *
+ * Two ways to see a launcher end:
+ * - started by `deno task` or `npm run` (their environment variables
+ *   `npm_config_user_agent`, `INIT_CWD`): the parent process changes
+ *   (`Deno.ppid`, no permission needed);
+ * - where `/proc` may be read (Linux, all permissions): the chain of
+ *   launcher ancestors (processes named `deno` or `node` directly above),
+ *   which also covers a wrapper between the task and hfss.
  *
  * Only launchers are watched: under a shell, `nohup` or a scheduler, the
- * parent ending does not stop hfss. Linux only (it reads `/proc`); elsewhere
- * this does nothing.
+ * parent ending does not stop hfss.
  */
 
 const kPollMs = 1000;
@@ -42,6 +48,24 @@ function procInfo(pid: number): ProcInfo | undefined {
   };
 }
 
+/** True when `deno task` or `npm run` started this process. */
+function underTaskRunner(): boolean {
+  try {
+    return (Deno.env.get("npm_config_user_agent") ?? "").startsWith("deno/") ||
+      Deno.env.get("INIT_CWD") !== undefined;
+  } catch {
+    return false; // no env permission
+  }
+}
+
+function currentParent(): number | undefined {
+  try {
+    return Deno.ppid;
+  } catch {
+    return undefined;
+  }
+}
+
 /** The launcher processes above this one (nearest first), as pid + start time. */
 export function launcherChain(): { pid: number; start: string }[] {
   const chain: { pid: number; start: string }[] = [];
@@ -67,9 +91,13 @@ export function launcherChain(): { pid: number; start: string }[] {
  */
 export function exitWithLauncher(message: () => string): () => void {
   const chain = launcherChain();
-  if (chain.length === 0) return () => {};
+  const parent = underTaskRunner() ? currentParent() : undefined;
+  if (chain.length === 0 && parent === undefined) return () => {};
   const timer = setInterval(() => {
-    const gone = chain.find((p) => procInfo(p.pid)?.start !== p.start);
+    const gone = chain.find((p) => procInfo(p.pid)?.start !== p.start) ??
+      (parent !== undefined && currentParent() !== parent
+        ? { pid: parent }
+        : undefined);
     if (!gone) return;
     clearInterval(timer);
     try {

@@ -1,6 +1,10 @@
-/** A launcher like `deno task`: start `_watched.ts` and wait for it. */
+/** A launcher like `deno task`: start `_watched.ts` with the permission flags given, and wait for it. */
 const child = new Deno.Command(Deno.execPath(), {
-  args: ["run", "-A", new URL("./_watched.ts", import.meta.url).pathname],
+  args: [
+    "run",
+    ...Deno.args,
+    new URL("./_watched.ts", import.meta.url).pathname,
+  ],
   stdout: "inherit",
   stderr: "inherit",
 }).spawn();

@@ -27,12 +27,22 @@ async function waitFor(cond: () => boolean, ms: number): Promise<boolean> {
   return cond();
 }
 
+/** Neither `deno task` nor `npm run` in the environment (the tests may run under one). */
+function plainEnv(extra: Record<string, string> = {}): Record<string, string> {
+  const env = Deno.env.toObject();
+  delete env.INIT_CWD;
+  delete env.npm_config_user_agent;
+  return { ...env, ...extra };
+}
+
 /** Start `argv`, read the watched child's pid from its first stdout line. */
-async function start(argv: string[]) {
+async function start(argv: string[], env = plainEnv()) {
   const p = new Deno.Command(argv[0]!, {
     args: argv.slice(1),
     stdout: "piped",
     stderr: "piped",
+    clearEnv: true,
+    env,
   }).spawn();
   const reader = p.stdout.getReader();
   let text = "";
@@ -48,35 +58,47 @@ async function start(argv: string[]) {
 const watched = new URL("./_watched.ts", import.meta.url).pathname;
 const launcher = new URL("./_launcher.ts", import.meta.url).pathname;
 
-Deno.test({
-  name:
-    "exitWithLauncher() stops the process with one line when its launcher is killed with SIGKILL",
-  ignore: !haveProc,
-  async fn() {
-    const { launcher: l, child } = await start([
-      Deno.execPath(),
-      "run",
-      "-A",
-      launcher,
-    ]);
-    assert.ok(alive(child));
-    l.kill("SIGKILL");
-    await l.status;
-    const stopped = await waitFor(() => !alive(child), 10_000);
-    if (!stopped) Deno.kill(child, "SIGKILL");
-    const err = new TextDecoder().decode(
-      (await new Response(l.stderr).arrayBuffer()) as ArrayBuffer,
-    );
-    await l.stdout.cancel().catch(() => {});
-    assert.ok(stopped, "the child outlived its launcher");
-    assert.match(
-      err,
-      new RegExp(
-        `^error: Stopped: the launching process ${l.pid} has ended; progress is saved\n$`,
-      ),
-    );
-  },
-});
+for (
+  const [how, perms, env] of [
+    ["reading /proc (all permissions)", ["-A"], plainEnv()],
+    [
+      "as a deno task child without /proc access",
+      ["--allow-env", "--allow-sys", "--allow-read"],
+      plainEnv({ INIT_CWD: "/tmp" }),
+    ],
+  ] as const
+) {
+  Deno.test({
+    name:
+      `exitWithLauncher() stops the process with one line when its launcher is killed with SIGKILL, ${how}`,
+    ignore: !haveProc,
+    async fn() {
+      const { launcher: l, child } = await start([
+        Deno.execPath(),
+        "run",
+        "-A",
+        launcher,
+        ...perms,
+      ], env);
+      assert.ok(alive(child));
+      l.kill("SIGKILL");
+      await l.status;
+      const stopped = await waitFor(() => !alive(child), 10_000);
+      if (!stopped) Deno.kill(child, "SIGKILL");
+      const err = new TextDecoder().decode(
+        (await new Response(l.stderr).arrayBuffer()) as ArrayBuffer,
+      );
+      await l.stdout.cancel().catch(() => {});
+      assert.ok(stopped, "the child outlived its launcher");
+      assert.match(
+        err,
+        new RegExp(
+          `^error: Stopped: the launching process ${l.pid} has ended; progress is saved\n$`,
+        ),
+      );
+    },
+  });
+}
 
 Deno.test({
   name:
