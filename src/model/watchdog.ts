@@ -1,8 +1,12 @@
 /**
  * A watchdog for model calls. onnxruntime-web 1.30's threaded wasm can
- * deadlock inside `session.run()` under Deno (see `createFgsm()` in
- * src/eval/fgsm.ts): the main thread blocks, its timers stop, and a run
- * would hang forever. A separate thread (`watchdog_worker.ts`) times every
+ * hang inside `session.run()` under Deno (see `createFgsm()` in
+ * src/eval/fgsm.ts): a thread of its wasm thread pool dies with
+ * `RuntimeError: memory access out of bounds` (its worker's
+ * `uncaughtException` handler exits it), while the main thread spins inside
+ * wasm waiting for that thread, its timers stopped; a run would hang forever.
+ * Any session with more than one thread can be hit; the shape probe of the
+ * FGSM gradient build hit it in 6 of 8 fresh processes. A separate thread (`watchdog_worker.ts`) times every
  * guarded call and, when one outlives its limit, prints one error line and
  * ends the process; progress already checkpointed is kept, so a rerun resumes.
  *
