@@ -142,7 +142,7 @@ export class RunLock {
       Deno.mkdirSync(dir, { recursive: true });
     } catch (e) {
       throw new UserError(
-        `Cannot create output folder "${dir}": ${(e as Error).message}`,
+        `Cannot create output folder "${dir}": ${osReason(e)}`,
       );
     }
     const path = join(dir, kLockName);
@@ -157,7 +157,7 @@ export class RunLock {
       file = Deno.openSync(path, { read: true, write: true, create: true });
     } catch (e) {
       throw new UserError(
-        `Cannot lock output folder "${dir}": ${(e as Error).message}`,
+        `Cannot write to output folder "${dir}": ${osReason(e)}`,
       );
     }
     let locked: boolean | undefined;
@@ -245,6 +245,16 @@ export class RunLock {
   [Symbol.dispose](): void {
     this.release();
   }
+}
+
+/** An OS error as a message tail: "permission denied", "read-only file system". */
+function osReason(e: unknown): string {
+  if (e instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (e instanceof Deno.errors.NotADirectory) {
+    return "a path component is a file";
+  }
+  if (e instanceof Deno.errors.AlreadyExists) return "a file has that name";
+  return (e as Error).message.replace(/ \(os error \d+\).*$/, "").toLowerCase();
 }
 
 function busy(dir: string, holder: LockHolder | undefined): UserError {

@@ -120,3 +120,12 @@ Deno.test("RunLock.acquire() without flock: the file is the lock, a dead pid on 
     assert.equal(c.takenOver?.pid, child.pid);
     c.release();
   }));
+
+Deno.test("RunLock.acquire() says in one line when the folder cannot be written", () =>
+  withTemp((dir) => {
+    Deno.writeTextFileSync(join(dir, "file"), "x");
+    assert.throws(
+      () => RunLock.acquire(join(dir, "file", "run"), "search"),
+      /Cannot create output folder ".*file\/run": a path component is a file$/,
+    );
+  }));
