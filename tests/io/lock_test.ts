@@ -116,6 +116,21 @@ Deno.test("RunLock.acquire() without flock: the file is the lock, a dead pid on 
         started_at: "2026-01-01T00:00:00Z",
       }),
     );
+    let procReadable = true;
+    try {
+      Deno.statSync("/proc/self");
+    } catch {
+      procReadable = false; // not Linux, or not all permissions
+    }
+    if (!procReadable) {
+      // liveness unknown: the fresh heartbeat holds, an old one is stale
+      assert.throws(
+        () => RunLock.acquire(dir, "search", { flock: false }),
+        /in use by process/,
+      );
+      const old = new Date(Date.now() - 11 * 60_000);
+      Deno.utimeSync(join(dir, kLockName), old, old);
+    }
     const c = RunLock.acquire(dir, "search", { flock: false });
     assert.equal(c.takenOver?.pid, child.pid);
     c.release();
