@@ -9,8 +9,9 @@
  */
 import { Option } from "commander";
 import { OptionError, UserError } from "../errors.ts";
+import { parseShard } from "../shard/partition.ts";
 import { type DatasetLayout, kDatasetLayouts } from "../data/dataset.ts";
-import type { ResizeMode } from "../data/preprocess.ts";
+import { kInterpolations, type ResizeMode } from "../data/preprocess.ts";
 import { kSymmetryModes, type SymmetryMode } from "../dfm/symmetry.ts";
 import { kLossKinds, type LossKind } from "../search/loss.ts";
 import { kLineages, type Lineage } from "../search/lineage.ts";
@@ -261,6 +262,8 @@ const kOptionFlags: Record<string, string> = {
   classIds: "--classes",
   masking: "--mask-space",
   parent: "--from",
+  // Not a flag: progress saved when shared pools mixed classes in a block.
+  schedule: "(block schedule of an older hfss)",
 };
 const kCommandOptionFlags: Record<string, Record<string, string>> = {
   demo: { classes: "--num-classes", layout: "--planted-layout" },
@@ -289,6 +292,20 @@ export const shared = {
     option(`${flag} <layout>`, `${what}: ${kLayoutHelp}`, arg.layout(), "auto"),
   resize: (flag: string, help: string, dflt?: ResizeMode): Option =>
     option(`${flag} <mode>`, help, arg.choice(kResizeModes), dflt),
+  interpolation: (dflt = "bilinear"): Option =>
+    option(
+      "--interpolation <filter>",
+      `resampling: ${
+        kInterpolations.join("|")
+      }, antialiased as PIL's (bicubic: PIL's BICUBIC exactly; default: ${dflt})`,
+      arg.choice(kInterpolations),
+    ),
+  size: (): Option =>
+    option(
+      "--size <S>",
+      "input side for a model with symbolic height/width (default 224); a fixed-size model must match",
+      arg.int({ min: 1 }),
+    ),
   cropPct: (dflt?: number): Option =>
     option(
       "--crop-pct <f>",
@@ -365,4 +382,14 @@ export const shared = {
       arg.choice(kLineages),
       dflt,
     ),
+  /** `--shard i/n` (1-based), parsed by the shard module. */
+  shard: (help: string): Option =>
+    option("--shard <i/n>", help, (f, t) => {
+      try {
+        return parseShard(t);
+      } catch (err) {
+        if (err instanceof OptionError) usage(f, err.problem);
+        throw err;
+      }
+    }),
 };

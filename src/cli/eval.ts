@@ -13,6 +13,7 @@
  * no `--ood`, the attack runs on the ID images (eval_fgsm.py); with `--ood`
  * too, on the OOD images.
  */
+import { shardDir } from "../shard/partial.ts";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { parseNormalizeFlags } from "../data/preprocess.ts";
@@ -56,6 +57,9 @@ export function toEvalOptions(o: EvalCliOptions): EvaluateDfmsOptions {
       "--ood/--attack",
       "give an OOD set (--ood) or an attack (--attack fgsm)",
     );
+  }
+  if (o.saveAdversarial !== undefined && !o.attack) {
+    usage("--save-adversarial", "needs an attack (--attack fgsm)");
   }
   const normalization =
     o.normalize !== undefined || o.mean !== undefined || o.std !== undefined
@@ -173,6 +177,10 @@ export function register(program: Command): void {
         "ce",
       ),
     )
+    .option(
+      "--save-adversarial <dir>",
+      "with --attack: write the attacked inputs to this folder (adversarial.npy on [0,1] pixels, images.csv, PNGs)",
+    )
     .requiredOption("--out <dir>", "output folder (resumable)")
     .addOption(
       option(
@@ -215,6 +223,7 @@ export function register(program: Command): void {
       ),
     )
     .addOption(shared.cropPct(0.875))
+    .addOption(shared.interpolation("the DFM stage's"))
     .addOption(shared.normalize("the DFM stage's"))
     .addOption(shared.mean())
     .addOption(shared.std())
@@ -248,11 +257,21 @@ export function register(program: Command): void {
       "--restart",
       "discard a previous run in --out with another configuration",
     )
+    .addOption(
+      shared.shard(
+        "evaluate shard i of n of the stage's classes into <out>/shard-i-of-n/; join them with hfss merge --eval",
+      ),
+    )
     .option("--quiet", "no progress on stderr")
     .option("--json", "print the summary as one JSON object")
     .action(async (opts: EvalCliOptions) => {
       const s = await evalCommand(opts);
       if (opts.json) printJson(s);
-      else printSummary(s, opts.out);
+      else {
+        printSummary(
+          s,
+          opts.shard ? shardDir(opts.out, opts.shard) : opts.out,
+        );
+      }
     });
 }

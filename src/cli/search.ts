@@ -5,6 +5,7 @@
  * terminal or plain periodic lines otherwise (stderr), and a final summary
  * (stdout; one JSON object with `--json`).
  */
+import type { ShardSpec } from "../shard/partition.ts";
 import type { Command } from "commander";
 import { Progress } from "./progress.ts";
 import {
@@ -19,7 +20,7 @@ import type { Lineage } from "../search/lineage.ts";
 import type { SymmetryMode } from "../dfm/symmetry.ts";
 import { parseClassList } from "../data/dataset.ts";
 import type { DatasetLayout } from "../data/dataset.ts";
-import type { ResizeMode } from "../data/preprocess.ts";
+import type { Interpolation, ResizeMode } from "../data/preprocess.ts";
 import { parseNormalizeFlags } from "../data/preprocess.ts";
 import { arg, option, shared, usage } from "./args.ts";
 import { printJson } from "./json.ts";
@@ -47,12 +48,15 @@ export interface SearchCliOptions {
   maskSpace: "normalized" | "pixel";
   resize: ResizeMode;
   cropPct?: number;
+  interpolation?: Interpolation;
+  size?: number;
   normalize?: string;
   mean?: string;
   std?: string;
   backend: "wasm" | "webgpu";
   threads?: number;
   restart?: boolean;
+  shard?: ShardSpec;
   checkpointSeconds: number;
   maxMegapixels?: number;
   json?: boolean;
@@ -124,9 +128,12 @@ export function toSearchOptions(o: SearchCliOptions): SearchOptions {
   if (o.from !== undefined) opts.from = o.from;
   if (o.perClass !== undefined) opts.perClass = o.perClass;
   if (o.cropPct !== undefined) opts.cropPct = o.cropPct;
+  if (o.interpolation !== undefined) opts.interpolation = o.interpolation;
+  if (o.size !== undefined) opts.size = o.size;
   if (o.threads !== undefined) opts.threads = o.threads;
   if (o.restart) opts.restart = true;
   if (o.maxMegapixels !== undefined) opts.maxPixels = o.maxMegapixels * 1e6;
+  if (o.shard) opts.shard = o.shard;
   return opts;
 }
 
@@ -219,6 +226,8 @@ export function register(program: Command): void {
       ),
     )
     .addOption(shared.cropPct())
+    .addOption(shared.interpolation())
+    .addOption(shared.size())
     .addOption(shared.normalize("the model's declared one, else imagenet"))
     .addOption(shared.mean())
     .addOption(shared.std())
@@ -227,6 +236,11 @@ export function register(program: Command): void {
     .option(
       "--restart",
       "discard saved progress or results of another configuration",
+    )
+    .addOption(
+      shared.shard(
+        "compute shard i of n (whole classes) of one stage into <out>/stage<k>/shard-i-of-n/; join them with hfss merge --stage",
+      ),
     )
     .addOption(
       option(

@@ -14,7 +14,13 @@
 import { UserError } from "../errors.ts";
 import type { Sample } from "./dataset.ts";
 import { kDefaultMaxPixels, readImage } from "./decode.ts";
-import { kDefaultCropPct, type ResizeMode, toTensor } from "./preprocess.ts";
+import {
+  type Interpolation,
+  kDefaultCropPct,
+  kDefaultInterpolation,
+  type ResizeMode,
+  toTensor,
+} from "./preprocess.ts";
 
 /** Options for `loadBatches()`. */
 export interface LoaderOptions {
@@ -26,6 +32,8 @@ export interface LoaderOptions {
   resize?: ResizeMode;
   /** @default 0.875 */
   cropPct?: number;
+  /** @default "bilinear" */
+  interpolation?: Interpolation;
   /** Images decoded ahead (in flight). @default 2 * max(1, workers) + 2 */
   concurrency?: number;
   /** Refuse images with more pixels than this (from the header). @default kDefaultMaxPixels */
@@ -126,6 +134,7 @@ export async function* loadBatches(
   }
   const resize = options.resize ?? "crop";
   const cropPct = options.cropPct ?? kDefaultCropPct;
+  const interpolation = options.interpolation ?? kDefaultInterpolation;
   const workers = kWebWorker
     ? Math.max(0, Math.floor(options.workers ?? 0))
     : 0;
@@ -137,12 +146,21 @@ export async function* loadBatches(
   const pool = workers > 0 ? new WorkerPool(workers) : undefined;
   const maxPixels = options.maxPixels ?? kDefaultMaxPixels;
   const job: Job = pool
-    ? (s) => pool.run({ path: s.path, size, resize, cropPct, maxPixels })
+    ? (s) =>
+      pool.run({
+        path: s.path,
+        size,
+        resize,
+        cropPct,
+        interpolation,
+        maxPixels,
+      })
     : async (s) =>
       toTensor(await readImage(s.path, { maxPixels }), {
         size,
         resize,
         cropPct,
+        interpolation,
       });
   const onError = options.onError ?? ((_s: Sample, e: Error) => {
     throw e;

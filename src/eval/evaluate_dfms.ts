@@ -28,15 +28,23 @@ import { sha256Hex } from "../io/sha256.ts";
 import { RunLock } from "../io/lock.ts";
 import { Rng } from "../rng.ts";
 import { createFgsm, type Fgsm } from "./fgsm.ts";
+import { saveAdversarial } from "./adversarial.ts";
 import { createMaskFilter, type MaskFilterKind } from "./mask_filter.ts";
 import {
   type BatchLoader,
   type EvalClass,
   type EvalSummary,
   runEval,
+  type RunEvalOptions,
 } from "./runner.ts";
+import { runEvalShard } from "../shard/eval.ts";
+import { shardName, type ShardSpec } from "../shard/partition.ts";
 import type { CompatMode } from "./tpr_curves.ts";
-import type { ResizeMode } from "../data/preprocess.ts";
+import {
+  type Interpolation,
+  kDefaultInterpolation,
+  type ResizeMode,
+} from "../data/preprocess.ts";
 
 /** Options of {@linkcode evaluateDfms}; values already checked. */
 export interface EvaluateDfmsOptions {
@@ -53,6 +61,8 @@ export interface EvaluateDfmsOptions {
   epsilon?: number;
   epsilonText?: string;
   fgsmLoss?: "ce" | "reference";
+  /** With an attack: folder for the attacked inputs (src/eval/adversarial.ts). */
+  saveAdversarial?: string;
   out: string;
   /** Class indices, wnids or names of the stage to keep. */
   classes?: string[];
@@ -65,6 +75,8 @@ export interface EvaluateDfmsOptions {
   resizeId?: ResizeMode;
   resizeOod?: ResizeMode;
   cropPct?: number;
+  /** Resampling filter. Default: the stage's (bilinear for older stages). */
+  interpolation?: Interpolation;
   /** Default: the stage's. */
   normalization?: Normalization;
   fprNegatives?: number;
@@ -77,6 +89,8 @@ export interface EvaluateDfmsOptions {
   compat?: CompatMode;
   label?: string;
   restart?: boolean;
+  /** Evaluate only this shard's classes, into `<out>/shard-<i>-of-<n>/` (src/shard/eval.ts). */
+  shard?: ShardSpec;
   /** Images above this many pixels are skipped with a warning (checked from the header). */
   maxPixels?: number;
   /** Progress lines (stderr in the CLI; silenced by `--quiet`). */
@@ -103,9 +117,16 @@ export async function evaluateDfms(
   if (!o.ood && !o.attack) {
     throw new OptionError("ood", "an OOD set or an attack is needed");
   }
-  // One run per folder; taking the lock also proves the folder writable,
-  // before any compute.
-  const lock = RunLock.acquire(o.out, "eval");
+  if (o.saveAdversarial !== undefined && !o.attack) {
+    throw new OptionError("saveAdversarial", "needs an attack (fgsm)");
+  }
+  // One run per folder (per shard for a sharded run); taking the lock also
+  // proves the folder writable, before any compute.
+  const lock = RunLock.acquire(
+    o.out,
+    "eval",
+    o.shard ? { name: shardName(o.shard) } : {},
+  );
   try {
     if (lock.takenOver) {
       const t = lock.takenOver;
@@ -131,6 +152,8 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
   const compat = o.compat ?? "hfss";
   const backend = o.backend ?? "wasm";
   const cropPct = o.cropPct ?? 0.875;
+  const interpolation = o.interpolation ?? man.interpolation ??
+    kDefaultInterpolation;
   const norm = o.normalization ?? stageNormalization(man);
   const seed = o.seed ?? 42;
   const batchSize = o.batchSize ?? 32;
@@ -208,10 +231,18 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
   const threads = o.threads ?? (attackName ? 1 : undefined);
   // One read serves the session and the recorded hash.
   const modelBytes = await readInputFile(o.model, "Cannot open model");
-  const session = await ModelSession.open(o.model, {
-    bytes: modelBytes,
-    backend,
-    ...(threads !== undefined ? { threads } : {}),
+  // A symbolic-size model runs at the DFMs' side; a fixed-size one that
+  // differs is refused below with the sizes named.
+  const open = (size?: number) =>
+    ModelSession.open(o.model, {
+      bytes: modelBytes,
+      backend,
+      ...(threads !== undefined ? { threads } : {}),
+      ...(size !== undefined ? { size } : {}),
+    });
+  const session = await open(man.image_size).catch((err) => {
+    if (err instanceof OptionError && err.option === "size") return open();
+    throw err;
   });
   let attack: Fgsm | undefined;
   if (attackName) {
@@ -312,6 +343,8 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
     resize_id: resizeId,
     resize_ood: resizeOod,
     crop_pct: cropPct,
+    // Recorded only when not the default, so earlier runs still resume.
+    ...(interpolation !== kDefaultInterpolation ? { interpolation } : {}),
     normalization: { name: norm.name, mean: norm.mean, std: norm.std },
     classes: classIds,
     max_images: maxImages ?? null,
@@ -345,6 +378,7 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
       size,
       resize: lo.resize,
       cropPct,
+      interpolation,
       workers,
       ...(o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {}),
       onError: (s, e) => lo.onError(s.path, e),
@@ -369,7 +403,7 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
       }`,
     );
     const t0 = performance.now();
-    const summary = await runEval({
+    const runOptions: RunEvalOptions = {
       out: o.out,
       classes,
       id: idForRunner,
@@ -401,12 +435,38 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
         );
       },
       onWarning: (m) => warn(`warning: ${m}`),
-    });
+    };
+    const { summary, dir } = o.shard
+      ? await runEvalShard(runOptions, o.shard)
+      : { summary: await runEval(runOptions), dir: o.out };
     log(
       `eval: done in ${
         ((performance.now() - t0) / 1000).toFixed(1)
-      } s → ${o.out}`,
+      } s → ${dir}`,
     );
+    if (attack && o.saveAdversarial !== undefined) {
+      // the attacked images again, in one pass that keeps what it makes
+      const saved = await saveAdversarial({
+        dir: o.saveAdversarial,
+        samples: o.ood ? parts.flatMap((p) => p.samples) : idEval,
+        loader,
+        resize: o.ood ? resizeOod : resizeId,
+        batchSize,
+        size,
+        attack,
+        classifier: session,
+        mean: norm.mean,
+        std: norm.std,
+        ...(validLabels ? { subset: validLabels } : {}),
+        onError: (path, err) =>
+          log(
+            `warning: skipping "${path}": ${
+              err instanceof Error ? err.message : String(err)
+            }`,
+          ),
+      });
+      log(`eval: ${saved.count} attacked images → ${o.saveAdversarial}`);
+    }
     return summary;
   } finally {
     await attack?.release();

@@ -122,8 +122,9 @@ export class RunLock {
   }
 
   /**
-   * Lock `dir` (created when missing) for `command`. `flock: false` uses
-   * the lock file alone, as on file systems without `flock` (for tests).
+   * Lock `dir` (created when missing) for `command`. `name` locks one part
+   * of the folder (a shard) instead of all of it. `flock: false` uses the
+   * lock file alone, as on file systems without `flock` (for tests).
    *
    * @throws {UserError} when another live run holds it, naming that run.
    *
@@ -136,7 +137,7 @@ export class RunLock {
   static acquire(
     dir: string,
     command: string,
-    options: { flock?: boolean } = {},
+    options: { flock?: boolean; name?: string } = {},
   ): RunLock {
     try {
       Deno.mkdirSync(dir, { recursive: true });
@@ -145,7 +146,11 @@ export class RunLock {
         `Cannot create output folder "${dir}": ${osReason(e)}`,
       );
     }
-    const path = join(dir, kLockName);
+    // a named part (a shard) has its own lock beside the folder's
+    const path = join(
+      dir,
+      options.name ? `.hfss-${options.name}.lock` : kLockName,
+    );
     const me: LockHolder = {
       pid: Deno.pid,
       hostname: hostname(),

@@ -14,6 +14,8 @@
  */
 import { readImage } from "../data/decode.ts";
 import {
+  type Interpolation,
+  kDefaultInterpolation,
   type Normalization,
   normalizeTensor,
   type ResizeMode,
@@ -50,6 +52,8 @@ export interface MaskPreprocess {
   size: number;
   resize: ResizeMode;
   cropPct: number;
+  /** @default "bilinear" */
+  interpolation?: Interpolation;
   norm: Normalization;
   /** `normalized`: mask the normalised image; `pixel`: mask [0,1] pixels, normalise after. */
   maskSpace: MaskSpace;
@@ -106,7 +110,6 @@ export async function evaluateMasks(o: EvaluateMasksOptions): Promise<{
     new ClassLossAccumulator({ numCandidates: o.masks.count, numClasses });
   const blocks = scheduleBlocks(o.classOf, {
     blockImages: o.blockImages,
-    shared: o.masks.shared,
     numClasses,
   });
   const p = o.preprocess;
@@ -131,6 +134,7 @@ export async function evaluateMasks(o: EvaluateMasksOptions): Promise<{
         size: p.size,
         resize: p.resize,
         cropPct: p.cropPct,
+        interpolation: p.interpolation ?? kDefaultInterpolation,
         norm: pixel ? null : p.norm,
         ...(p.maxPixels !== undefined ? { maxPixels: p.maxPixels } : {}),
         log: o.log,
@@ -152,28 +156,18 @@ export async function evaluateMasks(o: EvaluateMasksOptions): Promise<{
 }
 
 /**
- * The fixed block schedule: shared pools take the subset in order, cut every
- * `blockImages`; per-class pools take each class's images (subset order) and
- * cut them every `blockImages`, class after class.
+ * The fixed block schedule: each class's images (in the given order) cut
+ * every `blockImages`, class after class, for shared and per-class pools
+ * alike. A block never mixes classes, so a shard of whole classes makes the
+ * same model calls as the unsharded run and its sums are the same bits.
  */
 export function scheduleBlocks(
   classOf: ArrayLike<number>,
-  opts: { blockImages: number; shared: boolean; numClasses: number },
+  opts: { blockImages: number; numClasses: number },
 ): Block[] {
   const blocks: Block[] = [];
-  const n = classOf.length;
-  if (opts.shared) {
-    for (let s = 0; s < n; s += opts.blockImages) {
-      const indices = Array.from(
-        { length: Math.min(opts.blockImages, n - s) },
-        (_, i) => s + i,
-      );
-      blocks.push({ indices, pool: classOf[s]! });
-    }
-    return blocks;
-  }
   const byClass: number[][] = Array.from({ length: opts.numClasses }, () => []);
-  for (let i = 0; i < n; i++) byClass[classOf[i]!]!.push(i);
+  for (let i = 0; i < classOf.length; i++) byClass[classOf[i]!]!.push(i);
   byClass.forEach((idx, c) => {
     for (let s = 0; s < idx.length; s += opts.blockImages) {
       blocks.push({ indices: idx.slice(s, s + opts.blockImages), pool: c });
@@ -190,6 +184,7 @@ async function loadBlock(
     size: number;
     resize: ResizeMode;
     cropPct: number;
+    interpolation: Interpolation;
     norm: Normalization | null;
     maxPixels?: number;
     log: (line: string) => void;
@@ -217,6 +212,7 @@ async function loadBlock(
       size: o.size,
       resize: o.resize,
       cropPct: o.cropPct,
+      interpolation: o.interpolation,
       out: tensor,
       offset: kept.length * per,
     });

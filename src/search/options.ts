@@ -7,7 +7,9 @@ import { OptionError } from "../errors.ts";
 import type { GpuContext } from "../gpu/context.ts";
 import type { Dataset, DatasetLayout } from "../data/dataset.ts";
 import {
+  type Interpolation,
   kDefaultCropPct,
+  kDefaultInterpolation,
   type Normalization,
   normalization,
   type ResizeMode,
@@ -17,6 +19,7 @@ import type { LossKind } from "./loss.ts";
 import type { Lineage } from "./lineage.ts";
 import type { MaskSpace } from "./mask_evaluation.ts";
 import type { SearchProgress } from "./search.ts";
+import type { ShardSpec } from "../shard/partition.ts";
 
 /** Options of `runSearch()`; everything but `model`, data and `out` has a default. */
 export interface SearchOptions {
@@ -64,6 +67,10 @@ export interface SearchOptions {
   resize?: ResizeMode;
   /** Centre-crop fraction for `resize: "crop"`. @default 0.875 */
   cropPct?: number;
+  /** Resampling filter. @default "bilinear" */
+  interpolation?: Interpolation;
+  /** Input side for a model with symbolic height/width. @default 224 */
+  size?: number;
   /**
    * Preset name or explicit mean/std (recorded with source `flag`).
    * @default the model's declared normalisation (`hfss.normalization` metadata), else "imagenet"
@@ -87,6 +94,12 @@ export interface SearchOptions {
   progress?: SearchProgress;
   /** A GPU context to use (else one is created and destroyed). */
   gpu?: GpuContext;
+  /**
+   * Compute only this shard's classes of each stage and write its sums to
+   * `<out>/stage<k>/shard-<i>-of-<n>/` instead of the stage files; the
+   * merge (src/shard/merge_stage.ts) joins the shards.
+   */
+  shard?: ShardSpec;
 }
 
 /** Defaults of the search options (the reference's where it has one). */
@@ -134,6 +147,7 @@ export const kSearchConfigOptions: Readonly<Record<string, string>> = {
   maskSpace: "maskSpace",
   resize: "resize",
   cropPct: "cropPct",
+  interpolation: "interpolation",
   normalization: "normalize",
   backend: "backend",
   parent: "from",
@@ -221,6 +235,7 @@ export interface SearchConfig {
   resize: ResizeMode;
   /** Centre-crop fraction; null unless `resize` is "crop". */
   cropPct: number | null;
+  interpolation: Interpolation;
   backend: "wasm" | "webgpu";
   /** The given normalisation (undefined: the model's, resolved when it is open). */
   normalize: Normalization | undefined;
@@ -253,6 +268,7 @@ export function resolveSearchConfig(opts: SearchOptions): SearchConfig {
     maskSpace: opts.maskSpace ?? d.maskSpace,
     resize,
     cropPct: resize === "crop" ? (opts.cropPct ?? kDefaultCropPct) : null,
+    interpolation: opts.interpolation ?? kDefaultInterpolation,
     backend: opts.backend ?? d.backend,
     normalize: opts.normalize === undefined
       ? undefined
@@ -285,6 +301,12 @@ export function resolveSearchConfig(opts: SearchOptions): SearchConfig {
   if (c.perClass !== undefined) checkPositiveInt("perClass", c.perClass);
   if (c.stages.length === 0) {
     throw new OptionError("stages", "no stage given");
+  }
+  if (opts.shard && c.stages.length > 1) {
+    throw new OptionError(
+      "shard",
+      "a shard computes one stage: merge the shards of a stage before the next stage starts",
+    );
   }
   for (let i = 1; i < c.stages.length; i++) {
     if (c.stages[i] !== c.stages[i - 1]! + 1) {

@@ -41,6 +41,7 @@ import {
 } from "../data/dataset.ts";
 import {
   kDefaultCropPct,
+  kDefaultInterpolation,
   type Normalization,
   type ResolvedNormalization,
   resolveNormalization,
@@ -55,12 +56,19 @@ import {
   readStage,
   type StageData,
   stageDir,
+  type StageManifest,
+  type StageManifestFields,
   stageMask,
   writeStage,
 } from "../dfm/store.ts";
 import { writeStagePictures } from "../dfm/render.ts";
 import { pathExists, readInputFile } from "../io/read.ts";
-import { openCheckpoint } from "./checkpoint.ts";
+import {
+  type CheckpointStats,
+  openCheckpoint,
+  type OpenedCheckpoint,
+} from "./checkpoint.ts";
+import { sha256Hex } from "../io/sha256.ts";
 import { RunLock } from "../io/lock.ts";
 import { ConfigMismatchError } from "../io/resume_config.ts";
 import {
@@ -69,16 +77,30 @@ import {
   finishedStatus,
   stageFingerprint,
 } from "./finished.ts";
-import { sha256Hex } from "../io/sha256.ts";
+import { shardName } from "../shard/partition.ts";
 import {
   ClassLossAccumulator,
   type LossKind,
   referenceBatching,
 } from "./loss.ts";
 import { topN } from "./topn.ts";
-import { CandidatePools, type Parents } from "./lineage.ts";
-import type { StageTimings } from "./evaluate.ts";
-import { evaluateMasks, type MaskSpace } from "./mask_evaluation.ts";
+import { CandidatePools, type Lineage, type Parents } from "./lineage.ts";
+import type { EvaluateResult, StageTimings } from "./evaluate.ts";
+import {
+  evaluateMasks,
+  type MaskSpace,
+  scheduleBlocks,
+} from "./mask_evaluation.ts";
+import { shardClasses } from "../shard/partition.ts";
+import {
+  configDigest,
+  kPartialFile,
+  readPartialRecord,
+  shardDir,
+  writePartial,
+} from "../shard/partial.ts";
+import { encodeShardSums } from "../shard/accumulators.ts";
+import type { SearchShardData } from "../shard/merge_stage.ts";
 import {
   kSearchConfigOptions,
   kSearchDefaults,
@@ -197,6 +219,7 @@ export async function openSearchInputs(
     bytes: modelBytes,
     backend: cfg.backend,
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.size !== undefined ? { size: opts.size } : {}),
   });
   try {
     // the data is decoded as RGB
@@ -260,6 +283,10 @@ export async function openSearchInputs(
       maskSpace: cfg.maskSpace,
       resize: cfg.resize,
       cropPct: cfg.cropPct,
+      // Recorded only when not the default, so earlier runs still resume.
+      ...(cfg.interpolation !== kDefaultInterpolation
+        ? { interpolation: cfg.interpolation }
+        : {}),
       normalization: normValues,
       backend: cfg.backend,
     };
@@ -299,12 +326,17 @@ export async function openSearchInputs(
 export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   const log = opts.log ?? defaultLog;
   const cfg = resolveSearchConfig(opts);
-  // One run per folder; taking the lock also proves the folder writable,
-  // before any compute.
-  const lock = RunLock.acquire(opts.out, "search");
+  // One run per folder (per shard for a sharded run); taking the lock also
+  // proves the folder writable, before any compute.
+  const lock = RunLock.acquire(
+    opts.out,
+    "search",
+    opts.shard ? { name: shardName(opts.shard) } : {},
+  );
   if (lock.takenOver) {
+    const t = lock.takenOver;
     log(
-      `note: took over "${opts.out}" from process ${lock.takenOver.pid} on ${lock.takenOver.hostname} (${lock.takenOver.command}, since ${lock.takenOver.started_at}), which is no longer running`,
+      `note: took over "${opts.out}" from process ${t.pid} on ${t.hostname} (${t.command}, since ${t.started_at}), which is no longer running`,
     );
   }
   let inputs: SearchInputs;
@@ -329,27 +361,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   };
   try {
     logSearch(run);
-    for (const k of cfg.stages) {
-      const variants = stageGeometry(inputs.size, k).variants.length;
-      const m = Math.floor(cfg.candidates / 3) * variants;
-      // a pool's masks are [m, S, S] bytes: keep them far from allocation limits
-      const area = inputs.size * inputs.size;
-      if (m * area > kMaxPoolBytes) {
-        const most = 3 * Math.floor(kMaxPoolBytes / (area * variants));
-        throw new OptionError(
-          "candidates",
-          `expected at most ${most} for ${inputs.size}x${inputs.size} images (the masks of one pool would take ${
-            (m * area / 2 ** 30).toFixed(1)
-          } GiB), got ${cfg.candidates}`,
-        );
-      }
-      if (cfg.top > m) {
-        throw new OptionError(
-          "top",
-          `expected at most the ${m} candidates of stage ${k}, got ${cfg.top}`,
-        );
-      }
-    }
+    checkCandidates(cfg, inputs.size);
     const summaries: StageSummary[] = [];
     const first = cfg.stages[0]!;
     let parentDir = first > 1
@@ -378,6 +390,33 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
 /** Bytes of one pool's candidate masks, at most (1 GiB). */
 const kMaxPoolBytes = 2 ** 30;
 
+/**
+ * Refuse, before any compute, a candidate count whose masks no memory holds
+ * and a top-N above a stage's candidates (it would be padded).
+ */
+function checkCandidates(cfg: SearchConfig, size: number): void {
+  const area = size * size;
+  for (const k of cfg.stages) {
+    const variants = stageGeometry(size, k).variants.length;
+    const m = Math.floor(cfg.candidates / 3) * variants;
+    if (m * area > kMaxPoolBytes) {
+      const most = 3 * Math.floor(kMaxPoolBytes / (area * variants));
+      throw new OptionError(
+        "candidates",
+        `expected at most ${most} for ${size}x${size} images (the masks of one pool would take ${
+          (m * area / 2 ** 30).toFixed(1)
+        } GiB), got ${cfg.candidates}`,
+      );
+    }
+    if (cfg.top > m) {
+      throw new OptionError(
+        "top",
+        `expected at most the ${m} candidates of stage ${k}, got ${cfg.top}`,
+      );
+    }
+  }
+}
+
 /** What the stages of one run share; the GPU objects are created on first use. */
 interface StageRun {
   opts: SearchOptions;
@@ -392,7 +431,11 @@ interface StageRun {
 function logSearch({ opts, cfg, inputs, log }: StageRun): void {
   const { norm } = inputs;
   log(
-    `hfss search: model ${inputs.modelPath} (S=${inputs.size}, ${inputs.numLogits} outputs, ${cfg.backend}), ` +
+    `hfss search: model ${inputs.modelPath} (S=${inputs.size}${
+      inputs.session.info.sizeSource === "default"
+        ? ": symbolic input size, run at the default side"
+        : ""
+    }, ${inputs.numLogits} outputs, ${cfg.backend}), ` +
       `${inputs.numClasses} classes, ${inputs.subset.length} search images (split ${cfg.split}` +
       `${
         opts.perClass ? `, at most ${opts.perClass} per class` : ""
@@ -401,21 +444,22 @@ function logSearch({ opts, cfg, inputs, log }: StageRun): void {
   log(
     `  N_B ${cfg.candidates}, P ${cfg.proportion}, top ${cfg.top}, batch ${cfg.batchSize}, seed ${cfg.seed}, ` +
       `symmetry ${cfg.symmetry}, loss ${cfg.loss}, lineage ${cfg.lineage}, mask ${cfg.maskSpace}, ` +
-      `resize ${cfg.resize}, normalize ${norm.name} (mean ${
+      `resize ${cfg.resize} (${cfg.interpolation}), normalize ${norm.name} (mean ${
         norm.mean.join(",")
       } std ${norm.std.join(",")}; ${kSourceText[norm.source]})`,
   );
 }
 
 /** The previous stage as stage k's parents. */
-interface ParentStage {
+export interface ParentStage {
   dir: string;
   stage: StageData;
   parents: Parents;
   masksSha256: string;
 }
 
-async function readParentStage(
+/** Read and check stage k − 1 in `dir` for stage k's parents. */
+export async function readParentStage(
   k: number,
   dir: string,
   size: number,
@@ -463,7 +507,7 @@ async function runStage(
   parentDir: string | null,
 ): Promise<StageSummary> {
   const { opts, cfg, inputs, log } = run;
-  const { size, ds, subset, numClasses } = inputs;
+  const { size, ds, numClasses } = inputs;
   const dir = stageDir(opts.out, k);
   const parent = k > 1 ? await readParentStage(k, parentDir!, size) : null;
   const pools = new CandidatePools({
@@ -476,7 +520,7 @@ async function runStage(
     lineage: cfg.lineage,
     ...(parent ? { parents: parent.parents } : {}),
     parentClassOf: parent
-      ? parentClassMap(parent.stage, ds, parent.dir)
+      ? parentClassMap(parent.stage, ds.classes, parent.dir)
       : undefined,
     classKey: (c) => ds.classes[c]!.index,
   });
@@ -486,16 +530,21 @@ async function runStage(
     lineage: k === 1 ? null : cfg.lineage,
     stage: k,
     parent: parent?.masksSha256 ?? null,
+    // Shared pools once took the subset in order, mixing classes in a
+    // block; progress saved under that schedule cannot resume.
+    ...(pools.shared ? { schedule: "class-blocks" } : {}),
   };
+  if (opts.shard) {
+    return await runShardStage(run, k, { dir, parent, pools, config });
+  }
   const M = pools.count;
   const grid = gridSize(size, k);
-  const fingerprint = stageFingerprint(config);
   // Finished = the files check out against a manifest of this configuration
   // (with or without `.checkpoint/`); `restart` recomputes regardless, and
   // keeps the old files until the new ones are written.
   const status: FinishedStatus = opts.restart
     ? { kind: "absent" }
-    : await finishedStatus(dir, fingerprint);
+    : await finishedStatus(dir, stageFingerprint(config));
   if (status.kind === "finished") {
     // pictures are written before the checkpoint is marked done: without
     // that mark they may be partial
@@ -509,27 +558,13 @@ async function runStage(
       `stage ${k}: already finished with this configuration (${dir}); skipped`,
     );
     const images = Number(status.stage.manifest.split.images ?? 0);
-    return {
-      stage: k,
-      dir,
-      skipped: true,
-      resumed: false,
+    return stageSummary(k, dir, {
       grid,
       candidates: M,
       classes: numClasses,
-      images,
-      evaluations: M * images,
-      evaluationsThisRun: 0,
-      seconds: 0,
-      totalSeconds: 0,
-      evaluationsPerSecond: 0,
-      modelSeconds: 0,
-      filterSeconds: 0,
-      loadSeconds: 0,
-      prepareSeconds: 0,
-      lossSeconds: 0,
-      checkpointSeconds: 0,
-    };
+      stats: { evaluations: M * images, images, seconds: 0 },
+      skipped: true,
+    });
   }
   const opened = await openCheckpoint(dir, {
     config,
@@ -557,58 +592,16 @@ async function runStage(
     );
   }
 
-  const acc = new ClassLossAccumulator({ numCandidates: M, numClasses });
-  let start = { block: 0, chunk: 0 };
-  const prior = { evaluations: 0, images: 0, seconds: 0 };
-  if (opened.state && opened.acc) {
-    acc.loadBytes(opened.acc);
-    start = opened.state.position;
-    Object.assign(prior, opened.state.stats);
-  }
-  const resumed = opened.state !== null;
-  const total = M * subset.length;
-  log(
+  const { acc, blocks, result, resumed, stats } = await evaluatePools(
+    run,
+    k,
+    pools,
+    opened,
+    null,
     `stage ${k}: grid ${grid}, ${M} candidates per pool (${
       pools.shared ? "shared pool" : "one pool per class"
-    }), ${subset.length} images, ${total} evaluations` +
-      (resumed ? `; resuming at ${prior.evaluations} evaluations` : ""),
+    })`,
   );
-  opts.progress?.start(k, total, prior.evaluations);
-  run.gpu ??= await GpuContext.create();
-  run.filter ??= await SpectralFilter.create(run.gpu, {
-    size,
-    channels: 3,
-    maxImages: cfg.blockImages,
-  });
-  const { blocks, result } = await evaluateMasks({
-    images: subset,
-    classOf: inputs.classOf,
-    targetOf: inputs.targetOf,
-    numClasses,
-    numLogits: inputs.numLogits,
-    masks: pools,
-    preprocess: {
-      size,
-      resize: cfg.resize,
-      cropPct: cfg.cropPct ?? kDefaultCropPct,
-      norm: inputs.norm,
-      maskSpace: cfg.maskSpace,
-      ...(opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels } : {}),
-    },
-    batchSize: cfg.batchSize,
-    blockImages: cfg.blockImages,
-    weightOf: run.batching.weight,
-    filter: run.filter,
-    model: inputs.session,
-    acc,
-    start,
-    prior,
-    checkpoint: opened.checkpoint,
-    checkpointSeconds: cfg.checkpointSeconds,
-    onProgress: (n) => opts.progress?.tick(n),
-    ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
-    log,
-  });
 
   const ranked = rankStage(acc, pools, {
     loss: cfg.loss,
@@ -617,43 +610,37 @@ async function runStage(
     top: cfg.top,
     area: size * size,
   });
+  const manifest = finishStageManifest(
+    stageManifestBase(run, k, pools, parent, config),
+    ranked,
+  );
+  // what "finished" checks the files against (finished.ts)
+  Object.assign(manifest.extra!.search as Record<string, unknown>, {
+    masks_sha256: await arraySha256(ranked.masks),
+    losses_sha256: await arraySha256(ranked.losses),
+  });
   const stage: StageData = {
-    manifest: await stageManifest(run, k, pools, parent, ranked, fingerprint),
+    manifest,
     masks: ranked.masks,
     losses: ranked.losses,
   };
   await writeStage(dir, stage);
   // Before the stage is marked done: a finished stage has its pictures.
   await writePictures(dir, stage);
-  const stats = {
-    evaluations: prior.evaluations + result.evaluations,
-    images: prior.images + result.images,
-    seconds: prior.seconds + result.seconds,
-  };
   await opened.checkpoint.save(
     { block: blocks.length, chunk: 0 },
     acc.toBytes(),
     stats,
     true,
   );
-  const s: StageSummary = {
-    stage: k,
-    dir,
-    skipped: false,
-    resumed,
+  const s = stageSummary(k, dir, {
     grid,
     candidates: M,
     classes: numClasses,
-    images: stats.images,
-    evaluations: stats.evaluations,
-    evaluationsThisRun: result.evaluations,
-    seconds: result.seconds,
-    totalSeconds: stats.seconds,
-    evaluationsPerSecond: result.seconds > 0
-      ? result.evaluations / result.seconds
-      : 0,
-    ...result.timings,
-  };
+    stats,
+    resumed,
+    result,
+  });
   opts.progress?.finish(k, s);
   log(
     `stage ${k}: ${M} candidates x ${stats.images} images = ${stats.evaluations} evaluations; ` +
@@ -670,6 +657,233 @@ async function runStage(
       } s) -> ${dir}`,
   );
   return s;
+}
+
+/**
+ * Run shard `opts.shard` of stage k: evaluate the stage's candidates on the
+ * images of the shard's classes only (the same blocks and model calls as in
+ * the unsharded run) and write its sums and the stage's manifest fields to
+ * `<dir>/shard-<i>-of-<n>/` (src/shard/partial.ts). Resumable like a stage;
+ * a finished shard of this configuration is skipped.
+ */
+async function runShardStage(
+  run: StageRun,
+  k: number,
+  o: {
+    dir: string;
+    parent: ParentStage | null;
+    pools: CandidatePools;
+    config: Record<string, unknown>;
+  },
+): Promise<StageSummary> {
+  const { opts, cfg, inputs, log } = run;
+  const { size, numClasses } = inputs;
+  const shard = opts.shard!;
+  const perClass = imagesPerClass(inputs);
+  const range = shardClasses(perClass, shard);
+  const sdir = shardDir(o.dir, shard);
+  const name = `stage ${k}, shard ${shard.index} of ${shard.count}`;
+  const M = o.pools.count;
+  const grid = gridSize(size, k);
+  const finished = opts.restart
+    ? null
+    : await readPartialRecord(sdir).catch(() => null);
+  if (finished?.config_sha256 === await configDigest(o.config)) {
+    log(`${name}: already finished with this configuration (${sdir}); skipped`);
+    return stageSummary(k, sdir, {
+      grid,
+      candidates: M,
+      classes: range.end - range.first,
+      stats: finished.stats as unknown as CheckpointStats,
+      skipped: true,
+    });
+  }
+  const opened = await openCheckpoint(sdir, {
+    config: { ...o.config, shard: { ...shard } },
+    optionOf: (key) => kSearchConfigOptions[key] ?? key,
+    ...(opts.restart ? { restart: true } : {}),
+  });
+  await Deno.remove(join(sdir, kPartialFile)).catch(() => {});
+  // The shard's images: its classes', in the subset's order.
+  const idx: number[] = [];
+  inputs.classOf.forEach((c, i) => {
+    if (c >= range.first && c < range.end) idx.push(i);
+  });
+  const { acc, blocks, result, resumed, stats } = await evaluatePools(
+    run,
+    k,
+    o.pools,
+    opened,
+    idx,
+    `${name}: classes ${range.first}-${range.end - 1} of ${numClasses}`,
+  );
+  await opened.checkpoint.save(
+    { block: blocks.length, chunk: 0 },
+    acc.toBytes(),
+    stats,
+    true,
+  );
+  const data: SearchShardData = {
+    manifest: stageManifestBase(run, k, o.pools, o.parent, o.config),
+    reference_constant: [...run.batching.constant],
+    blocks: scheduleBlocks(inputs.classOf, {
+      blockImages: cfg.blockImages,
+      numClasses,
+    }).length,
+  };
+  // Last: partial.json marks the shard complete.
+  await writePartial(sdir, {
+    kind: "search-stage",
+    shard,
+    classes: range,
+    config: o.config,
+    data: data as unknown as Record<string, unknown>,
+    stats: { ...stats },
+  }, encodeShardSums(acc, range));
+  const s = stageSummary(k, sdir, {
+    grid,
+    candidates: M,
+    classes: range.end - range.first,
+    stats,
+    resumed,
+    result,
+  });
+  opts.progress?.finish(k, s);
+  log(
+    `${name}: ${s.evaluationsThisRun} evaluations, ${
+      s.evaluationsPerSecond.toFixed(1)
+    } evaluations/s, ${s.seconds.toFixed(1)} s -> ${sdir}`,
+  );
+  return s;
+}
+
+/**
+ * Evaluate the stage's pools over the subset images `idx` (every image when
+ * null) from the checkpoint's position on, after restoring the accumulators
+ * and figures an earlier run saved; `what` starts the log line.
+ */
+async function evaluatePools(
+  run: StageRun,
+  k: number,
+  pools: CandidatePools,
+  opened: OpenedCheckpoint,
+  idx: number[] | null,
+  what: string,
+): Promise<
+  Awaited<ReturnType<typeof evaluateMasks>> & {
+    resumed: boolean;
+    stats: CheckpointStats;
+  }
+> {
+  const { opts, cfg, inputs, log } = run;
+  const { size, numClasses } = inputs;
+  const acc = new ClassLossAccumulator({
+    numCandidates: pools.count,
+    numClasses,
+  });
+  let start = { block: 0, chunk: 0 };
+  const prior = { evaluations: 0, images: 0, seconds: 0 };
+  if (opened.state && opened.acc) {
+    acc.loadBytes(opened.acc);
+    start = opened.state.position;
+    Object.assign(prior, opened.state.stats);
+  }
+  const resumed = opened.state !== null;
+  const ints = (all: Int32Array) =>
+    idx ? Int32Array.from(idx, (i) => all[i]!) : all;
+  const images = idx ? idx.map((i) => inputs.subset[i]!) : inputs.subset;
+  const total = pools.count * images.length;
+  log(
+    `${what}, ${images.length} images, ${total} evaluations` +
+      (resumed ? `; resuming at ${prior.evaluations} evaluations` : ""),
+  );
+  opts.progress?.start(k, total, prior.evaluations);
+  run.gpu ??= await GpuContext.create();
+  run.filter ??= await SpectralFilter.create(run.gpu, {
+    size,
+    channels: 3,
+    maxImages: cfg.blockImages,
+  });
+  const evaluated = await evaluateMasks({
+    images,
+    classOf: ints(inputs.classOf),
+    targetOf: ints(inputs.targetOf),
+    numClasses,
+    numLogits: inputs.numLogits,
+    masks: pools,
+    preprocess: {
+      size,
+      resize: cfg.resize,
+      cropPct: cfg.cropPct ?? kDefaultCropPct,
+      interpolation: cfg.interpolation,
+      norm: inputs.norm,
+      maskSpace: cfg.maskSpace,
+      ...(opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels } : {}),
+    },
+    batchSize: cfg.batchSize,
+    blockImages: cfg.blockImages,
+    weightOf: idx
+      ? Float64Array.from(idx, (i) => run.batching.weight[i]!)
+      : run.batching.weight,
+    filter: run.filter,
+    model: inputs.session,
+    acc,
+    start,
+    prior,
+    checkpoint: opened.checkpoint,
+    checkpointSeconds: cfg.checkpointSeconds,
+    onProgress: (n) => opts.progress?.tick(n),
+    ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
+    log,
+  });
+  const { result } = evaluated;
+  return {
+    ...evaluated,
+    resumed,
+    stats: {
+      evaluations: prior.evaluations + result.evaluations,
+      images: prior.images + result.images,
+      seconds: prior.seconds + result.seconds,
+    },
+  };
+}
+
+/** The summary of a stage (or a shard of it): totals, and this run's figures. */
+function stageSummary(
+  k: number,
+  dir: string,
+  o: {
+    grid: number;
+    candidates: number;
+    classes: number;
+    stats: CheckpointStats;
+    skipped?: boolean;
+    resumed?: boolean;
+    result?: EvaluateResult;
+  },
+): StageSummary {
+  const r = o.result;
+  return {
+    stage: k,
+    dir,
+    skipped: o.skipped ?? false,
+    resumed: o.resumed ?? false,
+    grid: o.grid,
+    candidates: o.candidates,
+    classes: o.classes,
+    images: o.stats.images,
+    evaluations: o.stats.evaluations,
+    evaluationsThisRun: r?.evaluations ?? 0,
+    seconds: r?.seconds ?? 0,
+    totalSeconds: o.stats.seconds,
+    evaluationsPerSecond: r && r.seconds > 0 ? r.evaluations / r.seconds : 0,
+    modelSeconds: r?.timings.modelSeconds ?? 0,
+    filterSeconds: r?.timings.filterSeconds ?? 0,
+    loadSeconds: r?.timings.loadSeconds ?? 0,
+    prepareSeconds: r?.timings.prepareSeconds ?? 0,
+    lossSeconds: r?.timings.lossSeconds ?? 0,
+    checkpointSeconds: r?.timings.checkpointSeconds ?? 0,
+  };
 }
 
 /** The top-N of every class: masks, losses and the manifest's records. */
@@ -731,20 +945,43 @@ export function rankStage(
   };
 }
 
-/** The manifest of stage k. */
-async function stageManifest(
+/**
+ * Stage k's manifest without the ranking (`top`, `extra.accuracy`): what a
+ * shard records for the merge, JSON as it is.
+ */
+export type StageManifestBase =
+  & Omit<StageManifestFields, "top" | "extra">
+  & {
+    extra: {
+      search: {
+        lineage_option: Lineage | null;
+        batch_size: number;
+        block_images: number;
+        backend: string;
+        parent: { dir: string; masks_sha256: string } | null;
+        configuration: Record<string, unknown>;
+      };
+      images_per_class: number[];
+      dataset: {
+        layout: string;
+        layout_reason: string;
+        counts: Record<string, number>;
+        notes: string[];
+      };
+    };
+  };
+
+/** Stage k's manifest fields without the ranking. */
+function stageManifestBase(
   run: StageRun,
   k: number,
   pools: CandidatePools,
   parent: ParentStage | null,
-  ranked: RankedStage,
-  fingerprint: Record<string, unknown>,
-): Promise<StageData["manifest"]> {
+  config: Record<string, unknown>,
+): StageManifestBase {
   const { opts, cfg, inputs } = run;
   const { ds, subset, norm, size } = inputs;
-  const perClassCount = new Array<number>(inputs.numClasses).fill(0);
-  for (const c of inputs.classOf) perClassCount[c]!++;
-  return newStageManifest({
+  return {
     model: { path: inputs.modelPath, sha256: inputs.modelSha256 },
     image_size: size,
     stage: k,
@@ -761,6 +998,7 @@ async function stageManifest(
     masking: cfg.maskSpace,
     resize: cfg.resize,
     crop_pct: cfg.cropPct,
+    interpolation: cfg.interpolation,
     split: {
       root: ds.root,
       layout: ds.layout,
@@ -776,7 +1014,6 @@ async function stageManifest(
       if (c.wnid) e.wnid = c.wnid;
       return e;
     }),
-    top: ranked.top,
     extra: {
       search: {
         lineage_option: k === 1 ? null : cfg.lineage,
@@ -790,20 +1027,37 @@ async function stageManifest(
           }
           : null,
         // what "finished" is checked against (finished.ts)
-        configuration: fingerprint,
-        masks_sha256: await arraySha256(ranked.masks),
-        losses_sha256: await arraySha256(ranked.losses),
+        configuration: stageFingerprint(config),
       },
+      images_per_class: imagesPerClass(inputs),
       dataset: {
         layout: ds.layout,
         layout_reason: ds.layoutReason,
-        counts: ds.counts,
+        counts: { ...ds.counts },
         notes: ds.notes,
       },
-      images_per_class: perClassCount,
-      accuracy: ranked.accuracy,
     },
+  };
+}
+
+/** The manifest of a stage: its fields and its ranking, in one fixed key order. */
+export function finishStageManifest(
+  base: StageManifestBase,
+  ranked: RankedStage,
+): StageManifest {
+  const { extra, ...fields } = base;
+  return newStageManifest({
+    ...fields,
+    top: ranked.top,
+    extra: { ...extra, accuracy: ranked.accuracy },
   });
+}
+
+/** Search images of every class position. */
+function imagesPerClass(inputs: SearchInputs): number[] {
+  const n = new Array<number>(inputs.numClasses).fill(0);
+  for (const c of inputs.classOf) n[c]!++;
+  return n;
 }
 
 /** How the log line names a normalisation's source. */
@@ -838,7 +1092,10 @@ async function checkpointDone(dir: string): Promise<boolean> {
 }
 
 /** (Re)write `<dir>/png/` from the stage, dropping pictures of an earlier run. */
-async function writePictures(dir: string, stage: StageData): Promise<void> {
+export async function writePictures(
+  dir: string,
+  stage: StageData,
+): Promise<void> {
   await Deno.remove(join(dir, kStageFiles.png), { recursive: true }).catch(
     () => {},
   );
@@ -852,15 +1109,15 @@ function relativeTo(root: string, path: string): string {
 }
 
 /** Map current class positions to the parent stage's class positions (by model index). */
-function parentClassMap(
+export function parentClassMap(
   parent: StageData,
-  ds: Dataset,
+  classes: readonly { index: number; name?: string }[],
   dir: string,
 ): (c: number) => number {
   const byIndex = new Map<number, number>();
   parent.manifest.classes.forEach((c, i) => byIndex.set(c.index, i));
   return (c) => {
-    const info = ds.classes[c]!;
+    const info = classes[c]!;
     const p = byIndex.get(info.index);
     if (p === undefined) {
       throw new UserError(

@@ -28,20 +28,10 @@ Deno.test("parseStages() reads a stage or a range", () => {
   );
 });
 
-Deno.test("scheduleBlocks() cuts shared order in fixed blocks and per-class blocks by class", () => {
+Deno.test("scheduleBlocks() cuts each class's images in fixed blocks, class after class", () => {
   const classOf = [1, 0, 1, 2, 0, 1, 1];
-  const shared = scheduleBlocks(classOf, {
-    blockImages: 3,
-    shared: true,
-    numClasses: 3,
-  });
-  assert.deepEqual(shared.map((b) => b.indices), [[0, 1, 2], [3, 4, 5], [6]]);
-  const per = scheduleBlocks(classOf, {
-    blockImages: 3,
-    shared: false,
-    numClasses: 3,
-  });
-  assert.deepEqual(per.map((b) => [b.pool, b.indices]), [
+  const blocks = scheduleBlocks(classOf, { blockImages: 3, numClasses: 3 });
+  assert.deepEqual(blocks.map((b) => [b.pool, b.indices]), [
     [0, [1, 4]],
     [1, [0, 2, 5]],
     [1, [6]],
@@ -225,6 +215,50 @@ Deno.test({
       await Deno.remove(join(dir, "png"), { recursive: true });
       await search("model", declared);
       assert.equal([...Deno.readDirSync(join(dir, "png"))].length, want.length);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "runSearch() records the interpolation, searches with it, and refuses to resume a stage made with another",
+  ignore: !gpuAvailable,
+  sanitizeResources: false,
+  async fn() {
+    const tmp = await Deno.makeTempDir({ prefix: "hfss_search_interp_" });
+    try {
+      const model = join(tmp, "m.onnx");
+      await writeTinyModel(model, { size: 32, classes: 3 });
+      const data = join(tmp, "data");
+      // Images larger than S, so the resampling filter matters.
+      await writeTinyDataset(data, { size: 75, classes: 3, perClass: 3 });
+      const search = (out: string, interpolation?: "bilinear" | "bicubic") =>
+        runSearch({
+          model,
+          data,
+          stages: [1],
+          out: join(tmp, out),
+          candidates: 9,
+          top: 2,
+          split: 1,
+          batchSize: 9,
+          ...(interpolation ? { interpolation } : {}),
+          log: () => {},
+        });
+      const bicubic = await search("bicubic", "bicubic");
+      await search("default");
+      const b = await readStage(join(tmp, "bicubic", "stage1"));
+      const d = await readStage(join(tmp, "default", "stage1"));
+      assert.equal(b.manifest.interpolation, "bicubic");
+      assert.equal(d.manifest.interpolation, "bilinear");
+      assert.equal(bicubic.config.interpolation, "bicubic");
+      assert.notDeepEqual(b.losses, d.losses);
+      await assert.rejects(
+        () => search("bicubic", "bilinear"),
+        (e: unknown) => e instanceof Error && /interpolation/.test(e.message),
+      );
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }
