@@ -9,7 +9,7 @@
  */
 import { readStage, type StageData } from "../dfm/store.ts";
 import { pathExists } from "../io/read.ts";
-import { sha256Hex } from "../io/sha256.ts";
+import { createHash } from "node:crypto";
 import { type ConfigDifference, firstDifference } from "../io/resume_config.ts";
 import { snakeKeys } from "../json_keys.ts";
 import { join } from "node:path";
@@ -29,8 +29,10 @@ export function stageFingerprint(
 }
 
 /** SHA-256 (hex) of a typed array's bytes. */
-export function arraySha256(a: Uint8Array | Float64Array): Promise<string> {
-  return sha256Hex(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+export function arraySha256(a: Uint8Array | Float64Array): string {
+  return createHash("sha256").update(
+    new Uint8Array(a.buffer, a.byteOffset, a.byteLength),
+  ).digest("hex");
 }
 
 /**
@@ -70,13 +72,13 @@ export async function finishedStatus(
   // hashes are recorded by a search (a merge of shards checks shapes only)
   if (
     search.masks_sha256 !== undefined &&
-    search.masks_sha256 !== await arraySha256(stage.masks)
+    search.masks_sha256 !== arraySha256(stage.masks)
   ) {
     return { kind: "damaged", why: "masks.npy does not match its manifest" };
   }
   if (
     search.losses_sha256 !== undefined &&
-    search.losses_sha256 !== await arraySha256(stage.losses)
+    search.losses_sha256 !== arraySha256(stage.losses)
   ) {
     return { kind: "damaged", why: "losses.npy does not match its manifest" };
   }

@@ -614,11 +614,6 @@ async function runStage(
     stageManifestBase(run, k, pools, parent, config),
     ranked,
   );
-  // what "finished" checks the files against (finished.ts)
-  Object.assign(manifest.extra!.search as Record<string, unknown>, {
-    masks_sha256: await arraySha256(ranked.masks),
-    losses_sha256: await arraySha256(ranked.losses),
-  });
   const stage: StageData = {
     manifest,
     masks: ranked.masks,
@@ -1049,7 +1044,16 @@ export function finishStageManifest(
   return newStageManifest({
     ...fields,
     top: ranked.top,
-    extra: { ...extra, accuracy: ranked.accuracy },
+    extra: {
+      ...extra,
+      search: {
+        ...extra.search,
+        // what "finished" checks the files against (finished.ts)
+        masks_sha256: arraySha256(ranked.masks),
+        losses_sha256: arraySha256(ranked.losses),
+      },
+      accuracy: ranked.accuracy,
+    },
   });
 }
 
