@@ -21,8 +21,7 @@ import type { SymmetryMode } from "../dfm/symmetry.ts";
 import { parseClassList } from "../data/dataset.ts";
 import type { DatasetLayout } from "../data/dataset.ts";
 import type { Interpolation, ResizeMode } from "../data/preprocess.ts";
-import { parseNormalizeFlags } from "../data/preprocess.ts";
-import { arg, option, shared, usage } from "./args.ts";
+import { arg, normalizationFlags, option, shared, usage } from "./args.ts";
 import { printJson } from "./json.ts";
 
 /** The flags of `hfss search`, parsed. */
@@ -91,14 +90,7 @@ export function toSearchOptions(o: SearchCliOptions): SearchOptions {
   }
   const stages = o.stages ?? o.stage ?? [1];
   // No flag: runSearch() takes the model's declared normalisation, else imagenet.
-  const norm = o.normalize !== undefined || o.mean !== undefined ||
-      o.std !== undefined
-    ? parseNormalizeFlags({
-      ...(o.normalize !== undefined ? { normalize: o.normalize } : {}),
-      ...(o.mean !== undefined ? { mean: o.mean } : {}),
-      ...(o.std !== undefined ? { std: o.std } : {}),
-    })
-    : undefined;
+  const norm = normalizationFlags(o);
   const opts: SearchOptions = {
     model: o.model,
     data: o.data,
@@ -161,30 +153,9 @@ export function register(program: Command): void {
       ),
     )
     .option("--from <dir>", "previous stage folder (default <out>/stage<k-1>)")
-    .addOption(
-      option(
-        "--candidates <n>",
-        "N_B, candidates per stage (3 masks per draw)",
-        arg.int({ min: 3 }),
-        d.candidates,
-      ),
-    )
-    .addOption(
-      option(
-        "--proportion <p>",
-        "P, proportion of patch cells kept, in (0, 1]",
-        arg.unit(),
-        d.proportion,
-      ),
-    )
-    .addOption(
-      option(
-        "--top <n>",
-        "top-N DFMs kept per class",
-        arg.int({ min: 1 }),
-        d.top,
-      ),
-    )
+    .addOption(shared.candidates(d.candidates))
+    .addOption(shared.proportion(d.proportion))
+    .addOption(shared.top(d.top))
     .addOption(
       option(
         "--split <f>",

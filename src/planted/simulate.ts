@@ -23,7 +23,7 @@
 import type { SymmetryMode } from "../dfm/symmetry.ts";
 import { CandidatePools, type Lineage } from "../search/lineage.ts";
 import { topN } from "../search/topn.ts";
-import { crossEntropyRows } from "../search/loss.ts";
+import { crossEntropyRows } from "../model/cross_entropy.ts";
 import {
   logitsFromEnergies,
   maskPairGains,

@@ -105,7 +105,6 @@ import {
   kSearchConfigOptions,
   kSearchDefaults,
   kSearchOptionKeys,
-  parseStages,
   resolveSearchConfig,
   type SearchConfig,
   type SearchOptions,
@@ -116,7 +115,6 @@ export {
   kSearchConfigOptions,
   kSearchDefaults,
   kSearchOptionKeys,
-  parseStages,
   resolveSearchConfig,
 };
 
