@@ -278,6 +278,7 @@ const kOptionFlags: Record<string, string> = {
   normalization: "--normalize/--mean/--std",
   normalize: "--normalize",
   topN: "--top",
+  maxPixels: "--max-megapixels",
   stage: "--stage/--stages",
   classIds: "--classes",
   masking: "--mask-space",
