@@ -57,6 +57,7 @@ export interface SearchCliOptions {
   restart?: boolean;
   shard?: ShardSpec;
   checkpointSeconds: number;
+  maxMegapixels?: number;
   json?: boolean;
 }
 
@@ -123,6 +124,7 @@ export function toSearchOptions(o: SearchCliOptions): SearchOptions {
   if (o.size !== undefined) opts.size = o.size;
   if (o.threads !== undefined) opts.threads = o.threads;
   if (o.restart) opts.restart = true;
+  if (o.maxMegapixels !== undefined) opts.maxPixels = o.maxMegapixels * 1e6;
   if (o.shard) opts.shard = o.shard;
   return opts;
 }
@@ -176,6 +178,7 @@ export function register(program: Command): void {
       ),
     )
     .addOption(shared.seed("seed of every random choice", d.seed))
+    .addOption(shared.maxMegapixels())
     .requiredOption("--out <dir>", "run folder, e.g. DFM/runs/<name>")
     .addOption(shared.symmetry(d.symmetry))
     .addOption(shared.loss(d.loss))
