@@ -266,6 +266,23 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
     if (err instanceof OptionError && err.option === "size") return open();
     throw err;
   });
+  const info = session.info;
+  try {
+    // the data is decoded as RGB; every evaluated class must be an output
+    session.checkFits({
+      channels: 3,
+      ...(classIds.length ? { maxLabel: Math.max(...classIds) } : {}),
+    });
+  } catch (err) {
+    await session.release();
+    throw err;
+  }
+  if (info.size !== man.image_size) {
+    await session.release();
+    throw new UserError(
+      `Cannot evaluate DFMs of size ${man.image_size} on model "${o.model}": it takes ${info.size}×${info.size} images`,
+    );
+  }
   let attack: Fgsm | undefined;
   if (attackName) {
     try {
@@ -275,31 +292,13 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
         mean: norm.mean,
         std: norm.std,
         backend,
+        model: info,
         ...(threads !== undefined ? { threads } : {}),
       });
     } catch (err) {
       await session.release();
       throw err;
     }
-  }
-  const info = session.info;
-  try {
-    // the data is decoded as RGB; every evaluated class must be an output
-    session.checkFits({
-      channels: 3,
-      ...(classIds.length ? { maxLabel: Math.max(...classIds) } : {}),
-    });
-  } catch (err) {
-    await attack?.release();
-    await session.release();
-    throw err;
-  }
-  if (info.size !== man.image_size) {
-    await attack?.release();
-    await session.release();
-    throw new UserError(
-      `Cannot evaluate DFMs of size ${man.image_size} on model "${o.model}": it takes ${info.size}×${info.size} images`,
-    );
   }
   const size = info.size;
   const modelSha = await sha256Hex(modelBytes);

@@ -18,13 +18,27 @@
  */
 
 import { OptionError, UserError } from "../errors.ts";
-import { decodeModel, encodeModel } from "../onnx/proto.ts";
+import {
+  DataType,
+  decodeModel,
+  encodeModel,
+  type GraphProto,
+  type ModelProto,
+  type NodeProto,
+} from "../onnx/proto.ts";
+import { node, valueInfo } from "../onnx/builder.ts";
+import {
+  type ExternalBytes,
+  hasFloat16,
+  toFloat32Model,
+} from "../onnx/float32.ts";
 import {
   buildGradientModel,
   type GradientLoss,
   imageInputName,
 } from "../onnx/gradient/graph.ts";
-import { loadOrt } from "../model/session.ts";
+import { loadOrt, type ModelInfo, ModelSession } from "../model/session.ts";
+import { readExternalData } from "../model/external_data.ts";
 import { watched } from "../model/watchdog.ts";
 import { readInputFile } from "../io/read.ts";
 
@@ -108,6 +122,14 @@ export interface FgsmOptions {
    * {@link createFgsm}).
    */
   threads?: number;
+  /**
+   * The model's intake as inference sees it (`ModelSession.info` of the same
+   * file): layout, side, classes. Default: read by opening the model once
+   * (with `size`, `backend` and `threads`, default 1).
+   */
+  model?: FgsmModelView;
+  /** Side S for a model with symbolic height/width when `model` is not given (default 224). */
+  size?: number;
 }
 
 /** An FGSM attack bound to one model. */
@@ -141,48 +163,129 @@ export interface Fgsm {
   release(): Promise<void>;
 }
 
-const gradientCache = new Map<
-  string,
-  Promise<{ bytes: Uint8Array; info: ModelIo }>
->();
+/** What FGSM needs of the model's intake (a `ModelSession`'s `info`). */
+export type FgsmModelView = Pick<
+  ModelInfo,
+  "inputName" | "outputName" | "size" | "layout" | "channels" | "numClasses"
+>;
 
 interface ModelIo {
   inputName: string;
-  outputName: string;
   numClasses: number;
   /** Fixed batch size of the model, or undefined when symbolic. */
   fixedBatch?: number;
-  /** Input dims after the batch. */
+  /** Input dims after the batch (NCHW). */
   sampleDims: number[];
 }
 
-/** Builds (once per model file and loss) the serialised gradient model. */
+/** Name not used by any tensor of `g`, starting from `base`. */
+function freshName(g: GraphProto, base: string): string {
+  const used = new Set<string>();
+  for (const v of [...g.input, ...g.output, ...g.valueInfo]) {
+    if (v.name) used.add(v.name);
+  }
+  for (const t of g.initializer) if (t.name) used.add(t.name);
+  for (const n of g.node) for (const o of n.output) used.add(o);
+  let name = base;
+  for (let i = 1; used.has(name); i++) name = `${base}_${i}`;
+  return name;
+}
+
+/**
+ * The classifier as the session sees it (`src/model/session.ts`), as one
+ * graph: a float32 NCHW input `[N, C, S, S]` at the session's side S
+ * (transposed in-graph for an NHWC model), float16 computed in float32
+ * (`src/onnx/float32.ts`), and the logits flattened to `[N, K]` (for
+ * `[N,K,1,1]` and `[N,1,K]` outputs) as the only output. The gradient
+ * transform then differentiates exactly what inference runs.
+ */
+export function gradientView(
+  m: ModelProto,
+  view: FgsmModelView,
+  externalData: readonly ExternalBytes[] = [],
+): ModelProto {
+  const f32 = hasFloat16(m) ? toFloat32Model(m, externalData) : m;
+  const g = f32.graph!;
+  const { channels: c, size: s } = view;
+  const declared = g.input.find((v) => v.name === view.inputName);
+  const batchDim = declared?.type?.tensorType?.shape?.dim[0] ??
+    { dimParam: "N" };
+  const batch = batchDim.dimValue && batchDim.dimValue > 0
+    ? batchDim.dimValue
+    : batchDim.dimParam || "N";
+  const nodes: NodeProto[] = [];
+  let inputName = view.inputName;
+  if (view.layout === "NHWC") {
+    inputName = freshName(g, `${view.inputName}_nchw`);
+    nodes.push(
+      node("Transpose", [inputName], [view.inputName], { perm: [0, 2, 3, 1] }, {
+        name: freshName(g, "hfss_nchw_to_nhwc"),
+      }),
+    );
+  }
+  const outputName = freshName(g, `${view.outputName}_nk`);
+  const tail = node("Flatten", [view.outputName], [outputName], { axis: 1 }, {
+    name: freshName(g, "hfss_logits_nk"),
+  });
+  const out: ModelProto = {
+    ...f32,
+    graph: {
+      ...g,
+      node: [...nodes, ...g.node, tail],
+      input: [
+        ...g.input.filter((v) => v.name !== view.inputName),
+        valueInfo(inputName, DataType.FLOAT, [batch, c, s, s]),
+      ],
+      output: [
+        valueInfo(outputName, DataType.FLOAT, [batch, view.numClasses]),
+      ],
+      // The declared shapes of the original input (symbolic, NHWC) no longer hold.
+      valueInfo: g.valueInfo.filter((v) => v.name !== view.inputName),
+    },
+  };
+  return out;
+}
+
+const gradientCache = new Map<
+  string,
+  Promise<{ bytes: Uint8Array; info: ModelIo; externalData: ExternalBytes[] }>
+>();
+
+/**
+ * Builds (once per model file, view and loss) the serialised gradient model of
+ * {@link gradientView}, with the external data files it refers to.
+ */
 export function gradientModelBytes(
   modelPath: string,
   loss: GradientLoss,
-): Promise<{ bytes: Uint8Array; info: ModelIo }> {
-  const key = `${loss}\u0000${modelPath}`;
+  view: FgsmModelView,
+): Promise<
+  { bytes: Uint8Array; info: ModelIo; externalData: ExternalBytes[] }
+> {
+  const key = [loss, view.layout, view.size, view.inputName, modelPath].join(
+    "\u0000",
+  );
   let p = gradientCache.get(key);
   if (!p) {
     p = (async () => {
       const m = decodeModel(
         await readInputFile(modelPath, "Cannot open model"),
       );
-      const g = m.graph!;
-      const inputName = imageInputName(m);
-      const outputName = g.output[0]?.name ?? "";
+      const externalData = await readExternalData(modelPath, m);
+      const vm = gradientView(m, view, externalData);
+      const g = vm.graph!;
+      const inputName = imageInputName(vm);
       const dims = g.input.find((v) =>
         v.name === inputName
       )?.type?.tensorType?.shape?.dim ?? [];
-      const outDims = g.output[0]?.type?.tensorType?.shape?.dim ?? [];
-      const gm = await buildGradientModel(m, { loss });
+      const gm = await buildGradientModel(vm, { loss, externalData });
       const fixed = dims[0]?.dimValue;
       return {
         bytes: encodeModel(gm),
+        externalData,
         info: {
           inputName,
-          outputName,
-          numClasses: outDims[1]?.dimValue ?? -1,
+          numClasses: view.numClasses,
           fixedBatch: fixed && fixed > 0 ? fixed : undefined,
           sampleDims: dims.slice(1).map((d) => d.dimValue ?? -1),
         },
@@ -237,9 +340,24 @@ export async function createFgsm(
     // the shape probe of the gradient build runs in the plain wasm instance
     await loadOrt("wasm", opts.threads);
   }
-  const { bytes, info } = await gradientModelBytes(modelPath, loss);
+  let view = opts.model;
+  if (!view) {
+    const m = await ModelSession.open(modelPath, {
+      backend,
+      threads: opts.threads ?? 1,
+      ...(opts.size !== undefined ? { size: opts.size } : {}),
+    });
+    view = m.info;
+    await m.release();
+  }
+  const { bytes, info, externalData } = await gradientModelBytes(
+    modelPath,
+    loss,
+    view,
+  );
   const session = await ort.InferenceSession.create(bytes, {
     executionProviders: [backend],
+    ...(externalData.length ? { externalData } : {}),
   });
   const C = info.sampleDims[0]!;
   const sampleSize = info.sampleDims.reduce((p, v) => p * v, 1);

@@ -3,6 +3,18 @@ import { createFgsm, fgsmStep } from "../../src/eval/fgsm.ts";
 import { linearModel } from "./_linear_model.ts";
 import { Rng } from "../../src/rng.ts";
 import { FIXTURES, haveShared, shared } from "../../src/testing/shared_data.ts";
+import {
+  imageClassifier,
+  type ImageClassifierOptions,
+  imageClassifierOracle,
+} from "../../src/testing/tiny_models.ts";
+import { ModelSession } from "../../src/model/session.ts";
+import { graph, model, node, valueInfo } from "../../src/onnx/builder.ts";
+import {
+  DataType,
+  encodeModel,
+  kDataLocationExternal,
+} from "../../src/onnx/proto.ts";
 
 interface FixArray {
   dtype: string;
@@ -255,4 +267,221 @@ Deno.test({
       );
     }
   },
+});
+
+// ------------------------------------------------------------ model intake --
+
+/** Float64 cross-entropy input gradient of `imageClassifier(o)` at NCHW `x`. */
+function classifierGradient(
+  x: Float32Array,
+  labels: ArrayLike<number>,
+  batch: number,
+  o: ImageClassifierOptions,
+): Float64Array {
+  const k = o.classes;
+  const z = imageClassifierOracle(x, batch, o);
+  const per = x.length / batch;
+  const plane = per / 3;
+  const grad = new Float64Array(x.length);
+  for (let b = 0; b < batch; b++) {
+    const zb = z.subarray(b * k, (b + 1) * k);
+    const m = Math.max(...zb);
+    const e = Array.from(zb, (v) => Math.exp(v - m));
+    const s = e.reduce((p, v) => p + v, 0);
+    const dz = e.map((v, j) => v / s - (j === labels[b] ? 1 : 0));
+    for (let i = 0; i < per; i++) {
+      let g = 0;
+      for (let j = 0; j < k; j++) {
+        g += o.symbolicSize
+          ? o.weights[Math.floor(i / plane) * k + j]! * dz[j]! / plane
+          : o.weights[i * k + j]! * dz[j]!;
+      }
+      grad[b * per + i] = g;
+    }
+  }
+  return grad;
+}
+
+function assertGradClose(
+  got: Float32Array,
+  want: Float64Array,
+  what: string,
+): void {
+  assert.equal(got.length, want.length, what);
+  const scale = Math.max(...Array.from(want, Math.abs));
+  let dot = 0, gg = 0, ww = 0;
+  got.forEach((v, i) => {
+    assert.ok(
+      Math.abs(v - want[i]!) <= 1e-4 * scale,
+      `${what}: grad[${i}] ${v} vs ${want[i]}`,
+    );
+    dot += v * want[i]!;
+    gg += v * v;
+    ww += want[i]! * want[i]!;
+  });
+  assert.ok(dot / Math.sqrt(gg * ww) > 0.99999, `${what}: cosine`);
+}
+
+Deno.test("createFgsm() differentiates every intake variant (NHWC, float16, symbolic size, external data, [N,K,1,1], [N,1,K]) as inference sees it", async () => {
+  const size = 4;
+  const k = 6;
+  const batch = 3;
+  const base = {
+    size,
+    classes: k,
+    bias: Float32Array.from({ length: k }, (_, j) => 0.1 * j - 0.2),
+  };
+  const flat = Float32Array.from(
+    { length: 3 * size * size * k },
+    (_, i) => Math.cos(i * 1.7 + 0.3) * 0.5,
+  );
+  const pooled = Float32Array.from(
+    { length: 3 * k },
+    (_, i) => Math.sin(i * 0.9 + 0.1),
+  );
+  const variants: [string, ImageClassifierOptions][] = [
+    ["NCHW", { ...base, weights: flat }],
+    ["NHWC", { ...base, weights: flat, layout: "NHWC" }],
+    ["float16 NHWC", { ...base, weights: flat, float16: true, layout: "NHWC" }],
+    ["[N,K,1,1]", { ...base, weights: flat, output: "NK11" }],
+    ["[N,1,K]", { ...base, weights: flat, output: "N1K", batch: batch }],
+    ["external data", { ...base, weights: flat, externalData: "w.data" }],
+    ["symbolic H/W", { ...base, weights: pooled, symbolicSize: true }],
+    ["symbolic H/W NHWC [N,K,1,1]", {
+      ...base,
+      weights: pooled,
+      symbolicSize: true,
+      layout: "NHWC",
+      output: "NK11",
+    }],
+  ];
+  const x = Float32Array.from(
+    { length: batch * 3 * size * size },
+    (_, i) => Math.sin(i * 0.37) * 1.5,
+  );
+  const labels = [1, 5, 0];
+  const dir = await Deno.makeTempDir({ prefix: "hfss_fgsm_intake_" });
+  try {
+    for (const [what, o] of variants) {
+      const { model: bytes, data } = imageClassifier(o);
+      const path = `${dir}/${what.replace(/\W+/g, "_")}.onnx`;
+      await Deno.writeFile(path, bytes);
+      if (data) await Deno.writeFile(`${dir}/${o.externalData}`, data);
+      const fgsm = await createFgsm(path, {
+        epsilon: 0.01,
+        mean: [0.5],
+        std: [0.25],
+        threads: 1,
+        size,
+      });
+      try {
+        assert.equal(fgsm.numClasses, k, what);
+        const { grad, loss } = await fgsm.gradient(x, labels, batch);
+        assertGradClose(grad, classifierGradient(x, labels, batch, o), what);
+        assert.ok(loss.every((l) => l > 0), what);
+      } finally {
+        await fgsm.release();
+      }
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("createFgsm() takes the side of a symbolic-size model from `model` (a ModelSession's info)", async () => {
+  const o: ImageClassifierOptions = {
+    size: 6,
+    classes: 3,
+    weights: Float32Array.from({ length: 9 }, (_, i) => i % 4 - 1.5),
+    symbolicSize: true,
+  };
+  const dir = await Deno.makeTempDir({ prefix: "hfss_fgsm_size_" });
+  try {
+    const path = `${dir}/m.onnx`;
+    await Deno.writeFile(path, imageClassifier(o).model);
+    const m = await ModelSession.open(path, { threads: 1, size: 6 });
+    const info = m.info;
+    await m.release();
+    const fgsm = await createFgsm(path, {
+      epsilon: 0.01,
+      mean: [0],
+      std: [1],
+      model: info,
+    });
+    try {
+      const x = Float32Array.from({ length: 2 * 3 * 36 }, (_, i) => i % 7);
+      const { grad } = await fgsm.gradient(x, [2, 0], 2);
+      assertGradClose(grad, classifierGradient(x, [2, 0], 2, o), "size 6");
+      await assert.rejects(
+        () => fgsm.gradient(new Float32Array(3 * 16), [0], 1),
+        /48 input values for a batch of 1 × 108/,
+      );
+    } finally {
+      await fgsm.release();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("createFgsm() on a float16 model (float16 weights, some in an external file) gives the gradient of its float16 weights", async () => {
+  // logits = x_flat @ W + b, all float16; W in "w.bin", b inline.
+  const d = 3 * 2 * 2;
+  const k = 4;
+  const w32 = Float32Array.from({ length: d * k }, (_, i) => Math.sin(i) / 3);
+  const w16 = new Float16Array(w32);
+  const b16 = new Float16Array([0.1, -0.3, 0.7, 0.2]);
+  const raw = (a: Float16Array) => new Uint8Array(a.buffer.slice(0));
+  const f16 = DataType.FLOAT16;
+  const bytes = encodeModel(model({
+    graph: graph({
+      nodes: [
+        node("Flatten", ["x"], ["f"], { axis: 1 }),
+        node("MatMul", ["f", "W"], ["z"]),
+        node("Add", ["z", "b"], ["logits"]),
+      ],
+      inputs: [valueInfo("x", f16, ["N", 3, 2, 2])],
+      outputs: [valueInfo("logits", f16, ["N", k])],
+      initializers: [
+        {
+          name: "W",
+          dims: [d, k],
+          dataType: f16,
+          dataLocation: kDataLocationExternal,
+          externalData: [
+            { key: "location", value: "w.bin" },
+            { key: "offset", value: "0" },
+            { key: "length", value: String(d * k * 2) },
+          ],
+        },
+        { name: "b", dims: [k], dataType: f16, rawData: raw(b16) },
+      ],
+    }),
+  }));
+  const dir = await Deno.makeTempDir({ prefix: "hfss_fgsm_f16_" });
+  try {
+    await Deno.writeFile(`${dir}/m.onnx`, bytes);
+    await Deno.writeFile(`${dir}/w.bin`, raw(w16));
+    const fgsm = await createFgsm(`${dir}/m.onnx`, {
+      epsilon: 0.01,
+      mean: [0],
+      std: [1],
+      threads: 1,
+    });
+    try {
+      const x = Float32Array.from({ length: 2 * d }, (_, i) => Math.cos(i));
+      const { grad } = await fgsm.gradient(x, [3, 1], 2);
+      const o: ImageClassifierOptions = {
+        size: 2,
+        classes: k,
+        weights: Float32Array.from(w16),
+        bias: Float32Array.from(b16),
+      };
+      assertGradClose(grad, classifierGradient(x, [3, 1], 2, o), "float16");
+    } finally {
+      await fgsm.release();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -47,6 +47,7 @@ import {
 import {
   imageInputName,
   inferShapes,
+  type InferShapesOptions,
   requireGraph,
   type ShapeInfo,
 } from "./shapes.ts";
@@ -82,11 +83,14 @@ export interface GradientOptions {
 /** Builds the gradient model: {@link inferShapes} then {@link gradientModel}. */
 export async function buildGradientModel(
   m: ModelProto,
-  opts: GradientOptions & { inputShape?: number[] } = {},
+  opts:
+    & GradientOptions
+    & Pick<InferShapesOptions, "inputShape" | "externalData"> = {},
 ): Promise<ModelProto> {
   const info = await inferShapes(m, {
     inputName: opts.inputName,
     inputShape: opts.inputShape,
+    externalData: opts.externalData,
   });
   return gradientModel(m, info, opts);
 }

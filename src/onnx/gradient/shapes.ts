@@ -48,6 +48,8 @@ export interface InferShapesOptions {
   inputName?: string;
   /** Full input shape to probe with; default: the declared one, symbolic batch = 2. */
   inputShape?: number[];
+  /** External data files of the model's weights (location as named by the model, bytes). */
+  externalData?: { path: string; data: Uint8Array }[];
 }
 
 /** The model's graph, or a one-line error when it has none. */
@@ -130,6 +132,7 @@ export async function inferShapes(
   const session = await ort.InferenceSession.create(encodeModel(probe), {
     executionProviders: ["wasm"],
     graphOptimizationLevel: "disabled",
+    ...(opts.externalData?.length ? { externalData: opts.externalData } : {}),
   });
   const shapes = new Map<string, number[]>();
   const intValues = new Map<string, number[]>();
