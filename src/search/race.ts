@@ -338,3 +338,16 @@ export function raceTable(
   }
   return { survivors: st.alive(0), evaluations };
 }
+
+/** The race parameters as written in a stage manifest (snake_case). */
+export function raceRecord(p: RaceParams): Record<string, string | number> {
+  return {
+    rule: p.rule,
+    slice: p.slice,
+    keep: p.keep,
+    min_keep: p.minKeep,
+    z: p.z,
+    delta: p.delta,
+    range: p.range,
+  };
+}

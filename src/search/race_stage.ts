@@ -424,3 +424,55 @@ export async function raceStage<M extends { readonly count: number }>(
     },
   };
 }
+
+/** Subset indices of every class position, in subset order. */
+export function classImageLists(
+  classOf: ArrayLike<number>,
+  numClasses: number,
+): number[][] {
+  const out: number[][] = Array.from({ length: numClasses }, () => []);
+  for (let i = 0; i < classOf.length; i++) out[classOf[i]!]!.push(i);
+  return out;
+}
+
+/**
+ * The racing value of one evaluation: the image's share of the ranking loss,
+ * scaled so that its mean over the class's images orders candidates as the
+ * loss does. `class-ce`: the cross-entropy. `reference`: `ce · w_i · n_c /
+ * Σ_c w` (the loss is `Σ w_i ce_i` plus a constant).
+ */
+export function raceValue(
+  kind: "class-ce" | "reference",
+  o: {
+    classOf: ArrayLike<number>;
+    weightOf: ArrayLike<number>;
+    numClasses: number;
+  },
+): (c: number, idx: number, ce: number) => number {
+  if (kind === "class-ce") return (_c, _i, ce) => ce;
+  const n = new Float64Array(o.numClasses), w = new Float64Array(o.numClasses);
+  for (let i = 0; i < o.classOf.length; i++) {
+    n[o.classOf[i]!]! += 1;
+    w[o.classOf[i]!]! += o.weightOf[i]!;
+  }
+  const scale = Float64Array.from(n, (v, c) => w[c]! > 0 ? v / w[c]! : 0);
+  return (c, idx, ce) => ce * o.weightOf[idx]! * scale[c]!;
+}
+
+/**
+ * Losses `[M, C]` with every candidate a class dropped set to NaN, so that
+ * the top-N (which puts NaN last) is taken among the survivors.
+ */
+export function survivorLosses(
+  losses: Float64Array,
+  race: RaceState,
+): Float64Array {
+  const out = losses.slice();
+  const m = race.numCandidates, k = race.numClasses;
+  for (let c = 0; c < k; c++) {
+    for (let j = 0; j < m; j++) {
+      if (!race.live[c * m + j]) out[j * k + c] = NaN;
+    }
+  }
+  return out;
+}

@@ -8,6 +8,8 @@ import {
   loadRaceStateBytes,
   newRaceQueue,
   raceStage,
+  raceValue,
+  survivorLosses,
 } from "../../src/search/race_stage.ts";
 import {
   defaultRaceParams,
@@ -238,4 +240,30 @@ Deno.test("raceStage() accumulates the model's cross-entropy of each evaluated p
   let want = 0;
   for (const i of classImages[1]!) want += await pairCe(4, i, 1);
   assert.ok(Math.abs(o.acc.ceSum[4 * K + 1]! - want) < 1e-12);
+});
+
+Deno.test("raceValue() orders candidates as the loss does; survivorLosses() hides dropped candidates", () => {
+  const classOf = [0, 1, 0, 0];
+  const weightOf = [0.5, 0.5, 0.5, 1];
+  const ce = raceValue("class-ce", { classOf, weightOf, numClasses: 2 });
+  assert.equal(ce(0, 3, 1.25), 1.25);
+  // Class 0: n = 3, Σw = 2, so image 3 (w = 1) counts 1 · 3/2.
+  const ref = raceValue("reference", { classOf, weightOf, numClasses: 2 });
+  assert.equal(ref(0, 3, 2), 3);
+  assert.equal(ref(0, 0, 2), 1.5);
+  // Mean of the values = (Σ w ce) · n/Σw / n: the loss up to its constant.
+  const ces = [0.2, 0, 0.7, 1.1];
+  const mean = [0, 2, 3].reduce((s, i) => s + ref(0, i, ces[i]!), 0) / 3;
+  const loss = [0, 2, 3].reduce((s, i) => s + weightOf[i]! * ces[i]!, 0);
+  assert.ok(Math.abs(mean - loss / 2) < 1e-15);
+
+  const race = new RaceState({
+    params: params({ rule: "halving", minKeep: 2 }),
+    numCandidates: 3,
+    imagesOf: [4, 4],
+  });
+  race.live[1] = 0; // class 0, candidate 1
+  race.live[3 + 2] = 0; // class 1, candidate 2
+  const l = survivorLosses(Float64Array.from([1, 2, 3, 4, 5, 6]), race);
+  assert.deepEqual([...l], [1, 2, NaN, 4, 5, NaN]);
 });
