@@ -16,7 +16,11 @@
  * the same run: evaluations, wall time, overlap, rank-0 identity or loss gap,
  * recall and other-kept.
  */
+import { join } from "node:path";
 import type { BenchContext } from "../context.ts";
+import { preparePlanted } from "../../src/planted/prepare.ts";
+import { readStage, stageDir, stageMask } from "../../src/dfm/store.ts";
+import { runSearch, type SearchOptions } from "../../src/search/search.ts";
 import {
   defaultParams,
   generateImages,
@@ -30,7 +34,11 @@ import {
   simulateRace,
 } from "../../src/planted/race_simulate.ts";
 import { recoverySummary } from "../../src/planted/metrics.ts";
-import { defaultRaceParams, type RaceParams } from "../../src/search/race.ts";
+import {
+  defaultRaceParams,
+  type RaceParams,
+  raceTable,
+} from "../../src/search/race.ts";
 
 /** Rules measured, by name. */
 export const kMeasuredRules: [string, Partial<RaceParams>][] = [
@@ -116,12 +124,165 @@ function simulated(candidates: number, perClass: number) {
   return out;
 }
 
+/** Top-N ids and losses of every class of a stage folder. */
+async function stageTops(dir: string) {
+  const st = await readStage(dir);
+  return {
+    ids: st.manifest.top.map((t) => t.candidates),
+    losses: st.manifest.top.map((t) => t.losses.map((l) => l ?? NaN)),
+    rank0: st.manifest.classes.map((_, c) => stageMask(st, c, 0)),
+    manifest: st.manifest,
+  };
+}
+
+/**
+ * The real search on a written planted benchmark: exhaustive stages 1..4,
+ * raced stages 1..4 (own lineage: wall time, evaluations, recall), and each
+ * raced stage k > 1 again from the exhaustive stage k − 1 (same pools:
+ * overlap and rank-0 against exhaustive).
+ */
+async function realSearch(
+  ctx: BenchContext,
+  o: { candidates: number; perClass: number; stages: number },
+): Promise<Record<string, unknown>> {
+  const tmp = await Deno.makeTempDir({ prefix: "hfss_bench_race_" });
+  try {
+    const params = defaultParams({ perClass: o.perClass });
+    const prep = await preparePlanted(join(tmp, "planted"), params);
+    const bins = prep.truth.classes.map((c) => c.bins);
+    const stages = Array.from({ length: o.stages }, (_, i) => i + 1);
+    const base: SearchOptions = {
+      model: prep.modelPath,
+      data: join(tmp, "planted", "images"),
+      layout: "folders",
+      stages,
+      out: "",
+      candidates: o.candidates,
+      top: 10,
+      split: 1,
+      seed: params.seed,
+      batchSize: 256,
+      blockImages: 64,
+      gpu: ctx.gpu!,
+      log: () => {},
+    };
+    const race = defaultRaceParams(10);
+    const recovery = async (out: string) => {
+      const t = await stageTops(stageDir(out, o.stages));
+      const r = recoverySummary(t.rank0, { size: params.size, bins });
+      return { recall: r.meanRecall, other_kept: r.meanOtherKept };
+    };
+    ctx.log(
+      `race: exhaustive search, stages 1-${o.stages}, N_B ${o.candidates}`,
+    );
+    const ex = await runSearch({ ...base, out: join(tmp, "exhaustive") });
+    ctx.log("race: raced search, same stages");
+    const ra = await runSearch({ ...base, out: join(tmp, "raced"), race });
+    const sameTops = [];
+    const exTops = [];
+    for (const k of stages) {
+      exTops.push(await stageTops(stageDir(join(tmp, "exhaustive"), k)));
+      if (k === 1) {
+        sameTops.push(await stageTops(stageDir(join(tmp, "raced"), 1)));
+        continue;
+      }
+      ctx.log(`race: raced stage ${k} from the exhaustive stage ${k - 1}`);
+      const out = join(tmp, `same${k}`);
+      await runSearch({
+        ...base,
+        out,
+        stages: [k],
+        from: stageDir(join(tmp, "exhaustive"), k - 1),
+        race,
+      });
+      sameTops.push(await stageTops(stageDir(out, k)));
+    }
+    const cmp = compareTops(sameTops, exTops);
+    const sum = (s: typeof ex.stages, f: (x: typeof s[number]) => number) =>
+      s.reduce((a, x) => a + f(x), 0);
+    const spent = sameTops.reduce(
+      (a, t) => a + Number(t.manifest.evaluations_spent),
+      0,
+    );
+    const all = sameTops.reduce(
+      (a, t) => a + Number(t.manifest.evaluations_exhaustive),
+      0,
+    );
+    return {
+      config: {
+        classes: params.classes,
+        images_per_class: o.perClass,
+        candidates: o.candidates,
+        stages: o.stages,
+        rule: race.rule,
+        slice: race.slice,
+        keep: race.keep,
+        min_keep: race.minKeep,
+      },
+      exhaustive: {
+        evaluations: sum(ex.stages, (s) => s.evaluations),
+        seconds: sum(ex.stages, (s) => s.seconds),
+        ...(await recovery(join(tmp, "exhaustive"))),
+      },
+      raced: {
+        evaluations: sum(ra.stages, (s) => s.evaluations),
+        seconds: sum(ra.stages, (s) => s.seconds),
+        ...(await recovery(join(tmp, "raced"))),
+      },
+      evaluations_ratio: sum(ex.stages, (s) => s.evaluations) /
+        sum(ra.stages, (s) => s.evaluations),
+      wall_time_ratio: sum(ex.stages, (s) => s.seconds) /
+        sum(ra.stages, (s) => s.seconds),
+      same_pools: {
+        evaluations_ratio: all / spent,
+        top_overlap: cmp.overlap,
+        min_class_overlap: cmp.minOverlap,
+        rank0_identical: cmp.rank0,
+        max_rank0_loss_gap: cmp.gap,
+      },
+    };
+  } finally {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+}
+
+/**
+ * Evaluations exhaustive / raced of the default rule for M candidates and n
+ * images per class: successive halving's cost depends on nothing else.
+ */
+function halvingBudget(): Record<string, number> {
+  const out: Record<string, number> = {};
+  const p = defaultRaceParams(10);
+  for (const m of [60, 150, 300, 498]) {
+    for (const n of [32, 64, 128, 256]) {
+      const r = raceTable(new Float64Array(m * n), {
+        numCandidates: m,
+        images: n,
+        params: p,
+      });
+      out[`m${m}_n${n}`] = (m * n) / r.evaluations;
+    }
+  }
+  return out;
+}
+
 /** Run the suite. */
-export function run(ctx: BenchContext): Promise<Record<string, unknown>> {
-  const figures: Record<string, unknown> = {};
+export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
+  const figures: Record<string, unknown> = {
+    default_rule_budget_ratio: halvingBudget(),
+  };
   for (const nb of ctx.quick ? [60] : [300, 60]) {
     ctx.log(`race: simulated planted search, N_B ${nb}, 64 images per class`);
     figures[`simulated_nb${nb}`] = simulated(nb, 64);
   }
-  return Promise.resolve(figures);
+  if (!ctx.gpu) {
+    figures.search = { skipped: "no WebGPU adapter" };
+    return figures;
+  }
+  figures.search = await realSearch(ctx, {
+    candidates: ctx.quick ? 60 : 300,
+    perClass: 64,
+    stages: ctx.quick ? 2 : 4,
+  });
+  return figures;
 }

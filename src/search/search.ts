@@ -73,6 +73,21 @@ import {
 import { topN } from "./topn.ts";
 import { CandidatePools, type Lineage, type Parents } from "./lineage.ts";
 import { type Block, evaluateStage, type StageTimings } from "./evaluate.ts";
+import {
+  checkRaceParams,
+  type RaceParams,
+  raceRecord,
+  RaceState,
+} from "./race.ts";
+import {
+  classImageLists,
+  loadRaceStateBytes,
+  newRaceQueue,
+  raceStage,
+  raceStateBytes,
+  raceValue,
+  survivorLosses,
+} from "./race_stage.ts";
 
 /** Where masks are applied (`--mask-space`). */
 export type MaskSpace = "normalized" | "pixel";
@@ -115,6 +130,11 @@ export interface SearchOptions {
   loss?: LossKind;
   /** @default "per-class" */
   lineage?: Lineage;
+  /**
+   * Race each class's candidates over its images (race.ts); `top` is taken
+   * from the search. Default: exhaustive evaluation.
+   */
+  race?: RaceParams;
   /** @default "normalized" (the reference masks after normalisation) */
   maskSpace?: MaskSpace;
   /** @default "squash" (the reference) */
@@ -326,6 +346,8 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
     ? undefined
     : normalization(opts.normalize);
   const blockImages = opts.blockImages ?? Math.min(batchSize, 16);
+  const race = opts.race ? { ...opts.race, top } : null;
+  if (race) checkRaceParams(race);
   checkRange(
     "--candidates",
     candidates,
@@ -466,6 +488,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
       cropPct,
       normalization: normValues,
       backend,
+      ...(race ? { race: raceRecord(race) } : {}),
     };
     log(
       `hfss search: model ${modelPath} (S=${size}, ${numLogits} outputs, ${backend}), ` +
@@ -597,9 +620,12 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
       const acc = new ClassLossAccumulator({ numCandidates: M, numClasses });
       let start = { block: 0, chunk: 0 };
       const prior = { evaluations: 0, images: 0, seconds: 0 };
-      if (opened.state && opened.acc) {
+      if (opened.state && opened.acc && !race) {
         acc.loadBytes(opened.acc);
         start = opened.state.position;
+        Object.assign(prior, opened.state.stats);
+      } else if (opened.state) {
+        // Raced: the accumulators are restored with the race (below).
         Object.assign(prior, opened.state.stats);
       }
       const resumed = opened.state !== null;
@@ -623,38 +649,75 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
         ? norm.mean.map((m, c) => -m / norm.std[c]!)
         : undefined;
       opts.progress?.start(k, total, prior.evaluations);
-      const result = await evaluateStage({
-        blocks,
-        classOf,
-        targetOf,
-        weightOf: batching.weight,
-        numLogits,
-        batchSize,
-        numCandidates: M,
-        poolKey: (c) => pools.poolKey(c),
-        poolMasks: (c) => pools.masks(c),
-        loadImages: (idx) =>
-          loadBlock(subset, idx, {
-            size,
-            resize,
-            cropPct: cropPct ?? kDefaultCropPct,
-            norm: maskSpace === "normalized" ? norm : null,
-            log,
+      const loadImages = (idx: number[]) =>
+        loadBlock(subset, idx, {
+          size,
+          resize,
+          cropPct: cropPct ?? kDefaultCropPct,
+          norm: maskSpace === "normalized" ? norm : null,
+          log,
+        });
+      const raced = race
+        ? new RaceState({
+          params: race,
+          numCandidates: M,
+          imagesOf: perClassCount,
+        })
+        : null;
+      const result = raced
+        ? await raceStage({
+          classImages: classImageLists(classOf, numClasses),
+          targetOf,
+          weightOf: batching.weight,
+          valueOf: raceValue(loss, {
+            classOf,
+            weightOf: batching.weight,
+            numClasses,
           }),
-        filter,
-        model: session,
-        ...(scale ? { scale, offset: offset! } : {}),
-        acc,
-        start,
-        checkpoint: opened.checkpoint,
-        checkpointSeconds: opts.checkpointSeconds ?? d.checkpointSeconds,
-        prior,
-        onProgress: (n) => opts.progress?.tick(n),
-        ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
-      });
+          numLogits,
+          batchSize,
+          poolMasks: (c) => pools.masks(c),
+          loadImages,
+          filter,
+          model: session,
+          ...(scale ? { scale, offset: offset! } : {}),
+          acc,
+          race: raced,
+          queue: opened.state && opened.acc
+            ? loadRaceStateBytes(opened.acc, acc, raced)
+            : newRaceQueue(),
+          checkpoint: opened.checkpoint,
+          checkpointSeconds: opts.checkpointSeconds ?? d.checkpointSeconds,
+          prior,
+          onProgress: (n) => opts.progress?.tick(n),
+        })
+        : await evaluateStage({
+          blocks,
+          classOf,
+          targetOf,
+          weightOf: batching.weight,
+          numLogits,
+          batchSize,
+          numCandidates: M,
+          poolKey: (c) => pools.poolKey(c),
+          poolMasks: (c) => pools.masks(c),
+          loadImages,
+          filter,
+          model: session,
+          ...(scale ? { scale, offset: offset! } : {}),
+          acc,
+          start,
+          checkpoint: opened.checkpoint,
+          checkpointSeconds: opts.checkpointSeconds ?? d.checkpointSeconds,
+          prior,
+          onProgress: (n) => opts.progress?.tick(n),
+          ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
+        });
 
       // Rank and write.
-      const losses = acc.losses(loss, batching.constant);
+      const losses = raced
+        ? survivorLosses(acc.losses(loss, batching.constant), raced)
+        : acc.losses(loss, batching.constant);
       const accuracy = acc.accuracy();
       const best = topN(losses, { numCandidates: M, numClasses, n: top });
       const area = size * size;
@@ -711,6 +774,9 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
         },
         classes: dfmClasses,
         top: topEntries,
+        race: race ? raceRecord(race) : null,
+        evaluations_spent: prior.evaluations + result.evaluations,
+        evaluations_exhaustive: total,
         extra: {
           search: {
             lineage_option: k === 1 ? null : lineage,
@@ -735,7 +801,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
       };
       await opened.checkpoint.save(
         { block: blocks.length, chunk: 0 },
-        acc.toBytes(),
+        raced ? raceStateBytes(acc, raced, newRaceQueue()) : acc.toBytes(),
         stats,
         true,
       );
@@ -758,8 +824,15 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
         ...result.timings,
       };
       opts.progress?.finish(k, s);
+      const spentText = raced
+        ? `raced (${
+          race!.rule
+        }): ${stats.evaluations} of ${total} evaluations (${
+          (total / Math.max(1, stats.evaluations)).toFixed(2)
+        }x fewer)`
+        : `${M} candidates x ${stats.images} images = ${stats.evaluations} evaluations`;
       log(
-        `stage ${k}: ${M} candidates x ${stats.images} images = ${stats.evaluations} evaluations; ` +
+        `stage ${k}: ${spentText}; ` +
           `${s.evaluationsPerSecond.toFixed(1)} evaluations/s, ${
             s.seconds.toFixed(1)
           } s ` +

@@ -8,6 +8,14 @@ import {
   survivors,
 } from "../../src/search/race.ts";
 import { OptionError } from "../../src/errors.ts";
+import { join } from "node:path";
+import { gpuAvailable } from "../gpu_helper.ts";
+import { runSearch } from "../../src/search/search.ts";
+import { readStage, stageMask } from "../../src/dfm/store.ts";
+import { defaultParams } from "../../src/planted/dataset.ts";
+import { preparePlanted } from "../../src/planted/prepare.ts";
+import { recoverySummary } from "../../src/planted/metrics.ts";
+import { writeTinyDataset, writeTinyModel } from "./_tiny.ts";
 
 function params(over: Partial<RaceParams>): RaceParams {
   return { ...defaultRaceParams(1), minKeep: 1, ...over };
@@ -142,4 +150,121 @@ Deno.test("checkRaceParams() names the option key of a bad value", () => {
     () => checkRaceParams(params({ rule: "x" as RaceParams["rule"] })),
     (e) => e instanceof OptionError && e.option === "race",
   );
+});
+
+// End to end: runSearch with racing.
+
+const kGpu = { ignore: !gpuAvailable, sanitizeResources: false };
+
+Deno.test({
+  name:
+    "runSearch() racing with elimination disabled writes the exhaustive stages byte for byte",
+  ...kGpu,
+  async fn() {
+    const tmp = await Deno.makeTempDir({ prefix: "hfss_race_none_" });
+    try {
+      const model = join(tmp, "tiny.onnx");
+      await writeTinyModel(model, { size: 32, classes: 3 });
+      const data = join(tmp, "data");
+      await writeTinyDataset(data, { size: 32, classes: 3, perClass: 7 });
+      const search = (out: string, race?: RaceParams) =>
+        runSearch({
+          model,
+          data,
+          stages: [1, 2],
+          out: join(tmp, out),
+          candidates: 12,
+          top: 3,
+          split: 1,
+          batchSize: 10,
+          blockImages: 4,
+          normalize: "inception",
+          log: () => {},
+          ...(race ? { race } : {}),
+        });
+      const ex = await search("exhaustive");
+      const none = await search("none", {
+        ...defaultRaceParams(3),
+        rule: "none",
+        slice: 3,
+      });
+      for (const k of [1, 2]) {
+        const a = join(tmp, "exhaustive", `stage${k}`);
+        const b = join(tmp, "none", `stage${k}`);
+        for (const f of ["masks.npy", "losses.npy"]) {
+          assert.deepEqual(
+            await Deno.readFile(join(b, f)),
+            await Deno.readFile(join(a, f)),
+            `stage ${k} ${f}`,
+          );
+        }
+        const ma = (await readStage(a)).manifest;
+        const mb = (await readStage(b)).manifest;
+        assert.deepEqual(mb.top, ma.top);
+        assert.deepEqual(mb.extra, ma.extra);
+        assert.equal(ma.race, null);
+        assert.equal(mb.race!.rule, "none");
+        assert.equal(mb.evaluations_spent, ma.evaluations_exhaustive);
+        assert.equal(ma.evaluations_spent, ma.evaluations_exhaustive);
+        assert.equal(ma.evaluations_exhaustive, 12 * 21);
+      }
+      assert.deepEqual(
+        none.stages.map((s) => s.evaluations),
+        ex.stages.map((s) => s.evaluations),
+      );
+      // Racing is part of the configuration: another rule is refused on resume.
+      await assert.rejects(
+        search("none", { ...defaultRaceParams(3), slice: 3 }),
+        /Cannot resume the search/,
+      );
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "runSearch() raced on the planted benchmark keeps recall >= 0.9 with fewer evaluations",
+  ...kGpu,
+  async fn() {
+    const tmp = await Deno.makeTempDir({ prefix: "hfss_race_planted_" });
+    try {
+      const params = defaultParams({ perClass: 64 });
+      const prep = await preparePlanted(join(tmp, "planted"), params);
+      const search = (out: string) =>
+        runSearch({
+          model: prep.modelPath,
+          data: join(tmp, "planted", "images"),
+          layout: "folders",
+          stages: [1, 2, 3, 4],
+          out: join(tmp, out),
+          candidates: 60,
+          top: 10,
+          split: 1,
+          seed: params.seed,
+          batchSize: 256,
+          blockImages: 64,
+          race: defaultRaceParams(10),
+          log: () => {},
+        });
+      const r = await search("raced");
+      const last = await readStage(join(tmp, "raced", "stage4"));
+      const rank0 = last.manifest.classes.map((_, c) => stageMask(last, c, 0));
+      const rec = recoverySummary(rank0, {
+        size: params.size,
+        bins: prep.truth.classes.map((c) => c.bins),
+      });
+      assert.ok(rec.meanRecall >= 0.9, `recall ${rec.meanRecall}`);
+      const spent = r.stages.reduce((a, s) => a + s.evaluations, 0);
+      const all = r.stages.reduce(
+        (a, s) => a + s.candidates * s.images,
+        0,
+      );
+      assert.ok(spent < all / 1.5, `${spent} of ${all}`);
+      assert.equal(last.manifest.evaluations_spent, r.stages[3]!.evaluations);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
 });
