@@ -937,7 +937,7 @@ export function scheduleBlocks(
 }
 
 /** Decode and preprocess the images of one block (unreadable ones are skipped with a warning). */
-async function loadBlock(
+export async function loadBlock(
   subset: Sample[],
   indices: number[],
   o: {
