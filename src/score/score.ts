@@ -30,7 +30,7 @@
  * normalisation is the model's (as in the search).
  */
 import { join, relative } from "node:path";
-import { UserError } from "../errors.ts";
+import { OptionError, UserError } from "../errors.ts";
 import { GpuContext } from "../gpu/context.ts";
 import { SpectralFilter } from "../gpu/spectral_filter.ts";
 import {
@@ -88,8 +88,19 @@ export interface ScoreOptions {
   perClass?: number;
   /** Seed of the split and of the image order. @default 42 */
   seed?: number;
-  /** Rows per model call; also the batch of the reference loss. @default 64 */
+  /**
+   * Score the images in the dataset's own order (e.g. the rows of a
+   * `labels.csv`) instead of the search's seeded order; needs split 1.
+   */
+  keepOrder?: boolean;
+  /** Rows per model call. @default 64 */
   batchSize?: number;
+  /**
+   * Batch size that defines the reference loss's batches (its `1/B_b`
+   * weights and constants), independent of the model calls.
+   * @default batchSize
+   */
+  referenceBatch?: number;
   /** Images per filter load. @default min(batchSize, 16) */
   blockImages?: number;
   /** @default the stage's, else "normalized" */
@@ -156,7 +167,9 @@ const kConfigOptions: Record<string, string> = {
   split: "split",
   perClass: "perClass",
   seed: "seed",
+  keepOrder: "keepOrder",
   batchSize: "batchSize",
+  referenceBatch: "referenceBatch",
   blockImages: "blockImages",
   maskSpace: "maskSpace",
   resize: "resize",
@@ -203,6 +216,29 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
   const split = opts.split ?? 1;
   const seed = opts.seed ?? 42;
   const batchSize = opts.batchSize ?? 64;
+  const referenceBatch = opts.referenceBatch ?? batchSize;
+  for (
+    const [key, v] of [["batchSize", batchSize], [
+      "referenceBatch",
+      referenceBatch,
+    ]] as const
+  ) {
+    if (!Number.isInteger(v) || v < 1) {
+      throw new OptionError(key, `expected a positive integer, got ${v}`);
+    }
+  }
+  if (!(split > 0 && split <= 1)) {
+    throw new OptionError(
+      "split",
+      `expected a fraction in (0, 1], got ${split}`,
+    );
+  }
+  if (opts.keepOrder && (split < 1 || opts.perClass !== undefined)) {
+    throw new OptionError(
+      "keepOrder",
+      "scores every image in the dataset's order: use it without split or perClass",
+    );
+  }
   const blockImages = opts.blockImages ?? Math.min(batchSize, 16);
   const backend = opts.backend ?? "wasm";
   const given: Normalization | undefined = opts.normalize === undefined
@@ -249,13 +285,15 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
     }
     const classPos = new Map<number, number>();
     ds.classes.forEach((c, i) => classPos.set(c.index, i));
-    const subset = searchSubset(ds, { split, perClass: opts.perClass, seed });
+    const subset = opts.keepOrder
+      ? [...ds.samples]
+      : searchSubset(ds, { split, perClass: opts.perClass, seed });
     const numClasses = ds.classes.length;
     const classOf = Int32Array.from(subset, (s) => classPos.get(s.label)!);
     const targetOf = Int32Array.from(subset, (s) => s.label);
     const batching = referenceBatching(classOf, {
       numClasses,
-      batchSize,
+      batchSize: referenceBatch,
       numLogits,
     });
     const images = new Array<number>(numClasses).fill(0);
@@ -281,7 +319,9 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
       split,
       perClass: opts.perClass ?? null,
       seed,
+      keepOrder: opts.keepOrder ?? false,
       batchSize,
+      referenceBatch,
       blockImages,
       maskSpace,
       resize,
@@ -311,12 +351,15 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
         per_class: opts.perClass ?? null,
         seed,
         images: subset.length,
-        order: "stratifiedSplit then shuffled with stream search-order",
+        order: opts.keepOrder
+          ? "the dataset's own order"
+          : "stratifiedSplit then shuffled with stream search-order",
       },
       classes,
       images_per_class: images,
       loss,
       batch_size: batchSize,
+      reference_batch: referenceBatch,
       block_images: blockImages,
       masking: maskSpace,
       resize,
