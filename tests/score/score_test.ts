@@ -6,6 +6,7 @@ import { readStage } from "../../src/dfm/store.ts";
 import { decodeNpy, encodeNpy } from "../../src/dfm/npy.ts";
 import { parseCsv } from "../../src/io/csv.ts";
 import { runScore } from "../../src/score/score.ts";
+import { OptionError } from "../../src/errors.ts";
 import { writeTinyDataset, writeTinyModel } from "../search/_tiny.ts";
 
 const kGpu = { ignore: !gpuAvailable, sanitizeResources: false };
@@ -112,7 +113,7 @@ Deno.test({
 
 Deno.test({
   name:
-    "runScore() of an .npy of masks: all-pass mask gives the clean loss; wrong size is refused",
+    "runScore() of an .npy of masks: the reference loss of one batch follows its formula; keepOrder needs split 1; a wrong mask size is refused",
   ...kGpu,
   async fn() {
     const tmp = await Deno.makeTempDir({ prefix: "hfss_score_npy_" });
@@ -142,6 +143,48 @@ Deno.test({
       const clean = r.losses.subarray(0, 3);
       assert.ok([...clean].every((v) => Number.isFinite(v) && v >= 0));
       assert.ok(clean.some((v, c) => v !== r.losses[3 + c]));
+      // The reference loss over one batch of every image (--keep-order,
+      // --reference-batch n): L(c) = (n_c·CE(c) + (n − n_c)·ln K) / n, with
+      // CE(c) the class-ce loss of the same mask.
+      const ref = await runScore({
+        masks: join(tmp, "m.npy"),
+        model,
+        data,
+        out: join(tmp, "ref"),
+        normalize: "inception",
+        loss: "reference",
+        keepOrder: true,
+        referenceBatch: 12,
+        batchSize: 5,
+        log: () => {},
+      });
+      const ce = await runScore({
+        masks: join(tmp, "m.npy"),
+        model,
+        data,
+        out: join(tmp, "ce"),
+        normalize: "inception",
+        keepOrder: true,
+        batchSize: 5,
+        log: () => {},
+      });
+      for (let i = 0; i < 6; i++) {
+        const c = i % 3, nc = ref.images[c]!;
+        const want = (nc * ce.losses[i]! + (12 - nc) * Math.log(3)) / 12;
+        assert.ok(Math.abs(ref.losses[i]! - want) < 1e-12, `${i}`);
+      }
+      await assert.rejects(
+        runScore({
+          masks: join(tmp, "m.npy"),
+          model,
+          data,
+          out: join(tmp, "bad"),
+          keepOrder: true,
+          split: 0.5,
+          log: () => {},
+        }),
+        (e) => e instanceof OptionError && e.option === "keepOrder",
+      );
       await Deno.writeFile(
         join(tmp, "small.npy"),
         encodeNpy(new Uint8Array(16 * 16), "uint8", [1, 16, 16]),
