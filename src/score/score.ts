@@ -48,7 +48,7 @@ import {
 import { ModelSession } from "../model/session.ts";
 import { encodeNpy } from "../dfm/npy.ts";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
-import { recordsToCsv } from "../io/csv.ts";
+import { type CsvValue, recordsToCsv, toCsv } from "../io/csv.ts";
 import { pathExists, readInputFile } from "../io/read.ts";
 import { sha256Hex } from "../io/sha256.ts";
 import { openCheckpoint } from "../search/checkpoint.ts";
@@ -501,6 +501,34 @@ function finite(v: number): number | null {
   return Number.isFinite(v) ? v : null;
 }
 
+/** Write text chunks to `path` through a temporary file and a rename. */
+async function writeLinesAtomic(
+  path: string,
+  chunks: Iterable<string>,
+): Promise<void> {
+  const tmp = `${path}.${Deno.pid}.tmp`;
+  const enc = new TextEncoder();
+  const file = await Deno.open(tmp, {
+    write: true,
+    create: true,
+    truncate: true,
+  });
+  try {
+    for (const chunk of chunks) {
+      const bytes = enc.encode(chunk);
+      for (let off = 0; off < bytes.length;) {
+        off += await file.write(bytes.subarray(off));
+      }
+    }
+  } catch (err) {
+    file.close();
+    await Deno.remove(tmp).catch(() => {});
+    throw err;
+  }
+  file.close();
+  await Deno.rename(tmp, path);
+}
+
 /** Write the files of a score folder (arrays first, config.json last). */
 export async function writeScoreFiles(
   out: string,
@@ -522,29 +550,33 @@ export async function writeScoreFiles(
     join(out, kScoreFiles.accuracy),
     encodeNpy(r.accuracy, "float64", [n, k]),
   );
-  const rows: Record<string, string | number | null>[] = [];
-  for (let i = 0; i < n; i++) {
-    for (let c = 0; c < k; c++) {
-      rows.push({
-        mask: i,
-        class_id: r.classes[c]!.index,
-        wnid: r.classes[c]!.wnid ?? "",
-        n_images: r.images[c]!,
-        loss: finite(r.losses[i * k + c]!),
-        accuracy: finite(r.accuracy[i * k + c]!),
-      });
-    }
-  }
-  await writeFileAtomic(
+  // Streamed: n × K rows can be far more than one string holds.
+  await writeLinesAtomic(
     join(out, kScoreFiles.scores),
-    recordsToCsv(rows, [
-      "mask",
-      "class_id",
-      "wnid",
-      "n_images",
-      "loss",
-      "accuracy",
-    ]),
+    (function* () {
+      yield toCsv([[
+        "mask",
+        "class_id",
+        "wnid",
+        "n_images",
+        "loss",
+        "accuracy",
+      ]]);
+      for (let i = 0; i < n; i++) {
+        const rows: CsvValue[][] = [];
+        for (let c = 0; c < k; c++) {
+          rows.push([
+            i,
+            r.classes[c]!.index,
+            r.classes[c]!.wnid ?? "",
+            r.images[c]!,
+            finite(r.losses[i * k + c]!),
+            finite(r.accuracy[i * k + c]!),
+          ]);
+        }
+        yield toCsv(rows);
+      }
+    })(),
   );
   await writeFileAtomic(
     join(out, kScoreFiles.masks),
