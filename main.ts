@@ -6,16 +6,22 @@
  * `src/cli/`), runs it, and turns errors into one `error: …` line on stderr.
  */
 import { Command, CommanderError } from "commander";
-import { UserError } from "./src/errors.ts";
+import { OptionError, UserError } from "./src/errors.ts";
+import { flagFor, optionErrorLine } from "./src/cli/args.ts";
+import { ConfigMismatchError } from "./src/io/resume_config.ts";
 import { register as registerInfo } from "./src/cli/info.ts";
 import { register as registerFilter } from "./src/cli/filter.ts";
 import { register as registerSearch } from "./src/cli/search.ts";
+import { register as registerScore } from "./src/cli/score.ts";
 import { register as registerDemo } from "./src/cli/demo.ts";
 import { register as registerEval } from "./src/cli/eval.ts";
 import { register as registerReport } from "./src/cli/report.ts";
 import denoJson from "./deno.json" with { type: "json" };
 
 export const VERSION = denoJson.version;
+
+/** The subcommand being run, to name library option keys as its flags. */
+let running: string | undefined;
 
 /** Build the CLI program; exported so tests can run commands in-process. */
 export function buildProgram(): Command {
@@ -32,12 +38,16 @@ export function buildProgram(): Command {
       registerInfo,
       registerFilter,
       registerSearch,
+      registerScore,
       registerDemo,
       registerEval,
       registerReport,
     ]
   ) register(program);
   program.commands.forEach((c) => c.exitOverride());
+  program.hook("preAction", (_root, command) => {
+    running = command.name();
+  });
   return program;
 }
 
@@ -50,6 +60,27 @@ async function main(argv: string[]): Promise<number> {
     if (err instanceof CommanderError) {
       // Commander has printed its own message (or help / version).
       return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof ConfigMismatchError) {
+      // Configuration keys (camelCase or snake_case) named by their flags.
+      const flag = (key: string) =>
+        flagFor(
+          key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
+          running,
+        );
+      console.error(
+        `error: ${
+          err.describe(
+            flag,
+            `rerun with --restart to discard the saved ${err.discards}, or choose another --out`,
+          )
+        }`,
+      );
+      return err.exitCode;
+    }
+    if (err instanceof OptionError) {
+      console.error(`error: ${optionErrorLine(err, running)}`);
+      return err.exitCode;
     }
     if (err instanceof UserError) {
       console.error(`error: ${err.message}`);

@@ -16,7 +16,7 @@
  * read the figures as ratios within one run.
  */
 import { join } from "node:path";
-import encodeJpeg from "@jsquash/jpeg/encode.js";
+import { syntheticJpeg } from "../../src/testing/synthetic_jpeg.ts";
 import type { BenchContext } from "../context.ts";
 import { openDataset, type Sample } from "../../src/data/dataset.ts";
 import { decodeImage } from "../../src/data/decode.ts";
@@ -24,8 +24,8 @@ import { loadBatches } from "../../src/data/loader.ts";
 import { normalization, normalizeTensor } from "../../src/data/preprocess.ts";
 import { evaluateClean } from "../../src/model/accuracy.ts";
 import { ModelSession } from "../../src/model/session.ts";
-import { haveShared, shared } from "../../tests/shared_data.ts";
-import { meanLinearModel } from "../../tests/model/_tiny_models.ts";
+import { haveShared, shared } from "../../src/testing/shared_data.ts";
+import { meanLinearModel } from "../../src/testing/tiny_models.ts";
 
 async function generated(
   dir: string,
@@ -34,23 +34,14 @@ async function generated(
   const samples: Sample[] = [];
   for (let i = 0; i < n; i++) {
     const w = 500, h = 375;
-    const data = new Uint8ClampedArray(w * h * 4);
-    for (let p = 0; p < w * h; p++) {
-      data[p * 4] = (p * 7 + i) % 256;
-      data[p * 4 + 1] = ((p / w) * 3) % 256;
-      data[p * 4 + 2] = (i * 31) % 256;
-      data[p * 4 + 3] = 255;
-    }
-    const img = {
-      width: w,
-      height: h,
-      data,
-      colorSpace: "srgb",
-    } as unknown as ImageData;
     const path = join(dir, `g${i}.jpg`);
     await Deno.writeFile(
       path,
-      new Uint8Array(await encodeJpeg(img, { quality: 85 })),
+      await syntheticJpeg(w, h, (p) => [
+        (p * 7 + i) % 256,
+        ((p / w) * 3) % 256,
+        (i * 31) % 256,
+      ], 85),
     );
     samples.push({ path, label: i % 3 });
   }

@@ -27,9 +27,12 @@ import {
   toTensor,
 } from "../../src/data/preprocess.ts";
 // Test fixtures, shared on purpose: the tiny model and dataset builders and
-// the ../shared paths live in one place (tests/), which the tests use too.
-import { haveShared, shared } from "../../tests/shared_data.ts";
-import { writeTinyDataset, writeTinyModel } from "../../tests/search/_tiny.ts";
+// the ../shared paths live in one place (src/testing/), which the tests use too.
+import { haveShared, shared } from "../../src/testing/shared_data.ts";
+import {
+  writeTinyDataset,
+  writeTinyModel,
+} from "../../src/testing/tiny_search.ts";
 
 interface Case {
   name: string;

@@ -56,8 +56,16 @@ export const kMeasuredRules: [string, Partial<RaceParams>][] = [
 export function compareTops(
   raced: readonly { ids: number[][]; losses: number[][] }[],
   exhaustive: readonly { ids: number[][]; losses: number[][] }[],
-): { overlap: number; minOverlap: number; rank0: number; gap: number } {
+): {
+  overlap: number;
+  minOverlap: number;
+  rank0: number;
+  gap: number;
+  /** Mean overlap of each class over the stages. */
+  perClass: number[];
+} {
   let ov = 0, min = 1, same = 0, n = 0, gap = 0;
+  const perClass: number[] = [];
   raced.forEach((st, s) => {
     st.ids.forEach((ids, c) => {
       const e = exhaustive[s]!.ids[c]!;
@@ -65,6 +73,7 @@ export function compareTops(
         ? ids.filter((j) => e.includes(j)).length / e.length
         : 1;
       ov += o;
+      perClass[c] = (perClass[c] ?? 0) + o / raced.length;
       min = Math.min(min, o);
       if (ids[0] === e[0]) same++;
       const g = st.losses[c]![0]! - exhaustive[s]!.losses[c]![0]!;
@@ -72,7 +81,7 @@ export function compareTops(
       n++;
     });
   });
-  return { overlap: ov / n, minOverlap: min, rank0: same / n, gap };
+  return { overlap: ov / n, minOverlap: min, rank0: same / n, gap, perClass };
 }
 
 function simulated(candidates: number, perClass: number) {
@@ -237,6 +246,7 @@ async function realSearch(
         evaluations_ratio: all / spent,
         top_overlap: cmp.overlap,
         min_class_overlap: cmp.minOverlap,
+        per_class_overlap: cmp.perClass.map((v) => +v.toFixed(3)).join(" "),
         rank0_identical: cmp.rank0,
         max_rank0_loss_gap: cmp.gap,
       },

@@ -5,23 +5,15 @@
  * and reports how well each class's DFM recovers its planted frequencies.
  * See src/planted/demo.ts for the work folder layout and the figures.
  */
-import { type Command, InvalidArgumentError, Option } from "commander";
+import type { Command } from "commander";
 import { formatDemo, kDemoDefaults, runDemo } from "../planted/demo.ts";
 import { kLayoutNames, type LayoutName } from "../planted/layouts.ts";
-import { parseStages } from "../search/search.ts";
-import { kLineages, type Lineage } from "../search/lineage.ts";
-import { kLossKinds, type LossKind } from "../search/loss.ts";
-import { kSymmetryModes, type SymmetryMode } from "../dfm/symmetry.ts";
-
-function intOption(name: string, min: number): (v: string) => number {
-  return (v) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) {
-      throw new InvalidArgumentError(`${name} must be an integer >= ${min}`);
-    }
-    return n;
-  };
-}
+import type { Lineage } from "../search/lineage.ts";
+import type { LossKind } from "../search/loss.ts";
+import type { SymmetryMode } from "../dfm/symmetry.ts";
+import { stageCount } from "../dfm/grid.ts";
+import { arg, option, shared, usage } from "./args.ts";
+import { printJson } from "./json.ts";
 
 interface DemoCliOptions {
   work: string;
@@ -29,7 +21,7 @@ interface DemoCliOptions {
   size: number;
   numClasses: number;
   plantedLayout: LayoutName;
-  stages?: string;
+  stages?: number[];
   candidates: number;
   proportion: number;
   top: number;
@@ -56,75 +48,89 @@ export function register(program: Command): void {
       "work folder (benchmark, search stages, demo.json)",
       d.work,
     )
-    .option(
-      "--seed <n>",
-      "seed of the data, the model and the search",
-      intOption("--seed", 0),
-      d.seed,
-    )
-    .option(
-      "--size <n>",
-      "image size S (32 or 64)",
-      intOption("--size", 32),
-      d.size,
-    )
-    .option(
-      "--num-classes <n>",
-      "number of classes",
-      intOption("--num-classes", 2),
-      d.classes,
+    .addOption(
+      shared.seed("seed of the data, the model and the search", d.seed),
     )
     .addOption(
-      new Option("--planted-layout <name>", "planted frequency layout")
-        .choices([...kLayoutNames]).default(d.layout),
-    )
-    .option(
-      "--stages <range>",
-      "stages to run, e.g. 1-3 (default: all stages of the size, 1-4 at 32, 1-5 at 64)",
-    )
-    .option(
-      "--candidates <n>",
-      "N_B: candidates per pool and stage",
-      intOption("--candidates", 3),
-      d.candidates,
-    )
-    .option(
-      "--proportion <p>",
-      "P: proportion of patch cells kept per candidate",
-      parseFloat,
-      d.proportion,
-    )
-    .option(
-      "--top <n>",
-      "top-N masks kept per class",
-      intOption("--top", 1),
-      d.top,
-    )
-    .option(
-      "--per-class <n>",
-      "images per class",
-      intOption("--per-class", 1),
-      d.perClass,
-    )
-    .option(
-      "--threads <n>",
-      "onnxruntime wasm threads",
-      intOption("--threads", 1),
+      option(
+        "--size <n>",
+        "image size S (32 or 64)",
+        arg.int({ min: 32 }),
+        d.size,
+      ),
     )
     .addOption(
-      new Option("--lineage <name>", "search lineage").choices([...kLineages]),
+      option(
+        "--num-classes <n>",
+        "number of classes",
+        arg.int({ min: 2 }),
+        d.classes,
+      ),
     )
     .addOption(
-      new Option("--symmetry <name>", "mask symmetry").choices([
-        ...kSymmetryModes,
-      ]),
+      option(
+        "--planted-layout <name>",
+        `planted frequency layout: ${kLayoutNames.join("|")}`,
+        arg.choice(kLayoutNames),
+        d.layout,
+      ),
     )
     .addOption(
-      new Option("--loss <name>", "ranking loss").choices([...kLossKinds]),
+      option(
+        "--stages <range>",
+        "stages to run, e.g. 1-3 (default: all stages of the size, 1-4 at 32, 1-5 at 64)",
+        arg.range(),
+      ),
     )
+    .addOption(
+      option(
+        "--candidates <n>",
+        "N_B: candidates per pool and stage",
+        arg.int({ min: 3 }),
+        d.candidates,
+      ),
+    )
+    .addOption(
+      option(
+        "--proportion <p>",
+        "P: proportion of patch cells kept per candidate, in (0, 1]",
+        arg.unit(),
+        d.proportion,
+      ),
+    )
+    .addOption(
+      option(
+        "--top <n>",
+        "top-N masks kept per class",
+        arg.int({ min: 1 }),
+        d.top,
+      ),
+    )
+    .addOption(
+      option(
+        "--per-class <n>",
+        "images per class",
+        arg.int({ min: 1 }),
+        d.perClass,
+      ),
+    )
+    .addOption(shared.threads())
+    .addOption(shared.lineage())
+    .addOption(shared.symmetry())
+    .addOption(shared.loss())
     .option("--force", "regenerate the benchmark and restart the search")
     .option("--json", "print one JSON object instead of text")
     .action(async (o: DemoCliOptions) => {
+      const size = o.size;
+      const last = o.stages?.at(-1);
+      if (last !== undefined && last > stageCount(size)) {
+        usage(
+          "--stages",
+          `stage ${last} does not exist at size ${size} (stages 1-${
+            stageCount(size)
+          })`,
+        );
+      }
       const result = await runDemo({
         // commander checked the names (choices)
         ...(o.lineage ? { lineage: o.lineage } : {}),
@@ -132,10 +138,10 @@ export function register(program: Command): void {
         ...(o.loss ? { loss: o.loss } : {}),
         work: o.work,
         seed: o.seed,
-        size: o.size,
+        size,
         classes: o.numClasses,
         layout: o.plantedLayout,
-        ...(o.stages !== undefined ? { stages: parseStages(o.stages) } : {}),
+        ...(o.stages !== undefined ? { stages: o.stages } : {}),
         candidates: o.candidates,
         proportion: o.proportion,
         top: o.top,
@@ -143,8 +149,7 @@ export function register(program: Command): void {
         force: o.force ?? false,
         ...(o.threads !== undefined ? { threads: o.threads } : {}),
       });
-      console.log(
-        o.json ? JSON.stringify(result, null, 2) : formatDemo(result),
-      );
+      if (o.json) printJson(result);
+      else console.log(formatDemo(result));
     });
 }

@@ -4,18 +4,14 @@
  * cross-entropy and images/s. Results go to stdout (text or one JSON object
  * with `--json`); progress goes to stderr.
  */
-import { type Command, Option } from "commander";
+import type { Command } from "commander";
 import { GpuContext } from "../gpu/context.ts";
-import { UserError } from "../errors.ts";
 import { Progress } from "./progress.ts";
 import {
-  type Dataset,
   type DatasetLayout,
   describeDataset,
-  kDatasetLayouts,
   openDataset,
   parseClassList,
-  type Sample,
 } from "../data/dataset.ts";
 import {
   describePreprocess,
@@ -24,49 +20,38 @@ import {
   resolveNormalization,
 } from "../data/preprocess.ts";
 import { type Backend, ModelSession } from "../model/session.ts";
-import { type CleanAccuracy, evaluateClean } from "../model/accuracy.ts";
-import { Rng } from "../rng.ts";
+import { type CleanAccuracy, poolAccuracy } from "../model/accuracy.ts";
+import {
+  checkDataFits,
+  limitSamples,
+  measureDataset,
+} from "../model/dataset_accuracy.ts";
+import { arg, option, shared, usage } from "./args.ts";
+import { printJson } from "./json.ts";
 
 /** Options of `hfss info` as commander parses them. */
 export interface InfoOptions {
   json?: boolean;
   model?: string;
   data?: string[];
-  layout?: string;
+  layout: DatasetLayout;
   classes?: string;
-  resize?: string;
-  cropPct?: string;
-  size?: string;
+  resize: ResizeMode;
+  cropPct: number;
+  size?: number;
   normalize?: string;
   mean?: string;
   std?: string;
-  batchSize?: string;
-  limit?: string;
-  seed?: string;
-  backend?: string;
-  threads?: string;
-  workers?: string;
+  batchSize: number;
+  limit?: number;
+  seed: number;
+  backend: Backend;
+  threads?: number;
+  workers: number;
 }
 
 function collect(value: string, previous: string[] | undefined): string[] {
   return [...(previous ?? []), value];
-}
-
-function intFlag(
-  name: string,
-  v: string | undefined,
-  dflt: number,
-  min = 1,
-): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min) {
-    throw new UserError(
-      `Cannot use --${name} ${v}: expected an integer >= ${min}`,
-      { exitCode: 2 },
-    );
-  }
-  return n;
 }
 
 /** Register the `info` subcommand. */
@@ -83,63 +68,47 @@ export function register(program: Command): void {
       "dataset folder to measure clean accuracy on (repeatable)",
       collect,
     )
-    .addOption(
-      new Option("--layout <layout>", "dataset layout")
-        .choices([...kDatasetLayouts]).default("auto"),
-    )
+    .addOption(shared.layout())
     .option(
       "--classes <list>",
       "only these classes: indices, ranges a-b, wnids or folder names",
     )
     .addOption(
-      new Option(
-        "--resize <mode>",
-        "squash (resize to SxS) or crop (shorter side to S/crop-pct, centre crop)",
-      ).choices(["squash", "crop"]).default("crop"),
+      shared.resize(
+        "--resize",
+        "squash (resize to SxS) | crop (shorter side to S/crop-pct, centre crop)",
+        "crop",
+      ),
     )
-    .option(
-      "--crop-pct <f>",
-      "centre-crop fraction for --resize crop",
-      String(kDefaultCropPct),
-    )
-    .option(
-      "--size <S>",
-      "input side the data is prepared at (must match the model; default: the model's)",
-    )
-    .option(
-      "--normalize <name>",
-      "imagenet (torchvision mean/std), inception (x/127.5-1) or none (default: the model's declared one, else imagenet)",
-    )
-    .option(
-      "--mean <r,g,b>",
-      "explicit normalisation mean on [0,1] pixels (overrides --normalize)",
-    )
-    .option(
-      "--std <r,g,b>",
-      "explicit normalisation std on [0,1] pixels (overrides --normalize)",
-    )
-    .option("--batch-size <B>", "images per inference batch", "32")
-    .option(
-      "--limit <N>",
-      "use at most N images per dataset (seeded random subset)",
-    )
-    .option("--seed <n>", "seed for --limit", "42")
+    .addOption(shared.cropPct(kDefaultCropPct))
     .addOption(
-      new Option("--backend <name>", "onnxruntime execution provider")
-        .choices(["wasm", "webgpu"]).default("wasm"),
+      option(
+        "--size <S>",
+        "input side the data is prepared at (must match the model; default: the model's)",
+        arg.int({ min: 1 }),
+      ),
     )
-    .option("--threads <n>", "wasm threads (default: CPU count)")
-    .option("--workers <n>", "image decode workers (0 = main thread)", "1")
+    .addOption(shared.normalize("the model's declared one, else imagenet"))
+    .addOption(shared.mean())
+    .addOption(shared.std())
+    .addOption(shared.batchSize("images per inference batch", 32))
+    .addOption(
+      option(
+        "--limit <n>",
+        "use at most n images per dataset (seeded random subset)",
+        arg.int({ min: 1 }),
+      ),
+    )
+    .addOption(shared.seed("seed for --limit", 42))
+    .addOption(shared.backend())
+    .addOption(shared.threads("wasm threads (default: CPU count)"))
+    .addOption(shared.workers(1))
     .action(async (opts: InfoOptions) => {
       if (opts.model) {
         await modelInfo(opts);
         return;
       }
-      if (opts.data) {
-        throw new UserError("Cannot measure accuracy: --data needs --model", {
-          exitCode: 2,
-        });
-      }
+      if (opts.data) usage("--data", "needs --model");
       await runtimeInfo(opts);
     });
 }
@@ -159,7 +128,7 @@ async function runtimeInfo(opts: InfoOptions): Promise<void> {
   const adapter = gpu.report();
   const rt = runtime();
   if (opts.json) {
-    console.log(JSON.stringify({ runtime: rt, adapter }, null, 2));
+    printJson({ runtime: rt, adapter });
     return;
   }
   console.log(
@@ -188,32 +157,14 @@ interface DatasetResult {
 }
 
 async function modelInfo(opts: InfoOptions): Promise<void> {
-  // --backend, --resize and --layout are checked by commander (choices).
-  const backend = (opts.backend ?? "wasm") as Backend;
-  const resize = (opts.resize ?? "crop") as ResizeMode;
-  const cropPct = Number(opts.cropPct ?? kDefaultCropPct);
-  if (!(cropPct > 0 && cropPct <= 1)) {
-    throw new UserError(
-      `Cannot use --crop-pct ${opts.cropPct}: expected a number in (0, 1]`,
-      { exitCode: 2 },
-    );
-  }
-  const layout = (opts.layout ?? "auto") as DatasetLayout;
+  const { backend, resize, cropPct, layout, batchSize, workers, threads } =
+    opts;
   if (
     opts.normalize !== undefined || opts.mean !== undefined ||
     opts.std !== undefined
   ) {
     resolveNormalization(opts); // bad flags fail before the model loads
   }
-  const batchSize = intFlag("batch-size", opts.batchSize, 32);
-  const workers = intFlag("workers", opts.workers, 1, 0);
-  const threads = opts.threads === undefined
-    ? undefined
-    : intFlag("threads", opts.threads, 1);
-  const limit = opts.limit === undefined
-    ? undefined
-    : intFlag("limit", opts.limit, 1);
-  const seed = intFlag("seed", opts.seed, 42, 0);
   const classes = opts.classes ? parseClassList(opts.classes) : undefined;
 
   const model = await ModelSession.open(
@@ -224,10 +175,7 @@ async function modelInfo(opts: InfoOptions): Promise<void> {
     const info = model.info;
     // The flags, else the model's declared normalisation, else imagenet.
     const norm = resolveNormalization(opts, info, opts.model);
-    if (opts.size !== undefined) {
-      model.checkFits({ size: intFlag("size", opts.size, 1) });
-    }
-    if (opts.data && info.channels !== 3) model.checkFits({ channels: 3 });
+    if (opts.size !== undefined) model.checkFits({ size: opts.size });
     const preprocessing = describePreprocess({
       size: info.size,
       resize,
@@ -275,13 +223,7 @@ async function modelInfo(opts: InfoOptions): Promise<void> {
         classes ? { layout, classes } : { layout },
       );
       checkDataFits(model, ds);
-      let samples: Sample[] = ds.samples;
-      if (limit !== undefined && limit < samples.length) {
-        const pick = new Set(
-          new Rng(seed).fork("limit", root).sample(samples.length, limit),
-        );
-        samples = samples.filter((_, i) => pick.has(i));
-      }
+      const samples = limitSamples(ds.samples, opts.limit, opts.seed, root);
       if (!opts.json) {
         console.log(
           `data: ${root} (${describeDataset(ds)})${
@@ -292,35 +234,24 @@ async function modelInfo(opts: InfoOptions): Promise<void> {
         );
       }
       for (const n of ds.notes) console.error(`note: ${n}`);
-      const groups = ds.subsets
-        ? ds.subsets.map((s) => ({
-          name: s.name,
-          samples: samples.filter((x) => x.subset === s.name),
-        }))
-        : [{ name: "", samples }];
-      const subsetResults: { name: string; result: CleanAccuracy }[] = [];
       const progress = new Progress({
         label: `eval ${root}`,
         total: samples.length,
         unit: "img",
       });
-      for (const g of groups) {
-        if (g.samples.length === 0) continue;
-        const r = await evaluateClean(model, g.samples, {
-          batchSize,
-          resize,
-          cropPct,
-          workers,
-          normalization: norm,
-          ...(ds.validLabels ? { validLabels: ds.validLabels } : {}),
-          onError: (_s, e) => {
-            console.error(`\nwarning: ${e.message} (skipped)`);
-          },
-          onBatch: (n) => progress.tick(n),
-        });
-        subsetResults.push({ name: g.name, result: r });
-      }
-      const pooled = pool(subsetResults.map((s) => s.result));
+      const measured = await measureDataset(model, ds, samples, {
+        batchSize,
+        resize,
+        cropPct,
+        workers,
+        normalization: norm,
+        onError: (_s, e) => {
+          console.error(`\nwarning: ${e.message} (skipped)`);
+        },
+        onBatch: (n) => progress.tick(n),
+      });
+      const pooled = measured.result;
+      const subsetResults = measured.subsets ?? [];
       progress.finish(`top-1 ${(pooled.top1 * 100).toFixed(2)}%`);
       const entry: DatasetResult = {
         root,
@@ -342,7 +273,7 @@ async function modelInfo(opts: InfoOptions): Promise<void> {
       }
     }
     if (opts.json) {
-      const all = pool(results.map((r) => r.result));
+      const all = poolAccuracy(results.map((r) => r.result));
       const out: Record<string, unknown> = {
         runtime: runtime(),
         model: modelJson,
@@ -376,47 +307,11 @@ async function modelInfo(opts: InfoOptions): Promise<void> {
             : {}),
         }));
       }
-      console.log(
-        JSON.stringify(
-          out,
-          (_k, v) => (typeof v === "number" && !Number.isFinite(v) ? null : v),
-          2,
-        ),
-      );
+      printJson(out);
     }
   } finally {
     await model.release();
   }
-}
-
-function checkDataFits(model: ModelSession, ds: Dataset): void {
-  const imagenet = ds.layout !== "folders" && ds.layout !== "labels-csv";
-  if (imagenet) {
-    model.checkFits({ numClasses: 1000 });
-  } else {
-    const maxLabel = Math.max(...ds.classes.map((c) => c.index));
-    model.checkFits({ maxLabel });
-  }
-}
-
-function pool(rs: CleanAccuracy[]): CleanAccuracy {
-  const images = rs.reduce((a, r) => a + r.images, 0);
-  const w = (f: (r: CleanAccuracy) => number) =>
-    images
-      ? rs.reduce((a, r) => a + (r.images ? f(r) * r.images : 0), 0) / images
-      : NaN;
-  const seconds = rs.reduce((a, r) => a + r.seconds, 0);
-  return {
-    images,
-    failed: rs.reduce((a, r) => a + r.failed, 0),
-    top1: w((r) => r.top1),
-    top5: w((r) => r.top5),
-    mean_ce: w((r) => r.mean_ce),
-    seconds,
-    images_per_s: seconds > 0 ? images / seconds : 0,
-    decode_wait_s: rs.reduce((a, r) => a + r.decode_wait_s, 0),
-    inference_s: rs.reduce((a, r) => a + r.inference_s, 0),
-  };
 }
 
 function printResult(prefix: string, r: CleanAccuracy): void {

@@ -7,108 +7,11 @@
  * and group sizes), `groups.csv` (OOD TPR per corruption / part) and
  * `report.json` (the same numbers and each run's configuration).
  */
-import { join } from "node:path";
 import type { Command } from "commander";
-import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import type { CompatMode } from "../eval/tpr_curves.ts";
-import { jsonNumber } from "../eval/runner.ts";
-import { recordsToCsv } from "../io/csv.ts";
-import { htmlReport } from "../report/html.ts";
-import { markdownReport } from "../report/markdown.ts";
-import {
-  curveRows,
-  groupRows,
-  kCurveColumns,
-  loadRuns,
-} from "../report/model.ts";
-import { UserError } from "../errors.ts";
-
-/** Options of {@linkcode buildReport}. */
-export interface ReportOptions {
-  results: string;
-  out?: string;
-  compat?: CompatMode;
-  title?: string;
-}
-
-/** What {@linkcode buildReport} wrote. */
-export interface ReportResult {
-  out: string;
-  runs: number;
-  files: string[];
-}
-
-/**
- * Build the report files.
- *
- * @example
- * ```ts ignore
- * await buildReport({ results: "results/", out: "report/" });
- * ```
- */
-export async function buildReport(o: ReportOptions): Promise<ReportResult> {
-  const runs = await loadRuns(o.results, o.compat ? { compat: o.compat } : {});
-  const out = o.out ?? join(o.results, "report");
-  await Deno.mkdir(out, { recursive: true });
-  const title = o.title ?? "HFSS evaluation report";
-  const files = [
-    "report.html",
-    "report.md",
-    "curves.csv",
-    "groups.csv",
-    "report.json",
-  ];
-  await writeFileAtomic(join(out, "report.html"), htmlReport(runs, { title }));
-  await writeFileAtomic(
-    join(out, "report.md"),
-    markdownReport(runs, { title }),
-  );
-  await writeFileAtomic(
-    join(out, "curves.csv"),
-    recordsToCsv(curveRows(runs), kCurveColumns),
-  );
-  await writeFileAtomic(
-    join(out, "groups.csv"),
-    recordsToCsv(groupRows(runs), ["run", "name", "classes", "acc", "dfm_acc"]),
-  );
-  const f = (a: number[]) => a.map(jsonNumber);
-  await writeJsonAtomic(join(out, "report.json"), {
-    format_version: 1,
-    title,
-    runs: runs.map((r) => ({
-      name: r.name,
-      title: r.title,
-      compat: r.compat,
-      classes: r.rows.length,
-      config: r.config,
-      mean: r.summary.mean,
-      groups: r.summary.groups ?? [],
-      parts: r.summary.parts ?? [],
-      curves: Object.fromEntries(
-        (["id", "ood"] as const).map((p) => {
-          const c = r.curves[p];
-          return [p, {
-            thresholds: c.thresholds,
-            shortcut: f(c.shortcut),
-            non_shortcut: f(c.nonShortcut),
-            shortcut_dfm: f(c.shortcutDfm),
-            non_shortcut_dfm: f(c.nonShortcutDfm),
-            size_shortcut: f(c.sizeShortcut),
-            size_non_shortcut: f(c.sizeNonShortcut),
-            shortcut_classes: c.shortcutIndices.map((ix) =>
-              ix.map((i) => r.rows[i]!.class_id)
-            ),
-            non_shortcut_classes: c.nonShortcutIndices.map((ix) =>
-              ix.map((i) => r.rows[i]!.class_id)
-            ),
-          }];
-        }),
-      ),
-      gallery: r.gallery.map((g) => g.label),
-    })),
-  });
-  return { out, runs: runs.length, files: files.map((n) => join(out, n)) };
-}
+import { buildReport } from "../report/build.ts";
+import { arg, option } from "./args.ts";
+import { printJson } from "./json.ts";
 
 /** Register the `report` subcommand. */
 export function register(program: Command): void {
@@ -122,9 +25,12 @@ export function register(program: Command): void {
       "an eval --out folder, or a folder of them (one per OOD set)",
     )
     .option("--out <dir>", "output folder (default: <results>/report)")
-    .option(
-      "--compat <mode>",
-      "empty AvgTPR groups: hfss = missing (default: as recorded by eval), reference = 0 as the notebook",
+    .addOption(
+      option(
+        "--compat <mode>",
+        "empty AvgTPR groups: hfss = missing | reference = 0 as the notebook (default: as recorded by eval)",
+        arg.choice(["hfss", "reference"] as const),
+      ),
     )
     .option("--title <text>", "report title")
     .option("--json", "print what was written as JSON")
@@ -133,29 +39,18 @@ export function register(program: Command): void {
         opts: {
           results: string;
           out?: string;
-          compat?: string;
+          compat?: CompatMode;
           title?: string;
           json?: boolean;
         },
       ) => {
-        if (
-          opts.compat !== undefined && opts.compat !== "hfss" &&
-          opts.compat !== "reference"
-        ) {
-          throw new UserError(
-            `Cannot use --compat "${opts.compat}": expected hfss or reference`,
-            { exitCode: 2 },
-          );
-        }
         const res = await buildReport({
           results: opts.results,
           ...(opts.out !== undefined ? { out: opts.out } : {}),
-          ...(opts.compat !== undefined
-            ? { compat: opts.compat as CompatMode }
-            : {}),
+          ...(opts.compat !== undefined ? { compat: opts.compat } : {}),
           ...(opts.title !== undefined ? { title: opts.title } : {}),
         });
-        if (opts.json) console.log(JSON.stringify(res, null, 2));
+        if (opts.json) printJson(res);
         else {
           console.log(
             `report: ${res.runs} run${res.runs === 1 ? "" : "s"} → ${res.out}`,

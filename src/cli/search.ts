@@ -5,66 +5,68 @@
  * terminal or plain periodic lines otherwise (stderr), and a final summary
  * (stdout; one JSON object with `--json`).
  */
-import { type Command, Option } from "commander";
-import { UserError } from "../errors.ts";
+import type { Command } from "commander";
 import { Progress } from "./progress.ts";
 import {
   kSearchDefaults,
-  parseStages,
   runSearch,
   type SearchOptions,
   type SearchProgress,
   type StageSummary,
 } from "../search/search.ts";
-import { kLossKinds, type LossKind } from "../search/loss.ts";
-import { kLineages, type Lineage } from "../search/lineage.ts";
-import { kSymmetryModes, type SymmetryMode } from "../dfm/symmetry.ts";
-import { kDatasetLayouts, parseClassList } from "../data/dataset.ts";
+import type { LossKind } from "../search/loss.ts";
+import type { Lineage } from "../search/lineage.ts";
+import type { SymmetryMode } from "../dfm/symmetry.ts";
+import { parseClassList } from "../data/dataset.ts";
 import type { DatasetLayout } from "../data/dataset.ts";
 import type { ResizeMode } from "../data/preprocess.ts";
-import { parseNormalizeFlags } from "../data/preprocess.ts";
+import { arg, normalizeOption, option, shared, usage } from "./args.ts";
+import { printJson } from "./json.ts";
+import {
+  defaultRaceParams,
+  kRaceRules,
+  type RaceParams,
+  type RaceRule,
+} from "../search/race.ts";
 
-interface CliOptions {
+/** The flags of `hfss search`, parsed. */
+export interface SearchCliOptions {
   model: string;
   data: string;
-  layout: string;
+  layout: DatasetLayout;
   classes?: string;
-  stage?: string;
-  stages?: string;
+  stage?: number[];
+  stages?: number[];
   from?: string;
-  candidates: string;
-  proportion: string;
-  top: string;
-  split: string;
-  perClass?: string;
-  batchSize: string;
-  seed: string;
+  candidates: number;
+  proportion: number;
+  top: number;
+  split: number;
+  perClass?: number;
+  batchSize: number;
+  seed: number;
   out: string;
-  symmetry: string;
-  loss: string;
-  lineage: string;
-  maskSpace: string;
-  resize: string;
-  cropPct?: string;
+  symmetry: SymmetryMode;
+  loss: LossKind;
+  lineage: Lineage;
+  maskSpace: "normalized" | "pixel";
+  resize: ResizeMode;
+  cropPct?: number;
   normalize?: string;
   mean?: string;
   std?: string;
-  backend: string;
-  threads?: string;
+  backend: "wasm" | "webgpu";
+  threads?: number;
   restart?: boolean;
-  checkpointSeconds: string;
+  checkpointSeconds: number;
+  race?: RaceRule;
+  raceSlice?: number;
+  raceKeep?: number;
+  raceMinKeep?: number;
+  raceZ?: number;
+  raceDelta?: number;
+  raceRange?: number;
   json?: boolean;
-}
-
-function num(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  if (v.trim() === "" || !Number.isFinite(x)) {
-    throw new UserError(`Cannot use ${name} "${v}": not a number`, {
-      exitCode: 2,
-    });
-  }
-  return x;
 }
 
 /** Progress on stderr through `Progress`: a bar with rate and ETA on a terminal, plain lines otherwise. */
@@ -90,54 +92,65 @@ class SearchProgressBar implements SearchProgress {
 }
 
 /** Turn parsed CLI options into {@link SearchOptions}. */
-export function toSearchOptions(o: CliOptions): SearchOptions {
+export function toSearchOptions(o: SearchCliOptions): SearchOptions {
   if (o.stage !== undefined && o.stages !== undefined) {
-    throw new UserError("Cannot use --stage and --stages together", {
-      exitCode: 2,
-    });
+    usage("--stage/--stages", "give one of them, not both");
   }
-  const stages = parseStages(o.stages ?? o.stage ?? "1");
-  // No flag: runSearch() takes the model's declared normalisation, else imagenet.
-  const norm = o.normalize !== undefined || o.mean !== undefined ||
-      o.std !== undefined
-    ? parseNormalizeFlags({
-      ...(o.normalize !== undefined ? { normalize: o.normalize } : {}),
-      ...(o.mean !== undefined ? { mean: o.mean } : {}),
-      ...(o.std !== undefined ? { std: o.std } : {}),
-    })
-    : undefined;
+  const stages = o.stages ?? o.stage ?? [1];
   const opts: SearchOptions = {
     model: o.model,
     data: o.data,
-    layout: o.layout as DatasetLayout,
+    layout: o.layout,
     stages,
     out: o.out,
-    candidates: num("--candidates", o.candidates)!,
-    proportion: num("--proportion", o.proportion)!,
-    top: num("--top", o.top)!,
-    split: num("--split", o.split)!,
-    batchSize: num("--batch-size", o.batchSize)!,
-    seed: num("--seed", o.seed)!,
-    symmetry: o.symmetry as SymmetryMode,
-    loss: o.loss as LossKind,
-    lineage: o.lineage as Lineage,
-    maskSpace: o.maskSpace as "normalized" | "pixel",
-    resize: o.resize as ResizeMode,
-    backend: o.backend as "wasm" | "webgpu",
-    checkpointSeconds: num("--checkpoint-seconds", o.checkpointSeconds)!,
+    candidates: o.candidates,
+    proportion: o.proportion,
+    top: o.top,
+    split: o.split,
+    batchSize: o.batchSize,
+    seed: o.seed,
+    symmetry: o.symmetry,
+    loss: o.loss,
+    lineage: o.lineage,
+    maskSpace: o.maskSpace,
+    resize: o.resize,
+    backend: o.backend,
+    checkpointSeconds: o.checkpointSeconds,
   };
-  if (norm) {
-    opts.normalize = norm.name === "custom"
-      ? { mean: [...norm.mean], std: [...norm.std] }
-      : norm.name;
-  }
+  const normalize = normalizeOption(o);
+  if (normalize !== undefined) opts.normalize = normalize;
   if (o.classes !== undefined) opts.classes = parseClassList(o.classes);
   if (o.from !== undefined) opts.from = o.from;
-  if (o.perClass !== undefined) opts.perClass = num("--per-class", o.perClass)!;
-  if (o.cropPct !== undefined) opts.cropPct = num("--crop-pct", o.cropPct)!;
-  if (o.threads !== undefined) opts.threads = num("--threads", o.threads)!;
+  if (o.perClass !== undefined) opts.perClass = o.perClass;
+  if (o.cropPct !== undefined) opts.cropPct = o.cropPct;
+  if (o.threads !== undefined) opts.threads = o.threads;
   if (o.restart) opts.restart = true;
+  const race = raceParams(o);
+  if (race) opts.race = race;
   return opts;
+}
+
+/** `--race` and its parameters; a parameter without `--race` is refused. */
+function raceParams(o: SearchCliOptions): RaceParams | undefined {
+  const given = {
+    ...(o.raceSlice !== undefined ? { slice: o.raceSlice } : {}),
+    ...(o.raceKeep !== undefined ? { keep: o.raceKeep } : {}),
+    ...(o.raceMinKeep !== undefined ? { minKeep: o.raceMinKeep } : {}),
+    ...(o.raceZ !== undefined ? { z: o.raceZ } : {}),
+    ...(o.raceDelta !== undefined ? { delta: o.raceDelta } : {}),
+    ...(o.raceRange !== undefined ? { range: o.raceRange } : {}),
+  };
+  if (o.race === undefined) {
+    const first = Object.keys(given)[0];
+    if (first) {
+      usage(
+        `--race-${first.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+        "applies to racing only: give --race too",
+      );
+    }
+    return undefined;
+  }
+  return { ...defaultRaceParams(o.top), rule: o.race, ...given };
 }
 
 /** Register the `search` subcommand. */
@@ -150,108 +163,172 @@ export function register(program: Command): void {
     )
     .requiredOption("--model <file>", "ONNX classifier")
     .requiredOption("--data <dir>", "dataset root")
-    .addOption(
-      new Option("--layout <layout>", "dataset layout").choices([
-        ...kDatasetLayouts,
-      ]).default("auto"),
-    )
+    .addOption(shared.layout())
     .option(
       "--classes <list>",
       "only these classes: indices, ranges a-b, wnids or folder names",
     )
-    .option("--stage <k>", "run one stage (default 1)")
-    .option("--stages <a-b>", "run several stages in a row, e.g. 1-4")
+    .addOption(option("--stage <k>", "run one stage (default 1)", arg.range()))
+    .addOption(
+      option(
+        "--stages <range>",
+        "run several stages in a row, e.g. 1-4 or 2,3",
+        arg.range(),
+      ),
+    )
     .option("--from <dir>", "previous stage folder (default <out>/stage<k-1>)")
-    .option(
-      "--candidates <n>",
-      "N_B, candidates per stage (3 masks per draw)",
-      String(d.candidates),
+    .addOption(
+      option(
+        "--candidates <n>",
+        "N_B, candidates per stage (3 masks per draw)",
+        arg.int({ min: 3 }),
+        d.candidates,
+      ),
     )
-    .option(
-      "--proportion <p>",
-      "P, proportion of patch cells kept",
-      String(d.proportion),
+    .addOption(
+      option(
+        "--proportion <p>",
+        "P, proportion of patch cells kept, in (0, 1]",
+        arg.unit(),
+        d.proportion,
+      ),
     )
-    .option("--top <n>", "top-N DFMs kept per class", String(d.top))
-    .option(
-      "--split <f>",
-      "search fraction of every class (1 = every image)",
-      String(d.split),
+    .addOption(
+      option(
+        "--top <n>",
+        "top-N DFMs kept per class",
+        arg.int({ min: 1 }),
+        d.top,
+      ),
     )
-    .option("--per-class <n>", "at most n search images per class")
-    .option(
-      "--batch-size <n>",
-      "rows per model call; also the batch of --loss reference",
-      String(d.batchSize),
+    .addOption(
+      option(
+        "--split <f>",
+        "search fraction of every class, in (0, 1] (1 = every image)",
+        arg.unit(),
+        d.split,
+      ),
     )
-    .option("--seed <n>", "seed of every random choice", String(d.seed))
+    .addOption(
+      option(
+        "--per-class <n>",
+        "at most n search images per class",
+        arg.int({ min: 1 }),
+      ),
+    )
+    .addOption(
+      shared.batchSize(
+        "rows per model call; also the batch of --loss reference",
+        d.batchSize,
+      ),
+    )
+    .addOption(shared.seed("seed of every random choice", d.seed))
     .requiredOption("--out <dir>", "run folder, e.g. DFM/runs/<name>")
+    .addOption(shared.symmetry(d.symmetry))
+    .addOption(shared.loss(d.loss))
+    .addOption(shared.lineage(d.lineage))
     .addOption(
-      new Option("--symmetry <mode>", "mask symmetry fill").choices([
-        ...kSymmetryModes,
-      ]).default(d.symmetry),
+      shared.maskSpace(
+        "normalized: mask after normalisation | pixel: mask [0,1] pixels",
+        d.maskSpace,
+      ),
     )
     .addOption(
-      new Option("--loss <kind>", "per-class ranking loss").choices([
-        ...kLossKinds,
-      ]).default(d.loss),
+      shared.resize(
+        "--resize",
+        "squash (reference) | crop (resize + centre crop)",
+        d.resize,
+      ),
     )
-    .addOption(
-      new Option("--lineage <kind>", "parents of stage k > 1").choices([
-        ...kLineages,
-      ]).default(d.lineage),
-    )
-    .addOption(
-      new Option(
-        "--mask-space <space>",
-        "mask after normalisation or on [0,1] pixels",
-      )
-        .choices(["normalized", "pixel"]).default(d.maskSpace),
-    )
-    .addOption(
-      new Option("--resize <mode>", "squash (reference) or resize+centre crop")
-        .choices(["squash", "crop"]).default(d.resize),
-    )
-    .option("--crop-pct <f>", "centre-crop fraction with --resize crop (0.875)")
-    .addOption(
-      new Option(
-        "--normalize <name>",
-        "input normalisation (default: the model's declared one, else imagenet)",
-      )
-        .choices(["imagenet", "inception", "none"]),
-    )
-    .option("--mean <list>", "normalisation mean, 1 or 3 values")
-    .option("--std <list>", "normalisation std, 1 or 3 values")
-    .addOption(
-      new Option("--backend <name>", "onnxruntime execution provider").choices([
-        "wasm",
-        "webgpu",
-      ]).default(d.backend),
-    )
-    .option("--threads <n>", "onnxruntime wasm threads")
+    .addOption(shared.cropPct())
+    .addOption(shared.normalize("the model's declared one, else imagenet"))
+    .addOption(shared.mean())
+    .addOption(shared.std())
+    .addOption(shared.backend(d.backend))
+    .addOption(shared.threads())
     .option(
       "--restart",
       "discard saved progress or results of another configuration",
     )
-    .option(
-      "--checkpoint-seconds <s>",
-      "seconds between checkpoints within a block",
-      String(d.checkpointSeconds),
+    .addOption(
+      option(
+        "--checkpoint-seconds <s>",
+        "seconds between checkpoints within a block",
+        arg.number({ min: 0 }),
+        d.checkpointSeconds,
+      ),
+    )
+    .addOption(
+      option(
+        "--race <rule>",
+        `race each class's candidates over its images: ${
+          kRaceRules.join("|")
+        } (default: no racing)`,
+        arg.choice(kRaceRules),
+      ),
+    )
+    .addOption(
+      option(
+        "--race-slice <n>",
+        "racing: images per slice (default 8)",
+        arg.int({ min: 1 }),
+      ),
+    )
+    .addOption(
+      option(
+        "--race-keep <f>",
+        "halving: fraction of live candidates kept per slice, in (0, 1] (default 0.5)",
+        arg.unit(),
+      ),
+    )
+    .addOption(
+      option(
+        "--race-min-keep <n>",
+        "racing: fewest candidates kept per class, >= --top (default 2 x --top)",
+        arg.int({ min: 1 }),
+      ),
+    )
+    .addOption(
+      option(
+        "--race-z <z>",
+        "gaussian: bound half-width in standard errors (default 2)",
+        arg.number({ min: 0 }),
+      ),
+    )
+    .addOption(
+      option(
+        "--race-delta <d>",
+        "bernstein: confidence delta in (0, 1) (default 0.05)",
+        arg.number({ min: 0, minExclusive: true, max: 1 }),
+      ),
+    )
+    .addOption(
+      option(
+        "--race-range <r>",
+        "bernstein: loss range (default 0: the observed range)",
+        arg.number({ min: 0 }),
+      ),
     )
     .option("--json", "print the summary as one JSON object")
-    .action(async (o: CliOptions) => {
+    .action(async (o: SearchCliOptions) => {
       const opts = toSearchOptions(o);
       opts.progress = new SearchProgressBar();
       const summary = await runSearch(opts);
       if (o.json) {
-        console.log(JSON.stringify(summary, null, 2));
+        printJson(summary);
         return;
       }
       for (const s of summary.stages) {
         console.log(
           s.skipped
             ? `stage ${s.stage}: already finished (${s.evaluations} evaluations) -> ${s.dir}`
-            : `stage ${s.stage}: ${s.candidates} candidates x ${s.images} images = ${s.evaluations} evaluations, ` +
+            : `stage ${s.stage}: ${
+              o.race
+                ? `raced, ${s.evaluations} of ${
+                  s.candidates * s.images
+                } evaluations`
+                : `${s.candidates} candidates x ${s.images} images = ${s.evaluations} evaluations`
+            }, ` +
               `${s.evaluationsPerSecond.toFixed(1)} evaluations/s, ${
                 s.seconds.toFixed(1)
               } s` +

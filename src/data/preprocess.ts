@@ -16,7 +16,7 @@
  * - Normalisation is separate (`normalization()`): x_norm = (x - mean) / std
  *   per channel on the [0, 1] tensor.
  */
-import { UserError } from "../errors.ts";
+import { OptionError, UserError } from "../errors.ts";
 import type { RgbImage } from "./exif.ts";
 
 /** How an image is brought to S x S. */
@@ -218,7 +218,7 @@ function clamp01(v: number): number {
 
 // ---------------------------------------------------------- normalisation --
 
-/** Named normalisations accepted by `--normalize`. */
+/** Named normalisation presets. */
 export type NormalizeName = "imagenet" | "inception" | "none";
 
 /** Per-channel normalisation x_norm = (x - mean) / std on [0, 1] pixels. */
@@ -259,9 +259,9 @@ export function normalization(
   if (typeof spec === "string") {
     const preset = kNormalizations[spec as NormalizeName];
     if (!preset) {
-      throw new UserError(
-        `Cannot use normalisation "${spec}": expected imagenet, inception or none`,
-        { exitCode: 2 },
+      throw new OptionError(
+        "normalize",
+        `expected imagenet, inception or none, got "${spec}"`,
       );
     }
     return { name: preset.name, mean: [...preset.mean], std: [...preset.std] };
@@ -272,11 +272,9 @@ export function normalization(
   ): [number, number, number] => {
     if (v.length === 1) return [v[0]!, v[0]!, v[0]!];
     if (v.length === 3) return [v[0]!, v[1]!, v[2]!];
-    throw new UserError(
-      `Cannot use ${what} ${
-        v.join(",")
-      }: expected 1 or 3 values, got ${v.length}`,
-      { exitCode: 2 },
+    throw new OptionError(
+      what,
+      `expected 1 or 3 values, got ${v.length} (${v.join(",")})`,
     );
   };
   const mean = three(spec.mean, "mean");
@@ -285,18 +283,18 @@ export function normalization(
     mean.some((m) => !Number.isFinite(m)) ||
     std.some((x) => !(x > 0) || !Number.isFinite(x))
   ) {
-    throw new UserError(
-      `Cannot use mean ${mean.join(",")} / std ${
+    throw new OptionError(
+      "normalize",
+      `mean ${mean.join(",")} / std ${
         std.join(",")
       }: values must be finite and std > 0`,
-      { exitCode: 2 },
     );
   }
   return { name: "custom", mean, std };
 }
 
 /**
- * Parse the CLI flags `--normalize`, `--mean`, `--std` (comma-separated).
+ * Parse the `normalize`, `mean` and `std` option strings (comma-separated).
  * Explicit mean/std win over the preset; the default preset is `imagenet`.
  */
 export function parseNormalizeFlags(
@@ -343,7 +341,7 @@ function presetFromText(text: string): NormalizeName | undefined {
 
 /**
  * Resolve the normalisation of a command that runs a model: the flags
- * `--normalize`/`--mean`/`--std` when any is given (source `flag`), else the
+ * `normalize`/`mean`/`std` options when any is given (source `flag`), else the
  * preset the model declares in its ONNX `metadata_props` under
  * `hfss.normalization` (source `model`; `imagenet`, `inception` or `none`;
  * a plain `normalization` entry counts when it is a preset name or states
@@ -392,7 +390,7 @@ export function resolveNormalization(
       throw new UserError(
         `Cannot use the normalisation "${declared}" declared by model${
           modelPath ? ` "${modelPath}"` : ""
-        } (metadata ${kNormalizationMetadataKey}): expected imagenet, inception or none; give --normalize or --mean/--std`,
+        } (metadata ${kNormalizationMetadataKey}): expected imagenet, inception or none; give a normalisation explicitly`,
       );
     }
     return { ...normalization(name), source: "model" };

@@ -19,7 +19,7 @@
  * of a stage with G < S is even, so the half-block shift is a whole number of
  * bins; at G = S (block 1) only variant A exists, as in the reference.
  */
-import { UserError } from "../errors.ts";
+import { OptionError, UserError } from "../errors.ts";
 
 /** Grid sizes G per stage (stage 1 first) of the reference, by image size. */
 export const kReferenceGrids: Readonly<Record<number, readonly number[]>> = {
@@ -81,8 +81,9 @@ export function stageCount(size: number): number {
 export function gridSize(size: number, stage: number): number {
   const grids = gridSizes(size);
   if (!Number.isInteger(stage) || stage < 1 || stage > grids.length) {
-    throw new UserError(
-      `Cannot use stage ${stage} for image size ${size}: stages are 1 to ${grids.length} (grids ${
+    throw new OptionError(
+      "stage",
+      `stage ${stage} does not exist for image size ${size}: stages are 1 to ${grids.length} (grids ${
         grids.join(", ")
       })`,
     );

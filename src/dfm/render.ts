@@ -254,6 +254,24 @@ export function encodeRgbPng(img: RgbImage): Uint8Array {
   });
 }
 
+/**
+ * Encode an S×S binary mask as a grey PNG at its own size: 255 where a
+ * frequency is kept, 0 where it is removed (the report's gallery).
+ *
+ * @example
+ * ```ts
+ * const png = encodeMaskPng(new Uint8Array(64).fill(1), 8); // 8×8, all white
+ * ```
+ */
+export function encodeMaskPng(
+  mask: ArrayLike<number>,
+  size: number,
+): Uint8Array {
+  const data = new Uint8Array(size * size);
+  for (let i = 0; i < data.length; i++) data[i] = mask[i] ? 255 : 0;
+  return encode({ width: size, height: size, data, channels: 1, depth: 8 });
+}
+
 /** Options of `writeStagePictures`. */
 export interface StagePicturesOptions {
   /** Upscale of the per-class pictures (default `defaultScale(S)`). */

@@ -17,6 +17,7 @@
  * @module
  */
 
+import { OptionError, UserError } from "../errors.ts";
 import { decodeModel, encodeModel } from "../onnx/proto.ts";
 import {
   buildGradientModel,
@@ -157,7 +158,7 @@ export function gradientModelBytes(
       try {
         raw = await Deno.readFile(modelPath);
       } catch (err) {
-        throw new Error(
+        throw new UserError(
           `Cannot open model "${modelPath}": ${
             err instanceof Error ? err.message : err
           }`,
@@ -215,14 +216,16 @@ export async function createFgsm(
 ): Promise<Fgsm> {
   const loss = (opts.loss ?? "ce") as GradientLoss;
   if (loss !== "ce" && loss !== "reference") {
-    throw new Error(
-      `Cannot run FGSM: unknown loss "${loss}" (expected ce or reference)`,
+    throw new OptionError(
+      "loss",
+      `unknown FGSM loss "${loss}" (expected ce or reference)`,
     );
   }
   const backend = opts.backend ?? "wasm";
   if (backend !== "wasm" && backend !== "webgpu") {
-    throw new Error(
-      `Cannot run FGSM: unknown backend "${backend}" (expected wasm or webgpu)`,
+    throw new OptionError(
+      "backend",
+      `unknown backend "${backend}" (expected wasm or webgpu)`,
     );
   }
   const ort = await loadOrt(backend, opts.threads);
@@ -256,7 +259,7 @@ export async function createFgsm(
     for (let i = 0; i < batch; i++) {
       const l = labels[i]!;
       if (!Number.isInteger(l) || l < 0 || (K > 0 && l >= K)) {
-        throw new Error(
+        throw new UserError(
           `Cannot run FGSM: label ${l} of sample ${i} is not a class index in [0, ${K})`,
         );
       }

@@ -32,6 +32,14 @@ import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { Rng } from "../rng.ts";
 import { recordsToCsv } from "../io/csv.ts";
+import { finiteOrNull } from "../io/json.ts";
+import {
+  canonicalJson,
+  configDifferences,
+  ConfigMismatchError,
+  firstDifference,
+} from "../io/resume_config.ts";
+import { normalizeTensor, type ResizeMode } from "../data/preprocess.ts";
 import { argmaxRows, countClass, nanMean, rate } from "./metrics.ts";
 import { type CompatMode, type TprCurve, tprPanels } from "./tpr_curves.ts";
 
@@ -50,8 +58,7 @@ export interface EvalPart {
   samples: EvalSample[];
 }
 
-/** Image resize modes (see src/data/preprocess.ts). */
-export type ResizeMode = "squash" | "crop";
+export type { ResizeMode };
 
 /** A batch of decoded images, pixel space [0,1], `[B,3,S,S]`. */
 export interface LoadedBatch {
@@ -226,13 +233,8 @@ export interface EvalSummary {
 /** A {@linkcode TprCurve} with NaN written as null. */
 export type JsonCurve = { [K in keyof TprCurve]: unknown };
 
-/** Turn NaN into null for JSON. */
-export function jsonNumber(x: number): number | null {
-  return Number.isFinite(x) ? x : null;
-}
-
 function curveToJson(c: TprCurve): JsonCurve {
-  const f = (a: number[]) => a.map(jsonNumber);
+  const f = (a: number[]) => a.map(finiteOrNull);
   return {
     thresholds: c.thresholds,
     shortcutIndices: c.shortcutIndices,
@@ -313,20 +315,6 @@ export async function readClassLog(
   return { records, validBytes: valid, totalBytes: enc.encode(text).length };
 }
 
-/** Canonical JSON (sorted keys) for comparing configurations. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(",")}]`;
-  if (v && typeof v === "object") {
-    const o = v as Record<string, unknown>;
-    return `{${
-      Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) =>
-        `${JSON.stringify(k)}:${canonical(o[k])}`
-      ).join(",")
-    }}`;
-  }
-  return JSON.stringify(v);
-}
-
 /**
  * Config keys recorded but not compared on resume: `filter` (which spectral
  * filter ran, GPU or CPU) does not change results beyond float32 rounding
@@ -336,49 +324,19 @@ function canonical(v: unknown): string {
  */
 export const kUncheckedConfigKeys: readonly string[] = ["filter"];
 
-function checked(c: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...c };
-  for (const k of kUncheckedConfigKeys) delete out[k];
-  return out;
-}
-
-/** Error thrown when `out/` holds a run with another configuration. */
-export class ConfigMismatchError extends Error {
-  constructor(readonly path: string, readonly key: string) {
-    super(
-      `Cannot resume evaluation in "${path}": the configuration differs (${key}); use --restart or another --out`,
-    );
-    this.name = "ConfigMismatchError";
-  }
-}
-
-function firstDifference(
-  a: Record<string, unknown>,
-  b: Record<string, unknown>,
-): string {
-  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
-  for (const k of keys) if (canonical(a[k]) !== canonical(b[k])) return k;
-  return "?";
-}
-
-/** Normalise pixel images to model input: (x − mean)/std per channel. */
-export function normalize(
+/** Normalise pixel images `[count,3,S,S]` to model input into a new array. */
+function normalized(
   x: Float32Array,
   count: number,
   mean: readonly number[],
   std: readonly number[],
 ): Float32Array {
-  const out = new Float32Array(x.length);
-  const plane = x.length / (count * 3);
-  for (let b = 0; b < count; b++) {
-    for (let c = 0; c < 3; c++) {
-      const base = (b * 3 + c) * plane;
-      const m = mean[c]!;
-      const s = std[c]!;
-      for (let i = 0; i < plane; i++) out[base + i] = (x[base + i]! - m) / s;
-    }
-  }
-  return out;
+  const size = Math.round(Math.sqrt(x.length / (count * 3)));
+  return normalizeTensor(x.slice(), {
+    name: "custom",
+    mean: [mean[0]!, mean[1]!, mean[2]!],
+    std: [std[0]!, std[1]!, std[2]!],
+  }, size);
 }
 
 interface BatchResult {
@@ -396,9 +354,38 @@ interface BatchResult {
  * ```
  */
 export async function runEval(o: RunEvalOptions): Promise<EvalSummary> {
+  const logPath = join(o.out, "classes.jsonl");
+  const done = await openRunFolder(o, logPath);
+  const measure = new ClassMeasure(o);
+  const total = o.classes.length;
+  let newlyDone = 0;
+  for (const cls of o.classes) {
+    if (done.has(cls.classId)) continue;
+    if (o.maxNewClasses !== undefined && newlyDone >= o.maxNewClasses) break;
+    const record = await measure.classRecord(cls);
+    await appendLine(logPath, JSON.stringify(record));
+    done.set(cls.classId, record);
+    newlyDone++;
+    await writeTables(o.out, o.classes, done);
+    o.onClass?.(record, done.size, total);
+  }
+  await writeTables(o.out, o.classes, done);
+  const summary = summarize(o.config, o.classes, done, o.compat ?? "hfss");
+  await writeJsonAtomic(join(o.out, "summary.json"), summary);
+  return summary;
+}
+
+/**
+ * Check `out/config.json` against this run's configuration (a change of an
+ * unchecked key is taken over with a warning), drop a torn last record of
+ * the class log, and return the finished records by class id.
+ */
+async function openRunFolder(
+  o: RunEvalOptions,
+  logPath: string,
+): Promise<Map<number, ClassRecord>> {
   await Deno.mkdir(o.out, { recursive: true });
   const configPath = join(o.out, "config.json");
-  const logPath = join(o.out, "classes.jsonl");
   const config = o.config;
   let existing: Record<string, unknown> | undefined;
   try {
@@ -406,27 +393,28 @@ export async function runEval(o: RunEvalOptions): Promise<EvalSummary> {
   } catch (err) {
     if (!(err instanceof Deno.errors.NotFound)) throw err;
   }
-  if (existing && canonical(checked(existing)) !== canonical(checked(config))) {
+  const difference = existing &&
+    firstDifference(existing, config, kUncheckedConfigKeys);
+  if (difference) {
     if (!o.restart) {
-      throw new ConfigMismatchError(
-        o.out,
-        firstDifference(checked(existing), checked(config)),
-      );
+      throw new ConfigMismatchError({
+        run: "evaluation",
+        dir: o.out,
+        difference,
+      });
     }
     existing = undefined;
   }
   if (!existing) {
     await Deno.remove(logPath).catch(() => {});
     await writeJsonAtomic(configPath, config);
-  } else if (canonical(existing) !== canonical(config)) {
-    for (const k of kUncheckedConfigKeys) {
-      if (canonical(existing[k]) !== canonical(config[k])) {
-        o.onWarning?.(
-          `resuming "${o.out}" with ${k} ${
-            JSON.stringify(config[k])
-          }; earlier classes ran with ${JSON.stringify(existing[k])}`,
-        );
-      }
+  } else if (canonicalJson(existing) !== canonicalJson(config)) {
+    for (const { key, saved, current } of configDifferences(existing, config)) {
+      o.onWarning?.(
+        `resuming "${o.out}" with ${key} ${
+          JSON.stringify(current)
+        }; earlier classes ran with ${JSON.stringify(saved)}`,
+      );
     }
     await writeJsonAtomic(configPath, config);
   }
@@ -437,43 +425,120 @@ export async function runEval(o: RunEvalOptions): Promise<EvalSummary> {
   }
   const done = new Map<number, ClassRecord>();
   for (const r of log.records) done.set(r.class_id, r);
+  return done;
+}
 
-  // FPR pool: fixed seeded sample of the ID images (sorted by path first)
-  const sortedId = [...o.id].sort((a, b) =>
+/** Append one line to a log file (created when missing). */
+async function appendLine(path: string, line: string): Promise<void> {
+  const f = await Deno.open(path, { append: true, create: true });
+  try {
+    await f.write(new TextEncoder().encode(line + "\n"));
+  } finally {
+    f.close();
+  }
+}
+
+/**
+ * The FPR pool: a fixed, seeded sample of `fprNegatives` ID images, drawn
+ * from the images sorted by path (so the pool does not depend on the order
+ * in which the dataset listed them), in sorted order.
+ */
+export function fprPool(
+  id: readonly EvalSample[],
+  o: { fprNegatives: number; seed: number },
+): EvalSample[] {
+  const sortedId = [...id].sort((a, b) =>
     a.path < b.path ? -1 : a.path > b.path ? 1 : a.label - b.label
   );
   const poolSize = Math.min(o.fprNegatives, sortedId.length);
   const poolIdx = poolSize > 0
     ? new Rng(o.seed).fork("fpr-pool").sample(sortedId.length, poolSize)
     : [];
-  const pool = [...poolIdx].sort((a, b) => a - b).map((i) => sortedId[i]!);
-  let poolCache: {
-    labels: Int32Array[];
-    /** Each batch as the filter takes it (see `filterInput`). */
-    inputs: Float32Array[];
-    cleanPred: Int32Array[];
-  } | undefined;
+  return [...poolIdx].sort((a, b) => a - b).map((i) => sortedId[i]!);
+}
 
-  const byLabel = (samples: EvalSample[], c: number) =>
-    samples.filter((s) => s.label === c);
-  const attackOnId = o.attack !== undefined && o.oodParts.length === 0;
-  let errors = 0;
-  const onError = (path: string, err: unknown) => {
-    errors++;
-    o.onWarning?.(
+/** The FPR pool's batches, loaded once: labels, filter inputs, clean predictions. */
+interface PoolCache {
+  labels: Int32Array[];
+  /** Each batch as the filter takes it (see `filterInput`). */
+  inputs: Float32Array[];
+  cleanPred: Int32Array[];
+}
+
+/** Measures the counts of one class's record (ID, OOD or attack, FPR). */
+class ClassMeasure {
+  readonly #o: RunEvalOptions;
+  readonly #pool: EvalSample[];
+  #poolCache: PoolCache | undefined;
+  /** Unreadable images of the class being measured. */
+  #errors = 0;
+  readonly #onError = (path: string, err: unknown) => {
+    this.#errors++;
+    this.#o.onWarning?.(
       `skipping "${path}": ${err instanceof Error ? err.message : String(err)}`,
     );
   };
 
+  constructor(o: RunEvalOptions) {
+    this.#o = o;
+    this.#pool = fprPool(o.id, o);
+  }
+
+  /** The record of one class. */
+  async classRecord(cls: EvalClass): Promise<ClassRecord> {
+    const o = this.#o;
+    this.#errors = 0;
+    const attackOnId = o.attack !== undefined && o.oodParts.length === 0;
+    const idRes = await this.#measure(
+      byLabel(o.id, cls.classId),
+      cls,
+      o.resizeId,
+      undefined,
+      attackOnId ? o.attack : undefined,
+    );
+    const parts: PartCount[] = [];
+    if (attackOnId) {
+      parts.push(partCount({ name: "fgsm" }, idRes.attacked!));
+    } else {
+      for (const part of o.oodParts) {
+        const r = await this.#measure(
+          byLabel(part.samples, cls.classId),
+          cls,
+          o.resizeOod,
+          o.oodSubset,
+          o.attack,
+        );
+        parts.push(partCount(part, o.attack ? r.attacked! : r.clean));
+      }
+    }
+    const fpr = await this.#falsePositives(cls);
+    return {
+      class_id: cls.classId,
+      wnid: cls.wnid,
+      n_id: idRes.clean.n,
+      org_correct: idRes.clean.correct,
+      org_dfm_correct: idRes.clean.dfmCorrect,
+      n_ood: parts.reduce((s, p) => s + p.n, 0),
+      parts,
+      n_neg: fpr.nNeg,
+      org_fp: fpr.orgFp,
+      dfm_fp: fpr.dfmFp,
+      n_errors: this.#errors,
+    };
+  }
+
   /** The filter's input: the normalised batch, or the pixels when masking in pixel space. */
-  const filterInput = (pixels: Float32Array, norm: Float32Array) =>
-    o.maskSpace === "normalized" ? norm : pixels;
-  /** Filter `filterInput()` of a batch; the result is normalised model input. */
-  const filterNorm = async (
+  #filterInput(pixels: Float32Array, norm: Float32Array): Float32Array {
+    return this.#o.maskSpace === "normalized" ? norm : pixels;
+  }
+
+  /** Filter `#filterInput()` of a batch; the result is normalised model input. */
+  async #filterNorm(
     input: Float32Array,
     count: number,
     mask: Uint8Array,
-  ) => {
+  ): Promise<Float32Array> {
+    const o = this.#o;
     if (o.maskSpace === "normalized") {
       return await o.filter.apply(input, count, mask);
     }
@@ -481,51 +546,46 @@ export async function runEval(o: RunEvalOptions): Promise<EvalSummary> {
       scale: o.std.map((s) => 1 / s),
       offset: o.mean.map((m, i) => -m / o.std[i]!),
     });
-  };
+  }
 
   /** Clean and DFM counts (and attacked counts when `attack`) for samples of class c. */
-  const measure = async (
+  async #measure(
     samples: EvalSample[],
     cls: EvalClass,
     resize: ResizeMode,
     subset: readonly number[] | undefined,
     attack: Attack | undefined,
-  ): Promise<{ clean: BatchResult; attacked?: BatchResult }> => {
+  ): Promise<{ clean: BatchResult; attacked?: BatchResult }> {
+    const o = this.#o;
     const clean = { n: 0, correct: 0, dfmCorrect: 0 };
     const attacked = { n: 0, correct: 0, dfmCorrect: 0 };
+    const opts = subset ? { subset } : {};
+    const predict = async (x: Float32Array, b: number) =>
+      argmaxRows(await o.classifier.run(x, b), b, opts);
     for await (
       const batch of o.loader(samples, {
         batchSize: o.batchSize,
         resize,
-        onError,
+        onError: this.#onError,
       })
     ) {
       const b = batch.samples.length;
       if (b === 0) continue;
-      const norm = normalize(batch.tensor, b, o.mean, o.std);
-      const filtered = await filterNorm(
-        filterInput(batch.tensor, norm),
+      const norm = normalized(batch.tensor, b, o.mean, o.std);
+      const filtered = await this.#filterNorm(
+        this.#filterInput(batch.tensor, norm),
         b,
         cls.mask,
       );
-      const opts = subset ? { subset } : {};
-      const p0 = argmaxRows(await o.classifier.run(norm, b), b, opts);
-      const p1 = argmaxRows(await o.classifier.run(filtered, b), b, opts);
+      const p0 = await predict(norm, b);
+      const p1 = await predict(filtered, b);
       clean.n += b;
       clean.correct += countClass(p0, cls.classId);
       clean.dfmCorrect += countClass(p1, cls.classId);
       if (attack) {
         const labels = new Int32Array(b).fill(cls.classId);
-        const a0 = argmaxRows(
-          await o.classifier.run(await attack.attack(norm, labels, b), b),
-          b,
-          opts,
-        );
-        const a1 = argmaxRows(
-          await o.classifier.run(await attack.attack(filtered, labels, b), b),
-          b,
-          opts,
-        );
+        const a0 = await predict(await attack.attack(norm, labels, b), b);
+        const a1 = await predict(await attack.attack(filtered, labels, b), b);
         attacked.n += b;
         for (let i = 0; i < b; i++) {
           if (p0[i] === cls.classId && a0[i] === cls.classId) {
@@ -538,122 +598,71 @@ export async function runEval(o: RunEvalOptions): Promise<EvalSummary> {
       }
     }
     return attack ? { clean, attacked } : { clean };
-  };
+  }
 
-  const loadPool = async () => {
-    if (poolCache) return poolCache;
-    const cache = {
-      labels: [] as Int32Array[],
-      inputs: [] as Float32Array[],
-      cleanPred: [] as Int32Array[],
-    };
+  async #loadPool(): Promise<PoolCache> {
+    if (this.#poolCache) return this.#poolCache;
+    const o = this.#o;
+    const cache: PoolCache = { labels: [], inputs: [], cleanPred: [] };
     for await (
-      const batch of o.loader(pool, {
+      const batch of o.loader(this.#pool, {
         batchSize: o.batchSize,
         resize: o.resizeId,
-        onError,
+        onError: this.#onError,
       })
     ) {
       const b = batch.samples.length;
       if (b === 0) continue;
       cache.labels.push(Int32Array.from(batch.samples, (s) => s.label));
-      const norm = normalize(batch.tensor, b, o.mean, o.std);
-      cache.inputs.push(filterInput(batch.tensor, norm));
+      const norm = normalized(batch.tensor, b, o.mean, o.std);
+      cache.inputs.push(this.#filterInput(batch.tensor, norm));
       cache.cleanPred.push(argmaxRows(await o.classifier.run(norm, b), b));
     }
-    return poolCache = cache;
-  };
-
-  const total = o.classes.length;
-  let newlyDone = 0;
-  for (const cls of o.classes) {
-    if (done.has(cls.classId)) continue;
-    if (o.maxNewClasses !== undefined && newlyDone >= o.maxNewClasses) break;
-    errors = 0;
-    const idSamples = byLabel(o.id, cls.classId);
-    const idRes = await measure(
-      idSamples,
-      cls,
-      o.resizeId,
-      undefined,
-      attackOnId ? o.attack : undefined,
-    );
-    const parts: PartCount[] = [];
-    if (attackOnId) {
-      const a = idRes.attacked!;
-      parts.push({
-        name: "fgsm",
-        n: a.n,
-        correct: a.correct,
-        dfm_correct: a.dfmCorrect,
-      });
-    } else {
-      for (const part of o.oodParts) {
-        const r = await measure(
-          byLabel(part.samples, cls.classId),
-          cls,
-          o.resizeOod,
-          o.oodSubset,
-          o.attack,
-        );
-        const res = o.attack ? r.attacked! : r.clean;
-        parts.push({
-          name: part.name,
-          ...(part.group !== undefined ? { group: part.group } : {}),
-          n: res.n,
-          correct: res.correct,
-          dfm_correct: res.dfmCorrect,
-        });
-      }
-    }
-    let nNeg = 0, orgFp = 0, dfmFp = 0;
-    if (pool.length > 0) {
-      const cache = await loadPool();
-      for (let k = 0; k < cache.inputs.length; k++) {
-        const preds = cache.cleanPred[k]!;
-        const labels = cache.labels[k]!;
-        const b = preds.length;
-        // rows whose true class is not c are the negatives
-        const keep: number[] = [];
-        for (let i = 0; i < b; i++) if (labels[i] !== cls.classId) keep.push(i);
-        if (keep.length === 0) continue;
-        const filtered = await filterNorm(cache.inputs[k]!, b, cls.mask);
-        const p1 = argmaxRows(await o.classifier.run(filtered, b), b);
-        for (const i of keep) {
-          nNeg++;
-          if (preds[i] === cls.classId) orgFp++;
-          if (p1[i] === cls.classId) dfmFp++;
-        }
-      }
-    }
-    const record: ClassRecord = {
-      class_id: cls.classId,
-      wnid: cls.wnid,
-      n_id: idRes.clean.n,
-      org_correct: idRes.clean.correct,
-      org_dfm_correct: idRes.clean.dfmCorrect,
-      n_ood: parts.reduce((s, p) => s + p.n, 0),
-      parts,
-      n_neg: nNeg,
-      org_fp: orgFp,
-      dfm_fp: dfmFp,
-      n_errors: errors,
-    };
-    const f = await Deno.open(logPath, { append: true, create: true });
-    try {
-      await f.write(new TextEncoder().encode(JSON.stringify(record) + "\n"));
-    } finally {
-      f.close();
-    }
-    done.set(cls.classId, record);
-    newlyDone++;
-    await writeTables(o.out, o.classes, done);
-    o.onClass?.(record, done.size, total);
+    return this.#poolCache = cache;
   }
-  await writeTables(o.out, o.classes, done);
-  const summary = summarize(config, o.classes, done, o.compat ?? "hfss");
-  await writeJsonAtomic(join(o.out, "summary.json"), summary);
-  return summary;
+
+  /** Pool images of other classes predicted as c, without and with DFM_c. */
+  async #falsePositives(
+    cls: EvalClass,
+  ): Promise<{ nNeg: number; orgFp: number; dfmFp: number }> {
+    let nNeg = 0, orgFp = 0, dfmFp = 0;
+    if (this.#pool.length === 0) return { nNeg, orgFp, dfmFp };
+    const cache = await this.#loadPool();
+    for (let k = 0; k < cache.inputs.length; k++) {
+      const preds = cache.cleanPred[k]!;
+      const labels = cache.labels[k]!;
+      const b = preds.length;
+      // rows whose true class is not c are the negatives
+      const keep: number[] = [];
+      for (let i = 0; i < b; i++) if (labels[i] !== cls.classId) keep.push(i);
+      if (keep.length === 0) continue;
+      const filtered = await this.#filterNorm(cache.inputs[k]!, b, cls.mask);
+      const p1 = argmaxRows(await this.#o.classifier.run(filtered, b), b);
+      for (const i of keep) {
+        nNeg++;
+        if (preds[i] === cls.classId) orgFp++;
+        if (p1[i] === cls.classId) dfmFp++;
+      }
+    }
+    return { nNeg, orgFp, dfmFp };
+  }
+}
+
+function byLabel(samples: EvalSample[], c: number): EvalSample[] {
+  return samples.filter((s) => s.label === c);
+}
+
+function partCount(
+  part: { name: string; group?: string | undefined },
+  res: BatchResult,
+): PartCount {
+  return {
+    name: part.name,
+    ...(part.group !== undefined ? { group: part.group } : {}),
+    n: res.n,
+    correct: res.correct,
+    dfm_correct: res.dfmCorrect,
+  };
 }
 
 function orderedRecords(
@@ -722,7 +731,7 @@ export function summarize(
   const mean: Record<string, number | null> = {};
   for (const k of kClassColumns) {
     if (k === "class_id" || k === "wnid") continue;
-    mean[k] = jsonNumber(nanMean(rows.map((r) => r[k] as number)));
+    mean[k] = finiteOrNull(nanMean(rows.map((r) => r[k] as number)));
   }
   const partNames: { name: string; group?: string }[] = [];
   const seen = new Set<string>();
@@ -751,8 +760,8 @@ export function summarize(
       name,
       ...(group !== undefined ? { group } : {}),
       classes: accs.length,
-      acc: jsonNumber(nanMean(accs)),
-      dfm_acc: jsonNumber(nanMean(daccs)),
+      acc: finiteOrNull(nanMean(accs)),
+      dfm_acc: finiteOrNull(nanMean(daccs)),
     };
   });
   const groupNames = [
@@ -772,8 +781,8 @@ export function summarize(
     return {
       name: g,
       classes: accs.length,
-      acc: jsonNumber(nanMean(accs)),
-      dfm_acc: jsonNumber(nanMean(daccs)),
+      acc: finiteOrNull(nanMean(accs)),
+      dfm_acc: finiteOrNull(nanMean(daccs)),
     };
   });
   const panels = tprPanels({

@@ -20,12 +20,8 @@
  * rows of `plan.binStride` values.
  */
 import { UserError } from "../errors.ts";
-import {
-  type FftAlgorithm,
-  halfBins,
-  planSpectral,
-  type SpectralPlan,
-} from "../fft/plan.ts";
+import { type FftAlgorithm, halfBins } from "../fft/plan.ts";
+import { planSpectral, type SpectralPlan } from "./spectral_plan.ts";
 import type { GpuContext } from "./context.ts";
 import {
   alignUp,

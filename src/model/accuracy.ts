@@ -128,3 +128,24 @@ export async function evaluateClean(
     inference_s: inference / 1000,
   };
 }
+
+/** Pool accuracies of disjoint image sets, weighted by their image counts. */
+export function poolAccuracy(rs: readonly CleanAccuracy[]): CleanAccuracy {
+  const images = rs.reduce((a, r) => a + r.images, 0);
+  const w = (f: (r: CleanAccuracy) => number) =>
+    images
+      ? rs.reduce((a, r) => a + (r.images ? f(r) * r.images : 0), 0) / images
+      : NaN;
+  const seconds = rs.reduce((a, r) => a + r.seconds, 0);
+  return {
+    images,
+    failed: rs.reduce((a, r) => a + r.failed, 0),
+    top1: w((r) => r.top1),
+    top5: w((r) => r.top5),
+    mean_ce: w((r) => r.mean_ce),
+    seconds,
+    images_per_s: seconds > 0 ? images / seconds : 0,
+    decode_wait_s: rs.reduce((a, r) => a + r.decode_wait_s, 0),
+    inference_s: rs.reduce((a, r) => a + r.inference_s, 0),
+  };
+}

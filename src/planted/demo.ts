@@ -3,7 +3,7 @@
  * staged search on it with `runSearch`, and score every stage's rank-0 DFMs
  * against the planted ground truth.
  *
- * Work folder layout (`--work`, default `work/demo`):
+ * Work folder layout (option `work`, default `work/demo`):
  * - `planted/`: the benchmark (`images/class<KK>/*.png`, `labels.csv`, `model.onnx`,
  *   `planted.json`), see `prepare.ts`;
  * - `search/stage<k>/`: the search's DFM stage folders (`manifest.json`,
@@ -36,6 +36,7 @@ import type { Lineage } from "../search/lineage.ts";
 import type { LossKind } from "../search/loss.ts";
 import type { SymmetryMode } from "../dfm/symmetry.ts";
 import { writeJsonAtomic } from "../io/atomic.ts";
+import { snakeKeys } from "../json_keys.ts";
 import { defaultParams, type PlantedParams } from "./dataset.ts";
 import type { LayoutName } from "./layouts.ts";
 import {
@@ -368,7 +369,7 @@ export async function runDemo(opts: DemoOptions = {}): Promise<DemoResult> {
       total: (tEnd - t0) / 1000,
     },
   };
-  await writeJsonAtomic(join(work, "demo.json"), res);
+  await writeJsonAtomic(join(work, "demo.json"), snakeKeys(res));
   return res;
 }
 

@@ -23,6 +23,7 @@
  * Chebyshev distance >= `minSpacing` (default 2), so they fall in different
  * bins at the finest stage and rarely share a 2×2 patch.
  */
+import { OptionError, UserError } from "../errors.ts";
 import type { Rng } from "../rng.ts";
 import { conjugatePartner } from "../dfm/symmetry.ts";
 
@@ -93,13 +94,15 @@ export function plantLayout(rng: Rng, opts: LayoutOptions): ClassPlant[] {
   const pairsPerClass = opts.pairsPerClass ?? 2;
   const minSpacing = opts.minSpacing ?? 2;
   if (!(size >= 16 && size % 2 === 0)) {
-    throw new RangeError(
-      `Cannot plant frequencies: size ${size} is not an even number >= 16`,
+    throw new OptionError(
+      "size",
+      `expected an even number >= 16 to plant frequencies, got ${size}`,
     );
   }
   if (!kLayoutNames.includes(layout)) {
-    throw new RangeError(
-      `Cannot plant frequencies: unknown layout "${layout}"`,
+    throw new OptionError(
+      "layout",
+      `unknown layout "${layout}" (expected ${kLayoutNames.join(", ")})`,
     );
   }
   const half = size / 2;
@@ -149,7 +152,7 @@ export function plantLayout(rng: Rng, opts: LayoutOptions): ClassPlant[] {
     }
     if (ok) return plants;
   }
-  throw new RangeError(
+  throw new UserError(
     `Cannot plant ${pairsPerClass} pairs for ${classes} classes in a ${size}×${size} ` +
       `spectrum (layout "${layout}"): not enough room at spacing ${minSpacing}`,
   );

@@ -1,35 +1,26 @@
 /**
- * Racing on the planted model, simulated exactly on the CPU.
+ * The staged search on the planted model, simulated exactly on the CPU, raced
+ * or exhaustive.
  *
- * Same construction as `simulate.ts` (masked logits follow from clean pair
- * energies, the candidates are the search's own `CandidatePools`), but every
- * (candidate, image) cross-entropy is kept, so a stage can be raced with any
- * rule (`race.ts`) and compared with exhaustive ranking on the very same
- * values. Each run follows its own lineage: stage k's parents are that run's
- * stage k−1 top-N. Used by `bench --only race` to choose the default rule
- * and by tests.
+ * The planted model sees an image only through its pair energies, and a mask
+ * scales them by its squared effective gains (`model.ts`), so every
+ * (candidate, image) cross-entropy follows from the clean energies without
+ * any FFT or ONNX run. The candidates are the search's own `CandidatePools`.
+ * Every cross-entropy of a class is kept, so a stage can be raced with any
+ * rule (`race.ts`) or ranked exhaustively on the very same values
+ * (`simulateSearch` in simulate.ts is the exhaustive case). Each run follows
+ * its own lineage unless `parents` gives another run's stages. Used by
+ * `bench --only race` to choose the default rule, and by tests.
  */
-import type { SymmetryMode } from "../dfm/symmetry.ts";
-import { CandidatePools, type Lineage } from "../search/lineage.ts";
+import { CandidatePools } from "../search/lineage.ts";
+import type { SimulatedStage, SimulateOptions } from "./simulate.ts";
 import { topN } from "../search/topn.ts";
 import { type RaceParams, raceTable } from "../search/race.ts";
-import {
-  logitsFromEnergies,
-  maskPairGains,
-  type PlantedModelSpec,
-} from "./model.ts";
+import { crossEntropyRows } from "../search/loss.ts";
+import { logitsFromEnergies, maskPairGains } from "./model.ts";
 
-/** Options of {@linkcode simulateRace}. */
-export interface SimulateRaceOptions {
-  spec: PlantedModelSpec;
-  /** Clean pair energies [N, P] of the search images (image order = search order). */
-  energies: Float64Array;
-  labels: ArrayLike<number>;
-  stages: number;
-  candidates: number;
-  proportion: number;
-  topN: number;
-  seed: number;
+/** Options of {@linkcode simulateRace}: the simulation's, plus the race. */
+export interface SimulateRaceOptions extends SimulateOptions {
   /** Racing parameters; null ranks exhaustively. */
   race: RaceParams | null;
   /**
@@ -37,18 +28,12 @@ export interface SimulateRaceOptions {
    * runs rank the same pools; default: this run's own previous stage.
    */
   parents?: readonly SimulatedRaceStage[];
-  lineage?: Lineage;
-  symmetry?: SymmetryMode;
 }
 
-/** One simulated stage. */
-export interface SimulatedRaceStage {
-  stage: number;
+/** One simulated stage, with its top-N ids and the evaluations spent. */
+export interface SimulatedRaceStage extends SimulatedStage {
   /** Top-N candidate ids per class. */
   ids: number[][];
-  /** masks[c][r]: S×S 0/1. */
-  masks: Uint8Array[][];
-  losses: number[][];
   /** Candidate × image evaluations spent and those of exhaustive ranking. */
   evaluations: number;
   evaluationsExhaustive: number;
@@ -105,13 +90,14 @@ export function simulateRace(o: SimulateRaceOptions): SimulatedRaceStage[] {
           spec,
         );
         const logits = logitsFromEnergies(classEnergy[c]!, spec, { gains });
-        for (let i = 0; i < n; i++) {
-          let mx = -Infinity;
-          for (let q = 0; q < k; q++) mx = Math.max(mx, logits[i * k + q]!);
-          let se = 0;
-          for (let q = 0; q < k; q++) se += Math.exp(logits[i * k + q]! - mx);
-          ce[j * n + i] = mx + Math.log(se) - logits[i * k + c]!;
-        }
+        ce.set(
+          crossEntropyRows(logits, {
+            rows: n,
+            numLogits: k,
+            targets: new Int32Array(n).fill(c),
+          }).ce,
+          j * n,
+        );
       }
       const kept = o.race
         ? raceTable(ce, { numCandidates: m, images: n, params: o.race })

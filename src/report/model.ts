@@ -7,7 +7,7 @@
  * folder of eval outputs (one per OOD set / attack, in sorted order).
  */
 import { basename, join, relative } from "node:path";
-import { encode as encodePng } from "fast-png";
+import { encodeMaskPng } from "../dfm/render.ts";
 import { UserError } from "../errors.ts";
 import { readStage, stageMask } from "../dfm/store.ts";
 import {
@@ -155,16 +155,7 @@ export async function loadGallery(
       if (items.length >= limit || (wanted.size && !wanted.has(c.index))) {
         return;
       }
-      const m = stageMask(stage, pos, 0);
-      const data = new Uint8Array(s * s);
-      for (let i = 0; i < data.length; i++) data[i] = m[i] ? 255 : 0;
-      const png = encodePng({
-        width: s,
-        height: s,
-        data,
-        channels: 1,
-        depth: 8,
-      });
+      const png = encodeMaskPng(stageMask(stage, pos, 0), s);
       items.push({
         label: `${c.index}${c.wnid ? ` ${c.wnid}` : ""}${
           c.name ? ` ${c.name}` : ""

@@ -33,11 +33,7 @@ import { join, relative } from "node:path";
 import { OptionError, UserError } from "../errors.ts";
 import { GpuContext } from "../gpu/context.ts";
 import { SpectralFilter } from "../gpu/spectral_filter.ts";
-import {
-  type Dataset,
-  type DatasetLayout,
-  openDataset,
-} from "../data/dataset.ts";
+import { type Dataset, openDataset } from "../data/dataset.ts";
 import {
   kDefaultCropPct,
   type Normalization,
@@ -52,40 +48,49 @@ import { type CsvValue, recordsToCsv, toCsv } from "../io/csv.ts";
 import { pathExists, readInputFile } from "../io/read.ts";
 import { sha256Hex } from "../io/sha256.ts";
 import { openCheckpoint } from "../search/checkpoint.ts";
-import { evaluateStage } from "../search/evaluate.ts";
 import {
   ClassLossAccumulator,
   kLossKinds,
   type LossKind,
   referenceBatching,
 } from "../search/loss.ts";
-import {
-  loadBlock,
-  type MaskSpace,
-  scheduleBlocks,
-  searchSubset,
-} from "../search/search.ts";
+import { evaluateMasks, type MaskSpace } from "../search/mask_evaluation.ts";
+import { searchSubset } from "../search/search.ts";
+import type { SearchOptions } from "../search/options.ts";
 import { readScoreMasks, type ScoreMasks } from "./masks.ts";
 
-/** Options of {@link runScore}. */
-export interface ScoreOptions {
+/**
+ * Options of {@link runScore}: the search's, where they mean the same, and
+ * the score's own.
+ */
+export interface ScoreOptions extends
+  Pick<
+    SearchOptions,
+    | "model"
+    | "data"
+    | "dataset"
+    | "layout"
+    | "classes"
+    | "perClass"
+    | "blockImages"
+    | "cropPct"
+    | "normalize"
+    | "backend"
+    | "threads"
+    | "restart"
+    | "checkpointSeconds"
+    | "overlap"
+    | "log"
+    | "gpu"
+  > {
   /** A stage folder or an `.npy` of masks. */
   masks: string;
-  /** ONNX model path. */
-  model: string;
-  /** Dataset root (or give `dataset`). */
-  data?: string;
-  dataset?: Dataset;
-  /** @default "auto" */
-  layout?: DatasetLayout;
-  classes?: (string | number)[];
   /** Output folder. */
   out: string;
   /** @default the stage's loss, else "class-ce" */
   loss?: LossKind;
   /** Fraction of every class's images scored. @default 1 */
   split?: number;
-  perClass?: number;
   /** Seed of the split and of the image order. @default 42 */
   seed?: number;
   /**
@@ -101,29 +106,14 @@ export interface ScoreOptions {
    * @default batchSize
    */
   referenceBatch?: number;
-  /** Images per filter load. @default min(batchSize, 16) */
-  blockImages?: number;
   /** @default the stage's, else "normalized" */
   maskSpace?: MaskSpace;
   /** @default the stage's, else "squash" */
   resize?: ResizeMode;
-  cropPct?: number;
-  /** @default the model's declared normalisation, else "imagenet" */
-  normalize?: string | { mean: number[]; std: number[] };
-  /** @default "wasm" */
-  backend?: "wasm" | "webgpu";
-  threads?: number;
-  /** Discard saved progress and results with another configuration. */
-  restart?: boolean;
-  /** @default 120 */
-  checkpointSeconds?: number;
-  overlap?: boolean;
-  log?: (line: string) => void;
   progress?: {
     start(total: number, done: number): void;
     tick(evaluations: number): void;
   };
-  gpu?: GpuContext;
 }
 
 /** What {@link runScore} returns. */
@@ -377,7 +367,7 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
 
     const opened = await openCheckpoint(opts.out, {
       config,
-      optionName: (key) => kConfigOptions[key] ?? key,
+      optionOf: (key) => kConfigOptions[key] ?? key,
       ...(opts.restart ? { restart: true } : {}),
     });
     const n = masks.count;
@@ -393,11 +383,6 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
       evaluations = opened.state!.stats.evaluations;
       seconds = opened.state!.stats.seconds;
     } else {
-      const blocks = scheduleBlocks(classOf, {
-        blockImages,
-        shared: true,
-        numClasses,
-      });
       const prior = opened.state?.stats ??
         { evaluations: 0, images: 0, seconds: 0 };
       const total = n * subset.length;
@@ -413,40 +398,39 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
         channels: 3,
         maxImages: blockImages,
       });
-      const pixel = maskSpace === "pixel";
-      const result = await evaluateStage({
-        blocks,
+      const { blocks, result } = await evaluateMasks({
+        images: subset,
         classOf,
         targetOf,
-        weightOf: batching.weight,
+        numClasses,
         numLogits,
+        // One pool: every mask meets every image.
+        masks: {
+          count: n,
+          shared: true,
+          poolKey: () => "masks",
+          masks: () => masks.masks,
+        },
+        preprocess: {
+          size,
+          resize,
+          cropPct: cropPct ?? kDefaultCropPct,
+          norm,
+          maskSpace,
+        },
         batchSize,
-        numCandidates: n,
-        poolKey: () => "masks",
-        poolMasks: () => masks.masks,
-        loadImages: (idx) =>
-          loadBlock(subset, idx, {
-            size,
-            resize,
-            cropPct: cropPct ?? kDefaultCropPct,
-            norm: pixel ? null : norm,
-            log,
-          }),
+        blockImages,
+        weightOf: batching.weight,
         filter,
         model: session,
-        ...(pixel
-          ? {
-            scale: norm.std.map((s) => 1 / s),
-            offset: norm.mean.map((v, c) => -v / norm.std[c]!),
-          }
-          : {}),
         acc,
         start: opened.state?.position ?? { block: 0, chunk: 0 },
+        prior,
         checkpoint: opened.checkpoint,
         checkpointSeconds: opts.checkpointSeconds ?? 120,
-        prior,
         onProgress: (k) => opts.progress?.tick(k),
         ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
+        log,
       });
       evaluations = prior.evaluations + result.evaluations;
       seconds = prior.seconds + result.seconds;

@@ -9,13 +9,19 @@
  *   written atomically *before* the state that names it, so a kill at any
  *   point leaves a consistent pair; older accumulator files are removed after.
  *
- * A different configuration is refused with a message naming the first
- * differing option, unless the caller asks to restart.
+ * A different configuration is refused with a {@link ConfigMismatchError}
+ * naming the first differing key (src/io/resume_config.ts), unless the caller
+ * asks to restart.
  */
 import { sha256Hex } from "../io/sha256.ts";
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
 import { UserError } from "../errors.ts";
+import {
+  canonicalJson,
+  ConfigMismatchError,
+  firstDifference,
+} from "../io/resume_config.ts";
 
 /** Where the stage's work stands: next image block and candidate chunk. */
 export interface Position {
@@ -51,53 +57,19 @@ export interface OpenedCheckpoint {
   acc: Uint8Array | null;
 }
 
-/** Canonical JSON: object keys sorted, recursively. */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => {
-    if (v && typeof v === "object" && !Array.isArray(v)) {
-      return Object.fromEntries(
-        Object.keys(v as Record<string, unknown>).sort().map((
-          k,
-        ) => [k, (v as Record<string, unknown>)[k]]),
-      );
-    }
-    return v;
-  });
-}
-
-/** The option that differs first between two configurations, or null. */
-export function firstDifference(
-  saved: Record<string, unknown>,
-  current: Record<string, unknown>,
-): { key: string; saved: unknown; current: unknown } | null {
-  const keys = [...new Set([...Object.keys(current), ...Object.keys(saved)])];
-  for (const key of keys) {
-    if (canonicalJson(saved[key]) !== canonicalJson(current[key])) {
-      return { key, saved: saved[key], current: current[key] };
-    }
-  }
-  return null;
-}
-
-function show(v: unknown): string {
-  if (v === undefined) return "unset";
-  const s = typeof v === "string" ? v : canonicalJson(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
-}
-
 /**
  * Open (or start) the checkpoint of one stage.
  *
  * @param stageDir `<out>/stage<k>`
- * @param opts `config`: the stage configuration; `optionName`: maps a config
- *   key to the CLI option named in messages; `restart`: discard old state
- * @throws UserError when a saved state has a different configuration
+ * @param opts `config`: the stage configuration; `optionOf`: maps a config
+ *   key to the option key that sets it; `restart`: discard old state
+ * @throws ConfigMismatchError when a saved state has a different configuration
  */
 export async function openCheckpoint(
   stageDir: string,
   opts: {
     config: Record<string, unknown>;
-    optionName?: (key: string) => string;
+    optionOf?: (key: string) => string;
     restart?: boolean;
   },
 ): Promise<OpenedCheckpoint> {
@@ -120,21 +92,19 @@ export async function openCheckpoint(
     throw new UserError(
       `Cannot read checkpoint "${join(dir, "state.json")}": ${
         (err as Error).message
-      } (rerun with --restart to discard it)`,
+      } (restart to discard it)`,
     );
   }
   if (state.configHash !== configHash) {
-    const diff = firstDifference(state.config ?? {}, opts.config);
-    const name = diff ? (opts.optionName?.(diff.key) ?? diff.key) : "unknown";
-    const what = diff
-      ? `option ${name} was ${show(diff.saved)}, now ${show(diff.current)}`
-      : "configuration differs";
-    throw new UserError(
-      `Cannot resume the search in "${stageDir}": ${what} ` +
-        `(rerun with --restart to discard the saved ${
-          state.done ? "results" : "progress"
-        }, or choose another --out)`,
-    );
+    const difference = firstDifference(state.config ?? {}, opts.config) ??
+      { key: "configuration", saved: state.configHash, current: configHash };
+    throw new ConfigMismatchError({
+      run: "search",
+      dir: stageDir,
+      difference,
+      option: opts.optionOf?.(difference.key) ?? difference.key,
+      discards: state.done ? "results" : "progress",
+    });
   }
   let acc: Uint8Array | null = null;
   if (state.accFile) {

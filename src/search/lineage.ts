@@ -12,7 +12,7 @@
  * `"class", <class id>`. Pools can therefore be regenerated at any time, in any
  * order, for one class or all of them (nothing is held for 1000 classes).
  *
- * Lineage (`--lineage`, stage k > 1):
+ * Lineage (option `lineage`, stage k > 1):
  * - `shared` (the reference): one pool for all classes; each draw's parent is
  *   a uniformly random rank of a uniformly random class's previous top-N.
  *   Every candidate is evaluated on every image.
@@ -25,10 +25,10 @@ import { drawRng, generateDraw } from "../dfm/candidates.ts";
 import { stageGeometry } from "../dfm/grid.ts";
 import type { SymmetryMode } from "../dfm/symmetry.ts";
 
-/** How stage k > 1 picks parents (`--lineage`). */
+/** How stage k > 1 picks parents. */
 export type Lineage = "shared" | "per-class";
 
-/** The accepted `--lineage` values, default first. */
+/** The accepted `lineage` values, default first. */
 export const kLineages: readonly Lineage[] = ["per-class", "shared"];
 
 /** Parents of stage k > 1: the previous stage's top-N per class. */
@@ -52,7 +52,7 @@ export interface ParentRef {
 
 /** Options of {@link CandidatePools}. */
 export interface CandidatePoolOptions {
-  /** The run's seed (`--seed`). */
+  /** The run's seed. */
   seed: number;
   stage: number;
   size: number;

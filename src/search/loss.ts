@@ -12,23 +12,24 @@
  *   candidate `m` and class position `c`. Under per-class lineage, "candidate
  *   m of class c" is class c's own m-th candidate; the layout is the same.
  *
- * Two losses (`--loss`):
+ * Two losses (option `loss`):
  * - `class-ce` (default): mean cross-entropy of the class's own images,
  *   `L_m(c) = (1/n_c) Σ_{y_i=c} CE_i` (NaN when the class has no image).
  * - `reference`: the reference's `validate_classwise` sum over its batches
  *   (hfss utils.py), `L_m(c) = Σ_b (1/B_b)[Σ_{i∈b, y_i=c} CE_i + (B_b − n_{b,c}) ln K]`
  *   with K the model's number of logits. "Batch" means: the search subset in
- *   the split's order, cut into consecutive batches of `--batch-size` images
+ *   the split's order, cut into consecutive batches of `batchSize` images
  *   (the last one shorter), exactly as the reference's DataLoader over `Da`.
  *   The weight `1/B_b` of each image and the candidate-independent constant
  *   `Σ_b (B_b − n_{b,c})/B_b · ln K` are fixed by that composition
  *   ({@link referenceBatching}), so the search may visit images in any order.
  */
+import { UserError } from "../errors.ts";
 
 /** Which per-class loss ranks the candidates. */
 export type LossKind = "class-ce" | "reference";
 
-/** The accepted `--loss` values. */
+/** The accepted `loss` values. */
 export const kLossKinds: readonly LossKind[] = ["class-ce", "reference"];
 
 /**
@@ -85,7 +86,7 @@ export interface ReferenceBatching {
 }
 
 /**
- * The reference's batch composition for `--loss reference`: the subset in its
+ * The reference's batch composition for the reference loss: the subset in its
  * split order, consecutive batches of `batchSize` (last one shorter).
  *
  * @param classOf class position of every image of the subset, in split order
@@ -216,7 +217,7 @@ export class ClassLossAccumulator {
     const cells = this.ceSum.length;
     const expect = (3 * cells + this.numClasses) * 8;
     if (bytes.byteLength !== expect) {
-      throw new Error(
+      throw new UserError(
         `Cannot restore accumulators: ${bytes.byteLength} bytes, expected ${expect}`,
       );
     }

@@ -29,6 +29,7 @@ import type {
   StageTimings,
 } from "./evaluate.ts";
 import type { RaceState } from "./race.ts";
+import { type EvaluateMasksOptions, maskInputs } from "./mask_evaluation.ts";
 
 /** One pending unit of the queue (its slice is the class's next slice). */
 interface Unit {
@@ -475,4 +476,64 @@ export function survivorLosses(
     }
   }
   return out;
+}
+
+/** Inputs of {@link raceMasks}: those of `evaluateMasks` plus the race. */
+export interface RaceMasksOptions extends
+  Pick<
+    EvaluateMasksOptions,
+    | "images"
+    | "classOf"
+    | "targetOf"
+    | "numClasses"
+    | "numLogits"
+    | "masks"
+    | "preprocess"
+    | "batchSize"
+    | "weightOf"
+    | "filter"
+    | "model"
+    | "prior"
+    | "checkpoint"
+    | "checkpointSeconds"
+    | "onProgress"
+    | "log"
+  > {
+  /** The ranking loss (fixes each evaluation's racing value). */
+  loss: "class-ce" | "reference";
+  acc: ClassLossAccumulator;
+  race: RaceState;
+  /** Where the race stands (`newRaceQueue()`, or from a checkpoint). */
+  queue: RaceQueue;
+}
+
+/**
+ * Race the masks of the pools over each class's images: the raced
+ * counterpart of `evaluateMasks`, same inputs, same accumulators for the
+ * survivors.
+ */
+export function raceMasks(o: RaceMasksOptions): Promise<RaceStageResult> {
+  const input = maskInputs(o);
+  return raceStage({
+    classImages: classImageLists(o.classOf, o.numClasses),
+    targetOf: o.targetOf,
+    weightOf: o.weightOf,
+    valueOf: raceValue(o.loss, o),
+    numLogits: o.numLogits,
+    batchSize: o.batchSize,
+    poolMasks: (c) => o.masks.masks(c),
+    loadImages: input.loadImages,
+    filter: o.filter,
+    model: o.model,
+    ...(input.scale ? { scale: input.scale, offset: input.offset! } : {}),
+    acc: o.acc,
+    race: o.race,
+    queue: o.queue,
+    ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}),
+    ...(o.checkpointSeconds !== undefined
+      ? { checkpointSeconds: o.checkpointSeconds }
+      : {}),
+    ...(o.prior ? { prior: o.prior } : {}),
+    ...(o.onProgress ? { onProgress: o.onProgress } : {}),
+  });
 }

@@ -2,7 +2,7 @@
  * Run the CLI as a user does: a child `deno run main.ts <args>` in the repo
  * root, with its exit code and decoded output.
  */
-import { REPO_ROOT } from "../shared_data.ts";
+import { REPO_ROOT } from "../../src/testing/shared_data.ts";
 
 /** Result of one {@link hfss} run. */
 export interface HfssRun {

@@ -4,7 +4,7 @@ import {
   compileArgs,
   findDenort,
 } from "../../scripts/compile.ts";
-import { REPO_ROOT } from "../shared_data.ts";
+import { REPO_ROOT } from "../../src/testing/shared_data.ts";
 
 const denort = await findDenort();
 if (!denort) {

@@ -4,13 +4,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPO_ROOT } from "../shared_data.ts";
+import { REPO_ROOT } from "../../src/testing/shared_data.ts";
 import { gpuAvailable } from "../gpu_helper.ts";
-import {
-  type DemoResult,
-  readPlantedImages,
-  runDemo,
-} from "../../src/planted/demo.ts";
+import { readPlantedImages, runDemo } from "../../src/planted/demo.ts";
 import { readStage, stageMask } from "../../src/dfm/store.ts";
 import type { PreparedPlanted } from "../../src/planted/prepare.ts";
 import { pairEnergies } from "../../src/planted/model.ts";
@@ -53,19 +49,32 @@ Deno.test({
       }).output();
       const stderr = new TextDecoder().decode(p.stderr);
       assert.equal(p.code, 0, stderr);
-      const r = JSON.parse(new TextDecoder().decode(p.stdout)) as DemoResult;
+      // --json prints the result with snake_case keys
+      const r = JSON.parse(new TextDecoder().decode(p.stdout)) as {
+        clean: { accuracy: number };
+        normalization: unknown;
+        stages: {
+          mean_recall: number;
+          mean_kept_fraction: number;
+          mean_other_kept: number;
+          classes: { recall: number }[];
+        }[];
+      };
       assert.equal(r.stages.length, 4);
       assert.ok(r.clean.accuracy >= 0.95, `clean accuracy ${r.clean.accuracy}`);
       const last = r.stages.at(-1)!;
       // Chance: a mask keeping a fraction f of the bins keeps f of any bin set.
-      assert.ok(last.meanKeptFraction < 0.6, `kept ${last.meanKeptFraction}`);
       assert.ok(
-        last.meanRecall >= Math.min(1, last.meanKeptFraction + 0.4),
-        `recall ${last.meanRecall} vs chance ${last.meanKeptFraction}`,
+        last.mean_kept_fraction < 0.6,
+        `kept ${last.mean_kept_fraction}`,
       );
       assert.ok(
-        last.meanOtherKept < last.meanKeptFraction,
-        `other-kept ${last.meanOtherKept}`,
+        last.mean_recall >= Math.min(1, last.mean_kept_fraction + 0.4),
+        `recall ${last.mean_recall} vs chance ${last.mean_kept_fraction}`,
+      );
+      assert.ok(
+        last.mean_other_kept < last.mean_kept_fraction,
+        `other-kept ${last.mean_other_kept}`,
       );
       // Per-class recall against the written files, counted by hand.
       const planted = JSON.parse(
@@ -151,7 +160,7 @@ Deno.test({
         );
         assert.deepEqual(a, b, `stage ${k} masks differ`);
       }
-      assert.equal(r2.stages.at(-1)!.meanRecall, last.meanRecall);
+      assert.equal(r2.stages.at(-1)!.meanRecall, last.mean_recall);
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }

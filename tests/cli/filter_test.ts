@@ -16,7 +16,7 @@ import { type StageData, stageDir, writeStage } from "../../src/dfm/store.ts";
 import { referenceFilter } from "../../src/fft/reference.ts";
 import { testManifest } from "../dfm/_manifest.ts";
 import { gpuAvailable } from "../gpu_helper.ts";
-import { haveShared, shared } from "../shared_data.ts";
+import { haveShared, shared } from "../../src/testing/shared_data.ts";
 import { hfss } from "./_hfss.ts";
 
 const S = 224;
@@ -340,12 +340,15 @@ Deno.test("runFilter() rejects misuse before touching the GPU", async () => {
       /exactly one of --keep and --remove/,
     );
     await misuse({ out: dir, npy: "m.npy", keep: true }, /no image files/, []);
-    await misuse({ out: dir, mask: dir, keep: true }, /--class is missing/);
+    await misuse(
+      { out: dir, mask: dir, keep: true },
+      /^--class: required with --mask$/,
+    );
     const npy = join(dir, "m.npy");
     await Deno.writeFile(npy, encodeNpy(new Uint8Array(64), "uint8", [8, 8]));
     await misuse(
       { out: dir, npy, keep: true, size: 224 },
-      /size 224: the mask ".*m\.npy" is 8×8/,
+      /the mask ".*m\.npy" is 8×8, not 224×224/,
     );
     await Deno.writeFile(npy, encodeNpy(new Uint8Array(24), "uint8", [4, 6]));
     await assert.rejects(

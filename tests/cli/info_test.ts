@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encode as encodePng } from "fast-png";
 import { kImagenetWnids } from "../../src/data/labels.ts";
-import { meanLinearModel } from "../model/_tiny_models.ts";
+import { meanLinearModel } from "../../src/testing/tiny_models.ts";
 import { hfss } from "./_hfss.ts";
 
 function flatPng(rgb: [number, number, number], w = 9, h = 7): Uint8Array {

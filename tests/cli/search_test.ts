@@ -4,9 +4,12 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPO_ROOT } from "../shared_data.ts";
+import { REPO_ROOT } from "../../src/testing/shared_data.ts";
 import { gpuAvailable } from "../gpu_helper.ts";
-import { writeTinyDataset, writeTinyModel } from "../search/_tiny.ts";
+import {
+  writeTinyDataset,
+  writeTinyModel,
+} from "../../src/testing/tiny_search.ts";
 import { readStage } from "../../src/dfm/store.ts";
 import { toSearchOptions } from "../../src/cli/search.ts";
 
@@ -120,12 +123,12 @@ Deno.test("toSearchOptions() leaves the normalisation to the model unless a flag
     model: "m.onnx",
     data: "d",
     layout: "auto",
-    candidates: "30",
-    proportion: "0.8",
-    top: "3",
-    split: "1",
-    batchSize: "4",
-    seed: "42",
+    candidates: 30,
+    proportion: 0.8,
+    top: 3,
+    split: 1,
+    batchSize: 4,
+    seed: 42,
     out: "o",
     symmetry: "exact",
     loss: "class-ce",
@@ -133,8 +136,8 @@ Deno.test("toSearchOptions() leaves the normalisation to the model unless a flag
     maskSpace: "normalized",
     resize: "squash",
     backend: "wasm",
-    checkpointSeconds: "120",
-  };
+    checkpointSeconds: 120,
+  } as const;
   assert.equal(toSearchOptions(base).normalize, undefined);
   assert.equal(
     toSearchOptions({ ...base, normalize: "none" }).normalize,

@@ -10,7 +10,7 @@ import {
   wnidToClassIndex,
 } from "../../src/data/labels.ts";
 import { parseCsv } from "../../src/io/csv.ts";
-import { haveShared, shared } from "../shared_data.ts";
+import { haveShared, shared } from "../../src/testing/shared_data.ts";
 
 Deno.test("kImagenetWnids holds 1000 unique wnids in sorted order", () => {
   assert.equal(kImagenetWnids.length, 1000);

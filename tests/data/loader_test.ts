@@ -1,27 +1,18 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import encodeJpeg from "@jsquash/jpeg/encode.js";
+import { syntheticJpeg } from "../../src/testing/synthetic_jpeg.ts";
 import { openDataset, type Sample } from "../../src/data/dataset.ts";
 import { readImage } from "../../src/data/decode.ts";
 import { loadBatches } from "../../src/data/loader.ts";
 import { toTensor } from "../../src/data/preprocess.ts";
 import { kImagenetWnids } from "../../src/data/labels.ts";
 
-async function jpeg(w: number, h: number, seed: number): Promise<Uint8Array> {
-  const data = new Uint8ClampedArray(w * h * 4);
-  for (let i = 0; i < w * h; i++) {
-    data[i * 4] = (i * seed) % 256;
-    data[i * 4 + 1] = (i + seed * 40) % 256;
-    data[i * 4 + 2] = (seed * 90) % 256;
-    data[i * 4 + 3] = 255;
-  }
-  const img = {
-    width: w,
-    height: h,
-    data,
-    colorSpace: "srgb",
-  } as unknown as ImageData;
-  return new Uint8Array(await encodeJpeg(img, { quality: 90 }));
+function jpeg(w: number, h: number, seed: number): Promise<Uint8Array> {
+  return syntheticJpeg(w, h, (i) => [
+    (i * seed) % 256,
+    (i + seed * 40) % 256,
+    (seed * 90) % 256,
+  ]);
 }
 
 async function makeTree(root: string): Promise<void> {

@@ -21,7 +21,7 @@ import { isConjugateSymmetric, maskStats } from "../../src/dfm/symmetry.ts";
 import type { StageData } from "../../src/dfm/store.ts";
 import { testManifest } from "./_manifest.ts";
 import { Rng } from "../../src/rng.ts";
-import { FIXTURES, haveShared } from "../shared_data.ts";
+import { FIXTURES, haveShared } from "../../src/testing/shared_data.ts";
 
 interface FixArray {
   dtype: string;

@@ -10,7 +10,7 @@ import {
   topHalfRows,
 } from "../../src/dfm/grid.ts";
 import { UserError } from "../../src/errors.ts";
-import { FIXTURES, haveShared } from "../shared_data.ts";
+import { FIXTURES, haveShared } from "../../src/testing/shared_data.ts";
 
 Deno.test({
   name: "gridSizes() equals the reference table of the fixtures",

@@ -10,7 +10,7 @@ import {
   valueInfo,
 } from "../../src/onnx/builder.ts";
 import { Rng } from "../../src/rng.ts";
-import { FIXTURES, haveShared, shared } from "../shared_data.ts";
+import { FIXTURES, haveShared, shared } from "../../src/testing/shared_data.ts";
 
 interface FixArray {
   dtype: string;

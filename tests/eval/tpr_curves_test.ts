@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { FIXTURES, haveShared } from "../shared_data.ts";
+import { FIXTURES, haveShared } from "../../src/testing/shared_data.ts";
 import {
   kThresholds,
   tprCurves,

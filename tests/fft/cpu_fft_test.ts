@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { CpuFft, cpuFilter } from "../../src/fft/cpu_fft.ts";
 import { dft1d, referenceFilter } from "../../src/fft/reference.ts";
-import { haveShared } from "../shared_data.ts";
+import { haveShared } from "../../src/testing/shared_data.ts";
 import { loadFilterCases, maxAbsDiff } from "./fixtures.ts";
 
 Deno.test("CpuFft matches the float64 DFT for mixed-radix lengths", () => {

@@ -1,5 +1,5 @@
 /** Reader for the numpy filter fixtures (`../shared/fixtures/reference/filter.json`). */
-import { FIXTURES } from "../shared_data.ts";
+import { FIXTURES } from "../../src/testing/shared_data.ts";
 
 interface ArraySpec {
   dtype: "float64" | "uint8" | "int32";

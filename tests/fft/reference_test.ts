@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { dft1d, dft2d, referenceFilter } from "../../src/fft/reference.ts";
-import { haveShared } from "../shared_data.ts";
+import { haveShared } from "../../src/testing/shared_data.ts";
 import { loadFilterCases, maxAbsDiff } from "./fixtures.ts";
 
 Deno.test("dft1d() of an impulse at 1 is the twiddle sequence", () => {

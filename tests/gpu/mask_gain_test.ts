@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { maskToGain } from "../../src/gpu/spectral_filter.ts";
-import { haveShared } from "../shared_data.ts";
+import { haveShared } from "../../src/testing/shared_data.ts";
 import { loadFilterCases } from "../fft/fixtures.ts";
 
 /** Gain of unshifted bin (u, v) computed straight from the definition. */

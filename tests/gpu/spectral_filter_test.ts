@@ -5,7 +5,7 @@ import { UserError } from "../../src/errors.ts";
 import type { FftAlgorithm } from "../../src/fft/plan.ts";
 import { Rng } from "../../src/rng.ts";
 import { gpuAvailable, withDevice } from "../gpu_helper.ts";
-import { haveShared } from "../shared_data.ts";
+import { haveShared } from "../../src/testing/shared_data.ts";
 import { loadFilterCases, maxAbsDiff } from "../fft/fixtures.ts";
 
 const ignore = !gpuAvailable;

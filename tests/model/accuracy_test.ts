@@ -3,7 +3,7 @@ import { openDataset } from "../../src/data/dataset.ts";
 import { normalization } from "../../src/data/preprocess.ts";
 import { evaluateClean } from "../../src/model/accuracy.ts";
 import { ModelSession } from "../../src/model/session.ts";
-import { haveShared, shared } from "../shared_data.ts";
+import { haveShared, shared } from "../../src/testing/shared_data.ts";
 
 // The independent figure (../shared/docs/platform-notes.md, data/README.md):
 // MobileNetV2-quant, inception normalisation, resize 256 + centre crop 224,

@@ -15,7 +15,7 @@ import {
   meanLinearModel,
   meanLinearOracle,
   writeTemp,
-} from "./_tiny_models.ts";
+} from "../../src/testing/tiny_models.ts";
 
 const W = Float32Array.from([1, -2, 0.5, 3, 0, 1, -1, 2, 0.25, 0.5, 4, -3]); // [3, 4]
 const B = Float32Array.from([0.1, 0, -0.2, 0.3]);

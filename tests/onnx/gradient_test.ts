@@ -22,7 +22,7 @@ import {
 } from "../../src/onnx/gradient.ts";
 import { Rng } from "../../src/rng.ts";
 import jpeg from "jpeg-js";
-import { haveShared, shared } from "../shared_data.ts";
+import { haveShared, shared } from "../../src/testing/shared_data.ts";
 
 ort.env.wasm.numThreads = 1;
 

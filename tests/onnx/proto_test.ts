@@ -18,7 +18,7 @@ import {
   node,
   valueInfo,
 } from "../../src/onnx/builder.ts";
-import { haveShared, shared } from "../shared_data.ts";
+import { haveShared, shared } from "../../src/testing/shared_data.ts";
 
 ort.env.wasm.numThreads = 1;
 

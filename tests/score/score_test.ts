@@ -7,7 +7,10 @@ import { decodeNpy, encodeNpy } from "../../src/dfm/npy.ts";
 import { parseCsv } from "../../src/io/csv.ts";
 import { runScore } from "../../src/score/score.ts";
 import { OptionError } from "../../src/errors.ts";
-import { writeTinyDataset, writeTinyModel } from "../search/_tiny.ts";
+import {
+  writeTinyDataset,
+  writeTinyModel,
+} from "../../src/testing/tiny_search.ts";
 
 const kGpu = { ignore: !gpuAvailable, sanitizeResources: false };
 

@@ -193,9 +193,9 @@ Deno.test("openCheckpoint() refuses a changed configuration and names the option
     await assert.rejects(
       openCheckpoint(dir, {
         config: { candidates: 12, seed: 7 },
-        optionName: (k) => `--${k}`,
+        optionOf: (k) => `option-${k}`,
       }),
-      /option --seed was 42, now 7.*--restart/,
+      /option option-seed was 42, now 7 \(restart to discard the saved progress/,
     );
     const again = await openCheckpoint(dir, {
       config: { candidates: 12, seed: 42 },

@@ -15,7 +15,10 @@ import { readStage, stageMask } from "../../src/dfm/store.ts";
 import { defaultParams } from "../../src/planted/dataset.ts";
 import { preparePlanted } from "../../src/planted/prepare.ts";
 import { recoverySummary } from "../../src/planted/metrics.ts";
-import { writeTinyDataset, writeTinyModel } from "./_tiny.ts";
+import {
+  writeTinyDataset,
+  writeTinyModel,
+} from "../../src/testing/tiny_search.ts";
 
 function params(over: Partial<RaceParams>): RaceParams {
   return { ...defaultRaceParams(1), minKeep: 1, ...over };
@@ -263,6 +266,67 @@ Deno.test({
       );
       assert.ok(spent < all / 1.5, `${spent} of ${all}`);
       assert.equal(last.manifest.evaluations_spent, r.stages[3]!.evaluations);
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "runSearch() raced, interrupted at any point and rerun, writes byte-identical stages",
+  ...kGpu,
+  async fn() {
+    const tmp = await Deno.makeTempDir({ prefix: "hfss_race_resume_" });
+    try {
+      const model = join(tmp, "tiny.onnx");
+      await writeTinyModel(model, { size: 32, classes: 3 });
+      const data = join(tmp, "data");
+      await writeTinyDataset(data, { size: 32, classes: 3, perClass: 7 });
+      const race = { ...defaultRaceParams(2), slice: 2 };
+      const search = (out: string, stopAfter = Infinity) => {
+        let seen = 0;
+        return runSearch({
+          model,
+          data,
+          stages: [1, 2],
+          out: join(tmp, out),
+          candidates: 12,
+          top: 2,
+          split: 1,
+          batchSize: 10,
+          normalize: "inception",
+          checkpointSeconds: 0,
+          race,
+          log: () => {},
+          progress: {
+            start() {},
+            tick(n) {
+              seen += n;
+              if (seen > stopAfter) throw new Error("interrupted");
+            },
+            finish() {},
+          },
+        });
+      };
+      const full = await search("full");
+      const spent = full.stages.reduce((a, s) => a + s.evaluations, 0);
+      // Interrupt three times (each run counts its own evaluations), then
+      // let it finish.
+      for (const stop of [15, Math.floor(spent / 3), Math.floor(spent / 3)]) {
+        await assert.rejects(search("resumed", stop), /interrupted/);
+      }
+      const resumed = await search("resumed");
+      assert.ok(resumed.stages.some((s) => s.resumed || s.skipped));
+      for (const k of [1, 2]) {
+        for (const f of ["masks.npy", "losses.npy", "manifest.json"]) {
+          assert.deepEqual(
+            await Deno.readFile(join(tmp, "resumed", `stage${k}`, f)),
+            await Deno.readFile(join(tmp, "full", `stage${k}`, f)),
+            `stage ${k} ${f}`,
+          );
+        }
+      }
     } finally {
       await Deno.remove(tmp, { recursive: true });
     }

@@ -1,11 +1,10 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { haveShared, shared } from "../shared_data.ts";
+import { haveShared, shared } from "../../src/testing/shared_data.ts";
 import { gpuAvailable } from "../gpu_helper.ts";
 import {
   parseStages,
   runSearch,
-  scheduleBlocks,
   searchSubset,
 } from "../../src/search/search.ts";
 import { CandidatePools } from "../../src/search/lineage.ts";
@@ -13,13 +12,20 @@ import { generateCandidates } from "../../src/dfm/candidates.ts";
 import { readStage, stageMask } from "../../src/dfm/store.ts";
 import { writeStagePictures } from "../../src/dfm/render.ts";
 import type { Dataset } from "../../src/data/dataset.ts";
-import { writeTinyDataset, writeTinyModel } from "./_tiny.ts";
+import { scheduleBlocks } from "../../src/search/mask_evaluation.ts";
+import {
+  writeTinyDataset,
+  writeTinyModel,
+} from "../../src/testing/tiny_search.ts";
 
 Deno.test("parseStages() reads a stage or a range", () => {
   assert.deepEqual(parseStages("2"), [2]);
   assert.deepEqual(parseStages("1-4"), [1, 2, 3, 4]);
   assert.throws(() => parseStages("3-1"), /ascend/);
-  assert.throws(() => parseStages("x"), /Cannot parse stages/);
+  assert.throws(
+    () => parseStages("x"),
+    /stages: expected a stage \(2\) or a range/,
+  );
 });
 
 Deno.test("scheduleBlocks() cuts shared order in fixed blocks and per-class blocks by class", () => {

@@ -2,14 +2,8 @@
  * Tiny ONNX classifiers for tests, built in TypeScript:
  * logits[n][k] = sum_c mean_{h,w}(x[n][c]) * W[c][k] + b[k].
  */
-import {
-  floatTensor,
-  graph,
-  model,
-  node,
-  valueInfo,
-} from "../../src/onnx/builder.ts";
-import { DataType, encodeModel } from "../../src/onnx/proto.ts";
+import { floatTensor, graph, model, node, valueInfo } from "../onnx/builder.ts";
+import { DataType, encodeModel } from "../onnx/proto.ts";
 
 /** Options for `meanLinearModel()`. */
 export interface TinyModelOptions {

@@ -5,13 +5,14 @@
 import { fileURLToPath as fromFileUrl } from "node:url";
 
 /** Absolute path of the repository root. */
-export const REPO_ROOT = fromFileUrl(new URL("../", import.meta.url)).replace(
-  /\/$/,
-  "",
-);
+export const REPO_ROOT = fromFileUrl(new URL("../../", import.meta.url))
+  .replace(
+    /\/$/,
+    "",
+  );
 
 /** Absolute path of the shared folder beside the repository. */
-export const SHARED = fromFileUrl(new URL("../../shared/", import.meta.url))
+export const SHARED = fromFileUrl(new URL("../../../shared/", import.meta.url))
   .replace(/\/$/, "");
 
 function exists(path: string): boolean {

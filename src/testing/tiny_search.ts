@@ -5,15 +5,9 @@
  */
 import { join } from "node:path";
 import { encode as encodePng } from "fast-png";
-import { DataType, encodeModel } from "../../src/onnx/proto.ts";
-import {
-  floatTensor,
-  graph,
-  model,
-  node,
-  valueInfo,
-} from "../../src/onnx/builder.ts";
-import { Rng } from "../../src/rng.ts";
+import { DataType, encodeModel } from "../onnx/proto.ts";
+import { floatTensor, graph, model, node, valueInfo } from "../onnx/builder.ts";
+import { Rng } from "../rng.ts";
 
 /** Write a linear classifier `[N,3,S,S] -> [N,K]` with seeded weights. */
 export async function writeTinyModel(
