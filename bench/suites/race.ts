@@ -19,17 +19,11 @@
 import { join } from "node:path";
 import type { BenchContext } from "../context.ts";
 import { preparePlanted } from "../../src/planted/prepare.ts";
+import { defaultParams } from "../../src/planted/dataset.ts";
 import { readStage, stageDir, stageMask } from "../../src/dfm/store.ts";
 import { runSearch, type SearchOptions } from "../../src/search/search.ts";
 import {
-  defaultParams,
-  generateImages,
-  imagesToTensor,
-  plantedTruth,
-} from "../../src/planted/dataset.ts";
-import { pairEnergies } from "../../src/planted/model.ts";
-import { calibratePlanted } from "../../src/planted/prepare.ts";
-import {
+  plantedSimulationInputs,
   type SimulatedRaceStage,
   simulateRace,
 } from "../../src/planted/race_simulate.ts";
@@ -85,21 +79,19 @@ export function compareTops(
 }
 
 function simulated(candidates: number, perClass: number) {
-  const params = defaultParams({ perClass });
-  const truth = plantedTruth(params);
-  const images = generateImages(params, { split: "train", perClass });
-  const { spec } = calibratePlanted(images, { truth, params, targetCe: 0.3 });
+  const { params, spec, energies, labels, bins } = plantedSimulationInputs(
+    perClass,
+  );
   const base = {
     spec,
-    energies: pairEnergies(imagesToTensor(images, params.size), spec),
-    labels: images.map((i) => i.label),
+    energies,
+    labels,
     stages: 4,
     candidates,
     proportion: 0.8,
     topN: 10,
     seed: params.seed,
   };
-  const bins = truth.classes.map((c) => c.bins);
   const recovery = (st: SimulatedRaceStage[]) => {
     const r = recoverySummary(st.at(-1)!.masks.map((m) => m[0]!), {
       size: params.size,

@@ -17,7 +17,20 @@ import type { SimulatedStage, SimulateOptions } from "./simulate.ts";
 import { topN } from "../search/topn.ts";
 import { type RaceParams, raceTable } from "../search/race.ts";
 import { crossEntropyRows } from "../search/loss.ts";
-import { logitsFromEnergies, maskPairGains } from "./model.ts";
+import {
+  logitsFromEnergies,
+  maskPairGains,
+  pairEnergies,
+  type PlantedModelSpec,
+} from "./model.ts";
+import {
+  defaultParams,
+  generateImages,
+  imagesToTensor,
+  type PlantedParams,
+  plantedTruth,
+} from "./dataset.ts";
+import { calibratePlanted } from "./prepare.ts";
 
 /** Options of {@linkcode simulateRace}: the simulation's, plus the race. */
 export interface SimulateRaceOptions extends SimulateOptions {
@@ -132,4 +145,30 @@ export function simulateRace(o: SimulateRaceOptions): SimulatedRaceStage[] {
     out.push(prev);
   }
   return out;
+}
+
+/**
+ * The planted benchmark as the simulation sees it: the default layout with
+ * `perClass` images per class (training split), the model calibrated to a
+ * clean cross-entropy of 0.3 (the demo's), the images' pair energies and
+ * labels, and the ground truth's planted bins per class.
+ */
+export function plantedSimulationInputs(perClass: number): {
+  params: PlantedParams;
+  spec: PlantedModelSpec;
+  energies: Float64Array;
+  labels: number[];
+  bins: [number, number][][];
+} {
+  const params = defaultParams({ perClass });
+  const truth = plantedTruth(params);
+  const images = generateImages(params, { split: "train", perClass });
+  const { spec } = calibratePlanted(images, { truth, params, targetCe: 0.3 });
+  return {
+    params,
+    spec,
+    energies: pairEnergies(imagesToTensor(images, params.size), spec),
+    labels: images.map((i) => i.label),
+    bins: truth.classes.map((c) => c.bins),
+  };
 }

@@ -6,33 +6,24 @@
  */
 import assert from "node:assert/strict";
 import {
-  defaultParams,
-  generateImages,
-  imagesToTensor,
-  plantedTruth,
-} from "../../src/planted/dataset.ts";
-import { pairEnergies } from "../../src/planted/model.ts";
-import { calibratePlanted } from "../../src/planted/prepare.ts";
-import { simulateRace } from "../../src/planted/race_simulate.ts";
+  plantedSimulationInputs,
+  simulateRace,
+} from "../../src/planted/race_simulate.ts";
 import { recoverySummary } from "../../src/planted/metrics.ts";
 import { defaultRaceParams } from "../../src/search/race.ts";
 
 Deno.test("simulateRace() with the default rule: recall >= 0.9 and >= 3x fewer evaluations on 64 images per class", () => {
-  const params = defaultParams({ perClass: 64 });
-  const truth = plantedTruth(params);
-  const images = generateImages(params, { split: "train", perClass: 64 });
-  const { spec } = calibratePlanted(images, { truth, params, targetCe: 0.3 });
+  const { params, spec, energies, labels, bins } = plantedSimulationInputs(64);
   const base = {
     spec,
-    energies: pairEnergies(imagesToTensor(images, params.size), spec),
-    labels: images.map((i) => i.label),
+    energies,
+    labels,
     stages: 4,
     candidates: 150,
     proportion: 0.8,
     topN: 10,
     seed: params.seed,
   };
-  const bins = truth.classes.map((c) => c.bins);
   const raced = simulateRace({ ...base, race: defaultRaceParams(10) });
   const last = recoverySummary(raced[3]!.masks.map((m) => m[0]!), {
     size: 32,
