@@ -16,9 +16,9 @@ import { register as registerScore } from "./src/cli/score.ts";
 import { register as registerDemo } from "./src/cli/demo.ts";
 import { register as registerEval } from "./src/cli/eval.ts";
 import { register as registerReport } from "./src/cli/report.ts";
-import denoJson from "./deno.json" with { type: "json" };
+import { formatVersions, kHfssVersion, versions } from "./src/version.ts";
 
-export const VERSION = denoJson.version;
+export const VERSION = kHfssVersion;
 
 /** The subcommand being run, to name library option keys as its flags. */
 let running: string | undefined;
@@ -29,7 +29,10 @@ export function buildProgram(): Command {
     .description(
       "Find and measure frequency shortcuts (dominant frequency maps) in image classifiers",
     )
-    .version(VERSION)
+    .option(
+      "-V, --version",
+      "print the hfss, Deno and onnxruntime-web versions",
+    )
     .option("--debug", "print stack traces on errors")
     .showHelpAfterError("(run with --help for usage)")
     .exitOverride();
@@ -52,6 +55,13 @@ export function buildProgram(): Command {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // `--version` before any subcommand: its versions need an async import.
+  const firstCommand = argv.findIndex((a) => !a.startsWith("-"));
+  const head = firstCommand < 0 ? argv : argv.slice(0, firstCommand);
+  if (head.includes("--version") || head.includes("-V")) {
+    console.log(formatVersions(await versions()));
+    return 0;
+  }
   const program = buildProgram();
   try {
     await program.parseAsync(argv, { from: "user" });

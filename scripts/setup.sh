@@ -14,4 +14,4 @@ if ! ldconfig -p 2>/dev/null | grep -q libvulkan.so.1 || ! ls /usr/share/vulkan/
 fi
 DENO="node_modules/.bin/deno"
 [ -x "$DENO" ] || { echo "setup: $DENO is missing: run npm ci first" >&2; exit 1; }
-"$DENO" install --quiet >/dev/null
+DENO_NO_UPDATE_CHECK=1 "$DENO" install --quiet >/dev/null

@@ -11,6 +11,7 @@ import { Option } from "commander";
 import { OptionError, UserError } from "../errors.ts";
 import { type DatasetLayout, kDatasetLayouts } from "../data/dataset.ts";
 import {
+  kInterpolations,
   type Normalization,
   parseNormalizeFlags,
   type ResizeMode,
@@ -293,6 +294,20 @@ export const shared = {
     option(`${flag} <layout>`, `${what}: ${kLayoutHelp}`, arg.layout(), "auto"),
   resize: (flag: string, help: string, dflt?: ResizeMode): Option =>
     option(`${flag} <mode>`, help, arg.choice(kResizeModes), dflt),
+  interpolation: (dflt = "bilinear"): Option =>
+    option(
+      "--interpolation <filter>",
+      `resampling: ${
+        kInterpolations.join("|")
+      }, antialiased as PIL's (bicubic: PIL's BICUBIC exactly; default: ${dflt})`,
+      arg.choice(kInterpolations),
+    ),
+  size: (): Option =>
+    option(
+      "--size <S>",
+      "input side for a model with symbolic height/width (default 224); a fixed-size model must match",
+      arg.int({ min: 1 }),
+    ),
   cropPct: (dflt?: number): Option =>
     option(
       "--crop-pct <f>",

@@ -55,6 +55,9 @@ export function toEvalOptions(o: EvalCliOptions): EvaluateDfmsOptions {
       "give an OOD set (--ood) or an attack (--attack fgsm)",
     );
   }
+  if (o.saveAdversarial !== undefined && !o.attack) {
+    usage("--save-adversarial", "needs an attack (--attack fgsm)");
+  }
   const normalization =
     o.normalize !== undefined || o.mean !== undefined || o.std !== undefined
       ? parseNormalizeFlags({
@@ -160,6 +163,10 @@ export function register(program: Command): void {
         "ce",
       ),
     )
+    .option(
+      "--save-adversarial <dir>",
+      "with --attack: write the attacked inputs to this folder (adversarial.npy on [0,1] pixels, images.csv, PNGs)",
+    )
     .requiredOption("--out <dir>", "output folder (resumable)")
     .addOption(
       option(
@@ -202,6 +209,7 @@ export function register(program: Command): void {
       ),
     )
     .addOption(shared.cropPct(0.875))
+    .addOption(shared.interpolation("the DFM stage's"))
     .addOption(shared.normalize("the DFM stage's"))
     .addOption(shared.mean())
     .addOption(shared.std())

@@ -118,6 +118,7 @@ export function register(program: Command): void {
       ),
     )
     .addOption(shared.cropPct())
+    .addOption(shared.interpolation("the stage's, else bilinear"))
     .addOption(
       option(
         "--symmetry <mode>",

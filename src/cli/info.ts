@@ -15,7 +15,9 @@ import {
 } from "../data/dataset.ts";
 import {
   describePreprocess,
+  type Interpolation,
   kDefaultCropPct,
+  kDefaultInterpolation,
   type ResizeMode,
   resolveNormalization,
 } from "../data/preprocess.ts";
@@ -28,6 +30,7 @@ import {
 } from "../model/dataset_accuracy.ts";
 import { arg, option, shared, usage } from "./args.ts";
 import { printJson } from "./json.ts";
+import { noteModelSize } from "./model_note.ts";
 
 /** Options of `hfss info` as commander parses them. */
 export interface InfoOptions {
@@ -38,6 +41,7 @@ export interface InfoOptions {
   classes?: string;
   resize: ResizeMode;
   cropPct: number;
+  interpolation?: Interpolation;
   size?: number;
   normalize?: string;
   mean?: string;
@@ -81,13 +85,8 @@ export function register(program: Command): void {
       ),
     )
     .addOption(shared.cropPct(kDefaultCropPct))
-    .addOption(
-      option(
-        "--size <S>",
-        "input side the data is prepared at (must match the model; default: the model's)",
-        arg.int({ min: 1 }),
-      ),
-    )
+    .addOption(shared.interpolation())
+    .addOption(shared.size())
     .addOption(shared.normalize("the model's declared one, else imagenet"))
     .addOption(shared.mean())
     .addOption(shared.std())
@@ -167,27 +166,41 @@ async function modelInfo(opts: InfoOptions): Promise<void> {
   }
   const classes = opts.classes ? parseClassList(opts.classes) : undefined;
 
-  const model = await ModelSession.open(
-    opts.model!,
-    threads === undefined ? { backend } : { backend, threads },
-  );
+  const model = await ModelSession.open(opts.model!, {
+    backend,
+    ...(threads === undefined ? {} : { threads }),
+    ...(opts.size === undefined ? {} : { size: opts.size }),
+  });
   try {
     const info = model.info;
+    noteModelSize(model);
     // The flags, else the model's declared normalisation, else imagenet.
     const norm = resolveNormalization(opts, info, opts.model);
-    if (opts.size !== undefined) model.checkFits({ size: opts.size });
+    const interpolation = opts.interpolation ?? kDefaultInterpolation;
     const preprocessing = describePreprocess({
       size: info.size,
       resize,
       cropPct,
+      interpolation,
     }, norm);
     const modelJson = {
       path: opts.model,
       backend,
       threads: threads ?? navigator.hardwareConcurrency,
-      input: { name: info.inputName, shape: info.inputShape, type: "float32" },
-      output: { name: info.outputName, shape: info.outputShape },
+      input: {
+        name: info.inputName,
+        shape: info.inputShape,
+        type: info.inputType,
+        layout: info.layout,
+      },
+      output: {
+        name: info.outputName,
+        shape: info.outputShape,
+        type: info.outputType,
+      },
+      external_data: info.externalData,
       size: info.size,
+      size_source: info.sizeSource,
       channels: info.channels,
       num_classes: info.numClasses,
       metadata: info.metadata,
@@ -195,9 +208,24 @@ async function modelInfo(opts: InfoOptions): Promise<void> {
     if (!opts.json) {
       console.log(`model: ${opts.model} (onnxruntime-web ${backend})`);
       console.log(
-        `input: ${info.inputName} float32 [${info.inputShape.join(",")}]`,
+        `input: ${info.inputName} ${info.inputType} ${info.layout} [${
+          info.inputShape.join(",")
+        }]${
+          info.sizeSource === "model"
+            ? ""
+            : ` (run at ${info.size}x${info.size}, ${
+              info.sizeSource === "option" ? "--size" : "default"
+            })`
+        }`,
       );
-      console.log(`output: ${info.outputName} [${info.outputShape.join(",")}]`);
+      console.log(
+        `output: ${info.outputName} ${info.outputType} [${
+          info.outputShape.join(",")
+        }] (${info.numClasses} classes)`,
+      );
+      if (info.externalData.length) {
+        console.log(`external data: ${info.externalData.join(", ")}`);
+      }
       for (const [k, v] of Object.entries(info.metadata)) {
         console.log(`metadata: ${k} = ${v}`);
       }
@@ -212,7 +240,7 @@ async function modelInfo(opts: InfoOptions): Promise<void> {
             resize === "crop"
               ? `resize shorter side to ${preprocessing.resize_shorter}, centre crop ${info.size}`
               : `squash to ${info.size}x${info.size}`
-          } (bilinear, antialiased), normalize ${norm.name}`,
+          } (${interpolation}, antialiased), normalize ${norm.name}`,
         );
       }
     }
@@ -243,6 +271,7 @@ async function modelInfo(opts: InfoOptions): Promise<void> {
         batchSize,
         resize,
         cropPct,
+        interpolation,
         workers,
         normalization: norm,
         onError: (_s, e) => {

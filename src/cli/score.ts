@@ -12,7 +12,7 @@ import { Progress } from "./progress.ts";
 import { runScore, type ScoreOptions } from "../score/score.ts";
 import { parseClassList } from "../data/dataset.ts";
 import type { DatasetLayout } from "../data/dataset.ts";
-import type { ResizeMode } from "../data/preprocess.ts";
+import type { Interpolation, ResizeMode } from "../data/preprocess.ts";
 import type { LossKind } from "../search/loss.ts";
 import { arg, normalizeOption, option, shared } from "./args.ts";
 import { printJson } from "./json.ts";
@@ -34,6 +34,8 @@ export interface ScoreCliOptions {
   referenceBatch?: number;
   maskSpace?: "normalized" | "pixel";
   resize?: ResizeMode;
+  interpolation?: Interpolation;
+  size?: number;
   cropPct?: number;
   normalize?: string;
   mean?: string;
@@ -69,6 +71,8 @@ export function toScoreOptions(o: ScoreCliOptions): ScoreOptions {
   if (o.maskSpace !== undefined) opts.maskSpace = o.maskSpace;
   if (o.resize !== undefined) opts.resize = o.resize;
   if (o.cropPct !== undefined) opts.cropPct = o.cropPct;
+  if (o.interpolation !== undefined) opts.interpolation = o.interpolation;
+  if (o.size !== undefined) opts.size = o.size;
   if (o.threads !== undefined) opts.threads = o.threads;
   if (o.restart) opts.restart = true;
   return opts;
@@ -134,6 +138,8 @@ export function register(program: Command): void {
         "squash | crop (default: the stage's, else squash)",
       ),
     )
+    .addOption(shared.interpolation("the stage's, else bilinear"))
+    .addOption(shared.size())
     .addOption(shared.cropPct())
     .addOption(shared.normalize("the model's declared one, else imagenet"))
     .addOption(shared.mean())

@@ -19,7 +19,7 @@ import type { Lineage } from "../search/lineage.ts";
 import type { SymmetryMode } from "../dfm/symmetry.ts";
 import { parseClassList } from "../data/dataset.ts";
 import type { DatasetLayout } from "../data/dataset.ts";
-import type { ResizeMode } from "../data/preprocess.ts";
+import type { Interpolation, ResizeMode } from "../data/preprocess.ts";
 import { arg, normalizeOption, option, shared, usage } from "./args.ts";
 import { printJson } from "./json.ts";
 import {
@@ -52,6 +52,8 @@ export interface SearchCliOptions {
   maskSpace: "normalized" | "pixel";
   resize: ResizeMode;
   cropPct?: number;
+  interpolation?: Interpolation;
+  size?: number;
   normalize?: string;
   mean?: string;
   std?: string;
@@ -123,6 +125,8 @@ export function toSearchOptions(o: SearchCliOptions): SearchOptions {
   if (o.from !== undefined) opts.from = o.from;
   if (o.perClass !== undefined) opts.perClass = o.perClass;
   if (o.cropPct !== undefined) opts.cropPct = o.cropPct;
+  if (o.interpolation !== undefined) opts.interpolation = o.interpolation;
+  if (o.size !== undefined) opts.size = o.size;
   if (o.threads !== undefined) opts.threads = o.threads;
   if (o.restart) opts.restart = true;
   const race = raceParams(o);
@@ -241,6 +245,8 @@ export function register(program: Command): void {
       ),
     )
     .addOption(shared.cropPct())
+    .addOption(shared.interpolation())
+    .addOption(shared.size())
     .addOption(shared.normalize("the model's declared one, else imagenet"))
     .addOption(shared.mean())
     .addOption(shared.std())

@@ -2,12 +2,12 @@
  * Worker body for `loader.ts`: read, decode and preprocess one image per
  * message, answer with the [3,S,S] tensor (transferred) or an error message.
  *
- * Message in:  `{ id, path, size, resize, cropPct }`
+ * Message in:  `{ id, path, size, resize, cropPct, interpolation }`
  * Message out: `{ id, tensor }` or `{ id, error }`
  */
 /// <reference lib="deno.worker" />
 import { readImage } from "./decode.ts";
-import { type ResizeMode, toTensor } from "./preprocess.ts";
+import { type Interpolation, type ResizeMode, toTensor } from "./preprocess.ts";
 
 interface Job {
   id: number;
@@ -15,6 +15,7 @@ interface Job {
   size: number;
   resize: ResizeMode;
   cropPct: number;
+  interpolation: Interpolation;
 }
 
 self.onmessage = async (ev: MessageEvent<Job>) => {
@@ -25,6 +26,7 @@ self.onmessage = async (ev: MessageEvent<Job>) => {
       size: job.size,
       resize: job.resize,
       cropPct: job.cropPct,
+      interpolation: job.interpolation,
     });
     self.postMessage({ id: job.id, tensor }, [tensor.buffer as ArrayBuffer]);
   } catch (e) {

@@ -14,7 +14,13 @@
 import { UserError } from "../errors.ts";
 import type { Sample } from "./dataset.ts";
 import { readImage } from "./decode.ts";
-import { kDefaultCropPct, type ResizeMode, toTensor } from "./preprocess.ts";
+import {
+  type Interpolation,
+  kDefaultCropPct,
+  kDefaultInterpolation,
+  type ResizeMode,
+  toTensor,
+} from "./preprocess.ts";
 
 /** Options for `loadBatches()`. */
 export interface LoaderOptions {
@@ -26,6 +32,8 @@ export interface LoaderOptions {
   resize?: ResizeMode;
   /** @default 0.875 */
   cropPct?: number;
+  /** @default "bilinear" */
+  interpolation?: Interpolation;
   /** Images decoded ahead (in flight). @default 2 * max(1, workers) + 2 */
   concurrency?: number;
   /** Decode workers; 0 = calling thread. @default 0 */
@@ -124,6 +132,7 @@ export async function* loadBatches(
   }
   const resize = options.resize ?? "crop";
   const cropPct = options.cropPct ?? kDefaultCropPct;
+  const interpolation = options.interpolation ?? kDefaultInterpolation;
   const workers = kWebWorker
     ? Math.max(0, Math.floor(options.workers ?? 0))
     : 0;
@@ -134,8 +143,14 @@ export async function* loadBatches(
   const plane = 3 * size * size;
   const pool = workers > 0 ? new WorkerPool(workers) : undefined;
   const job: Job = pool
-    ? (s) => pool.run({ path: s.path, size, resize, cropPct })
-    : async (s) => toTensor(await readImage(s.path), { size, resize, cropPct });
+    ? (s) => pool.run({ path: s.path, size, resize, cropPct, interpolation })
+    : async (s) =>
+      toTensor(await readImage(s.path), {
+        size,
+        resize,
+        cropPct,
+        interpolation,
+      });
   const onError = options.onError ?? ((_s: Sample, e: Error) => {
     throw e;
   });

@@ -9,10 +9,16 @@
  *   centred S x S window (`CenterCrop`, offsets `round((dim - S) / 2)` with
  *   Python's ties-to-even rounding).
  *   The default cropPct 0.875 gives the ImageNet 256 -> 224 evaluation.
- * - Resampling is bilinear with antialiasing, as PIL and torchvision
- *   `antialias=True`: a triangle filter whose support grows with the
- *   downscale factor, weights renormalised at the borders, pixel centres at
- *   +0.5. Computed in float, separable (horizontal, then vertical).
+ * - Resampling (`interpolation`) is antialiased as PIL and torchvision
+ *   `antialias=True`: the filter's support grows with the downscale factor,
+ *   weights are renormalised at the borders, pixel centres at +0.5, separable
+ *   (horizontal, then vertical).
+ *   - `bilinear` (default): a triangle filter, computed in float.
+ *   - `bicubic`: PIL's `Image.resize(..., BICUBIC)` (Keys kernel, a = -0.5)
+ *     exactly as PIL computes it on 8-bit images: coefficients in 22-bit
+ *     fixed point, each pass rounded and clamped to 0..255, so the tensor is
+ *     PIL's uint8 result / 255, bit for bit what timm's and torchvision's
+ *     PIL-based eval transforms feed a model.
  * - Normalisation is separate (`normalization()`): x_norm = (x - mean) / std
  *   per channel on the [0, 1] tensor.
  */
@@ -21,6 +27,15 @@ import type { RgbImage } from "./exif.ts";
 
 /** How an image is brought to S x S. */
 export type ResizeMode = "squash" | "crop";
+
+/** Resampling filters (antialiased when downscaling). */
+export const kInterpolations = ["bilinear", "bicubic"] as const;
+
+/** Resampling filter (antialiased when downscaling). */
+export type Interpolation = typeof kInterpolations[number];
+
+/** The resampling filter when none is given (the bytes hfss has always produced). */
+export const kDefaultInterpolation: Interpolation = "bilinear";
 
 /** Default centre-crop fraction (256 -> 224). */
 export const kDefaultCropPct = 0.875;
@@ -33,6 +48,8 @@ export interface TensorOptions {
   resize?: ResizeMode;
   /** Crop fraction for `crop`: the shorter side is resized to floor(S / cropPct). @default 0.875 */
   cropPct?: number;
+  /** Resampling filter. @default "bilinear" */
+  interpolation?: Interpolation;
   /** Write into this array instead of allocating (length >= offset + 3*S*S). */
   out?: Float32Array;
   /** Element offset into `out`. @default 0 */
@@ -154,13 +171,48 @@ export function toTensor(img: RgbImage, opts: TensorOptions): Float32Array {
       `Cannot preprocess image: crop fraction ${cropPct} is not in (0, 1]`,
     );
   }
+  const interpolation = opts.interpolation ?? kDefaultInterpolation;
+  if (interpolation !== "bilinear" && interpolation !== "bicubic") {
+    throw new OptionError(
+      "interpolation",
+      `must be bilinear or bicubic, got ${interpolation}`,
+    );
+  }
   const plan = planResize(img.width, img.height, opts);
   const out = opts.out ?? new Float32Array(3 * s * s);
   const offset = opts.offset ?? 0;
-  const { width: w, height: h, data } = img;
+  const { width: w, height: h } = img;
+  const bicubic = interpolation === "bicubic";
+  const taps = bicubic ? pilBicubicTaps : triangleTaps;
+  resample(
+    img,
+    taps(w, plan.resizedWidth, plan.left, s),
+    taps(h, plan.resizedHeight, plan.top, s),
+    s,
+    out,
+    offset,
+    bicubic,
+  );
+  return out;
+}
 
-  const hx = triangleTaps(w, plan.resizedWidth, plan.left, s);
-  const vy = triangleTaps(h, plan.resizedHeight, plan.top, s);
+/**
+ * The separable resize into CHW `out`: horizontal pass over the input rows
+ * the vertical taps need, then the vertical pass. In float (bilinear), or as
+ * PIL's 8-bit path (`fixedPoint`, bicubic): integer taps scaled by 2^22, a
+ * +0.5 bias, each pass rounded and clamped to 0..255, the result byte / 255.
+ */
+function resample(
+  img: RgbImage,
+  hx: Taps,
+  vy: Taps,
+  s: number,
+  out: Float32Array,
+  offset: number,
+  fixedPoint: boolean,
+): void {
+  const { width: w, data } = img;
+  const bias = fixedPoint ? kPilOne / 2 : 0;
   // Input rows the vertical pass needs.
   const rowLo = vy.start[0]!;
   const rowHi = vy.start[s - 1]! + vy.count[s - 1]!;
@@ -174,7 +226,7 @@ export function toTensor(img: RgbImage, opts: TensorOptions): Float32Array {
       const st = hx.start[x]!;
       const cnt = hx.count[x]!;
       const wb = x * hx.maxTaps;
-      let a = 0, b = 0, c = 0;
+      let a = bias, b = bias, c = bias;
       for (let t = 0; t < cnt; t++) {
         const wt = hx.weights[wb + t]!;
         const p = src + (st + t) * 3;
@@ -182,9 +234,9 @@ export function toTensor(img: RgbImage, opts: TensorOptions): Float32Array {
         b += wt * data[p + 1]!;
         c += wt * data[p + 2]!;
       }
-      tmp[dst + x * 3] = a;
-      tmp[dst + x * 3 + 1] = b;
-      tmp[dst + x * 3 + 2] = c;
+      tmp[dst + x * 3] = fixedPoint ? pilClip8(a) : a;
+      tmp[dst + x * 3 + 1] = fixedPoint ? pilClip8(b) : b;
+      tmp[dst + x * 3 + 2] = fixedPoint ? pilClip8(c) : c;
     }
   }
   // Vertical pass into CHW, scaled to [0, 1].
@@ -196,7 +248,7 @@ export function toTensor(img: RgbImage, opts: TensorOptions): Float32Array {
     const wb = y * vy.maxTaps;
     const o = offset + y * s;
     for (let x = 0; x < s; x++) {
-      let a = 0, b = 0, c = 0;
+      let a = bias, b = bias, c = bias;
       for (let t = 0; t < cnt; t++) {
         const wt = vy.weights[wb + t]!;
         const p = ((st + t) * s + x) * 3;
@@ -204,17 +256,87 @@ export function toTensor(img: RgbImage, opts: TensorOptions): Float32Array {
         b += wt * tmp[p + 1]!;
         c += wt * tmp[p + 2]!;
       }
-      out[o + x] = clamp01(a * k);
-      out[o + plane + x] = clamp01(b * k);
-      out[o + 2 * plane + x] = clamp01(c * k);
+      if (fixedPoint) {
+        out[o + x] = kByteToUnit[pilClip8(a)]!;
+        out[o + plane + x] = kByteToUnit[pilClip8(b)]!;
+        out[o + 2 * plane + x] = kByteToUnit[pilClip8(c)]!;
+      } else {
+        out[o + x] = clamp01(a * k);
+        out[o + plane + x] = clamp01(b * k);
+        out[o + 2 * plane + x] = clamp01(c * k);
+      }
     }
   }
-  return out;
 }
 
 function clamp01(v: number): number {
   return v < 0 ? 0 : v > 1 ? 1 : v;
 }
+
+// ---------------------------------------------------------------- bicubic --
+
+/** PIL's fixed-point precision for 8-bit resampling (Resample.c PRECISION_BITS). */
+const kPilPrecisionBits = 22;
+const kPilOne = 2 ** kPilPrecisionBits;
+
+/** Keys' cubic convolution kernel with a = -0.5 (PIL's `bicubic_filter`). */
+function bicubicKernel(x: number): number {
+  const a = -0.5;
+  if (x < 0) x = -x;
+  if (x < 1) return ((a + 2) * x - (a + 3)) * x * x + 1;
+  if (x < 2) return (((x - 5) * x + 8) * x - 4) * a;
+  return 0;
+}
+
+/**
+ * PIL's bicubic taps for output positions `first .. first+count-1` of a
+ * resize from `inSize` to `outSize` (`precompute_coeffs` then
+ * `normalize_coeffs_8bpc`): the integer coefficients, scaled by 2^22.
+ */
+function pilBicubicTaps(
+  inSize: number,
+  outSize: number,
+  first: number,
+  count: number,
+): Taps {
+  const scale = inSize / outSize;
+  const filterScale = Math.max(1, scale);
+  const support = 2 * filterScale;
+  const maxTaps = Math.ceil(support) * 2 + 1;
+  const start = new Int32Array(count);
+  const n = new Int32Array(count);
+  const weights = new Float32Array(count * maxTaps); // integers < 2^24: exact
+  const w = new Float64Array(maxTaps);
+  for (let k = 0; k < count; k++) {
+    const center = (first + k + 0.5) * scale;
+    // C's (int) cast truncates toward zero.
+    const lo = Math.max(0, Math.trunc(center - support + 0.5));
+    const hi = Math.min(inSize, Math.trunc(center + support + 0.5));
+    const m = hi - lo;
+    let sum = 0;
+    for (let j = 0; j < m; j++) {
+      w[j] = bicubicKernel((j + lo - center + 0.5) / filterScale);
+      sum += w[j]!;
+    }
+    for (let j = 0; j < m; j++) {
+      const v = sum !== 0 ? w[j]! / sum : w[j]!;
+      weights[k * maxTaps + j] = Math.trunc(v * kPilOne + (v < 0 ? -0.5 : 0.5));
+    }
+    start[k] = lo;
+    n[k] = m;
+  }
+  return { start, count: n, weights, maxTaps };
+}
+
+/** PIL's `clip8`: a fixed-point sum (with its +0.5 bias) to 0..255. */
+function pilClip8(acc: number): number {
+  if (acc <= 0) return 0;
+  const v = Math.floor(acc / kPilOne);
+  return v > 255 ? 255 : v;
+}
+
+/** v / 255 as float32, as `uint8_tensor.float() / 255` gives it. */
+const kByteToUnit = Float32Array.from({ length: 256 }, (_, v) => v / 255);
 
 // ---------------------------------------------------------- normalisation --
 
@@ -428,7 +550,8 @@ export interface PreprocessRecord {
   resize: ResizeMode;
   crop_pct: number | null;
   resize_shorter: number | null;
-  interpolation: "bilinear-antialias";
+  /** `bilinear-antialias` or `bicubic-antialias` (PIL's 8-bit bicubic). */
+  interpolation: "bilinear-antialias" | "bicubic-antialias";
   normalize: string;
   mean: number[];
   std: number[];
@@ -438,7 +561,12 @@ export interface PreprocessRecord {
 
 /** Record the preprocessing choices (recorded in every output; with `normalize_source` for a resolved normalisation). */
 export function describePreprocess(
-  opts: { size: number; resize?: ResizeMode; cropPct?: number },
+  opts: {
+    size: number;
+    resize?: ResizeMode;
+    cropPct?: number;
+    interpolation?: Interpolation;
+  },
   norm: Normalization | ResolvedNormalization,
 ): PreprocessRecord {
   const resize = opts.resize ?? "crop";
@@ -450,7 +578,7 @@ export function describePreprocess(
     resize_shorter: resize === "crop"
       ? Math.floor(opts.size / cropPct + 1e-9)
       : null,
-    interpolation: "bilinear-antialias",
+    interpolation: `${opts.interpolation ?? kDefaultInterpolation}-antialias`,
     normalize: norm.name,
     mean: [...norm.mean],
     std: [...norm.std],

@@ -30,6 +30,8 @@ export interface LoadedMask {
   rank?: number;
   resize?: ResizeMode;
   cropPct?: number | null;
+  /** The stage's resampling filter (absent: bilinear or not a stage). */
+  interpolation?: "bilinear" | "bicubic";
   normalization?: Normalization;
 }
 
@@ -63,6 +65,9 @@ export async function loadStageMask(
     rank,
     resize: manifest.resize,
     cropPct: manifest.crop_pct,
+    ...(manifest.interpolation
+      ? { interpolation: manifest.interpolation }
+      : {}),
     normalization: stageNormalization(manifest),
   };
 }

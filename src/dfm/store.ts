@@ -95,6 +95,8 @@ export interface StageManifest {
   resize: "squash" | "crop";
   /** Centre-crop fraction with resize "crop", else null. */
   crop_pct: number | null;
+  /** Resampling filter of the search images (absent in older stages: bilinear). */
+  interpolation?: "bilinear" | "bicubic";
   /** How the search images were chosen (free-form, e.g. root, fraction, seed, count). */
   split: Record<string, unknown>;
   /** Classes in the order of the first axis of masks.npy / losses.npy. */

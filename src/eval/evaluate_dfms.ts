@@ -26,6 +26,7 @@ import { readInputFile } from "../io/read.ts";
 import { sha256Hex } from "../io/sha256.ts";
 import { Rng } from "../rng.ts";
 import { createFgsm, type Fgsm } from "./fgsm.ts";
+import { saveAdversarial } from "./adversarial.ts";
 import { createMaskFilter, type MaskFilterKind } from "./mask_filter.ts";
 import {
   type BatchLoader,
@@ -34,7 +35,11 @@ import {
   runEval,
 } from "./runner.ts";
 import type { CompatMode } from "./tpr_curves.ts";
-import type { ResizeMode } from "../data/preprocess.ts";
+import {
+  type Interpolation,
+  kDefaultInterpolation,
+  type ResizeMode,
+} from "../data/preprocess.ts";
 
 /** Options of {@linkcode evaluateDfms}; values already checked. */
 export interface EvaluateDfmsOptions {
@@ -51,6 +56,8 @@ export interface EvaluateDfmsOptions {
   epsilon?: number;
   epsilonText?: string;
   fgsmLoss?: "ce" | "reference";
+  /** With an attack: folder for the attacked inputs (src/eval/adversarial.ts). */
+  saveAdversarial?: string;
   out: string;
   /** Class indices, wnids or names of the stage to keep. */
   classes?: string[];
@@ -63,6 +70,8 @@ export interface EvaluateDfmsOptions {
   resizeId?: ResizeMode;
   resizeOod?: ResizeMode;
   cropPct?: number;
+  /** Resampling filter. Default: the stage's (bilinear for older stages). */
+  interpolation?: Interpolation;
   /** Default: the stage's. */
   normalization?: Normalization;
   fprNegatives?: number;
@@ -96,6 +105,9 @@ export async function evaluateDfms(
   if (!o.ood && !attackName) {
     throw new OptionError("ood", "an OOD set or an attack is needed");
   }
+  if (o.saveAdversarial !== undefined && !attackName) {
+    throw new OptionError("saveAdversarial", "needs an attack (fgsm)");
+  }
   const stage = await readStage(o.dfm);
   const man = stage.manifest;
   const maskSpace = o.maskSpace ?? man.masking;
@@ -104,6 +116,8 @@ export async function evaluateDfms(
   const compat = o.compat ?? "hfss";
   const backend = o.backend ?? "wasm";
   const cropPct = o.cropPct ?? 0.875;
+  const interpolation = o.interpolation ?? man.interpolation ??
+    kDefaultInterpolation;
   const norm = o.normalization ?? stageNormalization(man);
   const seed = o.seed ?? 42;
   const batchSize = o.batchSize ?? 32;
@@ -179,10 +193,18 @@ export async function evaluateDfms(
   const threads = o.threads ?? (attackName ? 1 : undefined);
   // One read serves the session and the recorded hash.
   const modelBytes = await readInputFile(o.model, "Cannot open model");
-  const session = await ModelSession.open(o.model, {
-    bytes: modelBytes,
-    backend,
-    ...(threads !== undefined ? { threads } : {}),
+  // A symbolic-size model runs at the DFMs' side; a fixed-size one that
+  // differs is refused below with the sizes named.
+  const open = (size?: number) =>
+    ModelSession.open(o.model, {
+      bytes: modelBytes,
+      backend,
+      ...(threads !== undefined ? { threads } : {}),
+      ...(size !== undefined ? { size } : {}),
+    });
+  const session = await open(man.image_size).catch((err) => {
+    if (err instanceof OptionError && err.option === "size") return open();
+    throw err;
   });
   let attack: Fgsm | undefined;
   if (attackName) {
@@ -253,6 +275,8 @@ export async function evaluateDfms(
     resize_id: resizeId,
     resize_ood: resizeOod,
     crop_pct: cropPct,
+    // Recorded only when not the default, so earlier runs still resume.
+    ...(interpolation !== kDefaultInterpolation ? { interpolation } : {}),
     normalization: { name: norm.name, mean: norm.mean, std: norm.std },
     classes: classIds,
     max_images: maxImages ?? null,
@@ -286,6 +310,7 @@ export async function evaluateDfms(
       size,
       resize: lo.resize,
       cropPct,
+      interpolation,
       workers,
       onError: (s, e) => lo.onError(s.path, e),
     });
@@ -347,6 +372,29 @@ export async function evaluateDfms(
         ((performance.now() - t0) / 1000).toFixed(1)
       } s → ${o.out}`,
     );
+    if (attack && o.saveAdversarial !== undefined) {
+      // the attacked images again, in one pass that keeps what it makes
+      const saved = await saveAdversarial({
+        dir: o.saveAdversarial,
+        samples: o.ood ? parts.flatMap((p) => p.samples) : idEval,
+        loader,
+        resize: o.ood ? resizeOod : resizeId,
+        batchSize,
+        size,
+        attack,
+        classifier: session,
+        mean: norm.mean,
+        std: norm.std,
+        ...(validLabels ? { subset: validLabels } : {}),
+        onError: (path, err) =>
+          log(
+            `warning: skipping "${path}": ${
+              err instanceof Error ? err.message : String(err)
+            }`,
+          ),
+      });
+      log(`eval: ${saved.count} attacked images → ${o.saveAdversarial}`);
+    }
     return summary;
   } finally {
     await attack?.release();

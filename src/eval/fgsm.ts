@@ -1,7 +1,7 @@
 /**
  * FGSM (fast gradient sign method) as in the reference's `eval_fgsm.py`, with
  * the input gradient computed by the ONNX gradient transform
- * (`src/onnx/gradient.ts`) and run by onnxruntime-web: no PyTorch.
+ * (`src/onnx/gradient/`) and run by onnxruntime-web: no PyTorch.
  *
  * One step, per element of a normalised NCHW input `x` with gradient `g`
  * (float64, in this order, as the fixture `fgsm.json`):
@@ -23,8 +23,9 @@ import {
   buildGradientModel,
   type GradientLoss,
   imageInputName,
-} from "../onnx/gradient.ts";
+} from "../onnx/gradient/graph.ts";
 import { loadOrt } from "../model/session.ts";
+import { readInputFile } from "../io/read.ts";
 
 /** Options of {@link fgsmStep}. */
 export interface FgsmStepOptions {
@@ -119,6 +120,15 @@ export interface Fgsm {
     labels: Int32Array | ArrayLike<number>,
     batch: number,
   ): Promise<Float32Array>;
+  /**
+   * The same attack, returning the adversarial inputs both normalised (what
+   * {@link Fgsm.attack} returns) and as `[0,1]` pixels before normalisation.
+   */
+  perturb(
+    x: Float32Array,
+    labels: Int32Array | ArrayLike<number>,
+    batch: number,
+  ): Promise<{ normalized: Float32Array; pixels: Float32Array }>;
   /** Input gradient and per-sample loss (float32, as computed by the gradient model). */
   gradient(
     x: Float32Array,
@@ -154,17 +164,9 @@ export function gradientModelBytes(
   let p = gradientCache.get(key);
   if (!p) {
     p = (async () => {
-      let raw: Uint8Array;
-      try {
-        raw = await Deno.readFile(modelPath);
-      } catch (err) {
-        throw new UserError(
-          `Cannot open model "${modelPath}": ${
-            err instanceof Error ? err.message : err
-          }`,
-        );
-      }
-      const m = decodeModel(raw);
+      const m = decodeModel(
+        await readInputFile(modelPath, "Cannot open model"),
+      );
       const g = m.graph!;
       const inputName = imageInputName(m);
       const outputName = g.output[0]?.name ?? "";
@@ -198,7 +200,7 @@ export function gradientModelBytes(
  *
  * Threads: building the gradient model runs a shape probe (the classifier
  * with every intermediate tensor as an extra graph output, see
- * `inferShapes()` in src/onnx/gradient.ts) in the plain `onnxruntime-web`
+ * `inferShapes()` in src/onnx/gradient/shapes.ts) in the plain `onnxruntime-web`
  * instance. With threaded wasm (`numThreads` > 1) that `session.run()` can
  * deadlock inside onnxruntime-web 1.30 under Deno: the main thread blocks
  * synchronously (timers stop firing) and never returns. It is
@@ -289,9 +291,31 @@ export async function createFgsm(
     return { grad, loss: lossOut };
   };
 
+  const perturb = async (
+    x: Float32Array,
+    labels: Int32Array | ArrayLike<number>,
+    batch: number,
+  ) => {
+    const { grad } = await gradient(x, labels, batch);
+    const step = {
+      epsilon: opts.epsilon,
+      mean: opts.mean,
+      std: opts.std,
+      channels: C,
+      batch,
+    };
+    return {
+      normalized: Float32Array.from(fgsmStep(x, grad, step)),
+      pixels: Float32Array.from(
+        fgsmStep(x, grad, { ...step, pixelSpace: true }),
+      ),
+    };
+  };
+
   return {
     numClasses: K,
     gradient,
+    perturb,
     async attack(x, labels, batch) {
       const { grad } = await gradient(x, labels, batch);
       return Float32Array.from(

@@ -15,7 +15,9 @@ import { basename, extname, join } from "node:path";
 import { OptionError } from "../errors.ts";
 import { readImage } from "../data/decode.ts";
 import {
+  type Interpolation,
   kDefaultCropPct,
+  kDefaultInterpolation,
   kDefaultNormalization,
   type Normalization,
   normalization,
@@ -52,6 +54,8 @@ export interface FilterImagesOptions {
   size?: number;
   resize?: ResizeMode;
   cropPct?: number;
+  /** Resampling filter. Default: the stage's, else bilinear. */
+  interpolation?: Interpolation;
   /** Default "as-is". */
   symmetry?: FilterSymmetry;
   /** Default "pixel". */
@@ -98,6 +102,7 @@ export interface FilterResult {
   };
   resize: ResizeMode;
   cropPct: number | null;
+  interpolation: Interpolation;
   outputs: FilterOutput[];
 }
 
@@ -168,6 +173,8 @@ export async function filterImages(
   const cropPct = resize === "crop"
     ? opts.cropPct ?? loaded.cropPct ?? kDefaultCropPct
     : null;
+  const interpolation = opts.interpolation ?? loaded.interpolation ??
+    kDefaultInterpolation;
   const masking = opts.maskSpace ?? "pixel";
   const norm: FilterResult["normalization"] = masking === "normalized"
     ? (opts.normalize !== undefined
@@ -198,6 +205,7 @@ export async function filterImages(
         size: s,
         resize,
         cropPct: cropPct ?? kDefaultCropPct,
+        interpolation,
         out: x,
         offset: b * plane,
       });
@@ -239,6 +247,7 @@ export async function filterImages(
     masking,
     resize,
     cropPct,
+    interpolation,
     outputs,
   };
   if (loaded.klass) result.mask.class = loaded.klass;

@@ -30,6 +30,32 @@ const kReportedLimits = [
   "maxStorageBuffersPerShaderStage",
 ] as const;
 
+/**
+ * Give Mesa a private `XDG_RUNTIME_DIR` when none is set: without one it
+ * prints "error: XDG_RUNTIME_DIR is invalid or not set in the environment."
+ * on stderr when the adapter is requested, which reads like an hfss error.
+ * The folder is `<tmp>/hfss-runtime-<uid>`, mode 0700 and owned by the user;
+ * when it cannot be made so (no permission, someone else's folder), the
+ * variable stays unset and Mesa's warning is left as it is.
+ */
+export function ensureRuntimeDir(): void {
+  try {
+    if (Deno.env.get("XDG_RUNTIME_DIR")) return;
+    const uid = Deno.uid();
+    if (uid === null) return; // not a POSIX system: Mesa does not look.
+    const tmp = (Deno.env.get("TMPDIR") || "/tmp").replace(/\/+$/, "");
+    const dir = `${tmp}/hfss-runtime-${uid}`;
+    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const st = Deno.lstatSync(dir);
+    if (!st.isDirectory || st.uid !== uid || ((st.mode ?? 0) & 0o077) !== 0) {
+      return;
+    }
+    Deno.env.set("XDG_RUNTIME_DIR", dir);
+  } catch {
+    // Without env/sys/write permission the warning stays; nothing else changes.
+  }
+}
+
 /** Owns a GPUDevice. */
 export class GpuContext {
   readonly adapter: GPUAdapter;
@@ -57,6 +83,7 @@ export class GpuContext {
         "Cannot use WebGPU: run Deno with --unstable-webgpu (deno task hfss does)",
       );
     }
+    ensureRuntimeDir();
     const adapter = await navigator.gpu.requestAdapter({
       powerPreference: "high-performance",
     });

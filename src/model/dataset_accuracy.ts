@@ -19,13 +19,14 @@ import type { ModelSession } from "./session.ts";
  * 3-channel input.
  */
 export function checkDataFits(model: ModelSession, ds: Dataset): void {
-  if (model.info.channels !== 3) model.checkFits({ channels: 3 });
+  const dataset = ds.root;
+  if (model.info.channels !== 3) model.checkFits({ channels: 3, dataset });
   const imagenet = ds.layout !== "folders" && ds.layout !== "labels-csv";
   if (imagenet) {
-    model.checkFits({ numClasses: 1000 });
+    model.checkFits({ numClasses: 1000, dataset });
   } else {
     const maxLabel = Math.max(...ds.classes.map((c) => c.index));
-    model.checkFits({ maxLabel });
+    model.checkFits({ maxLabel, dataset });
   }
 }
 

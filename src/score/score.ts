@@ -35,7 +35,9 @@ import { GpuContext } from "../gpu/context.ts";
 import { SpectralFilter } from "../gpu/spectral_filter.ts";
 import { type Dataset, openDataset } from "../data/dataset.ts";
 import {
+  type Interpolation,
   kDefaultCropPct,
+  kDefaultInterpolation,
   type Normalization,
   normalization,
   type ResizeMode,
@@ -74,6 +76,7 @@ export interface ScoreOptions extends
     | "perClass"
     | "blockImages"
     | "cropPct"
+    | "size"
     | "normalize"
     | "backend"
     | "threads"
@@ -110,6 +113,8 @@ export interface ScoreOptions extends
   maskSpace?: MaskSpace;
   /** @default the stage's, else "squash" */
   resize?: ResizeMode;
+  /** Resampling filter. @default the stage's, else bilinear */
+  interpolation?: Interpolation;
   progress?: {
     start(total: number, done: number): void;
     tick(evaluations: number): void;
@@ -164,6 +169,7 @@ const kConfigOptions: Record<string, string> = {
   maskSpace: "maskSpace",
   resize: "resize",
   cropPct: "cropPct",
+  interpolation: "interpolation",
   normalization: "normalize",
   backend: "backend",
 };
@@ -200,6 +206,8 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
   const loss = opts.loss ?? stageLoss(masks) ?? "class-ce";
   const resize = opts.resize ?? m?.resize ?? "squash";
   const maskSpace = opts.maskSpace ?? m?.masking ?? "normalized";
+  const interpolation = opts.interpolation ?? m?.interpolation ??
+    kDefaultInterpolation;
   const cropPct = resize === "crop"
     ? (opts.cropPct ?? m?.crop_pct ?? kDefaultCropPct)
     : null;
@@ -241,6 +249,7 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
     bytes: modelBytes,
     backend,
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.size !== undefined ? { size: opts.size } : {}),
   });
   const ownGpu = !opts.gpu;
   let gpu = opts.gpu;
@@ -316,6 +325,7 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
       maskSpace,
       resize,
       cropPct,
+      interpolation,
       normalization: normValues,
       backend,
     };
@@ -354,11 +364,13 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
       masking: maskSpace,
       resize,
       crop_pct: cropPct,
+      interpolation,
       normalization: { ...normValues, source: norm.source },
       backend,
       sources: {
         loss: from(opts.loss, stageLoss(masks)),
         resize: from(opts.resize, m?.resize),
+        interpolation: from(opts.interpolation, m?.interpolation),
         masking: from(opts.maskSpace, m?.masking),
       },
       evaluations,
@@ -415,6 +427,7 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
           size,
           resize,
           cropPct: cropPct ?? kDefaultCropPct,
+          interpolation,
           norm,
           maskSpace,
         },

@@ -14,6 +14,8 @@
  */
 import { readImage } from "../data/decode.ts";
 import {
+  type Interpolation,
+  kDefaultInterpolation,
   type Normalization,
   normalizeTensor,
   type ResizeMode,
@@ -51,6 +53,8 @@ export interface MaskPreprocess {
   size: number;
   resize: ResizeMode;
   cropPct: number;
+  /** @default "bilinear" */
+  interpolation?: Interpolation;
   norm: Normalization;
   /** `normalized`: mask the normalised image; `pixel`: mask [0,1] pixels, normalise after. */
   maskSpace: MaskSpace;
@@ -156,6 +160,7 @@ export function maskInputs(
       size: p.size,
       resize: p.resize,
       cropPct: p.cropPct,
+      interpolation: p.interpolation ?? kDefaultInterpolation,
       norm: pixel ? null : p.norm,
       log: o.log,
     });
@@ -206,6 +211,7 @@ async function loadBlock(
     size: number;
     resize: ResizeMode;
     cropPct: number;
+    interpolation: Interpolation;
     norm: Normalization | null;
     log: (line: string) => void;
   },
@@ -229,6 +235,7 @@ async function loadBlock(
       size: o.size,
       resize: o.resize,
       cropPct: o.cropPct,
+      interpolation: o.interpolation,
       out: tensor,
       offset: kept.length * per,
     });

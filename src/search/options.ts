@@ -7,7 +7,9 @@ import { OptionError } from "../errors.ts";
 import type { GpuContext } from "../gpu/context.ts";
 import type { Dataset, DatasetLayout } from "../data/dataset.ts";
 import {
+  type Interpolation,
   kDefaultCropPct,
+  kDefaultInterpolation,
   type Normalization,
   normalization,
   type ResizeMode,
@@ -68,6 +70,10 @@ export interface SearchOptions {
   resize?: ResizeMode;
   /** Centre-crop fraction for `resize: "crop"`. @default 0.875 */
   cropPct?: number;
+  /** Resampling filter. @default "bilinear" */
+  interpolation?: Interpolation;
+  /** Input side for a model with symbolic height/width. @default 224 */
+  size?: number;
   /**
    * Preset name or explicit mean/std (recorded with source `flag`).
    * @default the model's declared normalisation (`hfss.normalization` metadata), else "imagenet"
@@ -138,6 +144,7 @@ export const kSearchConfigOptions: Readonly<Record<string, string>> = {
   maskSpace: "maskSpace",
   resize: "resize",
   cropPct: "cropPct",
+  interpolation: "interpolation",
   normalization: "normalize",
   backend: "backend",
   parent: "from",
@@ -226,6 +233,7 @@ export interface SearchConfig {
   resize: ResizeMode;
   /** Centre-crop fraction; null unless `resize` is "crop". */
   cropPct: number | null;
+  interpolation: Interpolation;
   backend: "wasm" | "webgpu";
   /** The given normalisation (undefined: the model's, resolved when it is open). */
   normalize: Normalization | undefined;
@@ -260,6 +268,7 @@ export function resolveSearchConfig(opts: SearchOptions): SearchConfig {
     maskSpace: opts.maskSpace ?? d.maskSpace,
     resize,
     cropPct: resize === "crop" ? (opts.cropPct ?? kDefaultCropPct) : null,
+    interpolation: opts.interpolation ?? kDefaultInterpolation,
     backend: opts.backend ?? d.backend,
     normalize: opts.normalize === undefined
       ? undefined

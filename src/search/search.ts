@@ -40,6 +40,7 @@ import {
 } from "../data/dataset.ts";
 import {
   kDefaultCropPct,
+  kDefaultInterpolation,
   type Normalization,
   type ResolvedNormalization,
   resolveNormalization,
@@ -196,6 +197,7 @@ export async function openSearchInputs(
     bytes: modelBytes,
     backend: cfg.backend,
     ...(opts.threads !== undefined ? { threads: opts.threads } : {}),
+    ...(opts.size !== undefined ? { size: opts.size } : {}),
   });
   try {
     const norm: ResolvedNormalization = cfg.normalize
@@ -254,6 +256,10 @@ export async function openSearchInputs(
       maskSpace: cfg.maskSpace,
       resize: cfg.resize,
       cropPct: cfg.cropPct,
+      // Recorded only when not the default, so earlier runs still resume.
+      ...(cfg.interpolation !== kDefaultInterpolation
+        ? { interpolation: cfg.interpolation }
+        : {}),
       normalization: normValues,
       backend: cfg.backend,
       ...(cfg.race ? { race: raceRecord(cfg.race) } : {}),
@@ -348,7 +354,11 @@ interface StageRun {
 function logSearch({ opts, cfg, inputs, log }: StageRun): void {
   const { norm } = inputs;
   log(
-    `hfss search: model ${inputs.modelPath} (S=${inputs.size}, ${inputs.numLogits} outputs, ${cfg.backend}), ` +
+    `hfss search: model ${inputs.modelPath} (S=${inputs.size}${
+      inputs.session.info.sizeSource === "default"
+        ? ": symbolic input size, run at the default side"
+        : ""
+    }, ${inputs.numLogits} outputs, ${cfg.backend}), ` +
       `${inputs.numClasses} classes, ${inputs.subset.length} search images (split ${cfg.split}` +
       `${
         opts.perClass ? `, at most ${opts.perClass} per class` : ""
@@ -357,7 +367,7 @@ function logSearch({ opts, cfg, inputs, log }: StageRun): void {
   log(
     `  N_B ${cfg.candidates}, P ${cfg.proportion}, top ${cfg.top}, batch ${cfg.batchSize}, seed ${cfg.seed}, ` +
       `symmetry ${cfg.symmetry}, loss ${cfg.loss}, lineage ${cfg.lineage}, mask ${cfg.maskSpace}, ` +
-      `resize ${cfg.resize}, normalize ${norm.name} (mean ${
+      `resize ${cfg.resize} (${cfg.interpolation}), normalize ${norm.name} (mean ${
         norm.mean.join(",")
       } std ${norm.std.join(",")}; ${kSourceText[norm.source]})`,
   );
@@ -529,6 +539,7 @@ async function runStage(
       size,
       resize: cfg.resize,
       cropPct: cfg.cropPct ?? kDefaultCropPct,
+      interpolation: cfg.interpolation,
       norm: inputs.norm,
       maskSpace: cfg.maskSpace,
     },
@@ -717,6 +728,7 @@ function stageManifest(
     masking: cfg.maskSpace,
     resize: cfg.resize,
     crop_pct: cfg.cropPct,
+    interpolation: cfg.interpolation,
     split: {
       root: ds.root,
       layout: ds.layout,

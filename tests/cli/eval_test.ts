@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { buildProgram } from "../../main.ts";
 import { parseCsv } from "../../src/io/csv.ts";
+import { decodeNpy } from "../../src/dfm/npy.ts";
 import { argmaxRows } from "../../src/eval/metrics.ts";
 import { loadBatches } from "../../src/data/loader.ts";
 import { ModelSession } from "../../src/model/session.ts";
@@ -107,12 +108,15 @@ Deno.test({
       if (haveFgsm()) {
         // FGSM on the ID images: attacked TPR ≤ clean TPR; ε = 0 leaves it equal
         const fg = join(root, "results", "fgsm");
+        const adv = join(root, "adversarial");
         await evalRun([
           ...common,
           "--attack",
           "fgsm",
           "--epsilon",
           "8/255",
+          "--save-adversarial",
+          adv,
           "--out",
           fg,
         ]);
@@ -121,6 +125,31 @@ Deno.test({
         for (const r of f) {
           assert.ok(Number(r.corrupt_acc) <= Number(r.org_acc));
           assert.ok(Number(r.corrupt_dfm_acc) <= Number(r.org_dfm_acc));
+        }
+        // --save-adversarial: one row per attacked ID image, whose clean and
+        // attacked predictions give the eval's own attacked counts
+        const saved = table(await Deno.readTextFile(join(adv, "images.csv")));
+        const idImages = (await labels(ID)).filter(([, l]) =>
+          CLASSES.includes(l)
+        );
+        assert.equal(saved.length, idImages.length);
+        const npy = decodeNpy(
+          await Deno.readFile(join(adv, "adversarial.npy")),
+        );
+        assert.deepEqual(npy.shape, [saved.length, 3, 224, 224]);
+        assert.ok((npy.data as Float32Array).every((v) => v >= 0 && v <= 1));
+        for (const r of f) {
+          const mine = saved.filter((s) => s.label === r.class_id);
+          const kept = mine.filter((s) =>
+            s.clean_prediction === s.label && s.attacked_prediction === s.label
+          ).length;
+          assert.ok(
+            Math.abs(Number(r.corrupt_acc) - kept / mine.length) < 1e-9,
+            `class ${r.class_id}: ${r.corrupt_acc} vs ${kept}/${mine.length}`,
+          );
+          for (const s of mine) {
+            await Deno.stat(join(adv, s.png!));
+          }
         }
         const f0 = join(root, "eps0");
         // without a WebGPU adapter the CPU filter is slow: skip this second run
@@ -324,6 +353,10 @@ Deno.test("hfss eval refuses a run with neither --ood nor --attack, bad values a
     await assert.rejects(
       evalRun([...required, "--attack", "pgd"]),
       / --attack: expected fgsm, got "pgd"$/,
+    );
+    await assert.rejects(
+      evalRun([...required, "--ood", root, "--save-adversarial", root]),
+      / --save-adversarial: needs an attack \(--attack fgsm\)$/,
     );
     // flags named as in search/info/filter/demo: --batch-size, not --batch
     const bad = (flag: string) => evalRun([...required, flag, "0"]);

@@ -44,8 +44,11 @@ Deno.test("hfss info --model prints inputs/outputs; --json is one object", async
     );
     const text = await hfss("info", "--model", path);
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /input: x float32 \[N,3,8,8\]/);
-    assert.match(text.stdout, /output: logits \[N,1000\]/);
+    assert.match(text.stdout, /input: x float32 NCHW \[N,3,8,8\]\n/);
+    assert.match(
+      text.stdout,
+      /output: logits float32 \[N,1000\] \(1000 classes\)/,
+    );
     const js = await hfss("info", "--model", path, "--json");
     assert.equal(js.code, 0, js.stderr);
     const o = JSON.parse(js.stdout);
@@ -226,10 +229,10 @@ Deno.test("hfss info rejects a model with the wrong input size or channels in on
       meanLinearModel({ size: 32, classes: K, weights: W }),
     );
     const r = await hfss("info", "--model", s32, "--size", "224");
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 2);
     assert.match(
       r.stderr.trim(),
-      /^error: Cannot run model ".*s32\.onnx" on this data: it expects 32x32 inputs, got 224x224$/,
+      /^error: --size: model ".*s32\.onnx" takes 32x32 inputs, got 224$/,
     );
     const gray = join(dir, "gray.onnx");
     await Deno.writeFile(
@@ -248,7 +251,7 @@ Deno.test("hfss info rejects a model with the wrong input size or channels in on
     assert.equal(g.code, 1);
     assert.match(
       g.stderr.trim(),
-      /^error: Cannot run model ".*gray\.onnx" on this data: it expects 1 input channels, got 3$/,
+      /^error: Cannot run model ".*gray\.onnx" on dataset ".*d": it expects 1 input channels, got 3$/,
     );
     const small = join(dir, "k10.onnx");
     await Deno.writeFile(

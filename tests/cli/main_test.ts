@@ -25,5 +25,8 @@ Deno.test("hfss --help lists every subcommand and --version prints the version",
   }
   const v = await hfss("--version");
   assert.equal(v.code, 0);
-  assert.match(v.stdout, /^\d+\.\d+\.\d+/);
+  assert.match(
+    v.stdout,
+    /^hfss \d+\.\d+\.\d+\ndeno \d+\.\d+\.\d+\nonnxruntime-web \d+\.\d+\.\d+\n$/,
+  );
 });

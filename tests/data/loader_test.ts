@@ -92,3 +92,48 @@ Deno.test("loadBatches() streams ordered batches, reports and skips a corrupt JP
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("loadBatches() passes interpolation to toTensor(), in workers too", async () => {
+  const root = await Deno.makeTempDir({ prefix: "hfss_loader_" });
+  try {
+    await makeTree(root);
+    const ds = await openDataset(root);
+    const good = ds.samples.filter((s) => !s.path.includes("corrupt"));
+    const size = 12;
+    const plane = 3 * size * size;
+    for (const interpolation of ["bilinear", "bicubic"] as const) {
+      const expected = await Promise.all(
+        good.map(async (s) =>
+          toTensor(await readImage(s.path), { size, interpolation })
+        ),
+      );
+      for (const workers of [0, 1]) {
+        let i = 0;
+        for await (
+          const b of loadBatches(good, {
+            batchSize: 4,
+            size,
+            interpolation,
+            workers,
+          })
+        ) {
+          for (let j = 0; j < b.samples.length; j++, i++) {
+            assert.deepEqual(
+              b.tensor.subarray(j * plane, (j + 1) * plane),
+              expected[i],
+            );
+          }
+        }
+        assert.equal(i, good.length);
+      }
+    }
+    // The two filters give different tensors on these images.
+    const img = await readImage(good[0]!.path);
+    assert.notDeepEqual(
+      toTensor(img, { size, interpolation: "bilinear" }),
+      toTensor(img, { size, interpolation: "bicubic" }),
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

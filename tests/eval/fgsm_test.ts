@@ -1,14 +1,6 @@
 import assert from "node:assert/strict";
 import { createFgsm, fgsmStep } from "../../src/eval/fgsm.ts";
-import { encodeModel } from "../../src/onnx/proto.ts";
-import { DataType } from "../../src/onnx/proto.ts";
-import {
-  floatTensor,
-  graph,
-  model,
-  node,
-  valueInfo,
-} from "../../src/onnx/builder.ts";
+import { linearModel } from "./_linear_model.ts";
 import { Rng } from "../../src/rng.ts";
 import { FIXTURES, haveShared, shared } from "../../src/testing/shared_data.ts";
 
@@ -87,35 +79,11 @@ Deno.test("fgsmStep() uses sign(0) = 0, clamps to [0,1] and maps channels in NCH
   assert.equal(out[2], 0); // channel 1: 0*0.25 + 0.25 − 0.25
 });
 
-/** A linear classifier z = W·flatten(x) + b over [N, 3, 4, 4] inputs, written to a temp file. */
-async function linearModel(rng: Rng, K: number) {
-  const D = 3 * 4 * 4;
-  const W = Float64Array.from(
-    { length: K * D },
-    () => Math.fround(rng.normal()),
-  );
-  const b = Float64Array.from({ length: K }, () => Math.fround(rng.normal()));
-  const m = model({
-    graph: graph({
-      nodes: [
-        node("Flatten", ["input"], ["flat"], { axis: 1 }),
-        node("Gemm", ["flat", "W", "b"], ["logits"], { transB: 1 }),
-      ],
-      inputs: [valueInfo("input", DataType.FLOAT, ["N", 3, 4, 4])],
-      outputs: [valueInfo("logits", DataType.FLOAT, ["N", K])],
-      initializers: [floatTensor("W", [K, D], W), floatTensor("b", [K], b)],
-    }),
-  });
-  const dir = await Deno.makeTempDir();
-  const path = `${dir}/linear.onnx`;
-  await Deno.writeFile(path, encodeModel(m));
-  return { path, dir, W, b, D };
-}
-
 Deno.test("createFgsm() attacks a linear classifier as the analytic gradient says (ce and reference)", async () => {
   const rng = new Rng(21);
   const K = 5;
-  const { path, dir, W, b, D } = await linearModel(rng, K);
+  const lin = await linearModel(rng, K);
+  const { path, dir, D } = lin;
   const mean = [0.485, 0.456, 0.406];
   const std = [0.229, 0.224, 0.225];
   const epsilon = 8 / 255;
@@ -127,27 +95,16 @@ Deno.test("createFgsm() attacks a linear classifier as the analytic gradient say
       const fgsm = await createFgsm(path, { loss, epsilon, mean, std });
       try {
         const adv = await fgsm.attack(x, labels, batch);
+        // perturb() is the same attack, with pixels before normalisation
+        const both = await fgsm.perturb(x, labels, batch);
+        assert.deepEqual(both.normalized, adv);
         // Analytic input gradient in float64.
         const grad = new Float64Array(batch * D);
         for (let n = 0; n < batch; n++) {
-          const z = Array.from({ length: K }, (_, k) => {
-            let acc = b[k]!;
-            for (let j = 0; j < D; j++) acc += W[k * D + j]! * x[n * D + j]!;
-            return acc;
-          });
-          const mx = Math.max(...z);
-          const ez = z.map((v) => Math.exp(v - mx));
-          const sum = ez.reduce((p, v) => p + v, 0);
-          const dz = z.map((_, k) =>
-            loss === "ce"
-              ? ez[k]! / sum - (k === labels[n] ? 1 : 0)
-              : (k === labels[n] ? -1 : 0)
+          grad.set(
+            lin.gradient(x.subarray(n * D, (n + 1) * D), labels[n]!, loss),
+            n * D,
           );
-          for (let j = 0; j < D; j++) {
-            let acc = 0;
-            for (let k = 0; k < K; k++) acc += dz[k]! * W[k * D + j]!;
-            grad[n * D + j] = acc;
-          }
         }
         const want = fgsmStep(x, grad, { epsilon, mean, std, batch });
         let checked = 0;

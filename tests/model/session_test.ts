@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { gpuAvailable } from "../gpu_helper.ts";
 import { ModelSession } from "../../src/model/session.ts";
 import { AccuracyMeter } from "../../src/model/accuracy.ts";
-import { UserError } from "../../src/errors.ts";
 import {
   floatTensor,
   graph,
@@ -12,10 +11,14 @@ import {
 } from "../../src/onnx/builder.ts";
 import { DataType, encodeModel } from "../../src/onnx/proto.ts";
 import {
+  imageClassifier,
+  type ImageClassifierOptions,
+  imageClassifierOracle,
   meanLinearModel,
   meanLinearOracle,
   writeTemp,
 } from "../../src/testing/tiny_models.ts";
+import { OptionError, UserError } from "../../src/errors.ts";
 
 const W = Float32Array.from([1, -2, 0.5, 3, 0, 1, -1, 2, 0.25, 0.5, 4, -3]); // [3, 4]
 const B = Float32Array.from([0.1, 0, -0.2, 0.3]);
@@ -164,7 +167,7 @@ Deno.test("ModelSession rejects a model whose input size, channels or classes do
     await assert.rejects(
       async () =>
         await ModelSession.open(await writeTemp(flat, dir, "flat.onnx")),
-      /Cannot use model ".*flat\.onnx": expected an input of shape \[N,C,S,S\], got \[N,12\]/,
+      /Cannot use model ".*flat\.onnx": expected an image input \[N,C,H,W\] or \[N,H,W,C\], got \[N,12\]/,
     );
     await assert.rejects(
       () => ModelSession.open(`${dir}/missing.onnx`),
@@ -250,4 +253,341 @@ Deno.test({
   },
   sanitizeOps: false,
   sanitizeResources: false,
+});
+
+// ------------------------------------------------------------ model intake --
+
+/** Deterministic weights for `imageClassifier()`: rows x k. */
+function weights(rows: number, k: number): Float32Array {
+  return Float32Array.from(
+    { length: rows * k },
+    (_, i) => Math.cos(i * 1.7 + 0.3) * 0.5,
+  );
+}
+
+/** Open `files` (name -> bytes) written to a temp folder, run `fn`, clean up. */
+async function withModel(
+  files: Record<string, Uint8Array>,
+  open: { name: string; size?: number },
+  fn: (m: ModelSession) => void | Promise<void>,
+): Promise<void> {
+  const dir = await Deno.makeTempDir({ prefix: "hfss_intake_" });
+  try {
+    for (const [name, bytes] of Object.entries(files)) {
+      await Deno.writeFile(`${dir}/${name}`, bytes);
+    }
+    const m = await ModelSession.open(`${dir}/${open.name}`, {
+      threads: 1,
+      ...(open.size === undefined ? {} : { size: open.size }),
+    });
+    try {
+      await fn(m);
+    } finally {
+      await m.release();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Logits of the NCHW float32 variant of `o` on `x` (the reference every variant must equal). */
+async function referenceLogits(
+  o: ImageClassifierOptions,
+  x: Float32Array,
+  batch: number,
+): Promise<Float32Array> {
+  let got: Float32Array = new Float32Array();
+  const { model } = imageClassifier({
+    ...o,
+    layout: "NCHW",
+    float16: false,
+    output: "NK",
+    externalData: undefined,
+  });
+  await withModel({ "ref.onnx": model }, {
+    name: "ref.onnx",
+    size: o.size,
+  }, async (m) => {
+    got = await m.run(x, batch);
+  });
+  // The reference itself agrees with the float64 oracle.
+  const want = imageClassifierOracle(x, batch, o);
+  got.forEach((v, i) => assert.ok(Math.abs(v - want[i]!) < 1e-4));
+  return got;
+}
+
+function assertClose(
+  got: Float32Array,
+  want: ArrayLike<number>,
+  tol: (w: number) => number,
+): void {
+  assert.equal(got.length, want.length);
+  got.forEach((v, i) =>
+    assert.ok(
+      Math.abs(v - want[i]!) <= tol(want[i]!),
+      `logit ${i}: ${v} vs ${want[i]}`,
+    )
+  );
+}
+
+Deno.test("ModelSession.open() reads an NHWC input and run() transposes NCHW images to it", async () => {
+  const o: ImageClassifierOptions = {
+    size: 5,
+    classes: 4,
+    weights: weights(3 * 25, 4),
+    bias: B,
+    layout: "NHWC",
+  };
+  const x = input(3, 5);
+  const want = await referenceLogits(o, x, 3);
+  await withModel({ "nhwc.onnx": imageClassifier(o).model }, {
+    name: "nhwc.onnx",
+  }, async (m) => {
+    assert.equal(m.info.layout, "NHWC");
+    assert.deepEqual(m.info.inputShape, ["N", 5, 5, 3]);
+    assert.equal(m.info.size, 5);
+    assert.equal(m.info.channels, 3);
+    assertClose(await m.run(x, 3), want, () => 1e-6);
+  });
+});
+
+Deno.test("ModelSession.open() takes the side of a symbolic-H/W model from `size`, else 224", async () => {
+  const o: ImageClassifierOptions = {
+    size: 6,
+    classes: 4,
+    weights: weights(3, 4),
+    bias: B,
+    symbolicSize: true,
+  };
+  const bytes = imageClassifier(o).model;
+  await withModel({ "hw.onnx": bytes }, { name: "hw.onnx" }, (m) => {
+    assert.equal(m.info.size, 224);
+    assert.equal(m.info.sizeSource, "default");
+    assert.deepEqual(m.info.inputShape, ["N", 3, "H", "W"]);
+  });
+  const x = input(2, 6);
+  await withModel(
+    { "hw.onnx": bytes },
+    { name: "hw.onnx", size: 6 },
+    async (m) => {
+      assert.equal(m.info.size, 6);
+      assert.equal(m.info.sizeSource, "option");
+      assertClose(
+        await m.run(x, 2),
+        imageClassifierOracle(x, 2, o),
+        () => 1e-5,
+      );
+    },
+  );
+  // NHWC with symbolic H/W too.
+  const nhwc = imageClassifier({ ...o, layout: "NHWC" }).model;
+  await withModel(
+    { "hw.onnx": nhwc },
+    { name: "hw.onnx", size: 6 },
+    async (m) => {
+      assert.equal(m.info.layout, "NHWC");
+      assertClose(
+        await m.run(x, 2),
+        imageClassifierOracle(x, 2, o),
+        () => 1e-5,
+      );
+    },
+  );
+  // A fixed-side model refuses another size, naming the option.
+  const fixed = imageClassifier({
+    ...o,
+    symbolicSize: false,
+    size: 4,
+    weights: weights(48, 4),
+  }).model;
+  await assert.rejects(
+    () =>
+      withModel(
+        { "f.onnx": fixed },
+        { name: "f.onnx", size: 6 },
+        async () => {},
+      ),
+    (e: unknown) => {
+      assert.ok(e instanceof OptionError);
+      assert.equal(e.option, "size");
+      assert.match(e.problem, /f\.onnx" takes 4x4 inputs, got 6/);
+      return true;
+    },
+  );
+  await assert.rejects(
+    () =>
+      withModel(
+        { "hw.onnx": bytes },
+        { name: "hw.onnx", size: 0 },
+        async () => {},
+      ),
+    OptionError,
+  );
+});
+
+for (const output of ["NK11", "N1K"] as const) {
+  Deno.test(`ModelSession reads K from a ${output === "NK11" ? "[N,K,1,1]" : "[N,1,K]"} output and returns [N,K] logits`, async () => {
+    const o: ImageClassifierOptions = {
+      size: 4,
+      classes: 5,
+      weights: weights(48, 5),
+      bias: Float32Array.from([1, 2, 3, 4, 5]),
+      output,
+    };
+    const x = input(3, 4);
+    const want = await referenceLogits(o, x, 3);
+    await withModel({ "m.onnx": imageClassifier(o).model }, {
+      name: "m.onnx",
+    }, async (m) => {
+      assert.equal(m.info.numClasses, 5);
+      assertClose(await m.run(x, 3), want, () => 0);
+    });
+  });
+}
+
+Deno.test("ModelSession measures an output it cannot size before running (fully convolutional, symbolic H/W)", async () => {
+  const o: ImageClassifierOptions = {
+    size: 4,
+    classes: 7,
+    weights: weights(3, 7),
+    bias: Float32Array.from([0, 1, 2, 3, 4, 5, 6]),
+    symbolicSize: true,
+    output: "NKhw",
+    batch: 2,
+  };
+  const bytes = imageClassifier(o).model;
+  const x = input(3, 4);
+  await withModel(
+    { "fc.onnx": bytes },
+    { name: "fc.onnx", size: 4 },
+    async (m) => {
+      assert.deepEqual(m.info.outputShape, [2, 7, "h", "w"]);
+      assert.equal(m.info.numClasses, 7);
+      assertClose(
+        await m.run(x, 3),
+        imageClassifierOracle(x, 3, o),
+        () => 1e-5,
+      );
+    },
+  );
+  // At 5x5 the same model outputs [2,7,2,2]: not class logits.
+  await assert.rejects(
+    () =>
+      withModel(
+        { "fc.onnx": bytes },
+        { name: "fc.onnx", size: 5 },
+        async () => {},
+      ),
+    /^UserError: Cannot use model ".*fc\.onnx": output "logits" has shape \[2,7,2,2\]; expected class logits/,
+  );
+});
+
+Deno.test("ModelSession.open() refuses other output shapes in one line naming the file, the output and its shape", async () => {
+  const o: ImageClassifierOptions = {
+    size: 4,
+    classes: 3,
+    weights: weights(48, 3),
+    output: "NK22",
+  };
+  const check = (e: unknown) => {
+    assert.ok(e instanceof UserError);
+    assert.ok(!e.message.includes("\n"));
+    assert.match(
+      e.message,
+      /^Cannot use model ".*bad\.onnx": output "logits" has shape \[(N|1),3,2,2\]; expected class logits \[N,K\], \[N,K,1,1\] or \[N,1,K\]$/,
+    );
+    return true;
+  };
+  await assert.rejects(
+    () =>
+      withModel(
+        { "bad.onnx": imageClassifier(o).model },
+        { name: "bad.onnx" },
+        async () => {},
+      ),
+    check,
+  );
+});
+
+Deno.test("ModelSession converts float32 to a float16 input and a float16 output back", async () => {
+  const o: ImageClassifierOptions = {
+    size: 4,
+    classes: 4,
+    weights: weights(48, 4),
+    bias: B,
+    float16: true,
+    layout: "NHWC",
+  };
+  const x = input(3, 4);
+  await withModel({ "h.onnx": imageClassifier(o).model }, {
+    name: "h.onnx",
+  }, async (m) => {
+    assert.equal(m.info.inputType, "float16");
+    assert.equal(m.info.outputType, "float16");
+    const got = await m.run(x, 3);
+    // The float64 function of the input rounded to float16, then the output
+    // rounded to float16: equal up to float32 accumulation, which can move a
+    // result across one float16 rounding boundary (one float16 ulp).
+    const want = imageClassifierOracle(
+      Float32Array.from(new Float16Array(x)),
+      3,
+      o,
+    );
+    assertClose(
+      got,
+      want,
+      (w) => 2 ** (Math.floor(Math.log2(Math.abs(w))) - 10) * 1.5,
+    );
+    // And not merely close to the float32 function: the values are float16.
+    got.forEach((v) => assert.equal(Math.f16round(v), v));
+  });
+});
+
+Deno.test("ModelSession opens weights stored in an external data file next to the model", async () => {
+  const o: ImageClassifierOptions = {
+    size: 4,
+    classes: 4,
+    weights: weights(48, 4),
+    bias: B,
+    externalData: "ext.onnx.data",
+  };
+  const { model: bytes, data } = imageClassifier(o);
+  const x = input(3, 4);
+  const want = await referenceLogits(o, x, 3);
+  await withModel({ "ext.onnx": bytes, "ext.onnx.data": data! }, {
+    name: "ext.onnx",
+  }, async (m) => {
+    assert.deepEqual(m.info.externalData, ["ext.onnx.data"]);
+    assertClose(await m.run(x, 3), want, () => 0);
+  });
+  await assert.rejects(
+    () =>
+      withModel({ "ext.onnx": bytes }, { name: "ext.onnx" }, async () => {}),
+    /^UserError: Cannot open model ".*ext\.onnx": its external data file ".*ext\.onnx\.data" is missing \(it must lie next to the model\)$/,
+  );
+  const outside = imageClassifier({ ...o, externalData: "../w.data" }).model;
+  await assert.rejects(
+    () => withModel({ "o.onnx": outside }, { name: "o.onnx" }, async () => {}),
+    /Cannot open model ".*o\.onnx": its external data file "\.\.\/w\.data" is outside the model's folder/,
+  );
+});
+
+Deno.test("ModelSession runs a 10-class model and checkFits() names the dataset and the largest label", async () => {
+  const o: ImageClassifierOptions = {
+    size: 4,
+    classes: 10,
+    weights: weights(48, 10),
+  };
+  const x = input(2, 4);
+  await withModel({ "k10.onnx": imageClassifier(o).model }, {
+    name: "k10.onnx",
+  }, async (m) => {
+    assert.equal(m.info.numClasses, 10);
+    assertClose(await m.run(x, 2), imageClassifierOracle(x, 2, o), () => 1e-5);
+    m.checkFits({ maxLabel: 9, dataset: "cifar" });
+    assert.throws(
+      () => m.checkFits({ maxLabel: 10, dataset: "data/cifar" }),
+      /^UserError: Cannot run model ".*k10\.onnx" on dataset "data\/cifar": it outputs 10 classes, the data has label 10 \(labels must be in \[0,10\)\)$/,
+    );
+  });
 });

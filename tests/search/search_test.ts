@@ -231,6 +231,50 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name:
+    "runSearch() records the interpolation, searches with it, and refuses to resume a stage made with another",
+  ignore: !gpuAvailable,
+  sanitizeResources: false,
+  async fn() {
+    const tmp = await Deno.makeTempDir({ prefix: "hfss_search_interp_" });
+    try {
+      const model = join(tmp, "m.onnx");
+      await writeTinyModel(model, { size: 32, classes: 3 });
+      const data = join(tmp, "data");
+      // Images larger than S, so the resampling filter matters.
+      await writeTinyDataset(data, { size: 75, classes: 3, perClass: 3 });
+      const search = (out: string, interpolation?: "bilinear" | "bicubic") =>
+        runSearch({
+          model,
+          data,
+          stages: [1],
+          out: join(tmp, out),
+          candidates: 9,
+          top: 2,
+          split: 1,
+          batchSize: 9,
+          ...(interpolation ? { interpolation } : {}),
+          log: () => {},
+        });
+      const bicubic = await search("bicubic", "bicubic");
+      await search("default");
+      const b = await readStage(join(tmp, "bicubic", "stage1"));
+      const d = await readStage(join(tmp, "default", "stage1"));
+      assert.equal(b.manifest.interpolation, "bicubic");
+      assert.equal(d.manifest.interpolation, "bilinear");
+      assert.equal(bicubic.config.interpolation, "bicubic");
+      assert.notDeepEqual(b.losses, d.losses);
+      await assert.rejects(
+        () => search("bicubic", "bilinear"),
+        (e: unknown) => e instanceof Error && /interpolation/.test(e.message),
+      );
+    } finally {
+      await Deno.remove(tmp, { recursive: true });
+    }
+  },
+});
+
 const kModel = "data/models/mobilenet_v1_0.25_128_quant.onnx";
 const kImages = "data/images/imagenet_val_subset";
 
