@@ -17,6 +17,8 @@ import { register as registerDemo } from "./src/cli/demo.ts";
 import { register as registerEval } from "./src/cli/eval.ts";
 import { register as registerReport } from "./src/cli/report.ts";
 import { formatVersions, kHfssVersion, versions } from "./src/version.ts";
+import { register as registerMerge } from "./src/cli/merge.ts";
+import { register as registerProject } from "./src/cli/project.ts";
 
 export const VERSION = kHfssVersion;
 
@@ -45,6 +47,8 @@ export function buildProgram(): Command {
       registerDemo,
       registerEval,
       registerReport,
+      registerMerge,
+      registerProject,
     ]
   ) register(program);
   program.commands.forEach((c) => c.exitOverride());

@@ -9,6 +9,7 @@
  */
 import { Option } from "commander";
 import { OptionError, UserError } from "../errors.ts";
+import { parseShard } from "../shard/partition.ts";
 import { type DatasetLayout, kDatasetLayouts } from "../data/dataset.ts";
 import {
   kInterpolations,
@@ -266,6 +267,8 @@ const kOptionFlags: Record<string, string> = {
   classIds: "--classes",
   masking: "--mask-space",
   parent: "--from",
+  // Not a flag: progress saved when shared pools mixed classes in a block.
+  schedule: "(block schedule of an older hfss)",
 };
 const kCommandOptionFlags: Record<string, Record<string, string>> = {
   demo: { classes: "--num-classes", layout: "--planted-layout" },
@@ -377,6 +380,16 @@ export const shared = {
       arg.choice(kLineages),
       dflt,
     ),
+  /** `--shard i/n` (1-based), parsed by the shard module. */
+  shard: (help: string): Option =>
+    option("--shard <i/n>", help, (f, t) => {
+      try {
+        return parseShard(t);
+      } catch (err) {
+        if (err instanceof OptionError) usage(f, err.problem);
+        throw err;
+      }
+    }),
 };
 
 /**

@@ -13,6 +13,7 @@
  * no `--ood`, the attack runs on the ID images (eval_fgsm.py); with `--ood`
  * too, on the OOD images.
  */
+import { shardDir } from "../shard/partial.ts";
 import { join } from "node:path";
 import type { Command } from "commander";
 import { parseNormalizeFlags } from "../data/preprocess.ts";
@@ -242,11 +243,21 @@ export function register(program: Command): void {
       "--restart",
       "discard a previous run in --out with another configuration",
     )
+    .addOption(
+      shared.shard(
+        "evaluate shard i of n of the stage's classes into <out>/shard-i-of-n/; join them with hfss merge --eval",
+      ),
+    )
     .option("--quiet", "no progress on stderr")
     .option("--json", "print the summary as one JSON object")
     .action(async (opts: EvalCliOptions) => {
       const s = await evalCommand(opts);
       if (opts.json) printJson(s);
-      else printSummary(s, opts.out);
+      else {
+        printSummary(
+          s,
+          opts.shard ? shardDir(opts.out, opts.shard) : opts.out,
+        );
+      }
     });
 }

@@ -5,6 +5,7 @@
  * terminal or plain periodic lines otherwise (stderr), and a final summary
  * (stdout; one JSON object with `--json`).
  */
+import type { ShardSpec } from "../shard/partition.ts";
 import type { Command } from "commander";
 import { Progress } from "./progress.ts";
 import {
@@ -60,6 +61,7 @@ export interface SearchCliOptions {
   backend: "wasm" | "webgpu";
   threads?: number;
   restart?: boolean;
+  shard?: ShardSpec;
   checkpointSeconds: number;
   race?: RaceRule;
   raceSlice?: number;
@@ -129,6 +131,7 @@ export function toSearchOptions(o: SearchCliOptions): SearchOptions {
   if (o.size !== undefined) opts.size = o.size;
   if (o.threads !== undefined) opts.threads = o.threads;
   if (o.restart) opts.restart = true;
+  if (o.shard) opts.shard = o.shard;
   const race = raceParams(o);
   if (race) opts.race = race;
   return opts;
@@ -255,6 +258,11 @@ export function register(program: Command): void {
     .option(
       "--restart",
       "discard saved progress or results of another configuration",
+    )
+    .addOption(
+      shared.shard(
+        "compute shard i of n (whole classes) of one stage into <out>/stage<k>/shard-i-of-n/; join them with hfss merge --stage",
+      ),
     )
     .addOption(
       option(

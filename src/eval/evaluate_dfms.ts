@@ -33,7 +33,10 @@ import {
   type EvalClass,
   type EvalSummary,
   runEval,
+  type RunEvalOptions,
 } from "./runner.ts";
+import { runEvalShard } from "../shard/eval.ts";
+import type { ShardSpec } from "../shard/partition.ts";
 import type { CompatMode } from "./tpr_curves.ts";
 import {
   type Interpolation,
@@ -84,6 +87,8 @@ export interface EvaluateDfmsOptions {
   compat?: CompatMode;
   label?: string;
   restart?: boolean;
+  /** Evaluate only this shard's classes, into `<out>/shard-<i>-of-<n>/` (src/shard/eval.ts). */
+  shard?: ShardSpec;
   /** Progress lines (stderr in the CLI). */
   log?: (line: string) => void;
 }
@@ -334,7 +339,7 @@ export async function evaluateDfms(
       }`,
     );
     const t0 = performance.now();
-    const summary = await runEval({
+    const runOptions: RunEvalOptions = {
       out: o.out,
       classes,
       id: idForRunner,
@@ -366,11 +371,14 @@ export async function evaluateDfms(
         );
       },
       onWarning: (m) => log(`warning: ${m}`),
-    });
+    };
+    const { summary, dir } = o.shard
+      ? await runEvalShard(runOptions, o.shard)
+      : { summary: await runEval(runOptions), dir: o.out };
     log(
       `eval: done in ${
         ((performance.now() - t0) / 1000).toFixed(1)
-      } s → ${o.out}`,
+      } s → ${dir}`,
     );
     if (attack && o.saveAdversarial !== undefined) {
       // the attacked images again, in one pass that keeps what it makes

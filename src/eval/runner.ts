@@ -677,7 +677,7 @@ function orderedRecords(
   return out;
 }
 
-async function writeTables(
+export async function writeTables(
   out: string,
   classes: EvalClass[],
   done: Map<number, ClassRecord>,

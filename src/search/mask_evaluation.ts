@@ -109,7 +109,6 @@ export async function evaluateMasks(o: EvaluateMasksOptions): Promise<{
     new ClassLossAccumulator({ numCandidates: o.masks.count, numClasses });
   const blocks = scheduleBlocks(o.classOf, {
     blockImages: o.blockImages,
-    shared: o.masks.shared,
     numClasses,
   });
   const input = maskInputs(o);
@@ -173,28 +172,18 @@ export function maskInputs(
 }
 
 /**
- * The fixed block schedule: shared pools take the subset in order, cut every
- * `blockImages`; per-class pools take each class's images (subset order) and
- * cut them every `blockImages`, class after class.
+ * The fixed block schedule: each class's images (in the given order) cut
+ * every `blockImages`, class after class, for shared and per-class pools
+ * alike. A block never mixes classes, so a shard of whole classes makes the
+ * same model calls as the unsharded run and its sums are the same bits.
  */
 export function scheduleBlocks(
   classOf: ArrayLike<number>,
-  opts: { blockImages: number; shared: boolean; numClasses: number },
+  opts: { blockImages: number; numClasses: number },
 ): Block[] {
   const blocks: Block[] = [];
-  const n = classOf.length;
-  if (opts.shared) {
-    for (let s = 0; s < n; s += opts.blockImages) {
-      const indices = Array.from(
-        { length: Math.min(opts.blockImages, n - s) },
-        (_, i) => s + i,
-      );
-      blocks.push({ indices, pool: classOf[s]! });
-    }
-    return blocks;
-  }
   const byClass: number[][] = Array.from({ length: opts.numClasses }, () => []);
-  for (let i = 0; i < n; i++) byClass[classOf[i]!]!.push(i);
+  for (let i = 0; i < classOf.length; i++) byClass[classOf[i]!]!.push(i);
   byClass.forEach((idx, c) => {
     for (let s = 0; s < idx.length; s += opts.blockImages) {
       blocks.push({ indices: idx.slice(s, s + opts.blockImages), pool: c });

@@ -20,6 +20,7 @@ import type { Lineage } from "./lineage.ts";
 import { checkRaceParams, type RaceParams } from "./race.ts";
 import type { MaskSpace } from "./mask_evaluation.ts";
 import type { SearchProgress } from "./search.ts";
+import type { ShardSpec } from "../shard/partition.ts";
 
 /** Options of `runSearch()`; everything but `model`, data and `out` has a default. */
 export interface SearchOptions {
@@ -97,6 +98,12 @@ export interface SearchOptions {
   progress?: SearchProgress;
   /** A GPU context to use (else one is created and destroyed). */
   gpu?: GpuContext;
+  /**
+   * Compute only this shard's classes of each stage and write its sums to
+   * `<out>/stage<k>/shard-<i>-of-<n>/` instead of the stage files; the
+   * merge (src/shard/merge_stage.ts) joins the shards.
+   */
+  shard?: ShardSpec;
 }
 
 /** Defaults of the search options (the reference's where it has one). */
@@ -303,6 +310,18 @@ export function resolveSearchConfig(opts: SearchOptions): SearchConfig {
   if (c.perClass !== undefined) checkPositiveInt("perClass", c.perClass);
   if (c.stages.length === 0) {
     throw new OptionError("stages", "no stage given");
+  }
+  if (opts.shard && c.race) {
+    throw new OptionError(
+      "race",
+      "racing cannot run in shards yet (a shard's dropped candidates would not merge): race unsharded",
+    );
+  }
+  if (opts.shard && c.stages.length > 1) {
+    throw new OptionError(
+      "shard",
+      "a shard computes one stage: merge the shards of a stage before the next stage starts",
+    );
   }
   for (let i = 1; i < c.stages.length; i++) {
     if (c.stages[i] !== c.stages[i - 1]! + 1) {

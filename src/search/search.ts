@@ -55,12 +55,18 @@ import {
   readStage,
   type StageData,
   stageDir,
+  type StageManifest,
+  type StageManifestFields,
   stageMask,
   writeStage,
 } from "../dfm/store.ts";
 import { writeStagePictures } from "../dfm/render.ts";
 import { pathExists, readInputFile } from "../io/read.ts";
-import { openCheckpoint } from "./checkpoint.ts";
+import {
+  type CheckpointStats,
+  openCheckpoint,
+  type OpenedCheckpoint,
+} from "./checkpoint.ts";
 import { sha256Hex } from "../io/sha256.ts";
 import {
   ClassLossAccumulator,
@@ -68,9 +74,13 @@ import {
   referenceBatching,
 } from "./loss.ts";
 import { topN } from "./topn.ts";
-import { CandidatePools, type Parents } from "./lineage.ts";
-import type { StageTimings } from "./evaluate.ts";
-import { evaluateMasks, type MaskSpace } from "./mask_evaluation.ts";
+import { CandidatePools, type Lineage, type Parents } from "./lineage.ts";
+import type { EvaluateResult, StageTimings } from "./evaluate.ts";
+import {
+  evaluateMasks,
+  type MaskSpace,
+  scheduleBlocks,
+} from "./mask_evaluation.ts";
 import { raceRecord, RaceState } from "./race.ts";
 import {
   loadRaceStateBytes,
@@ -79,6 +89,16 @@ import {
   raceStateBytes,
   survivorLosses,
 } from "./race_stage.ts";
+import { shardClasses } from "../shard/partition.ts";
+import {
+  configDigest,
+  kPartialFile,
+  readPartialRecord,
+  shardDir,
+  writePartial,
+} from "../shard/partial.ts";
+import { encodeShardSums } from "../shard/accumulators.ts";
+import type { SearchShardData } from "../shard/merge_stage.ts";
 import {
   kSearchConfigOptions,
   kSearchDefaults,
@@ -374,14 +394,15 @@ function logSearch({ opts, cfg, inputs, log }: StageRun): void {
 }
 
 /** The previous stage as stage k's parents. */
-interface ParentStage {
+export interface ParentStage {
   dir: string;
   stage: StageData;
   parents: Parents;
   masksSha256: string;
 }
 
-async function readParentStage(
+/** Read and check stage k − 1 in `dir` for stage k's parents. */
+export async function readParentStage(
   k: number,
   dir: string,
   size: number,
@@ -429,7 +450,7 @@ async function runStage(
   parentDir: string | null,
 ): Promise<StageSummary> {
   const { opts, cfg, inputs, log } = run;
-  const { size, ds, subset, numClasses } = inputs;
+  const { size, ds, numClasses } = inputs;
   const dir = stageDir(opts.out, k);
   const parent = k > 1 ? await readParentStage(k, parentDir!, size) : null;
   const pools = new CandidatePools({
@@ -442,7 +463,7 @@ async function runStage(
     lineage: cfg.lineage,
     ...(parent ? { parents: parent.parents } : {}),
     parentClassOf: parent
-      ? parentClassMap(parent.stage, ds, parent.dir)
+      ? parentClassMap(parent.stage, ds.classes, parent.dir)
       : undefined,
     classKey: (c) => ds.classes[c]!.index,
   });
@@ -452,7 +473,13 @@ async function runStage(
     lineage: k === 1 ? null : cfg.lineage,
     stage: k,
     parent: parent?.masksSha256 ?? null,
+    // Shared pools once took the subset in order, mixing classes in a
+    // block; progress saved under that schedule cannot resume.
+    ...(pools.shared ? { schedule: "class-blocks" } : {}),
   };
+  if (opts.shard) {
+    return await runShardStage(run, k, { dir, parent, pools, config });
+  }
   const opened = await openCheckpoint(dir, {
     config,
     optionOf: (key) => kSearchConfigOptions[key] ?? key,
@@ -467,104 +494,28 @@ async function runStage(
     log(
       `stage ${k}: already finished with this configuration (${dir}); skipped`,
     );
-    const st = opened.state.stats;
-    return {
-      stage: k,
-      dir,
-      skipped: true,
-      resumed: false,
+    return stageSummary(k, dir, {
       grid,
       candidates: M,
       classes: numClasses,
-      images: st.images,
-      evaluations: st.evaluations,
-      evaluationsThisRun: 0,
-      seconds: 0,
-      totalSeconds: st.seconds,
-      evaluationsPerSecond: 0,
-      modelSeconds: 0,
-      filterSeconds: 0,
-      loadSeconds: 0,
-      prepareSeconds: 0,
-      lossSeconds: 0,
-      checkpointSeconds: 0,
-    };
+      stats: opened.state.stats,
+      skipped: true,
+    });
   }
   if (opts.restart) {
     await Deno.remove(join(dir, "manifest.json")).catch(() => {});
   }
 
-  const acc = new ClassLossAccumulator({ numCandidates: M, numClasses });
-  let start = { block: 0, chunk: 0 };
-  const prior = { evaluations: 0, images: 0, seconds: 0 };
-  const race = cfg.race
-    ? new RaceState({
-      params: cfg.race,
-      numCandidates: M,
-      imagesOf: countPerClass(inputs.classOf, numClasses),
-    })
-    : null;
-  // A raced stage restores its accumulators with the race and its queue.
-  const queue = race && opened.state && opened.acc
-    ? loadRaceStateBytes(opened.acc, acc, race)
-    : newRaceQueue();
-  if (opened.state && opened.acc) {
-    if (!race) acc.loadBytes(opened.acc);
-    start = opened.state.position;
-    Object.assign(prior, opened.state.stats);
-  }
-  const resumed = opened.state !== null;
-  const total = M * subset.length;
-  log(
+  const { acc, blocks, result, resumed, stats, race } = await evaluatePools(
+    run,
+    k,
+    pools,
+    opened,
+    null,
     `stage ${k}: grid ${grid}, ${M} candidates per pool (${
       pools.shared ? "shared pool" : "one pool per class"
-    }), ${subset.length} images, ${total} evaluations` +
-      (resumed ? `; resuming at ${prior.evaluations} evaluations` : ""),
+    })`,
   );
-  opts.progress?.start(k, total, prior.evaluations);
-  run.gpu ??= await GpuContext.create();
-  run.filter ??= await SpectralFilter.create(run.gpu, {
-    size,
-    channels: 3,
-    maxImages: cfg.blockImages,
-  });
-  const common = {
-    images: subset,
-    classOf: inputs.classOf,
-    targetOf: inputs.targetOf,
-    numClasses,
-    numLogits: inputs.numLogits,
-    masks: pools,
-    preprocess: {
-      size,
-      resize: cfg.resize,
-      cropPct: cfg.cropPct ?? kDefaultCropPct,
-      interpolation: cfg.interpolation,
-      norm: inputs.norm,
-      maskSpace: cfg.maskSpace,
-    },
-    batchSize: cfg.batchSize,
-    weightOf: run.batching.weight,
-    filter: run.filter,
-    model: inputs.session,
-    prior,
-    checkpoint: opened.checkpoint,
-    checkpointSeconds: cfg.checkpointSeconds,
-    onProgress: (n: number) => opts.progress?.tick(n),
-    log,
-  };
-  const { blocks, result } = race
-    ? {
-      blocks: [],
-      result: await raceMasks({ ...common, loss: cfg.loss, acc, race, queue }),
-    }
-    : await evaluateMasks({
-      ...common,
-      blockImages: cfg.blockImages,
-      acc,
-      start,
-      ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
-    });
 
   const ranked = rankStage(acc, pools, {
     ...(race ? { race } : {}),
@@ -574,16 +525,19 @@ async function runStage(
     top: cfg.top,
     area: size * size,
   });
-  const stats = {
-    evaluations: prior.evaluations + result.evaluations,
-    images: prior.images + result.images,
-    seconds: prior.seconds + result.seconds,
-  };
+  const total = M * inputs.subset.length;
+  const manifest = finishStageManifest(
+    stageManifestBase(run, k, pools, parent),
+    ranked,
+  );
+  if (race) {
+    // Raced stages only: exhaustive manifests keep the shards' key set.
+    manifest.race = raceRecord(race.params);
+    manifest.evaluations_spent = stats.evaluations;
+    manifest.evaluations_exhaustive = total;
+  }
   const stage: StageData = {
-    manifest: stageManifest(run, k, pools, parent, ranked, {
-      spent: stats.evaluations,
-      exhaustive: total,
-    }),
+    manifest,
     masks: ranked.masks,
     losses: ranked.losses,
   };
@@ -596,24 +550,14 @@ async function runStage(
     stats,
     true,
   );
-  const s: StageSummary = {
-    stage: k,
-    dir,
-    skipped: false,
-    resumed,
+  const s = stageSummary(k, dir, {
     grid,
     candidates: M,
     classes: numClasses,
-    images: stats.images,
-    evaluations: stats.evaluations,
-    evaluationsThisRun: result.evaluations,
-    seconds: result.seconds,
-    totalSeconds: stats.seconds,
-    evaluationsPerSecond: result.seconds > 0
-      ? result.evaluations / result.seconds
-      : 0,
-    ...result.timings,
-  };
+    stats,
+    resumed,
+    result,
+  });
   opts.progress?.finish(k, s);
   const spent = race
     ? `raced (${race.params.rule}): ${stats.evaluations} of ${total} evaluations (${
@@ -635,6 +579,254 @@ async function runStage(
       } s) -> ${dir}`,
   );
   return s;
+}
+
+/**
+ * Run shard `opts.shard` of stage k: evaluate the stage's candidates on the
+ * images of the shard's classes only (the same blocks and model calls as in
+ * the unsharded run) and write its sums and the stage's manifest fields to
+ * `<dir>/shard-<i>-of-<n>/` (src/shard/partial.ts). Resumable like a stage;
+ * a finished shard of this configuration is skipped.
+ */
+async function runShardStage(
+  run: StageRun,
+  k: number,
+  o: {
+    dir: string;
+    parent: ParentStage | null;
+    pools: CandidatePools;
+    config: Record<string, unknown>;
+  },
+): Promise<StageSummary> {
+  const { opts, cfg, inputs, log } = run;
+  const { size, numClasses } = inputs;
+  const shard = opts.shard!;
+  const perClass = imagesPerClass(inputs);
+  const range = shardClasses(perClass, shard);
+  const sdir = shardDir(o.dir, shard);
+  const name = `stage ${k}, shard ${shard.index} of ${shard.count}`;
+  const M = o.pools.count;
+  const grid = gridSize(size, k);
+  const finished = opts.restart
+    ? null
+    : await readPartialRecord(sdir).catch(() => null);
+  if (finished?.config_sha256 === await configDigest(o.config)) {
+    log(`${name}: already finished with this configuration (${sdir}); skipped`);
+    return stageSummary(k, sdir, {
+      grid,
+      candidates: M,
+      classes: range.end - range.first,
+      stats: finished.stats as unknown as CheckpointStats,
+      skipped: true,
+    });
+  }
+  const opened = await openCheckpoint(sdir, {
+    config: { ...o.config, shard: { ...shard } },
+    optionOf: (key) => kSearchConfigOptions[key] ?? key,
+    ...(opts.restart ? { restart: true } : {}),
+  });
+  await Deno.remove(join(sdir, kPartialFile)).catch(() => {});
+  // The shard's images: its classes', in the subset's order.
+  const idx: number[] = [];
+  inputs.classOf.forEach((c, i) => {
+    if (c >= range.first && c < range.end) idx.push(i);
+  });
+  const { acc, blocks, result, resumed, stats } = await evaluatePools(
+    run,
+    k,
+    o.pools,
+    opened,
+    idx,
+    `${name}: classes ${range.first}-${range.end - 1} of ${numClasses}`,
+  );
+  await opened.checkpoint.save(
+    { block: blocks.length, chunk: 0 },
+    acc.toBytes(),
+    stats,
+    true,
+  );
+  const data: SearchShardData = {
+    manifest: stageManifestBase(run, k, o.pools, o.parent),
+    reference_constant: [...run.batching.constant],
+    blocks: scheduleBlocks(inputs.classOf, {
+      blockImages: cfg.blockImages,
+      numClasses,
+    }).length,
+  };
+  // Last: partial.json marks the shard complete.
+  await writePartial(sdir, {
+    kind: "search-stage",
+    shard,
+    classes: range,
+    config: o.config,
+    data: data as unknown as Record<string, unknown>,
+    stats: { ...stats },
+  }, encodeShardSums(acc, range));
+  const s = stageSummary(k, sdir, {
+    grid,
+    candidates: M,
+    classes: range.end - range.first,
+    stats,
+    resumed,
+    result,
+  });
+  opts.progress?.finish(k, s);
+  log(
+    `${name}: ${s.evaluationsThisRun} evaluations, ${
+      s.evaluationsPerSecond.toFixed(1)
+    } evaluations/s, ${s.seconds.toFixed(1)} s -> ${sdir}`,
+  );
+  return s;
+}
+
+/**
+ * Evaluate the stage's pools over the subset images `idx` (every image when
+ * null) from the checkpoint's position on, after restoring the accumulators
+ * and figures an earlier run saved; `what` starts the log line.
+ */
+async function evaluatePools(
+  run: StageRun,
+  k: number,
+  pools: CandidatePools,
+  opened: OpenedCheckpoint,
+  idx: number[] | null,
+  what: string,
+): Promise<
+  Awaited<ReturnType<typeof evaluateMasks>> & {
+    resumed: boolean;
+    stats: CheckpointStats;
+    /** The race of a raced stage (never for a shard). */
+    race: RaceState | null;
+  }
+> {
+  const { opts, cfg, inputs, log } = run;
+  const { size, numClasses } = inputs;
+  const acc = new ClassLossAccumulator({
+    numCandidates: pools.count,
+    numClasses,
+  });
+  let start = { block: 0, chunk: 0 };
+  const prior = { evaluations: 0, images: 0, seconds: 0 };
+  const race = cfg.race && !idx
+    ? new RaceState({
+      params: cfg.race,
+      numCandidates: pools.count,
+      imagesOf: imagesPerClass(inputs),
+    })
+    : null;
+  let queue = newRaceQueue();
+  if (opened.state && opened.acc) {
+    // A raced stage restores its accumulators with the race and its queue.
+    if (race) queue = loadRaceStateBytes(opened.acc, acc, race);
+    else acc.loadBytes(opened.acc);
+    start = opened.state.position;
+    Object.assign(prior, opened.state.stats);
+  }
+  const resumed = opened.state !== null;
+  const ints = (all: Int32Array) =>
+    idx ? Int32Array.from(idx, (i) => all[i]!) : all;
+  const images = idx ? idx.map((i) => inputs.subset[i]!) : inputs.subset;
+  const total = pools.count * images.length;
+  log(
+    `${what}, ${images.length} images, ${total} evaluations` +
+      (resumed ? `; resuming at ${prior.evaluations} evaluations` : ""),
+  );
+  opts.progress?.start(k, total, prior.evaluations);
+  run.gpu ??= await GpuContext.create();
+  run.filter ??= await SpectralFilter.create(run.gpu, {
+    size,
+    channels: 3,
+    maxImages: cfg.blockImages,
+  });
+  const common = {
+    images,
+    classOf: ints(inputs.classOf),
+    targetOf: ints(inputs.targetOf),
+    numClasses,
+    numLogits: inputs.numLogits,
+    masks: pools,
+    preprocess: {
+      size,
+      resize: cfg.resize,
+      cropPct: cfg.cropPct ?? kDefaultCropPct,
+      interpolation: cfg.interpolation,
+      norm: inputs.norm,
+      maskSpace: cfg.maskSpace,
+    },
+    batchSize: cfg.batchSize,
+    weightOf: idx
+      ? Float64Array.from(idx, (i) => run.batching.weight[i]!)
+      : run.batching.weight,
+    filter: run.filter,
+    model: inputs.session,
+    prior,
+    checkpoint: opened.checkpoint,
+    checkpointSeconds: cfg.checkpointSeconds,
+    onProgress: (n: number) => opts.progress?.tick(n),
+    log,
+  };
+  const evaluated = race
+    ? {
+      acc,
+      blocks: [],
+      result: await raceMasks({ ...common, loss: cfg.loss, acc, race, queue }),
+    }
+    : await evaluateMasks({
+      ...common,
+      blockImages: cfg.blockImages,
+      acc,
+      start,
+      ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
+    });
+  const { result } = evaluated;
+  return {
+    ...evaluated,
+    race,
+    resumed,
+    stats: {
+      evaluations: prior.evaluations + result.evaluations,
+      images: prior.images + result.images,
+      seconds: prior.seconds + result.seconds,
+    },
+  };
+}
+
+/** The summary of a stage (or a shard of it): totals, and this run's figures. */
+function stageSummary(
+  k: number,
+  dir: string,
+  o: {
+    grid: number;
+    candidates: number;
+    classes: number;
+    stats: CheckpointStats;
+    skipped?: boolean;
+    resumed?: boolean;
+    result?: EvaluateResult;
+  },
+): StageSummary {
+  const r = o.result;
+  return {
+    stage: k,
+    dir,
+    skipped: o.skipped ?? false,
+    resumed: o.resumed ?? false,
+    grid: o.grid,
+    candidates: o.candidates,
+    classes: o.classes,
+    images: o.stats.images,
+    evaluations: o.stats.evaluations,
+    evaluationsThisRun: r?.evaluations ?? 0,
+    seconds: r?.seconds ?? 0,
+    totalSeconds: o.stats.seconds,
+    evaluationsPerSecond: r && r.seconds > 0 ? r.evaluations / r.seconds : 0,
+    modelSeconds: r?.timings.modelSeconds ?? 0,
+    filterSeconds: r?.timings.filterSeconds ?? 0,
+    loadSeconds: r?.timings.loadSeconds ?? 0,
+    prepareSeconds: r?.timings.prepareSeconds ?? 0,
+    lossSeconds: r?.timings.lossSeconds ?? 0,
+    checkpointSeconds: r?.timings.checkpointSeconds ?? 0,
+  };
 }
 
 /** The top-N of every class: masks, losses and the manifest's records. */
@@ -699,19 +891,35 @@ export function rankStage(
   };
 }
 
-/** The manifest of stage k. */
-function stageManifest(
+/**
+ * Stage k's manifest without the ranking (`top`, `extra.accuracy`): what a
+ * shard records for the merge, JSON as it is.
+ */
+export type StageManifestBase =
+  & Omit<StageManifestFields, "top" | "extra">
+  & {
+    extra: {
+      search: {
+        lineage_option: Lineage | null;
+        batch_size: number;
+        block_images: number;
+        backend: string;
+        parent: { dir: string; masks_sha256: string } | null;
+      };
+      images_per_class: number[];
+    };
+  };
+
+/** Stage k's manifest fields without the ranking. */
+function stageManifestBase(
   run: StageRun,
   k: number,
   pools: CandidatePools,
   parent: ParentStage | null,
-  ranked: RankedStage,
-  evaluations: { spent: number; exhaustive: number },
-): StageData["manifest"] {
+): StageManifestBase {
   const { opts, cfg, inputs } = run;
   const { ds, subset, norm, size } = inputs;
-  const perClassCount = countPerClass(inputs.classOf, inputs.numClasses);
-  return newStageManifest({
+  return {
     model: { path: inputs.modelPath, sha256: inputs.modelSha256 },
     image_size: size,
     stage: k,
@@ -744,10 +952,6 @@ function stageManifest(
       if (c.wnid) e.wnid = c.wnid;
       return e;
     }),
-    top: ranked.top,
-    race: cfg.race ? raceRecord(cfg.race) : null,
-    evaluations_spent: evaluations.spent,
-    evaluations_exhaustive: evaluations.exhaustive,
     extra: {
       search: {
         lineage_option: k === 1 ? null : cfg.lineage,
@@ -761,10 +965,29 @@ function stageManifest(
           }
           : null,
       },
-      images_per_class: perClassCount,
-      accuracy: ranked.accuracy,
+      images_per_class: imagesPerClass(inputs),
     },
+  };
+}
+
+/** The manifest of a stage: its fields and its ranking, in one fixed key order. */
+export function finishStageManifest(
+  base: StageManifestBase,
+  ranked: RankedStage,
+): StageManifest {
+  const { extra, ...fields } = base;
+  return newStageManifest({
+    ...fields,
+    top: ranked.top,
+    extra: { ...extra, accuracy: ranked.accuracy },
   });
+}
+
+/** Search images of every class position. */
+function imagesPerClass(inputs: SearchInputs): number[] {
+  const n = new Array<number>(inputs.numClasses).fill(0);
+  for (const c of inputs.classOf) n[c]!++;
+  return n;
 }
 
 /** How the log line names a normalisation's source. */
@@ -786,18 +1009,11 @@ function normalizationRecord(
   };
 }
 
-/** Images of every class position. */
-function countPerClass(
-  classOf: ArrayLike<number>,
-  numClasses: number,
-): number[] {
-  const n = new Array<number>(numClasses).fill(0);
-  for (let i = 0; i < classOf.length; i++) n[classOf[i]!]!++;
-  return n;
-}
-
 /** (Re)write `<dir>/png/` from the stage, dropping pictures of an earlier run. */
-async function writePictures(dir: string, stage: StageData): Promise<void> {
+export async function writePictures(
+  dir: string,
+  stage: StageData,
+): Promise<void> {
   await Deno.remove(join(dir, kStageFiles.png), { recursive: true }).catch(
     () => {},
   );
@@ -811,15 +1027,15 @@ function relativeTo(root: string, path: string): string {
 }
 
 /** Map current class positions to the parent stage's class positions (by model index). */
-function parentClassMap(
+export function parentClassMap(
   parent: StageData,
-  ds: Dataset,
+  classes: readonly { index: number; name?: string }[],
   dir: string,
 ): (c: number) => number {
   const byIndex = new Map<number, number>();
   parent.manifest.classes.forEach((c, i) => byIndex.set(c.index, i));
   return (c) => {
-    const info = ds.classes[c]!;
+    const info = classes[c]!;
     const p = byIndex.get(info.index);
     if (p === undefined) {
       throw new UserError(

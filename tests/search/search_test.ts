@@ -28,20 +28,10 @@ Deno.test("parseStages() reads a stage or a range", () => {
   );
 });
 
-Deno.test("scheduleBlocks() cuts shared order in fixed blocks and per-class blocks by class", () => {
+Deno.test("scheduleBlocks() cuts each class's images in fixed blocks, class after class", () => {
   const classOf = [1, 0, 1, 2, 0, 1, 1];
-  const shared = scheduleBlocks(classOf, {
-    blockImages: 3,
-    shared: true,
-    numClasses: 3,
-  });
-  assert.deepEqual(shared.map((b) => b.indices), [[0, 1, 2], [3, 4, 5], [6]]);
-  const per = scheduleBlocks(classOf, {
-    blockImages: 3,
-    shared: false,
-    numClasses: 3,
-  });
-  assert.deepEqual(per.map((b) => [b.pool, b.indices]), [
+  const blocks = scheduleBlocks(classOf, { blockImages: 3, numClasses: 3 });
+  assert.deepEqual(blocks.map((b) => [b.pool, b.indices]), [
     [0, [1, 4]],
     [1, [0, 2, 5]],
     [1, [6]],
