@@ -19,6 +19,7 @@ import { register as registerReport } from "./src/cli/report.ts";
 import { formatVersions, kHfssVersion, versions } from "./src/version.ts";
 import { register as registerMerge } from "./src/cli/merge.ts";
 import { register as registerProject } from "./src/cli/project.ts";
+import { register as registerCorrupt } from "./src/cli/corrupt.ts";
 
 export const VERSION = kHfssVersion;
 
@@ -49,6 +50,7 @@ export function buildProgram(): Command {
       registerReport,
       registerMerge,
       registerProject,
+      registerCorrupt,
     ]
   ) register(program);
   program.commands.forEach((c) => c.exitOverride());

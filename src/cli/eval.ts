@@ -24,12 +24,16 @@ import {
 import type { EvalSummary } from "../eval/runner.ts";
 import {
   arg,
+  kLayoutAliases,
+  kLayoutHelp,
   kMaskSpaces,
   option,
   parseFraction,
   shared,
   usage,
 } from "./args.ts";
+import { kCorruptDevices } from "../corrupt/gpu_blur.ts";
+import { kOodLayouts } from "../data/ood.ts";
 import { printJson } from "./json.ts";
 
 /** The flags of `hfss eval`, parsed: the library's options, with the text flags. */
@@ -130,12 +134,37 @@ export function register(program: Command): void {
     )
     .addOption(shared.layout("--id-layout", "ID layout"))
     .option("--ood <dir>", "OOD set root")
-    .addOption(shared.layout("--ood-layout", "OOD layout"))
+    .addOption(
+      option(
+        "--ood-layout <layout>",
+        `OOD layout: ${kLayoutHelp}|imagenet-c-generate (ImageNet-C generated from the clean images at --ood)`,
+        arg.choice(kOodLayouts, kLayoutAliases),
+        "auto",
+      ),
+    )
     .addOption(
       option(
         "--subsets <list>",
-        "ImageNet-C: keep these corruption[/severity] subsets (comma-separated)",
+        "ImageNet-C: keep these corruption[/severity] subsets (comma-separated; generated: also a severity or a family noise|blur|weather|digital)",
         arg.list(),
+      ),
+    )
+    .addOption(
+      option(
+        "--corrupt-format <fmt>",
+        "imagenet-c-generate: jpeg (quality-85 round trip, as the released files) | png (none)",
+        arg.choice(["jpeg", "png"] as const),
+        "jpeg",
+      ),
+    )
+    .addOption(
+      option(
+        "--corrupt-device <where>",
+        `imagenet-c-generate: defocus/motion/zoom blur on ${
+          kCorruptDevices.join("|")
+        } (auto: a hardware GPU if there is one, else the CPU)`,
+        arg.choice(kCorruptDevices),
+        "auto",
       ),
     )
     .addOption(

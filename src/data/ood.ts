@@ -1,15 +1,26 @@
 /**
  * Out-of-distribution sets as evaluation parts: one part per ImageNet-C
  * corruption/severity (grouped by corruption), one per ImageNet-v2 subset
- * folder when a root holds several (sorted by name), else one part.
+ * folder when a root holds several (sorted by name), else one part. Layout
+ * `imagenet-c-generate`: ImageNet-C generated on the fly from clean images
+ * (src/corrupt/generated.ts), parts as for the released layout.
  */
 import { join } from "node:path";
 import {
   type Dataset,
   type DatasetLayout,
+  kDatasetLayouts,
   openDataset,
   type Sample,
 } from "./dataset.ts";
+import { generatedOodParts } from "../corrupt/generated.ts";
+
+/** OOD layouts: the dataset layouts, and ImageNet-C generated from clean images. */
+export type OodLayout = DatasetLayout | "imagenet-c-generate";
+export const kOodLayouts: readonly OodLayout[] = [
+  ...kDatasetLayouts,
+  "imagenet-c-generate",
+];
 
 /** One image of a part: its file and class. */
 export interface OodSample {
@@ -26,7 +37,7 @@ export interface OodPart {
 
 /** Options of {@linkcode resolveOodParts}. */
 export interface OodPartsOptions {
-  layout: DatasetLayout;
+  layout: OodLayout;
   /** Class ids to keep. */
   classes: number[];
   /** ImageNet-C subsets to keep (`corruption[/severity]`). */
@@ -79,6 +90,9 @@ export async function resolveOodParts(
 ): Promise<OodParts> {
   const { layout, classes, subsets } = options;
   const limit = options.limit ?? ((s: Sample[]) => s);
+  if (layout === "imagenet-c-generate") {
+    return await generatedOodParts(root, { classes, subsets, limit });
+  }
   const opts = { classes, ...(subsets ? { subsets } : {}) };
   if (layout === "imagenet-v2") {
     const subs = await imagenetV2Subsets(root);

@@ -111,7 +111,7 @@ export interface ResizePlan {
 }
 
 /** Python's `round()` (ties to even), as torchvision's CenterCrop uses. */
-function roundHalfEven(v: number): number {
+export function roundHalfEven(v: number): number {
   const f = Math.floor(v);
   const d = v - f;
   if (d > 0.5) return f + 1;

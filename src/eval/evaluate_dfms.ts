@@ -17,7 +17,24 @@ import {
 } from "../data/dataset.ts";
 import { loadBatches } from "../data/loader.ts";
 import { classIndexToWnid } from "../data/labels.ts";
-import { type OodPart, resolveOodParts, toOodSamples } from "../data/ood.ts";
+import {
+  type OodLayout,
+  type OodPart,
+  resolveOodParts,
+  toOodSamples,
+} from "../data/ood.ts";
+import {
+  type GeneratedSample,
+  isGeneratedSample,
+  loadGeneratedBatches,
+} from "../corrupt/generated.ts";
+import { type CorruptFormat, kStoredJpegQuality } from "../corrupt/corrupt.ts";
+import {
+  type BlurEngine,
+  type CorruptDevice,
+  openBlurEngine,
+} from "../corrupt/gpu_blur.ts";
+import { kUnavailable } from "../corrupt/registry.ts";
 import type { Normalization } from "../data/preprocess.ts";
 import { readStage, stageMask } from "../dfm/store.ts";
 import { stageNormalization } from "../dfm/stage_normalization.ts";
@@ -53,7 +70,11 @@ export interface EvaluateDfmsOptions {
   id: string;
   idLayout?: DatasetLayout;
   ood?: string;
-  oodLayout?: DatasetLayout;
+  oodLayout?: OodLayout;
+  /** Generated ImageNet-C: `jpeg` (quality-85 round trip, as released) or `png`. */
+  corruptFormat?: CorruptFormat;
+  /** Generated ImageNet-C: where defocus/motion/zoom blur run. */
+  corruptDevice?: CorruptDevice;
   attack?: "fgsm";
   /** FGSM step on [0,1] pixels, and how it was written (`8/255`). */
   epsilon?: number;
@@ -189,6 +210,7 @@ export async function evaluateDfms(
     validLabels = r.validLabels;
     oodLayoutUsed = r.layout;
   }
+  const corruptFormat = o.corruptFormat ?? "jpeg";
 
   // FGSM: onnxruntime-web runs single-threaded unless `threads` says
   // otherwise: building the gradient model with threaded wasm can deadlock
@@ -308,17 +330,49 @@ export async function evaluateDfms(
     throw err;
   }
   config.filter = filter.info;
+  // generated ImageNet-C: where the blurs run changes outputs by float
+  // rounding, so it is part of the compared configuration
+  let blur: BlurEngine | null = null;
+  if (oodLayoutUsed === "imagenet-c-generate") {
+    try {
+      blur = await openBlurEngine(o.corruptDevice ?? "auto");
+    } catch (err) {
+      await attack?.release();
+      filter[Symbol.dispose]();
+      await session.release();
+      throw err;
+    }
+    (config.ood as Record<string, unknown>).generate = {
+      seed,
+      format: corruptFormat,
+      jpeg_quality: corruptFormat === "jpeg" ? kStoredJpegQuality : null,
+      blur_device: blur.description,
+      not_generated: kUnavailable,
+    };
+  }
   const workers = o.workers ?? 0;
   const loader: BatchLoader = (samples, lo) =>
-    loadBatches(samples, {
-      batchSize: lo.batchSize,
-      size,
-      resize: lo.resize,
-      cropPct,
-      interpolation,
-      workers,
-      onError: (s, e) => lo.onError(s.path, e),
-    });
+    samples.length > 0 && isGeneratedSample(samples[0]!)
+      ? loadGeneratedBatches(samples as GeneratedSample[], {
+        batchSize: lo.batchSize,
+        size,
+        resize: lo.resize,
+        cropPct,
+        interpolation,
+        seed,
+        format: corruptFormat,
+        gpu: blur?.gpu ?? null,
+        onError: (s, e) => lo.onError(s.path, e),
+      })
+      : loadBatches(samples, {
+        batchSize: lo.batchSize,
+        size,
+        resize: lo.resize,
+        cropPct,
+        interpolation,
+        workers,
+        onError: (s, e) => lo.onError(s.path, e),
+      });
 
   try {
     const classes: EvalClass[] = dfmClasses.map((c) => ({
@@ -407,6 +461,7 @@ export async function evaluateDfms(
   } finally {
     await attack?.release();
     filter[Symbol.dispose]();
+    blur?.[Symbol.dispose]();
     await session.release();
   }
 }

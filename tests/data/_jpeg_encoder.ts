@@ -6,6 +6,11 @@
  * multiples of 8. Optional Adobe APP14 marker and EXIF orientation.
  */
 
+import {
+  BitWriter,
+  jpegCategory as category,
+} from "../../src/corrupt/jpeg_file.ts";
+
 function zigzag(): number[] {
   const zz: number[] = [];
   for (let s = 0; s < 15; s++) {
@@ -22,36 +27,6 @@ function zigzag(): number[] {
   return zz;
 }
 const ZZ = zigzag();
-
-class BitWriter {
-  bytes: number[] = [];
-  #acc = 0;
-  #n = 0;
-  put(code: number, len: number): void {
-    for (let i = len - 1; i >= 0; i--) {
-      this.#acc = (this.#acc << 1) | ((code >> i) & 1);
-      if (++this.#n === 8) {
-        this.bytes.push(this.#acc);
-        if (this.#acc === 0xff) this.bytes.push(0);
-        this.#acc = 0;
-        this.#n = 0;
-      }
-    }
-  }
-  flush(): void {
-    while (this.#n !== 0) this.put(1, 1);
-  }
-}
-
-function category(v: number): number {
-  let a = Math.abs(v);
-  let n = 0;
-  while (a > 0) {
-    n++;
-    a >>= 1;
-  }
-  return n;
-}
 
 function bitsOf(v: number, n: number): number {
   return v >= 0 ? v : v + (1 << n) - 1;

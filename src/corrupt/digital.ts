@@ -1,0 +1,294 @@
+/**
+ * Digital corruptions: contrast, elastic transform, pixelate and JPEG, on
+ * 8-bit RGB HWC images, as the original generator computes them:
+ *
+ * - contrast: `(x − mean) · c + mean`, per-channel means;
+ * - elastic: a random affine warp (`cv2.warpAffine`, bilinear on OpenCV's
+ *   1/32-pixel grid, border reflect-101) then a smooth random displacement
+ *   field (`scipy.ndimage.map_coordinates`, order 1, border reflect), in
+ *   float32. Draws: the 6 affine jitters, then the 224² x-field, then the
+ *   224² y-field uniforms (row-major);
+ * - pixelate: PIL `resize(BOX)` down and up, in PIL's 8-bit fixed point;
+ * - JPEG: libjpeg's lossy round trip at the severity's quality
+ *   (`libjpeg.ts`, what Pillow's save and load do, bit for bit).
+ */
+import type { Rng } from "../rng.ts";
+import { jpegRoundTrip } from "./libjpeg.ts";
+import { roundHalfEven } from "../data/preprocess.ts";
+import { kConstants, type Severity } from "./registry.ts";
+import {
+  correlateAxis,
+  gaussianKernel1d,
+  mapIndex,
+  toUint8,
+} from "./filters.ts";
+
+/** Contrast (deterministic). */
+export function contrast(data: Uint8Array, severity: Severity): Uint8Array {
+  const c = kConstants.contrast[severity - 1]!;
+  const n = data.length / 3;
+  const x = new Float64Array(data.length);
+  const mean = [0, 0, 0];
+  for (let i = 0; i < data.length; i++) {
+    x[i] = data[i]! / 255;
+    mean[i % 3]! += x[i]!;
+  }
+  for (let k = 0; k < 3; k++) mean[k]! /= n;
+  for (let i = 0; i < x.length; i++) {
+    const m = mean[i % 3]!;
+    x[i] = (x[i]! - m) * c + m;
+  }
+  return toUint8(x);
+}
+
+/** `cv2.getAffineTransform(src, dst)`: the 2x3 M with dst = M · [src; 1]. */
+export function affineFromPoints(
+  src: readonly (readonly [number, number])[],
+  dst: readonly (readonly [number, number])[],
+): number[] {
+  const det = (a: number[][]) =>
+    a[0]![0]! * (a[1]![1]! * a[2]![2]! - a[1]![2]! * a[2]![1]!) -
+    a[0]![1]! * (a[1]![0]! * a[2]![2]! - a[1]![2]! * a[2]![0]!) +
+    a[0]![2]! * (a[1]![0]! * a[2]![1]! - a[1]![1]! * a[2]![0]!);
+  const A = src.map((p) => [p[0], p[1], 1]);
+  const d = det(A);
+  const m: number[] = [];
+  for (const axis of [0, 1]) {
+    const b = dst.map((p) => p[axis]!);
+    for (let col = 0; col < 3; col++) {
+      const Ac = A.map((row, r) => row.map((v, c) => (c === col ? b[r]! : v)));
+      m.push(det(Ac) / d);
+    }
+  }
+  return m;
+}
+
+/**
+ * `cv2.warpAffine(img, M, (w, h), flags=INTER_LINEAR,
+ * borderMode=BORDER_REFLECT_101)` on float32 HWC: inverse map in OpenCV's
+ * fixed point (10-bit coordinates, 5-bit interpolation fractions).
+ */
+export function warpAffine(
+  src: Float32Array,
+  size: number,
+  channels: number,
+  m: readonly number[],
+): Float32Array {
+  let D = m[0]! * m[4]! - m[1]! * m[3]!;
+  D = D !== 0 ? 1 / D : 0;
+  const a0 = m[4]! * D, a1 = m[1]! * -D, a3 = m[3]! * -D, a4 = m[0]! * D;
+  const a2 = -a0 * m[2]! - a1 * m[5]!;
+  const a5 = -a3 * m[2]! - a4 * m[5]!;
+  const out = new Float32Array(src.length);
+  const f = Math.fround;
+  for (let y = 0; y < size; y++) {
+    const x0 = roundHalfEven((a1 * y + a2) * 1024) + 16;
+    const y0 = roundHalfEven((a4 * y + a5) * 1024) + 16;
+    for (let x = 0; x < size; x++) {
+      const X = (x0 + roundHalfEven(a0 * x * 1024)) >> 5;
+      const Y = (y0 + roundHalfEven(a3 * x * 1024)) >> 5;
+      const ix = X >> 5, iy = Y >> 5;
+      const fx = f((X & 31) / 32), fy = f((Y & 31) / 32);
+      const w = [
+        f(f(1 - fy) * f(1 - fx)),
+        f(f(1 - fy) * fx),
+        f(fy * f(1 - fx)),
+        f(fy * fx),
+      ];
+      const xs = [
+        mapIndex(ix, size, "reflect101"),
+        mapIndex(ix + 1, size, "reflect101"),
+      ];
+      const ys = [
+        mapIndex(iy, size, "reflect101"),
+        mapIndex(iy + 1, size, "reflect101"),
+      ];
+      for (let c = 0; c < channels; c++) {
+        const v00 = src[(ys[0]! * size + xs[0]!) * channels + c]!;
+        const v01 = src[(ys[0]! * size + xs[1]!) * channels + c]!;
+        const v10 = src[(ys[1]! * size + xs[0]!) * channels + c]!;
+        const v11 = src[(ys[1]! * size + xs[1]!) * channels + c]!;
+        out[(y * size + x) * channels + c] = v00 * w[0]! + v01 * w[1]! +
+          v10 * w[2]! + v11 * w[3]!;
+      }
+    }
+  }
+  return out;
+}
+
+/** Elastic transform (random: the affine jitter and both displacement fields). */
+export function elasticTransform(
+  data: Uint8Array,
+  size: number,
+  severity: Severity,
+  rng: Rng,
+): Uint8Array {
+  const [alpha, sigma, jitter] = kConstants.elastic_transform[severity - 1]!;
+  const f = Math.fround;
+  const image = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) image[i] = data[i]! / 255;
+  const centre = Math.floor(size / 2);
+  const sq = Math.floor(size / 3);
+  const pts1: [number, number][] = [
+    [centre + sq, centre + sq],
+    [centre + sq, centre - sq],
+    [centre - sq, centre - sq],
+  ];
+  const pts2 = pts1.map((p) =>
+    p.map((v) => f(v + f(-jitter + 2 * jitter * rng.float())))
+  ) as [number, number][];
+  const warped = warpAffine(
+    image,
+    size,
+    3,
+    affineFromPoints(pts1, pts2),
+  );
+  const field = (): Float32Array => {
+    const u = new Float64Array(size * size);
+    for (let i = 0; i < u.length; i++) u[i] = -1 + 2 * rng.float();
+    const w = gaussianKernel1d(sigma, 3);
+    const a = correlateAxis(u, size, size, 1, 0, w, "reflect");
+    const b = correlateAxis(a, size, size, 1, 1, w, "reflect");
+    const out = new Float32Array(b.length);
+    for (let i = 0; i < b.length; i++) out[i] = b[i]! * alpha;
+    return out;
+  };
+  const dx = field();
+  const dy = field();
+  const out = new Float64Array(data.length);
+  for (let y = 0; y < size; y++) {
+    for (let x = 0; x < size; x++) {
+      const p = y * size + x;
+      const cy = y + dy[p]!;
+      const cx = x + dx[p]!;
+      const fy0 = Math.floor(cy), fx0 = Math.floor(cx);
+      const ty = cy - fy0, tx = cx - fx0;
+      const y0 = mapIndex(fy0, size, "reflect");
+      const y1 = mapIndex(fy0 + 1, size, "reflect");
+      const x0 = mapIndex(fx0, size, "reflect");
+      const x1 = mapIndex(fx0 + 1, size, "reflect");
+      for (let c = 0; c < 3; c++) {
+        const v = (1 - ty) *
+            ((1 - tx) * warped[(y0 * size + x0) * 3 + c]! +
+              tx * warped[(y0 * size + x1) * 3 + c]!) +
+          ty *
+            ((1 - tx) * warped[(y1 * size + x0) * 3 + c]! +
+              tx * warped[(y1 * size + x1) * 3 + c]!);
+        out[p * 3 + c] = f(v);
+      }
+    }
+  }
+  // np.clip(float32, 0, 1) * 255 stays float32 before the uint8 cast.
+  const res = new Uint8Array(out.length);
+  for (let i = 0; i < out.length; i++) {
+    const v = out[i]!;
+    res[i] = Math.trunc(f((v < 0 ? 0 : v > 1 ? 1 : v) * 255));
+  }
+  return res;
+}
+
+/** PIL's resampling coefficients for one axis, in its 8-bit fixed point. */
+function pilBoxCoeffs(inSize: number, outSize: number) {
+  const scale = inSize / outSize;
+  const filterscale = Math.max(1, scale);
+  const support = 0.5 * filterscale;
+  const bounds: [number, number][] = [];
+  const coeffs: number[][] = [];
+  for (let xx = 0; xx < outSize; xx++) {
+    const center = (xx + 0.5) * scale;
+    const ss = 1 / filterscale;
+    const xmin = Math.max(0, Math.trunc(center - support + 0.5));
+    const xmax = Math.min(inSize, Math.trunc(center + support + 0.5)) - xmin;
+    const k: number[] = [];
+    let ww = 0;
+    for (let x = 0; x < xmax; x++) {
+      const t = (x + xmin - center + 0.5) * ss;
+      const w = t > -0.5 && t <= 0.5 ? 1 : 0;
+      k.push(w);
+      ww += w;
+    }
+    coeffs.push(
+      k.map((w) => {
+        const v = ww !== 0 ? w / ww : w;
+        return Math.trunc(v < 0 ? -0.5 + v * 4194304 : 0.5 + v * 4194304);
+      }),
+    );
+    bounds.push([xmin, xmax]);
+  }
+  return { bounds, coeffs };
+}
+
+/** PIL `Image.resize((ow, oh), BOX)` of an 8-bit RGB image (horizontal pass first). */
+export function pilBoxResize(
+  data: Uint8Array,
+  w: number,
+  h: number,
+  ow: number,
+  oh: number,
+): Uint8Array {
+  const clip8 = (ss: number) => {
+    const v = Math.floor(ss / 4194304);
+    return v < 0 ? 0 : v > 255 ? 255 : v;
+  };
+  let cur = data, cw = w;
+  if (ow !== w) {
+    const { bounds, coeffs } = pilBoxCoeffs(w, ow);
+    const out = new Uint8Array(ow * h * 3);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < ow; x++) {
+        const [xmin, n] = bounds[x]!;
+        const k = coeffs[x]!;
+        for (let c = 0; c < 3; c++) {
+          let ss = 2097152;
+          for (let i = 0; i < n; i++) {
+            ss += cur[(y * cw + xmin + i) * 3 + c]! * k[i]!;
+          }
+          out[(y * ow + x) * 3 + c] = clip8(ss);
+        }
+      }
+    }
+    cur = out;
+    cw = ow;
+  }
+  if (oh !== h) {
+    const { bounds, coeffs } = pilBoxCoeffs(h, oh);
+    const out = new Uint8Array(cw * oh * 3);
+    for (let y = 0; y < oh; y++) {
+      const [ymin, n] = bounds[y]!;
+      const k = coeffs[y]!;
+      for (let x = 0; x < cw; x++) {
+        for (let c = 0; c < 3; c++) {
+          let ss = 2097152;
+          for (let i = 0; i < n; i++) {
+            ss += cur[((ymin + i) * cw + x) * 3 + c]! * k[i]!;
+          }
+          out[(y * cw + x) * 3 + c] = clip8(ss);
+        }
+      }
+    }
+    cur = out;
+  }
+  return cur;
+}
+
+/** Pixelate (deterministic). */
+export function pixelate(
+  data: Uint8Array,
+  size: number,
+  severity: Severity,
+): Uint8Array {
+  const c = kConstants.pixelate[severity - 1]!;
+  const small = Math.trunc(size * c);
+  const down = pilBoxResize(data, size, size, small, small);
+  return pilBoxResize(down, small, small, size, size);
+}
+
+/** JPEG compression (deterministic): libjpeg's round trip at the severity's quality. */
+export function jpegCompression(
+  data: Uint8Array,
+  size: number,
+  severity: Severity,
+): Uint8Array {
+  const q = kConstants.jpeg_compression[severity - 1]!;
+  return jpegRoundTrip(data, size, size, q);
+}

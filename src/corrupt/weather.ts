@@ -1,0 +1,225 @@
+/**
+ * Weather corruptions: snow, fog and brightness (frost is not generated: see
+ * `registry.ts`). 8-bit RGB HWC in and out, the original's arithmetic:
+ *
+ * - snow: a normal field (loc, scale) zoomed, thresholded, stored as 8-bit
+ *   grey, motion-blurred by ImageMagick's kernel (`motion.ts`) at an angle
+ *   uniform in [−135°, −45°), added twice (once turned 180°) to an image
+ *   brightened towards its grey level. Draws: 224² normals (row-major), then
+ *   the angle;
+ * - fog: the diamond-square "plasma fractal" (256², `wibbledecay` per
+ *   severity) added and rescaled by the image maximum. Draws: per level, the
+ *   square step's uniforms, then the two diamond steps', row-major;
+ * - brightness: skimage's `rgb2hsv`, V + c clipped, `hsv2rgb`.
+ */
+import type { Rng } from "../rng.ts";
+import { kConstants, type Severity } from "./registry.ts";
+import { toFloat, toUint8 } from "./filters.ts";
+import { clippedZoom } from "./blur.ts";
+import { motionBlur, motionKernel } from "./motion.ts";
+
+/** Snow (random: the snow field and the blur angle). */
+export function snow(
+  data: Uint8Array,
+  size: number,
+  severity: Severity,
+  rng: Rng,
+): Uint8Array {
+  const [loc, scale, zoom, thresh, radius, sigma, blend] = kConstants
+    .snow[severity - 1]!;
+  const n = size * size;
+  const field = new Float64Array(n);
+  for (let i = 0; i < n; i++) field[i] = loc + scale * rng.normal();
+  const zoomed = clippedZoom(field, size, 1, zoom);
+  const layer8 = new Uint8Array(n);
+  for (let i = 0; i < n; i++) {
+    let v = zoomed[i]!;
+    if (v < thresh) v = 0;
+    layer8[i] = Math.trunc((v < 0 ? 0 : v > 1 ? 1 : v) * 255);
+  }
+  const angle = -135 + 90 * rng.float();
+  const blurred = motionBlur(
+    layer8,
+    size,
+    size,
+    1,
+    motionKernel(radius, sigma, angle),
+  );
+  const f = Math.fround;
+  const out = new Float64Array(data.length);
+  for (let p = 0; p < n; p++) {
+    const r = f(data[3 * p]! / 255);
+    const g = f(data[3 * p + 1]! / 255);
+    const b = f(data[3 * p + 2]! / 255);
+    // cv2.cvtColor(RGB2GRAY) on float32, then * 1.5 + 0.5.
+    const grey = f(f(f(f(r * f(0.299)) + f(g * f(0.587))) + f(b * f(0.114))));
+    const lift = f(f(grey * 1.5) + 0.5);
+    const snowAt = blurred[p]! / 255 + blurred[n - 1 - p]! / 255;
+    for (let c = 0; c < 3; c++) {
+      const x = c === 0 ? r : c === 1 ? g : b;
+      const mixed = f(
+        f(blend * x) + f(f(1 - blend) * (x > lift ? x : lift)),
+      );
+      out[3 * p + c] = mixed + snowAt;
+    }
+  }
+  return toUint8(out);
+}
+
+/**
+ * The original's `plasma_fractal(mapsize, wibbledecay)`: diamond-square
+ * heightmap, normalised to [0, 1]; row-major `mapsize²` float64.
+ */
+export function plasmaFractal(
+  mapsize: number,
+  wibbledecay: number,
+  rng: Rng,
+): Float64Array {
+  const m = mapsize;
+  const a = new Float64Array(m * m);
+  let step = m;
+  let wibble = 100;
+  const noise = (): number => wibble * (-wibble + 2 * wibble * rng.float());
+  while (step >= 2) {
+    const half = step / 2;
+    const g = m / step;
+    // Squares: centre = mean of the four corners + wibble.
+    for (let i = 0; i < g; i++) {
+      for (let j = 0; j < g; j++) {
+        const c00 = a[i * step * m + j * step]!;
+        const c10 = a[((i + 1) % g) * step * m + j * step]!;
+        const c01 = a[i * step * m + ((j + 1) % g) * step]!;
+        const c11 = a[((i + 1) % g) * step * m + ((j + 1) % g) * step]!;
+        const acc = (c00 + c10) + (c01 + c11);
+        a[(i * step + half) * m + j * step + half] = acc / 4 + noise();
+      }
+    }
+    // Diamonds: (0::s, half::s) then (half::s, 0::s).
+    const dr = (i: number, j: number) =>
+      a[(((i + g) % g) * step + half) * m + ((j + g) % g) * step + half]!;
+    const ul = (i: number, j: number) =>
+      a[((i + g) % g) * step * m + ((j + g) % g) * step]!;
+    const top = new Float64Array(g * g);
+    for (let i = 0; i < g; i++) {
+      for (let j = 0; j < g; j++) {
+        const s = (dr(i, j) + dr(i - 1, j)) + (ul(i, j) + ul(i, j + 1));
+        top[i * g + j] = s / 4 + noise();
+      }
+    }
+    const left = new Float64Array(g * g);
+    for (let i = 0; i < g; i++) {
+      for (let j = 0; j < g; j++) {
+        const s = (dr(i, j) + dr(i, j - 1)) + (ul(i, j) + ul(i + 1, j));
+        left[i * g + j] = s / 4 + noise();
+      }
+    }
+    for (let i = 0; i < g; i++) {
+      for (let j = 0; j < g; j++) {
+        a[i * step * m + j * step + half] = top[i * g + j]!;
+        a[(i * step + half) * m + j * step] = left[i * g + j]!;
+      }
+    }
+    step = half;
+    wibble /= wibbledecay;
+  }
+  let lo = Infinity;
+  for (let i = 0; i < a.length; i++) if (a[i]! < lo) lo = a[i]!;
+  let hi = -Infinity;
+  for (let i = 0; i < a.length; i++) {
+    a[i]! -= lo;
+    if (a[i]! > hi) hi = a[i]!;
+  }
+  for (let i = 0; i < a.length; i++) a[i]! /= hi;
+  return a;
+}
+
+/** Fog (random: the plasma fractal). */
+export function fog(
+  data: Uint8Array,
+  size: number,
+  severity: Severity,
+  rng: Rng,
+): Uint8Array {
+  const [strength, decay] = kConstants.fog[severity - 1]!;
+  const plasma = plasmaFractal(256, decay, rng);
+  const x = toFloat(data);
+  let maxVal = -Infinity;
+  for (let i = 0; i < x.length; i++) if (x[i]! > maxVal) maxVal = x[i]!;
+  for (let y = 0; y < size; y++) {
+    for (let xx = 0; xx < size; xx++) {
+      const add = strength * plasma[y * 256 + xx]!;
+      for (let c = 0; c < 3; c++) {
+        const i = (y * size + xx) * 3 + c;
+        x[i] = ((x[i]! + add) * maxVal) / (maxVal + strength);
+      }
+    }
+  }
+  return toUint8(x);
+}
+
+/** skimage `rgb2hsv` of one pixel (components in [0, 1]). */
+export function rgbToHsv(
+  r: number,
+  g: number,
+  b: number,
+): [number, number, number] {
+  const v = Math.max(r, g, b);
+  const delta = v - Math.min(r, g, b);
+  const s = delta === 0 ? 0 : delta / v;
+  let h = 0;
+  if (delta !== 0) {
+    // Later matches win, as in skimage (blue over green over red).
+    if (b === v) h = 4 + (r - g) / delta;
+    else if (g === v) h = 2 + (b - r) / delta;
+    else h = (g - b) / delta;
+    h = h / 6;
+    h = ((h % 1) + 1) % 1;
+  }
+  return [h, s, v];
+}
+
+/** skimage `hsv2rgb` of one pixel. */
+export function hsvToRgb(
+  h: number,
+  s: number,
+  v: number,
+): [number, number, number] {
+  const hi0 = Math.floor(h * 6);
+  const f = h * 6 - hi0;
+  const p = v * (1 - s);
+  const q = v * (1 - f * s);
+  const t = v * (1 - (1 - f) * s);
+  switch (((hi0 % 6) + 6) % 6) {
+    case 0:
+      return [v, t, p];
+    case 1:
+      return [q, v, p];
+    case 2:
+      return [p, v, t];
+    case 3:
+      return [p, q, v];
+    case 4:
+      return [t, p, v];
+    default:
+      return [v, p, q];
+  }
+}
+
+/** Brightness (deterministic). */
+export function brightness(data: Uint8Array, severity: Severity): Uint8Array {
+  const c = kConstants.brightness[severity - 1]!;
+  const out = new Float64Array(data.length);
+  for (let i = 0; i < data.length; i += 3) {
+    const [h, s, v] = rgbToHsv(
+      data[i]! / 255,
+      data[i + 1]! / 255,
+      data[i + 2]! / 255,
+    );
+    const v2 = Math.min(1, Math.max(0, v + c));
+    const [r, g, b] = hsvToRgb(h, s, v2);
+    out[i] = r;
+    out[i + 1] = g;
+    out[i + 2] = b;
+  }
+  return toUint8(out);
+}
