@@ -79,11 +79,7 @@ async function main(argv: string[]): Promise<number> {
     }
     if (err instanceof ConfigMismatchError) {
       // Configuration keys (camelCase or snake_case) named by their flags.
-      const flag = (key: string) =>
-        flagFor(
-          key.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()),
-          running,
-        );
+      const flag = (key: string) => flagFor(key, running);
       console.error(
         `error: ${
           err.describe(

@@ -1,7 +1,8 @@
 /**
  * User-facing errors. A `UserError` carries a one-line message that names the
  * file and the problem; `main.ts` prints it as `error: …` and exits 1 (2 for
- * misuse). Anything else is a bug and gets its stack with `--debug`.
+ * misuse). Anything else is a bug, whose stack the command line prints on
+ * request.
  */
 
 /** An error whose message is meant for the user, printed without a stack. */

@@ -1,7 +1,7 @@
 /**
- * JSON with snake_case keys (every `--json` output and file hfss writes) and
- * non-finite numbers as null. Maps of user data (model metadata) keep their
- * keys.
+ * JSON with snake_case keys (every JSON the command line prints and every file
+ * hfss writes) and non-finite numbers as null. Maps of user data (model
+ * metadata) keep their keys.
  */
 import { finiteOrNull } from "./io/json.ts";
 

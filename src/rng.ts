@@ -1,6 +1,7 @@
 /**
  * Seeded pseudo-random numbers. Every random choice in hfss flows from one
- * `--seed` through an `Rng`: same seed, same draws, on every platform.
+ * seed (the `seed` option) through an `Rng`: same seed, same draws, on every
+ * platform.
  *
  * Generator: xoshiro128** (32-bit state words, plain integer arithmetic), seeded
  * through SplitMix32-style mixing. `fork(...keys)` derives an independent child

@@ -18,6 +18,7 @@ import {
   type ResizeMode,
 } from "../data/preprocess.ts";
 import { kSymmetryModes, type SymmetryMode } from "../dfm/symmetry.ts";
+import type { CompatMode } from "../eval/tpr_curves.ts";
 import { kLossKinds, type LossKind } from "../search/loss.ts";
 import { kLineages, type Lineage } from "../search/lineage.ts";
 
@@ -198,6 +199,20 @@ export function parseLayout(flag: string, text: string): DatasetLayout {
 /** Help text listing the canonical layouts. */
 export const kLayoutHelp = kDatasetLayouts.join("|");
 
+/**
+ * The normalisation `--normalize`, `--mean` and `--std` give, or undefined
+ * when none of them is given (the library then takes the model's or the
+ * stage's).
+ */
+export function normalizationFlags(
+  o: { normalize?: string; mean?: string; std?: string },
+): Normalization | undefined {
+  return o.normalize === undefined && o.mean === undefined &&
+      o.std === undefined
+    ? undefined
+    : parseNormalizeFlags(o);
+}
+
 /** Resize modes, as every command names them. */
 export const kResizeModes = ["squash", "crop"] as const;
 /** Where masks apply, as every command names it. */
@@ -271,11 +286,31 @@ const kOptionFlags: Record<string, string> = {
   schedule: "(block schedule of an older hfss)",
 };
 const kCommandOptionFlags: Record<string, Record<string, string>> = {
-  demo: { classes: "--num-classes", layout: "--planted-layout" },
+  search: { blockImages: "block size (min(--batch-size, 16))" },
+  demo: {
+    classes: "--num-classes",
+    layout: "--planted-layout",
+    stage: "--stages",
+    blockImages: "block size (--per-class)",
+  },
+  // eval's resume configuration: keys read from the DFM stage name --dfm
+  eval: {
+    loss: "--fgsm-loss",
+    dfmStage: "--dfm",
+    dfmRank: "--dfm",
+    dfmSymmetry: "--dfm",
+    dfmSearchMasking: "--dfm",
+    fprPool: "--fpr-negatives",
+    formatVersion: "format version (another hfss version wrote the run)",
+  },
 };
 
-/** The flag that sets library option `key` in `command`. */
-export function flagFor(key: string, command?: string): string {
+/**
+ * The flag that sets library option `key` in `command` (camelCase option keys
+ * or snake_case configuration keys).
+ */
+export function flagFor(name: string, command?: string): string {
+  const key = name.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
   const own = command ? kCommandOptionFlags[command]?.[key] : undefined;
   if (own) return own;
   if (kOptionFlags[key]) return kOptionFlags[key]!;
@@ -359,6 +394,37 @@ export const shared = {
       arg.choice(kFilterKinds),
       "auto",
     ),
+  candidates: (dflt: number): Option =>
+    option(
+      "--candidates <n>",
+      "N_B: candidates per pool and stage (3 masks per draw)",
+      arg.int({ min: 3 }),
+      dflt,
+    ),
+  proportion: (dflt: number): Option =>
+    option(
+      "--proportion <p>",
+      "P: proportion of patch cells kept per candidate, in (0, 1]",
+      arg.unit(),
+      dflt,
+    ),
+  top: (dflt: number): Option =>
+    option(
+      "--top <n>",
+      "top-N DFMs kept per class",
+      arg.int({ min: 1 }),
+      dflt,
+    ),
+  /** `fallback` describes the default where there is no `dflt`. */
+  compat: (dflt?: CompatMode, fallback?: string): Option =>
+    option(
+      "--compat <mode>",
+      `empty AvgTPR groups: hfss (missing; null in JSON) | reference (0, as the notebook)${
+        fallback ? ` (default: ${fallback})` : ""
+      }`,
+      arg.choice(["hfss", "reference"] as const),
+      dflt,
+    ),
   symmetry: (dflt?: SymmetryMode): Option =>
     option(
       "--symmetry <mode>",
@@ -392,30 +458,11 @@ export const shared = {
     }),
 };
 
-/**
- * `--normalize`/`--mean`/`--std` as given, or undefined when none is (the
- * library then takes the model's declared normalisation).
- */
-export function normalizeFlags(
-  o: { normalize?: string; mean?: string; std?: string },
-): Normalization | undefined {
-  if (
-    o.normalize === undefined && o.mean === undefined && o.std === undefined
-  ) {
-    return undefined;
-  }
-  return parseNormalizeFlags({
-    ...(o.normalize !== undefined ? { normalize: o.normalize } : {}),
-    ...(o.mean !== undefined ? { mean: o.mean } : {}),
-    ...(o.std !== undefined ? { std: o.std } : {}),
-  });
-}
-
 /** The library's `normalize` option from the normalisation flags. */
 export function normalizeOption(
   o: { normalize?: string; mean?: string; std?: string },
 ): string | { mean: number[]; std: number[] } | undefined {
-  const norm = normalizeFlags(o);
+  const norm = normalizationFlags(o);
   if (!norm) return undefined;
   return norm.name === "custom"
     ? { mean: [...norm.mean], std: [...norm.std] }

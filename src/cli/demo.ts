@@ -82,30 +82,9 @@ export function register(program: Command): void {
         arg.range(),
       ),
     )
-    .addOption(
-      option(
-        "--candidates <n>",
-        "N_B: candidates per pool and stage",
-        arg.int({ min: 3 }),
-        d.candidates,
-      ),
-    )
-    .addOption(
-      option(
-        "--proportion <p>",
-        "P: proportion of patch cells kept per candidate, in (0, 1]",
-        arg.unit(),
-        d.proportion,
-      ),
-    )
-    .addOption(
-      option(
-        "--top <n>",
-        "top-N masks kept per class",
-        arg.int({ min: 1 }),
-        d.top,
-      ),
-    )
+    .addOption(shared.candidates(d.candidates))
+    .addOption(shared.proportion(d.proportion))
+    .addOption(shared.top(d.top))
     .addOption(
       option(
         "--per-class <n>",

@@ -16,7 +16,6 @@
 import { shardDir } from "../shard/partial.ts";
 import { join } from "node:path";
 import type { Command } from "commander";
-import { parseNormalizeFlags } from "../data/preprocess.ts";
 import {
   evaluateDfms,
   type EvaluateDfmsOptions,
@@ -27,6 +26,7 @@ import {
   kLayoutAliases,
   kLayoutHelp,
   kMaskSpaces,
+  normalizationFlags,
   option,
   parseFraction,
   shared,
@@ -63,14 +63,7 @@ export function toEvalOptions(o: EvalCliOptions): EvaluateDfmsOptions {
   if (o.saveAdversarial !== undefined && !o.attack) {
     usage("--save-adversarial", "needs an attack (--attack fgsm)");
   }
-  const normalization =
-    o.normalize !== undefined || o.mean !== undefined || o.std !== undefined
-      ? parseNormalizeFlags({
-        ...(o.normalize !== undefined ? { normalize: o.normalize } : {}),
-        ...(o.mean !== undefined ? { mean: o.mean } : {}),
-        ...(o.std !== undefined ? { std: o.std } : {}),
-      })
-      : undefined;
+  const normalization = normalizationFlags(o);
   const { normalize: _n, mean: _m, std: _s, json: _j, quiet, ...rest } = o;
   return {
     ...rest,
@@ -259,14 +252,7 @@ export function register(program: Command): void {
     )
     .addOption(shared.workers(0))
     .addOption(shared.filter())
-    .addOption(
-      option(
-        "--compat <mode>",
-        "AvgTPR empty groups in summary.json: hfss (null) | reference (0)",
-        arg.choice(["hfss", "reference"] as const),
-        "hfss",
-      ),
-    )
+    .addOption(shared.compat("hfss"))
     .option("--label <text>", "display name of this run in the report")
     .option(
       "--restart",

@@ -100,7 +100,7 @@ export function register(program: Command): void {
     )
     .addOption(shared.seed("seed for --limit", 42))
     .addOption(shared.backend())
-    .addOption(shared.threads("wasm threads (default: CPU count)"))
+    .addOption(shared.threads("wasm threads (default: all cores)"))
     .addOption(shared.workers(1))
     .action(async (opts: InfoOptions) => {
       if (opts.model) {

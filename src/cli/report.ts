@@ -10,7 +10,7 @@
 import type { Command } from "commander";
 import type { CompatMode } from "../eval/tpr_curves.ts";
 import { buildReport } from "../report/build.ts";
-import { arg, option } from "./args.ts";
+import { shared } from "./args.ts";
 import { printJson } from "./json.ts";
 
 /** Register the `report` subcommand. */
@@ -25,13 +25,7 @@ export function register(program: Command): void {
       "an eval --out folder, or a folder of them (one per OOD set)",
     )
     .option("--out <dir>", "output folder (default: <results>/report)")
-    .addOption(
-      option(
-        "--compat <mode>",
-        "empty AvgTPR groups: hfss = missing | reference = 0 as the notebook (default: as recorded by eval)",
-        arg.choice(["hfss", "reference"] as const),
-      ),
-    )
+    .addOption(shared.compat(undefined, "as recorded by eval"))
     .option("--title <text>", "report title")
     .option("--json", "print what was written as JSON")
     .action(

@@ -184,30 +184,9 @@ export function register(program: Command): void {
       ),
     )
     .option("--from <dir>", "previous stage folder (default <out>/stage<k-1>)")
-    .addOption(
-      option(
-        "--candidates <n>",
-        "N_B, candidates per stage (3 masks per draw)",
-        arg.int({ min: 3 }),
-        d.candidates,
-      ),
-    )
-    .addOption(
-      option(
-        "--proportion <p>",
-        "P, proportion of patch cells kept, in (0, 1]",
-        arg.unit(),
-        d.proportion,
-      ),
-    )
-    .addOption(
-      option(
-        "--top <n>",
-        "top-N DFMs kept per class",
-        arg.int({ min: 1 }),
-        d.top,
-      ),
-    )
+    .addOption(shared.candidates(d.candidates))
+    .addOption(shared.proportion(d.proportion))
+    .addOption(shared.top(d.top))
     .addOption(
       option(
         "--split <f>",

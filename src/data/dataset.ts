@@ -267,8 +267,8 @@ export function detectLayout(root: string): Exclude<DatasetLayout, "auto"> {
 }
 
 /**
- * Parse a `--classes` value: comma-separated class indices, ranges `a-b`,
- * wnids or folder names.
+ * Parse a class list (option `classes`): comma-separated class indices,
+ * ranges `a-b`, wnids or folder names.
  *
  * @example
  * ```ts

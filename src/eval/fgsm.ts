@@ -210,7 +210,8 @@ export function gradientModelBytes(
  * initialised onnxruntime-web, and it does not happen with `numThreads` 1.
  * Since onnxruntime-web fixes its thread count when its first session is
  * created, pass `threads: 1` here and to every `ModelSession` of the process
- * (as `hfss eval --attack` does); the order of creation then does not matter.
+ * (as an evaluation under attack does); the order of creation then does not
+ * matter.
  */
 export async function createFgsm(
   modelPath: string,

@@ -41,7 +41,12 @@ import {
 } from "../io/resume_config.ts";
 import { normalizeTensor, type ResizeMode } from "../data/preprocess.ts";
 import { argmaxRows, countClass, nanMean, rate } from "./metrics.ts";
-import { type CompatMode, type TprCurve, tprPanels } from "./tpr_curves.ts";
+import {
+  type CompatMode,
+  type TprCurveJson,
+  tprCurveToJson,
+  tprPanels,
+} from "./tpr_curves.ts";
 
 /** One image: file path and its 1000-class label. */
 export interface EvalSample {
@@ -203,9 +208,12 @@ export const kClassColumns: readonly (keyof ClassRow)[] = [
   "dfm_fpr",
 ];
 
-/** Summary written to `summary.json`. */
+/**
+ * Summary written to `summary.json`. Format 2 writes the curves with
+ * snake_case keys; format 1 (camelCase curve keys) is still read by the report.
+ */
 export interface EvalSummary {
-  format_version: 1;
+  format_version: 2;
   config: Record<string, unknown>;
   classes: number;
   complete: boolean;
@@ -227,25 +235,7 @@ export interface EvalSummary {
     dfm_acc: number | null;
   }[];
   /** AvgTPR curves of the notebook (split on org_dfm_acc). */
-  curves: { compat: CompatMode; id: JsonCurve; ood: JsonCurve };
-}
-
-/** A {@linkcode TprCurve} with NaN written as null. */
-export type JsonCurve = { [K in keyof TprCurve]: unknown };
-
-function curveToJson(c: TprCurve): JsonCurve {
-  const f = (a: number[]) => a.map(finiteOrNull);
-  return {
-    thresholds: c.thresholds,
-    shortcutIndices: c.shortcutIndices,
-    nonShortcutIndices: c.nonShortcutIndices,
-    shortcut: f(c.shortcut),
-    nonShortcut: f(c.nonShortcut),
-    shortcutDfm: f(c.shortcutDfm),
-    nonShortcutDfm: f(c.nonShortcutDfm),
-    sizeShortcut: f(c.sizeShortcut),
-    sizeNonShortcut: f(c.sizeNonShortcut),
-  };
+  curves: { compat: CompatMode; id: TprCurveJson; ood: TprCurveJson };
 }
 
 /**
@@ -792,7 +782,7 @@ export function summarize(
     corrupt_dfm_acc: rows.map((r) => r.corrupt_dfm_acc),
   }, { compat });
   return {
-    format_version: 1,
+    format_version: 2,
     config,
     classes: records.length,
     complete: records.length === classes.length,
@@ -801,8 +791,8 @@ export function summarize(
     groups,
     curves: {
       compat,
-      id: curveToJson(panels.id),
-      ood: curveToJson(panels.ood),
+      id: tprCurveToJson(panels.id),
+      ood: tprCurveToJson(panels.ood),
     },
   };
 }

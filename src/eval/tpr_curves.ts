@@ -19,6 +19,8 @@
  * because 0 is a real TPR and an empty group has none.
  */
 
+import { finiteOrNull } from "../io/json.ts";
+
 /** The notebook's thresholds, literal doubles. */
 export const kThresholds: readonly number[] = Object.freeze([
   0.1,
@@ -140,6 +142,45 @@ export function tprCurves(
     out.sizeNonShortcut.push(total > 0 ? n.length / total * 100 * 2 : empty);
   }
   return out;
+}
+
+/**
+ * A {@linkcode TprCurve} as hfss writes it to JSON (`summary.json` format 2,
+ * `report.json`): snake_case keys, NaN as null.
+ */
+export interface TprCurveJson {
+  thresholds: number[];
+  shortcut_indices: number[][];
+  non_shortcut_indices: number[][];
+  shortcut: (number | null)[];
+  non_shortcut: (number | null)[];
+  shortcut_dfm: (number | null)[];
+  non_shortcut_dfm: (number | null)[];
+  size_shortcut: (number | null)[];
+  size_non_shortcut: (number | null)[];
+}
+
+/**
+ * A curve as JSON: snake_case keys, NaN as null.
+ *
+ * @example
+ * ```ts
+ * tprCurveToJson(tprCurves([0.05], { acc: [1], dfmAcc: [0.05] })).shortcut[0]; // null
+ * ```
+ */
+export function tprCurveToJson(c: TprCurve): TprCurveJson {
+  const f = (a: number[]) => a.map(finiteOrNull);
+  return {
+    thresholds: c.thresholds,
+    shortcut_indices: c.shortcutIndices,
+    non_shortcut_indices: c.nonShortcutIndices,
+    shortcut: f(c.shortcut),
+    non_shortcut: f(c.nonShortcut),
+    shortcut_dfm: f(c.shortcutDfm),
+    non_shortcut_dfm: f(c.nonShortcutDfm),
+    size_shortcut: f(c.sizeShortcut),
+    size_non_shortcut: f(c.sizeNonShortcut),
+  };
 }
 
 /** A per-class table with the four reference columns. */

@@ -9,6 +9,7 @@ import type { Sample } from "../data/dataset.ts";
 import { loadBatches, type LoaderOptions } from "../data/loader.ts";
 import { type Normalization, normalizeTensor } from "../data/preprocess.ts";
 import type { ModelSession } from "./session.ts";
+import { crossEntropyRows } from "./cross_entropy.ts";
 
 /** Running top-1/top-5/CE counts. */
 export class AccuracyMeter {
@@ -17,30 +18,50 @@ export class AccuracyMeter {
   top5 = 0;
   ceSum = 0;
   readonly #valid: number[] | undefined;
+  /** Position of each valid logit among the valid ones. */
+  readonly #position: Map<number, number> | undefined;
 
   constructor(validLabels?: readonly number[]) {
     this.#valid = validLabels ? [...validLabels] : undefined;
+    this.#position = validLabels
+      ? new Map(validLabels.map((l, j) => [l, j]))
+      : undefined;
   }
 
   /** Add a batch of logits [n, k] with their labels. */
   add(logits: Float32Array, labels: readonly number[], k: number): void {
     const idx = this.#valid;
     const m = idx ? idx.length : k;
-    for (let i = 0; i < labels.length; i++) {
+    const n = labels.length;
+    // Restricted logits: the valid columns gathered, targets as positions among them.
+    let rows: Float32Array = logits;
+    let targets: ArrayLike<number> = labels;
+    if (idx) {
+      rows = new Float32Array(n * m);
+      const pos = new Int32Array(n);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < m; j++) rows[i * m + j] = logits[i * k + idx[j]!]!;
+        const p = this.#position!.get(labels[i]!);
+        if (p === undefined) {
+          throw new RangeError(
+            `Cannot score label ${labels[i]}: not one of the ${m} valid logits`,
+          );
+        }
+        pos[i] = p;
+      }
+      targets = pos;
+    }
+    const { ce } = crossEntropyRows(rows, { rows: n, numLogits: m, targets });
+    for (let i = 0; i < n; i++) {
       const row = logits.subarray(i * k, (i + 1) * k);
       const label = labels[i]!;
-      const at = (j: number) => row[idx ? idx[j]! : j]!;
-      let max = -Infinity;
-      for (let j = 0; j < m; j++) max = Math.max(max, at(j));
-      let sum = 0;
-      for (let j = 0; j < m; j++) sum += Math.exp(at(j) - max);
       const target = row[label]!;
-      this.ceSum += Math.log(sum) + max - target;
+      this.ceSum += ce[i]!;
       // Rank = number of valid logits strictly greater (ties resolved toward the target's lower index).
       let greater = 0;
       for (let j = 0; j < m; j++) {
         const cls = idx ? idx[j]! : j;
-        const v = at(j);
+        const v = row[cls]!;
         if (v > target || (v === target && cls < label)) greater++;
       }
       if (greater === 0) this.top1++;

@@ -32,7 +32,7 @@ import {
   valueInfo,
 } from "../onnx/builder.ts";
 import type { PlantedTruth } from "./dataset.ts";
-import { crossEntropyRows } from "../search/loss.ts";
+import { crossEntropyRows } from "../model/cross_entropy.ts";
 
 /** Everything that defines the planted model. */
 export interface PlantedModelSpec {

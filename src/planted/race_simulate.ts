@@ -16,7 +16,7 @@ import { CandidatePools } from "../search/lineage.ts";
 import type { SimulatedStage, SimulateOptions } from "./simulate.ts";
 import { topN } from "../search/topn.ts";
 import { type RaceParams, raceTable } from "../search/race.ts";
-import { crossEntropyRows } from "../search/loss.ts";
+import { crossEntropyRows } from "../model/cross_entropy.ts";
 import {
   logitsFromEnergies,
   maskPairGains,

@@ -6,8 +6,7 @@
  */
 import { join } from "node:path";
 import { writeFileAtomic, writeJsonAtomic } from "../io/atomic.ts";
-import type { CompatMode } from "../eval/tpr_curves.ts";
-import { finiteOrNull } from "../io/json.ts";
+import { type CompatMode, tprCurveToJson } from "../eval/tpr_curves.ts";
 import { recordsToCsv } from "../io/csv.ts";
 import { htmlReport } from "./html.ts";
 import { markdownReport } from "./markdown.ts";
@@ -61,7 +60,6 @@ export async function buildReport(o: ReportOptions): Promise<ReportResult> {
     join(out, "groups.csv"),
     recordsToCsv(groupRows(runs), ["run", "name", "classes", "acc", "dfm_acc"]),
   );
-  const f = (a: number[]) => a.map(finiteOrNull);
   await writeJsonAtomic(join(out, "report.json"), {
     format_version: 1,
     title,
@@ -76,21 +74,18 @@ export async function buildReport(o: ReportOptions): Promise<ReportResult> {
       parts: r.summary.parts ?? [],
       curves: Object.fromEntries(
         (["id", "ood"] as const).map((p) => {
-          const c = r.curves[p];
+          // class ids instead of the summary's class positions
+          const {
+            shortcut_indices: s,
+            non_shortcut_indices: n,
+            ...series
+          } = tprCurveToJson(r.curves[p]);
+          const ids = (ix: number[][]) =>
+            ix.map((is) => is.map((i) => r.rows[i]!.class_id));
           return [p, {
-            thresholds: c.thresholds,
-            shortcut: f(c.shortcut),
-            non_shortcut: f(c.nonShortcut),
-            shortcut_dfm: f(c.shortcutDfm),
-            non_shortcut_dfm: f(c.nonShortcutDfm),
-            size_shortcut: f(c.sizeShortcut),
-            size_non_shortcut: f(c.sizeNonShortcut),
-            shortcut_classes: c.shortcutIndices.map((ix) =>
-              ix.map((i) => r.rows[i]!.class_id)
-            ),
-            non_shortcut_classes: c.nonShortcutIndices.map((ix) =>
-              ix.map((i) => r.rows[i]!.class_id)
-            ),
+            ...series,
+            shortcut_classes: ids(s),
+            non_shortcut_classes: ids(n),
           }];
         }),
       ),

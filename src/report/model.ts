@@ -21,6 +21,8 @@ import {
   tprPanels,
 } from "../eval/tpr_curves.ts";
 import { parseCsv } from "../io/csv.ts";
+import { pathExists, readFailure } from "../io/read.ts";
+import { snakeKeys } from "../json_keys.ts";
 
 /** One picture of the DFM gallery. */
 export interface GalleryItem {
@@ -50,15 +52,6 @@ function base64(bytes: Uint8Array): string {
     s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   }
   return btoa(s);
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** Parse `per_class.csv` into rows (empty field → NaN). */
@@ -129,10 +122,10 @@ export async function loadGallery(
   classIds: readonly number[],
   limit = 48,
 ): Promise<GalleryItem[]> {
-  if (!dfmDir || !(await exists(dfmDir))) return [];
+  if (!dfmDir || !(await pathExists(dfmDir))) return [];
   const pngDir = join(dfmDir, "png");
   const items: GalleryItem[] = [];
-  if (await exists(pngDir)) {
+  if (await pathExists(pngDir)) {
     const names: string[] = [];
     for await (const e of Deno.readDir(pngDir)) {
       if (e.isFile && e.name.toLowerCase().endsWith(".png")) names.push(e.name);
@@ -169,22 +162,61 @@ export async function loadGallery(
   return items;
 }
 
+/**
+ * An eval `summary.json` of any format this reader knows, as the current
+ * format: format 1 wrote the AvgTPR curves with camelCase keys, format 2 with
+ * snake_case keys.
+ *
+ * @throws UserError naming the file when it is not JSON or of a newer format
+ */
+export function parseEvalSummary(text: string, path: string): EvalSummary {
+  let s: Record<string, unknown>;
+  try {
+    s = JSON.parse(text);
+  } catch (err) {
+    throw new UserError(
+      `Cannot read eval summary "${path}": ${readFailure(err)}`,
+    );
+  }
+  if (s === null || typeof s !== "object" || Array.isArray(s)) {
+    throw new UserError(
+      `Cannot read eval summary "${path}": not a JSON object`,
+    );
+  }
+  const version = s.format_version ?? 1;
+  if (version === 1) {
+    const curves = s.curves as Record<string, unknown> | undefined;
+    return {
+      ...s,
+      format_version: 2,
+      ...(curves ? { curves: snakeKeys(curves) } : {}),
+    } as unknown as EvalSummary;
+  }
+  if (version !== 2) {
+    throw new UserError(
+      `Cannot read eval summary "${path}": format_version ${
+        JSON.stringify(version)
+      } is not 1 or 2 (written by a newer hfss?)`,
+    );
+  }
+  return s as unknown as EvalSummary;
+}
+
 async function loadRun(
   dir: string,
   root: string,
   compat?: CompatMode,
 ): Promise<ReportRun> {
   const summaryPath = join(dir, "summary.json");
-  let summary: EvalSummary;
+  let text: string;
   try {
-    summary = JSON.parse(await Deno.readTextFile(summaryPath)) as EvalSummary;
+    text = await Deno.readTextFile(summaryPath);
   } catch (err) {
     throw new UserError(
-      `Cannot read eval summary "${summaryPath}": ${
-        err instanceof Error ? err.message : String(err)
-      }`,
+      `Cannot read eval summary "${summaryPath}": ${readFailure(err)}`,
     );
   }
+  const summary = parseEvalSummary(text, summaryPath);
   const csvPath = join(dir, "per_class.csv");
   let csvText: string;
   try {
@@ -230,15 +262,17 @@ export async function loadRuns(
   results: string,
   options: { compat?: CompatMode } = {},
 ): Promise<ReportRun[]> {
-  if (!(await exists(results))) {
+  if (!(await pathExists(results))) {
     throw new UserError(`Cannot read results "${results}": folder not found`);
   }
-  if (await exists(join(results, "summary.json"))) {
+  if (await pathExists(join(results, "summary.json"))) {
     return [await loadRun(results, results, options.compat)];
   }
   const dirs: string[] = [];
   for await (const e of Deno.readDir(results)) {
-    if (e.isDirectory && await exists(join(results, e.name, "summary.json"))) {
+    if (
+      e.isDirectory && await pathExists(join(results, e.name, "summary.json"))
+    ) {
       dirs.push(e.name);
     }
   }

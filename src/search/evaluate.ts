@@ -20,7 +20,7 @@
  * boundaries once `checkpointSeconds` have passed since the last one.
  */
 import type { ClassLossAccumulator } from "./loss.ts";
-import { crossEntropyRows } from "./loss.ts";
+import { crossEntropyRows } from "../model/cross_entropy.ts";
 import type { Checkpoint, Position } from "./checkpoint.ts";
 
 /** What the loop needs from the spectral engine (`SpectralFilter`). */

@@ -2,8 +2,8 @@
  * Per-class loss accumulators for the staged search.
  *
  * Conventions:
- * - Cross-entropy is computed once per (candidate, image) evaluation, in
- *   float64 with log-sum-exp: `CE(z, y) = logsumexp(z) − z_y`, and then
+ * - Cross-entropy (`crossEntropyRows`, model/cross_entropy.ts) is computed
+ *   once per (candidate, image) evaluation, in float64, and then
  *   segment-summed by class (the reference computes one masked mean CE per
  *   class and batch, 1000 times per batch; ranking only needs the sums).
  * - Classes are *positions* in the search's class list (0..numClasses−1);
@@ -31,51 +31,6 @@ export type LossKind = "class-ce" | "reference";
 
 /** The accepted `loss` values. */
 export const kLossKinds: readonly LossKind[] = ["class-ce", "reference"];
-
-/**
- * Per-row cross-entropy `logsumexp(z) − z_y` in float64, and whether the row's
- * argmax equals its target (first maximum wins, as `argmax` does).
- *
- * @param logits row-major `[rows, numLogits]`
- * @param targets logit index per row
- * @returns `ce` (float64 per row) and `correct` (0/1 per row)
- * @example
- * ```ts
- * const { ce } = crossEntropyRows(new Float32Array([0, 0]), { rows: 1, numLogits: 2, targets: [0] });
- * // ce[0] === Math.LN2
- * ```
- */
-export function crossEntropyRows(
-  logits: ArrayLike<number>,
-  opts: { rows: number; numLogits: number; targets: ArrayLike<number> },
-): { ce: Float64Array; correct: Uint8Array } {
-  const { rows, numLogits: k, targets } = opts;
-  if (logits.length < rows * k) {
-    throw new RangeError(
-      `Cannot compute cross-entropy: ${logits.length} logits for ${rows} rows of ${k}`,
-    );
-  }
-  const ce = new Float64Array(rows);
-  const correct = new Uint8Array(rows);
-  for (let r = 0; r < rows; r++) {
-    const o = r * k;
-    let max = -Infinity;
-    let arg = 0;
-    for (let j = 0; j < k; j++) {
-      const v = logits[o + j]!;
-      if (v > max) {
-        max = v;
-        arg = j;
-      }
-    }
-    let s = 0;
-    for (let j = 0; j < k; j++) s += Math.exp(logits[o + j]! - max);
-    const y = targets[r]!;
-    ce[r] = Math.log(s) + max - logits[o + y]!;
-    correct[r] = arg === y ? 1 : 0;
-  }
-  return { ce, correct };
-}
 
 /** Batch weights of the reference loss; see {@link referenceBatching}. */
 export interface ReferenceBatching {

@@ -174,31 +174,6 @@ export const kSearchOptionKeys: readonly string[] = [
   ]),
 ];
 
-/**
- * Parse a stage (`"2"`) or a range of stages (`"1-4"`) into stage numbers.
- * @example
- * ```ts
- * parseStages("1-4"); // [1, 2, 3, 4]
- * ```
- */
-export function parseStages(spec: string): number[] {
-  const m = /^\s*(\d+)\s*(?:-\s*(\d+))?\s*$/.exec(spec);
-  if (!m) {
-    throw new OptionError(
-      "stages",
-      `expected a stage (2) or a range (1-4), got "${spec}"`,
-    );
-  }
-  const a = Number(m[1]), b = m[2] === undefined ? a : Number(m[2]);
-  if (a < 1 || b < a) {
-    throw new OptionError(
-      "stages",
-      `stages start at 1 and the range must ascend, got "${spec}"`,
-    );
-  }
-  return Array.from({ length: b - a + 1 }, (_, i) => a + i);
-}
-
 function checkRange(
   option: string,
   v: number,

@@ -20,7 +20,8 @@
  * queue) is checkpointed after a finished class and at least every
  * `checkpointSeconds`; a resumed run continues with the same schedule.
  */
-import { type ClassLossAccumulator, crossEntropyRows } from "./loss.ts";
+import type { ClassLossAccumulator } from "./loss.ts";
+import { crossEntropyRows } from "../model/cross_entropy.ts";
 import type { Checkpoint, CheckpointStats } from "./checkpoint.ts";
 import type {
   FilterPort,

@@ -103,7 +103,6 @@ import {
   kSearchConfigOptions,
   kSearchDefaults,
   kSearchOptionKeys,
-  parseStages,
   resolveSearchConfig,
   type SearchConfig,
   type SearchOptions,
@@ -114,7 +113,6 @@ export {
   kSearchConfigOptions,
   kSearchDefaults,
   kSearchOptionKeys,
-  parseStages,
   resolveSearchConfig,
 };
 

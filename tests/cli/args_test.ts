@@ -12,6 +12,7 @@ import {
   UsageError,
 } from "../../src/cli/args.ts";
 import { OptionError } from "../../src/errors.ts";
+import { kSearchOptionKeys } from "../../src/search/options.ts";
 import { buildProgram } from "../../main.ts";
 
 function refuses(fn: () => unknown, line: RegExp): void {
@@ -122,6 +123,83 @@ Deno.test("flagFor() names library option keys as flags, per command", () => {
     ),
     "--checkpoint-seconds: expected a number >= 0, got -1",
   );
+});
+
+Deno.test("flagFor() names every option key a command's library reports by flags that command has", () => {
+  const program = buildProgram();
+  const flagsOf = (name: string) =>
+    new Set(
+      program.commands.find((c) => c.name() === name)!.options.map((o) =>
+        o.long
+      ),
+    );
+  // Keys in OptionError and ConfigMismatchError of each command's library calls.
+  const evalConfig = [
+    "format_version",
+    "label",
+    "model",
+    "dfm",
+    "dfm_stage",
+    "dfm_rank",
+    "dfm_symmetry",
+    "dfm_search_masking",
+    "id",
+    "ood",
+    "attack",
+    "mask_space",
+    "resize_id",
+    "resize_ood",
+    "crop_pct",
+    "interpolation",
+    "normalization",
+    "classes",
+    "max_images",
+    "fpr_negatives",
+    "fpr_pool",
+    "seed",
+    "compat",
+  ];
+  const keys: Record<string, readonly string[]> = {
+    search: [...kSearchOptionKeys, "stage"],
+    demo: [
+      "size",
+      "layout",
+      "classes",
+      "stage",
+      "stages",
+      "candidates",
+      "proportion",
+      "top",
+      "perClass",
+      "blockImages",
+    ],
+    eval: [
+      ...evalConfig,
+      "loss",
+      "backend",
+      "normalize",
+      "mean",
+      "std",
+    ],
+    filter: ["size", "normalize"],
+  };
+  for (const [command, list] of Object.entries(keys)) {
+    const flags = flagsOf(command);
+    for (const key of list) {
+      const named = flagFor(key, command);
+      const used = named.match(/--[a-z][a-z-]*/g) ?? [];
+      assert.ok(
+        used.length > 0 || !named.startsWith("--"),
+        `${command} ${key}: ${named}`,
+      );
+      for (const f of used) {
+        assert.ok(flags.has(f), `${command} ${key}: ${named} (no ${f})`);
+      }
+    }
+  }
+  assert.equal(flagFor("loss", "eval"), "--fgsm-loss");
+  assert.equal(flagFor("resize_ood", "eval"), "--resize-ood");
+  assert.match(flagFor("blockImages", "search"), /--batch-size/);
 });
 
 Deno.test("every command checks its flags before opening a file", async () => {

@@ -208,6 +208,63 @@ Deno.test("hfss report writes HTML, Markdown, CSV and JSON with the hand-compute
   }
 });
 
+Deno.test("hfss report reads a format-1 summary.json (camelCase curves) as a format-2 one and refuses a newer format", async () => {
+  const { root, results } = await setup();
+  const report = async (out: string) => {
+    await buildProgram().parseAsync(
+      ["report", "--results", results, "--out", out],
+      { from: "user" },
+    );
+    return JSON.parse(await Deno.readTextFile(join(out, "report.json")));
+  };
+  try {
+    const path = join(results, "a_inc", "summary.json");
+    const current = JSON.parse(await Deno.readTextFile(path));
+    assert.equal(current.format_version, 2);
+    assert.deepEqual(Object.keys(current.curves.id), [
+      "thresholds",
+      "shortcut_indices",
+      "non_shortcut_indices",
+      "shortcut",
+      "non_shortcut",
+      "shortcut_dfm",
+      "non_shortcut_dfm",
+      "size_shortcut",
+      "size_non_shortcut",
+    ]);
+    const fromCurrent = await report(join(root, "r2"));
+    // the same run as format 1 wrote it: camelCase curve keys
+    const camel = (o: Record<string, unknown>) =>
+      Object.fromEntries(
+        Object.entries(o).map((
+          [k, v],
+        ) => [k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase()), v]),
+      );
+    const old = {
+      ...current,
+      format_version: 1,
+      curves: {
+        compat: current.curves.compat,
+        id: camel(current.curves.id),
+        ood: camel(current.curves.ood),
+      },
+    };
+    await Deno.writeTextFile(path, JSON.stringify(old, null, 2));
+    assert.match(await Deno.readTextFile(path), /"shortcutIndices"/);
+    assert.deepEqual(await report(join(root, "r1")), fromCurrent);
+    await Deno.writeTextFile(
+      path,
+      JSON.stringify({ ...current, format_version: 3 }),
+    );
+    await assert.rejects(
+      report(join(root, "r3")),
+      /summary\.json": format_version 3 is not 1 or 2/,
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
 Deno.test("hfss report rejects a folder without eval outputs", async () => {
   const root = await Deno.makeTempDir();
   try {

@@ -3,6 +3,7 @@ import { FIXTURES, haveShared } from "../../src/testing/shared_data.ts";
 import {
   kThresholds,
   tprCurves,
+  tprCurveToJson,
   tprPanels,
 } from "../../src/eval/tpr_curves.ts";
 
@@ -143,4 +144,20 @@ Deno.test("tprCurves() splits on > t, skips NaN values like pandas", () => {
   assert.equal(c.nonShortcut[0], 1); // NaN of class 3 skipped
   assert.equal(c.nonShortcutDfm[0], (0.5 + 0.2) / 2);
   assert.equal(c.sizeShortcut[0], 1 / 3 * 100 * 2);
+});
+
+Deno.test("tprCurveToJson() writes snake_case keys and NaN as null", () => {
+  const c = tprCurves([0.05, 0.95], { acc: [0.5, 1], dfmAcc: [0.05, 0.95] }, {
+    thresholds: [0.1, 0.99],
+  });
+  const j = tprCurveToJson(c);
+  assert.deepEqual(j.shortcut_indices, [[1], []]);
+  assert.deepEqual(j.non_shortcut_indices, [[0], [0, 1]]);
+  assert.deepEqual(j.shortcut, [1, null]);
+  assert.deepEqual(j.non_shortcut, [0.5, 0.75]);
+  assert.deepEqual(j.shortcut_dfm, [0.95, null]);
+  assert.deepEqual(j.non_shortcut_dfm, [0.05, 0.5]);
+  assert.deepEqual(j.size_shortcut, [100, 0]);
+  assert.deepEqual(j.size_non_shortcut, [100, 200]);
+  assert.ok(Object.keys(j).every((k) => /^[a-z_]+$/.test(k)));
 });

@@ -1,8 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  ClassLossAccumulator,
-  crossEntropyRows,
-} from "../../src/search/loss.ts";
+import { ClassLossAccumulator } from "../../src/search/loss.ts";
+import { crossEntropyRows } from "../../src/model/cross_entropy.ts";
 import { type Block, evaluateStage } from "../../src/search/evaluate.ts";
 import { openCheckpoint } from "../../src/search/checkpoint.ts";
 

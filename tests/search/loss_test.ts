@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { FIXTURES, haveShared } from "../../src/testing/shared_data.ts";
 import {
   ClassLossAccumulator,
-  crossEntropyRows,
   referenceBatching,
 } from "../../src/search/loss.ts";
+import { crossEntropyRows } from "../../src/model/cross_entropy.ts";
 
 interface Batch {
   size: number;
@@ -60,29 +60,6 @@ function accumulate(fx: Fixture, batchSize: number, permute = false) {
   }
   return { acc, batching };
 }
-
-Deno.test({
-  name: "crossEntropyRows() matches the fixture's per-sample cross-entropy",
-  ignore,
-  fn() {
-    const fx = load();
-    let worst = 0;
-    fx.batches.forEach((b, bi) => {
-      const { ce } = crossEntropyRows(b.logits.data, {
-        rows: b.size,
-        numLogits: fx.num_classes,
-        targets: b.targets,
-      });
-      b.targets.forEach((_, r) => {
-        worst = Math.max(
-          worst,
-          Math.abs(ce[r]! - fx.per_sample_cross_entropy[bi]![r]!),
-        );
-      });
-    });
-    assert.ok(worst < 1e-12, `max abs error ${worst}`);
-  },
-});
 
 Deno.test({
   name:

@@ -2,11 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { haveShared, shared } from "../../src/testing/shared_data.ts";
 import { gpuAvailable } from "../gpu_helper.ts";
-import {
-  parseStages,
-  runSearch,
-  searchSubset,
-} from "../../src/search/search.ts";
+import { runSearch, searchSubset } from "../../src/search/search.ts";
 import { CandidatePools } from "../../src/search/lineage.ts";
 import { generateCandidates } from "../../src/dfm/candidates.ts";
 import { readStage, stageMask } from "../../src/dfm/store.ts";
@@ -17,16 +13,6 @@ import {
   writeTinyDataset,
   writeTinyModel,
 } from "../../src/testing/tiny_search.ts";
-
-Deno.test("parseStages() reads a stage or a range", () => {
-  assert.deepEqual(parseStages("2"), [2]);
-  assert.deepEqual(parseStages("1-4"), [1, 2, 3, 4]);
-  assert.throws(() => parseStages("3-1"), /ascend/);
-  assert.throws(
-    () => parseStages("x"),
-    /stages: expected a stage \(2\) or a range/,
-  );
-});
 
 Deno.test("scheduleBlocks() cuts each class's images in fixed blocks, class after class", () => {
   const classOf = [1, 0, 1, 2, 0, 1, 1];
