@@ -9,6 +9,7 @@ import { Command, CommanderError } from "commander";
 import { OptionError, UserError } from "./src/errors.ts";
 import { flagFor, optionErrorLine } from "./src/cli/args.ts";
 import { ConfigMismatchError } from "./src/io/resume_config.ts";
+import { installStopHandlers } from "./src/cli/interrupt.ts";
 import { register as registerInfo } from "./src/cli/info.ts";
 import { register as registerFilter } from "./src/cli/filter.ts";
 import { register as registerSearch } from "./src/cli/search.ts";
@@ -107,5 +108,6 @@ async function main(argv: string[]): Promise<number> {
 }
 
 if (import.meta.main) {
+  installStopHandlers(Deno.args);
   Deno.exit(await main(Deno.args));
 }

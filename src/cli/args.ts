@@ -278,6 +278,7 @@ const kOptionFlags: Record<string, string> = {
   normalization: "--normalize/--mean/--std",
   normalize: "--normalize",
   topN: "--top",
+  maxPixels: "--max-megapixels",
   stage: "--stage/--stages",
   classIds: "--classes",
   masking: "--mask-space",
@@ -375,6 +376,13 @@ export const shared = {
       `onnxruntime execution provider: ${kBackends.join("|")}`,
       arg.choice(kBackends),
       dflt,
+    ),
+  maxMegapixels: (): Option =>
+    option(
+      "--max-megapixels <n>",
+      "refuse images with more pixels than this, from their header",
+      arg.number({ min: 0 }),
+      100,
     ),
   threads: (help = "onnxruntime wasm threads"): Option =>
     option("--threads <n>", help, arg.int({ min: 1 })),

@@ -40,9 +40,11 @@ import { printJson } from "./json.ts";
 export type EvalCliOptions =
   & Omit<
     EvaluateDfmsOptions,
-    "epsilon" | "epsilonText" | "normalization" | "log"
+    "epsilon" | "epsilonText" | "normalization" | "log" | "warn" | "maxPixels"
   >
   & {
+    /** Pixel limit in megapixels (`--max-megapixels`). */
+    maxMegapixels?: number;
     /** As written (`8/255`); recorded as text and value. */
     epsilon: string;
     normalize?: string;
@@ -64,15 +66,26 @@ export function toEvalOptions(o: EvalCliOptions): EvaluateDfmsOptions {
     usage("--save-adversarial", "needs an attack (--attack fgsm)");
   }
   const normalization = normalizationFlags(o);
-  const { normalize: _n, mean: _m, std: _s, json: _j, quiet, ...rest } = o;
+  const {
+    normalize: _n,
+    mean: _m,
+    std: _s,
+    json: _j,
+    quiet,
+    maxMegapixels,
+    ...rest
+  } = o;
   return {
     ...rest,
+    ...(maxMegapixels !== undefined ? { maxPixels: maxMegapixels * 1e6 } : {}),
     epsilon: parseFraction("--epsilon", o.epsilon),
     epsilonText: o.epsilon,
     ...(normalization ? { normalization } : {}),
     log: (m) => {
       if (!quiet) console.error(m);
     },
+    // notes and warnings are never silenced
+    warn: (m) => console.error(m),
   };
 }
 
@@ -245,6 +258,7 @@ export function register(program: Command): void {
       ),
     )
     .addOption(shared.seed("seed of the FPR pool and image subsampling", 42))
+    .addOption(shared.maxMegapixels())
     .addOption(shared.batchSize("images per inference batch", 32))
     .addOption(shared.backend())
     .addOption(

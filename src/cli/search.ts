@@ -70,6 +70,7 @@ export interface SearchCliOptions {
   raceZ?: number;
   raceDelta?: number;
   raceRange?: number;
+  maxMegapixels?: number;
   json?: boolean;
 }
 
@@ -131,6 +132,7 @@ export function toSearchOptions(o: SearchCliOptions): SearchOptions {
   if (o.size !== undefined) opts.size = o.size;
   if (o.threads !== undefined) opts.threads = o.threads;
   if (o.restart) opts.restart = true;
+  if (o.maxMegapixels !== undefined) opts.maxPixels = o.maxMegapixels * 1e6;
   if (o.shard) opts.shard = o.shard;
   const race = raceParams(o);
   if (race) opts.race = race;
@@ -209,6 +211,7 @@ export function register(program: Command): void {
       ),
     )
     .addOption(shared.seed("seed of every random choice", d.seed))
+    .addOption(shared.maxMegapixels())
     .requiredOption("--out <dir>", "run folder, e.g. DFM/runs/<name>")
     .addOption(shared.symmetry(d.symmetry))
     .addOption(shared.loss(d.loss))

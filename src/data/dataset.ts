@@ -19,11 +19,19 @@
  * column, the ImageNet-1k name (and wnid) of labels 0..999 or given as wnids,
  * `#<label>` above. A label given as a wnid always keeps its wnid.
  *
+ * `auto` detection ignores known junk (`__MACOSX`, dot-entries, `Thumbs.db`,
+ * ...) and refuses a root that fits an ImageNet layout only in part or fits
+ * two layouts, naming them: guessing would silently relabel every class.
+ *
  * Class folders are walked recursively; files are sorted with a natural key;
- * hidden entries are skipped. Finding no images is an error that lists the
- * supported extensions; empty class folders are reported in `notes`.
+ * hidden and junk entries are skipped. Links are followed by real path: a
+ * link looping back to a folder above it is not followed, and a file reached
+ * twice is kept once (where it is reached without a link). Finding no images
+ * is an error that lists the supported extensions; a class with no images is
+ * left out; everything skipped is reported in `notes` and counted in
+ * `counts`. labels.csv paths must stay inside the root.
  */
-import { join } from "node:path";
+import { basename, isAbsolute, join, normalize } from "node:path";
 import { UserError } from "../errors.ts";
 import type { Rng } from "../rng.ts";
 import { parseCsv } from "../io/csv.ts";
@@ -112,8 +120,12 @@ export interface Dataset {
   validLabels?: number[];
   /** ImageNet-C subsets, in corruption then severity order. */
   subsets?: DatasetSubset[];
-  /** Things the user should know (empty folders, skipped rows). */
+  /** Why this layout: what detection saw, or "given" when it was chosen. */
+  layoutReason: string;
+  /** Things the user should know (empty folders, skipped rows): print them all. */
   notes: string[];
+  /** What the scan left out, counted by kind (for the outputs). */
+  counts: DatasetCounts;
 }
 
 /** Options for `openDataset()`. */
@@ -154,14 +166,83 @@ function isImageName(name: string): boolean {
   return kImageExtensions.some((e) => lower.endsWith(e));
 }
 
+/**
+ * Entries that archivers, file managers and operating systems leave in
+ * folders (macOS `__MACOSX`, Windows `Thumbs.db`, Synology `@eaDir`, ...):
+ * never classes, never images. Dot-entries are skipped too.
+ */
+const kJunkNames: ReadonlySet<string> = new Set([
+  "__macosx",
+  "thumbs.db",
+  "desktop.ini",
+  "@eadir",
+  "$recycle.bin",
+  "system volume information",
+  "lost+found",
+  "icon\r",
+]);
+
+/** True for a name `listDir()` never reports (dot-entries and known junk). */
+export function isJunkEntry(name: string): boolean {
+  return name.startsWith(".") || kJunkNames.has(name.toLowerCase());
+}
+
+/** Counts of what a scan left out, by kind (snake_case keys: written as-is to outputs). */
+export interface DatasetCounts {
+  /** labels.csv rows with a negative label (no class). */
+  negative_labels: number;
+  /** labels.csv rows whose file does not exist. */
+  missing_files: number;
+  /** labels.csv rows naming a file that is not a supported image. */
+  not_images: number;
+  /** labels.csv rows naming a file already listed. */
+  duplicate_rows: number;
+  /** Class folders without images (left out of `classes`). */
+  empty_classes: number;
+  /** Folders that are not classes of the layout (skipped). */
+  stray_folders: number;
+  /** Links that point back to a folder above them (not followed). */
+  link_loops: number;
+  /** Files reached twice through links (kept once). */
+  duplicate_files: number;
+  /** Dangling links. */
+  broken_links: number;
+  /** Known junk entries (`__MACOSX`, `Thumbs.db`, ...) ignored at the root. */
+  junk_entries: number;
+}
+
+function zeroCounts(): DatasetCounts {
+  return {
+    negative_labels: 0,
+    missing_files: 0,
+    not_images: 0,
+    duplicate_rows: 0,
+    empty_classes: 0,
+    stray_folders: 0,
+    link_loops: 0,
+    duplicate_files: 0,
+    broken_links: 0,
+    junk_entries: 0,
+  };
+}
+
 interface DirEntries {
   dirs: string[];
   files: string[];
+  /** Entries that are symbolic links (subset of dirs and files). */
+  links: Set<string>;
+  /** Known junk names seen (dot-entries not included). */
+  junk: string[];
+  /** Dangling links. */
+  broken: string[];
 }
 
 function listDir(path: string): DirEntries {
   const dirs: string[] = [];
   const files: string[] = [];
+  const links = new Set<string>();
+  const junk: string[] = [];
+  const broken: string[] = [];
   let entries: Iterable<Deno.DirEntry>;
   try {
     entries = Deno.readDirSync(path);
@@ -174,7 +255,10 @@ function listDir(path: string): DirEntries {
     throw new UserError(`Cannot open dataset "${path}": ${why}`);
   }
   for (const e of entries) {
-    if (e.name.startsWith(".")) continue;
+    if (isJunkEntry(e.name)) {
+      if (!e.name.startsWith(".")) junk.push(e.name);
+      continue;
+    }
     let isDir = e.isDirectory;
     let isFile = e.isFile;
     if (e.isSymlink) {
@@ -182,8 +266,10 @@ function listDir(path: string): DirEntries {
         const st = Deno.statSync(join(path, e.name));
         isDir = st.isDirectory;
         isFile = st.isFile;
+        links.add(e.name);
       } catch {
-        continue; // dangling link
+        broken.push(e.name);
+        continue;
       }
     }
     if (isDir) dirs.push(e.name);
@@ -191,18 +277,112 @@ function listDir(path: string): DirEntries {
   }
   dirs.sort(naturalCompare);
   files.sort(naturalCompare);
-  return { dirs, files };
+  return { dirs, files, links, junk, broken };
 }
 
-/** Image files under a folder, recursively, natural order. */
-function imagesUnder(dir: string): string[] {
-  const { dirs, files } = listDir(dir);
-  const out = files.filter(isImageName).map((f) => join(dir, f));
-  for (const d of dirs) out.push(...imagesUnder(join(dir, d)));
+/** Real path of a folder, or the path itself when it cannot be resolved. */
+function realDir(path: string): string {
+  try {
+    return Deno.realPathSync(path);
+  } catch {
+    return path;
+  }
+}
+
+/** One image found by a walk, with the file it really is. */
+interface Found {
+  path: string;
+  /** Resolved path: two samples with one `real` are one file. */
+  real: string;
+  /** Reached through a symbolic link (file or folder). */
+  viaLink: boolean;
+}
+
+/**
+ * Image files under a folder, recursively, natural order. Links are followed
+ * by real path: a link back to a folder above it (a loop) is not followed and
+ * is noted; a folder reached twice is walked twice, and the duplicate files
+ * are removed later by `dedupeSamples()`.
+ */
+function imagesUnder(
+  dir: string,
+  scan: Scan,
+  viaLink = false,
+  ancestors: readonly string[] = [],
+): Found[] {
+  const real = realDir(dir);
+  const chain = [...ancestors, real];
+  const { dirs, files, links, broken } = listDir(dir);
+  for (const b of broken) {
+    scan.counts.broken_links++;
+    scan.notes.push(`skipped link "${join(dir, b)}": its target is missing`);
+  }
+  const out: Found[] = [];
+  for (const f of files) {
+    if (!isImageName(f)) continue;
+    const path = join(dir, f);
+    const link = links.has(f);
+    out.push({
+      path,
+      real: link ? realDir(path) : join(real, f),
+      viaLink: viaLink || link,
+    });
+  }
+  for (const d of dirs) {
+    const sub = join(dir, d);
+    const link = links.has(d);
+    if (link) {
+      const target = realDir(sub);
+      if (chain.includes(target)) {
+        scan.counts.link_loops++;
+        scan.notes.push(
+          `skipped link "${sub}": it loops back to "${target}" (not followed)`,
+        );
+        continue;
+      }
+    }
+    out.push(...imagesUnder(sub, scan, viaLink || link, chain));
+  }
   return out;
 }
 
+/**
+ * Keep one sample per real file: the one reached without links when there
+ * is one (so a link never moves an image to another class), else the first.
+ */
+function dedupeSamples(scan: Scan): void {
+  const keep = new Map<string, number>();
+  const reals = scan.reals;
+  scan.samples.forEach((_, i) => {
+    const r = reals[i]!;
+    const prev = keep.get(r.real);
+    if (prev === undefined || (reals[prev]!.viaLink && !r.viaLink)) {
+      keep.set(r.real, i);
+    }
+  });
+  if (keep.size === scan.samples.length) return;
+  const kept = new Set(keep.values());
+  const dropped = scan.samples.filter((_, i) => !kept.has(i));
+  const firstIndex = scan.samples.findIndex((_, i) => !kept.has(i));
+  const twin = scan.samples[keep.get(reals[firstIndex]!.real)!]!;
+  scan.counts.duplicate_files += dropped.length;
+  scan.notes.push(
+    `skipped ${dropped.length} file(s) reached twice through links, kept once (first: "${
+      dropped[0]!.path
+    }" is "${twin.path}")`,
+  );
+  scan.samples = scan.samples.filter((_, i) => kept.has(i));
+  // recount the classes
+  for (const c of scan.classes.values()) c.count = 0;
+  for (const s of scan.samples) {
+    const c = scan.classes.get(s.label);
+    if (c) c.count++;
+  }
+}
+
 const isInt = (s: string) => /^\d+$/.test(s);
+const isImagenetWnid = (s: string) =>
+  isWnid(s) && wnidToClassIndex(s) !== undefined;
 
 function sameSet(a: readonly number[], b: readonly number[]): boolean {
   if (a.length !== b.length) return false;
@@ -210,60 +390,150 @@ function sameSet(a: readonly number[], b: readonly number[]): boolean {
   return b.every((x) => s.has(x));
 }
 
-/** Detect the layout of a dataset root (see the module table). */
-export function detectLayout(root: string): Exclude<DatasetLayout, "auto"> {
+/** A detected layout and why it was chosen. */
+export interface LayoutDetection {
+  layout: Exclude<DatasetLayout, "auto">;
+  /** What in the folder decided it ("1000 numeric class folders"). */
+  reason: string;
+}
+
+function plural(n: number, word: string): string {
+  if (n === 1) return `${n} ${word}`;
+  if (word.endsWith("y")) return `${n} ${word.slice(0, -1)}ies`;
+  return `${n} ${word}${/(s|sh|ch|x)$/.test(word) ? "es" : "s"}`;
+}
+
+/** ImageNet-1k wnid folders: which of the wnid layouts, and why. */
+function wnidLayout(root: string, dirs: string[]): LayoutDetection {
+  const idx = dirs.map((d) => wnidToClassIndex(d)!);
+  const n = plural(dirs.length, "ImageNet wnid folder");
+  if (sameSet(idx, kImagenetRIndices)) {
+    return { layout: "imagenet-r", reason: `${n}, the ImageNet-R classes` };
+  }
+  if (sameSet(idx, kImagenetAIndices)) {
+    return { layout: "imagenet-a", reason: `${n}, the ImageNet-A classes` };
+  }
+  const base = basename(root.replace(/\/+$/, "")).toLowerCase();
+  const inR = new Set(kImagenetRIndices);
+  const inA = new Set(kImagenetAIndices);
+  if (
+    /imagenet[-_]?r$|^in[-_]?r$/.test(base) && idx.every((i) => inR.has(i))
+  ) {
+    return { layout: "imagenet-r", reason: `${n} in a folder named "${base}"` };
+  }
+  if (
+    /imagenet[-_]?a$|^in[-_]?a$/.test(base) && idx.every((i) => inA.has(i))
+  ) {
+    return { layout: "imagenet-a", reason: `${n} in a folder named "${base}"` };
+  }
+  if (/sketch/.test(base)) {
+    return {
+      layout: "imagenet-sketch",
+      reason: `${n} in a folder named "${base}"`,
+    };
+  }
+  return { layout: "imagenet", reason: n };
+}
+
+/** True when `dir` holds severity folders of ImageNet wnid folders. */
+function hasSeverities(dir: string): boolean {
+  const { dirs } = listDir(dir);
+  const sev = dirs.filter(isInt);
+  if (sev.length === 0 || sev.length !== dirs.length) return false;
+  const inner = listDir(join(dir, sev[0]!)).dirs;
+  return inner.length > 0 && inner.some(isImagenetWnid);
+}
+
+/**
+ * Detect the layout of a dataset root (see the module table), saying why.
+ * Known junk (`__MACOSX`, dot-folders, `Thumbs.db`, ...) is ignored. A root
+ * whose folders fit an ImageNet layout only in part (one stray folder among
+ * class indices or wnids), or that fits two layouts, is refused: guessing
+ * would silently relabel every class.
+ *
+ * @throws {UserError} naming the layouts that matched and why.
+ */
+export function detectLayoutWithReason(root: string): LayoutDetection {
   const { dirs, files } = listDir(root);
-  if (files.includes("labels.csv")) return "labels-csv";
-  if (dirs.length === 0) {
+  const csv = files.includes("labels.csv");
+  const refuse = (why: string): never => {
     throw new UserError(
-      `Cannot detect the layout of dataset "${root}": no class folders and no labels.csv`,
+      `Cannot detect the layout of dataset "${root}": ${why}; choose one with the layout option`,
+    );
+  };
+  if (dirs.length === 0) {
+    if (csv) return { layout: "labels-csv", reason: "labels.csv at the root" };
+    return refuse("no class folders and no labels.csv");
+  }
+  const ints = dirs.filter(isInt);
+  const wnids = dirs.filter(isImagenetWnid);
+  let structured: LayoutDetection | undefined;
+  if (ints.length === dirs.length) {
+    if (hasSeverities(root)) {
+      structured = {
+        layout: "imagenet-c",
+        reason: `${plural(dirs.length, "severity folder")} of wnid folders`,
+      };
+    } else {
+      const big = ints.filter((d) => Number(d) >= 1000);
+      if (big.length > 0) {
+        refuse(
+          `imagenet-v2 would fit ${
+            plural(ints.length - big.length, "numeric folder")
+          } but "${
+            big[0]
+          }" is not a class index 0..999, and folders would relabel all classes by position`,
+        );
+      }
+      structured = {
+        layout: "imagenet-v2",
+        reason: plural(dirs.length, "numeric class folder"),
+      };
+    }
+  } else if (wnids.length === dirs.length) {
+    structured = wnidLayout(root, dirs);
+  } else if (ints.length > 0 || wnids.length > 0) {
+    const [kind, n, stray] = wnids.length >= ints.length
+      ? [
+        "imagenet (wnid folders)",
+        wnids.length,
+        dirs.find((d) => !isImagenetWnid(d))!,
+      ]
+      : [
+        "imagenet-v2 (class index folders)",
+        ints.length,
+        dirs.find((d) => !isInt(d))!,
+      ];
+    refuse(
+      `${kind} fits ${n} of ${dirs.length} folders but not "${stray}", and folders would relabel all classes by position`,
+    );
+  } else if (dirs.every((d) => hasSeverities(join(root, d)))) {
+    structured = {
+      layout: "imagenet-c",
+      reason: `${plural(dirs.length, "corruption folder")} of severities`,
+    };
+  }
+  if (csv && structured) {
+    refuse(
+      `labels-csv (labels.csv at the root) and ${structured.layout} (${structured.reason}) both fit`,
     );
   }
-  if (dirs.every(isInt)) {
-    // <root>/<severity>/<wnid>/* (one ImageNet-C corruption) or <root>/<0..999>/*.
-    const inner = listDir(join(root, dirs[0]!));
-    if (
-      inner.dirs.length > 0 && inner.dirs.every(isWnid)
-    ) {
-      return "imagenet-c";
-    }
-    if (dirs.every((d) => Number(d) < 1000)) return "imagenet-v2";
-    return "folders";
+  if (structured) return structured;
+  if (csv) {
+    return {
+      layout: "labels-csv",
+      reason: "labels.csv at the root (its folders are not classes)",
+    };
   }
-  if (
-    dirs.every(isWnid) && dirs.every((d) => wnidToClassIndex(d) !== undefined)
-  ) {
-    const idx = dirs.map((d) => wnidToClassIndex(d)!);
-    if (sameSet(idx, kImagenetRIndices)) return "imagenet-r";
-    if (sameSet(idx, kImagenetAIndices)) return "imagenet-a";
-    const base = root.replace(/\/+$/, "").split("/").at(-1)!.toLowerCase();
-    const inR = new Set(kImagenetRIndices);
-    const inA = new Set(kImagenetAIndices);
-    if (
-      /imagenet[-_]?r$|^in[-_]?r$/.test(base) && idx.every((i) => inR.has(i))
-    ) {
-      return "imagenet-r";
-    }
-    if (
-      /imagenet[-_]?a$|^in[-_]?a$/.test(base) && idx.every((i) => inA.has(i))
-    ) {
-      return "imagenet-a";
-    }
-    if (/sketch/.test(base)) return "imagenet-sketch";
-    return "imagenet";
-  }
-  // <root>/<corruption>/<severity>/<wnid>/*
-  const first = listDir(join(root, dirs[0]!));
-  if (
-    first.dirs.length > 0 &&
-    first.dirs.every((d) => isInt(d) && Number(d) >= 1)
-  ) {
-    const deeper = listDir(join(root, dirs[0]!, first.dirs[0]!));
-    if (deeper.dirs.length > 0 && deeper.dirs.every(isWnid)) {
-      return "imagenet-c";
-    }
-  }
-  return "folders";
+  return {
+    layout: "folders",
+    reason: `${plural(dirs.length, "class folder")}, labels by name order`,
+  };
+}
+
+/** Detect the layout of a dataset root (see `detectLayoutWithReason()`). */
+export function detectLayout(root: string): Exclude<DatasetLayout, "auto"> {
+  return detectLayoutWithReason(root).layout;
 }
 
 /**
@@ -303,14 +573,40 @@ export function parseClassList(spec: string): (string | number)[] {
 interface Scan {
   classes: Map<number, ClassInfo>;
   samples: Sample[];
+  /** Per sample: its real file (for link deduplication). */
+  reals: Found[];
   notes: string[];
+  counts: DatasetCounts;
+  /** Class folders with no images. */
+  empty: string[];
   validLabels?: number[];
   subsets?: DatasetSubset[];
 }
 
-function wnidClass(wnid: string, folder: string, count: number): ClassInfo {
-  const index = wnidToClassIndex(wnid)!;
-  return { index, name: className(index), wnid, folder, count };
+function addClass(
+  scan: Scan,
+  dir: string,
+  info: Omit<ClassInfo, "count">,
+  subset?: string,
+): void {
+  const found = imagesUnder(dir, scan);
+  if (found.length === 0) scan.empty.push(dir);
+  const prev = scan.classes.get(info.index);
+  if (prev) prev.count += found.length;
+  else scan.classes.set(info.index, { ...info, count: found.length });
+  for (const f of found) {
+    scan.samples.push(
+      subset === undefined
+        ? { path: f.path, label: info.index }
+        : { path: f.path, label: info.index, subset },
+    );
+    scan.reals.push(f);
+  }
+}
+
+function strayFolder(scan: Scan, path: string, why: string): void {
+  scan.counts.stray_folders++;
+  scan.notes.push(`skipped folder "${path}": ${why}`);
 }
 
 /** `<dir>/<wnid>/*` folders, labels = ImageNet indices. */
@@ -322,27 +618,17 @@ function scanWnidFolders(
 ): void {
   const { dirs } = listDir(dir);
   for (const d of dirs) {
-    if (!isWnid(d) || wnidToClassIndex(d) === undefined) {
-      scan.notes.push(
-        `skipped folder "${join(dir, d)}": not an ImageNet-1k wnid`,
-      );
+    if (!isImagenetWnid(d)) {
+      strayFolder(scan, join(dir, d), "not an ImageNet-1k wnid");
       continue;
     }
-    const files = imagesUnder(join(dir, d));
     const index = wnidToClassIndex(d)!;
-    const prev = scan.classes.get(index);
-    if (prev) prev.count += files.length;
-    else scan.classes.set(index, wnidClass(d, prefix + d, files.length));
-    if (files.length === 0) {
-      scan.notes.push(`class folder "${join(dir, d)}" has no images`);
-    }
-    for (const path of files) {
-      scan.samples.push(
-        subset === undefined
-          ? { path, label: index }
-          : { path, label: index, subset },
-      );
-    }
+    addClass(scan, join(dir, d), {
+      index,
+      name: className(index),
+      wnid: d,
+      folder: prefix + d,
+    }, subset);
   }
 }
 
@@ -351,30 +637,20 @@ function scanImagenetV2(root: string, scan: Scan): void {
   // Numeric order: folder "10" is class 10, never the third in string order.
   const ints = dirs.filter(isInt).sort((a, b) => Number(a) - Number(b));
   for (const d of dirs) {
-    if (!isInt(d)) {
-      scan.notes.push(`skipped folder "${join(root, d)}": not a class index`);
-    }
+    if (!isInt(d)) strayFolder(scan, join(root, d), "not a class index");
   }
   for (const d of ints) {
     const index = Number(d);
     if (index >= 1000) {
-      scan.notes.push(
-        `skipped folder "${join(root, d)}": class index above 999`,
-      );
+      strayFolder(scan, join(root, d), "class index above 999");
       continue;
     }
-    const files = imagesUnder(join(root, d));
-    if (files.length === 0) {
-      scan.notes.push(`class folder "${join(root, d)}" has no images`);
-    }
-    scan.classes.set(index, {
+    addClass(scan, join(root, d), {
       index,
       name: className(index),
       wnid: kImagenetWnids[index]!,
       folder: d,
-      count: files.length,
     });
-    for (const path of files) scan.samples.push({ path, label: index });
   }
 }
 
@@ -396,10 +672,10 @@ function scanImagenetC(
       Number(a) - Number(b)
     );
     if (sev.length === 0) {
-      scan.notes.push(`skipped folder "${cdir}": no severity folders`);
+      strayFolder(scan, cdir, "no severity folders");
       continue;
     }
-    const cname = c || root.replace(/\/+$/, "").split("/").at(-1)!;
+    const cname = c || basename(root.replace(/\/+$/, ""));
     for (const s of sev) {
       const severity = Number(s);
       if (!want(cname, severity)) continue;
@@ -418,15 +694,18 @@ function scanImagenetC(
 }
 
 function scanFolders(root: string, scan: Scan): void {
-  const { dirs } = listDir(root);
-  dirs.forEach((d, index) => {
-    const files = imagesUnder(join(root, d));
-    if (files.length === 0) {
-      scan.notes.push(`class folder "${join(root, d)}" has no images`);
-    }
-    scan.classes.set(index, { index, name: d, folder: d, count: files.length });
-    for (const path of files) scan.samples.push({ path, label: index });
+  // Indices are positions among all class folders, empty ones included, so
+  // a model's output k always means the k-th folder.
+  listDir(root).dirs.forEach((d, index) => {
+    addClass(scan, join(root, d), { index, name: d, folder: d });
   });
+}
+
+/** True when `path` (relative, as written in labels.csv) stays inside the root. */
+function staysInside(path: string): boolean {
+  if (isAbsolute(path) || /^[a-zA-Z]:[\\/]/.test(path)) return false;
+  const n = normalize(path.replaceAll("\\", "/"));
+  return n !== ".." && !n.startsWith("../");
 }
 
 async function scanLabelsCsv(root: string, scan: Scan): Promise<void> {
@@ -455,19 +734,29 @@ async function scanLabelsCsv(root: string, scan: Scan): Promise<void> {
   const nameCol = header.indexOf("label_name") >= 0
     ? header.indexOf("label_name")
     : header.indexOf("name");
-  let skipped = 0;
   const named = new Set<number>();
   const conflicts = new Set<number>();
   const missing: string[] = [];
+  const notImages: string[] = [];
+  const duplicates: string[] = [];
+  const listed = new Set<string>();
+  const c = scan.counts;
   for (let r = 1; r < rows.length; r++) {
     const row = rows[r]!;
     const file = row[fileCol]?.trim();
     const raw = row[labelCol]?.trim() ?? "";
     if (!file) continue;
+    if (!staysInside(file)) {
+      throw new UserError(
+        `Cannot read "${csvPath}": row ${
+          r + 1
+        } names "${file}", which is outside the data folder`,
+      );
+    }
     let label: number;
     let byWnid = false;
     if (/^-?\d+$/.test(raw)) label = Number(raw);
-    else if (isWnid(raw) && wnidToClassIndex(raw) !== undefined) {
+    else if (isImagenetWnid(raw)) {
       label = wnidToClassIndex(raw)!;
       byWnid = true;
     } else {
@@ -477,25 +766,36 @@ async function scanLabelsCsv(root: string, scan: Scan): Promise<void> {
         } has label "${raw}", expected an integer or a wnid`,
       );
     }
+    if (!Number.isSafeInteger(label)) {
+      throw new UserError(
+        `Cannot read "${csvPath}": row ${r + 1} has label "${raw}", too large`,
+      );
+    }
     if (label < 0) {
-      skipped++;
+      c.negative_labels++;
       continue;
     }
     if (!isImageName(file)) {
-      scan.notes.push(
-        `skipped "${file}" in labels.csv: not a ${
-          kImageExtensions.join("/")
-        } file`,
-      );
+      c.not_images++;
+      notImages.push(file);
       continue;
     }
     const path = join(root, file);
+    let real: string;
     try {
       Deno.statSync(path);
+      real = realDir(path);
     } catch {
+      c.missing_files++;
       missing.push(file);
       continue;
     }
+    if (listed.has(real)) {
+      c.duplicate_rows++;
+      duplicates.push(file);
+      continue;
+    }
+    listed.add(real);
     const given = nameCol >= 0 ? row[nameCol]?.trim() || undefined : undefined;
     const prev = scan.classes.get(label);
     if (prev) {
@@ -517,6 +817,7 @@ async function scanLabelsCsv(root: string, scan: Scan): Promise<void> {
       if (given !== undefined) named.add(label);
     }
     scan.samples.push({ path, label });
+    scan.reals.push({ path, real, viaLink: false });
   }
   if (conflicts.size > 0) {
     const first = [...conflicts][0]!;
@@ -526,15 +827,29 @@ async function scanLabelsCsv(root: string, scan: Scan): Promise<void> {
       }")`,
     );
   }
-  if (skipped > 0) {
+  if (c.negative_labels > 0) {
     scan.notes.push(
-      `skipped ${skipped} row(s) of "${csvPath}" with label -1 (no ImageNet-1k class)`,
+      `skipped ${c.negative_labels} row(s) of "${csvPath}" with label -1 (no ImageNet-1k class)`,
     );
   }
   if (missing.length > 0) {
     scan.notes.push(
       `skipped ${missing.length} row(s) of "${csvPath}" whose file is missing (first: "${
         missing[0]
+      }")`,
+    );
+  }
+  if (notImages.length > 0) {
+    scan.notes.push(
+      `skipped ${notImages.length} row(s) of "${csvPath}" that are not ${
+        kImageExtensions.join("/")
+      } files (first: "${notImages[0]}")`,
+    );
+  }
+  if (duplicates.length > 0) {
+    scan.notes.push(
+      `skipped ${duplicates.length} row(s) of "${csvPath}" naming a file already listed (first: "${
+        duplicates[0]
       }")`,
     );
   }
@@ -564,8 +879,27 @@ export async function openDataset(
   options: OpenDatasetOptions = {},
 ): Promise<Dataset> {
   const requested = options.layout ?? "auto";
-  const layout = requested === "auto" ? detectLayout(root) : requested;
-  const scan: Scan = { classes: new Map(), samples: [], notes: [] };
+  const detected = requested === "auto"
+    ? detectLayoutWithReason(root)
+    : { layout: requested, reason: "given" };
+  const layout = detected.layout;
+  const scan: Scan = {
+    classes: new Map(),
+    samples: [],
+    reals: [],
+    notes: [],
+    counts: zeroCounts(),
+    empty: [],
+  };
+  const junk = listDir(root).junk;
+  if (junk.length > 0) {
+    scan.counts.junk_entries = junk.length;
+    scan.notes.push(
+      `ignored ${plural(junk.length, "entry")} that no dataset uses: ${
+        junk.slice(0, 3).map((j) => `"${j}"`).join(", ")
+      }`,
+    );
+  }
   switch (layout) {
     case "imagenet":
     case "imagenet-sketch":
@@ -610,6 +944,26 @@ export async function openDataset(
         { exitCode: 2 },
       );
   }
+  dedupeSamples(scan);
+  if (scan.empty.length > 0) {
+    scan.notes.push(
+      `${plural(scan.empty.length, "class folder")} without images: ${
+        scan.empty.slice(0, 3).map((e) => `"${e}"`).join(", ")
+      }${scan.empty.length > 3 ? ", ..." : ""}`,
+    );
+  }
+  const emptyClasses = [...scan.classes.values()].filter((c) => c.count === 0);
+  if (emptyClasses.length > 0) {
+    scan.counts.empty_classes = emptyClasses.length;
+    scan.notes.push(
+      `left out ${
+        plural(emptyClasses.length, "class")
+      } with no images (no DFM, no accuracy): ${
+        emptyClasses.slice(0, 5).map((c) => c.folder ?? c.name).join(", ")
+      }${emptyClasses.length > 5 ? ", ..." : ""}`,
+    );
+    for (const c of emptyClasses) scan.classes.delete(c.index);
+  }
   let classes = [...scan.classes.values()].sort((a, b) => a.index - b.index);
   let samples = scan.samples;
   if (options.classes && options.classes.length > 0) {
@@ -645,7 +999,15 @@ export async function openDataset(
       }, any case)`,
     );
   }
-  const ds: Dataset = { root, layout, classes, samples, notes: scan.notes };
+  const ds: Dataset = {
+    root,
+    layout,
+    layoutReason: detected.reason,
+    classes,
+    samples,
+    notes: scan.notes,
+    counts: scan.counts,
+  };
   if (scan.validLabels) ds.validLabels = scan.validLabels;
   if (scan.subsets) ds.subsets = scan.subsets;
   return ds;
@@ -724,8 +1086,9 @@ export function perClass(
 
 /** One-line summary: `imagenet-v2: 1000 classes, 10000 images`. */
 export function describeDataset(ds: Dataset): string {
-  let s =
-    `${ds.layout}: ${ds.classes.length} classes, ${ds.samples.length} images`;
+  let s = `${ds.layout}${
+    ds.layoutReason === "given" ? "" : ` (detected: ${ds.layoutReason})`
+  }: ${ds.classes.length} classes, ${ds.samples.length} images`;
   if (ds.subsets) s += `, ${ds.subsets.length} subsets`;
   if (ds.validLabels) {
     s += ` (predictions restricted to ${ds.validLabels.length} classes)`;

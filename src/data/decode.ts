@@ -31,8 +31,17 @@ export const kImageExtensions: readonly string[] = [".jpg", ".jpeg", ".png"];
 /** Which decoder handled an image (recorded for tests and diagnostics). */
 export type DecoderName = "mozjpeg" | "jpeg-js" | "fast-png";
 
+/**
+ * Default limit on decoded pixels (width x height), 100 megapixels: about
+ * 300 MB of RGB, 400 MB in the decoder. A header claiming more is refused
+ * before anything is decoded, so a small file cannot take gigabytes.
+ */
+export const kDefaultMaxPixels = 100_000_000;
+
 /** Options for `decodeImage()`. */
 export interface DecodeOptions {
+  /** Refuse images with more pixels than this (checked from the header). @default kDefaultMaxPixels */
+  maxPixels?: number;
   /** Force a JPEG decoder (tests compare both). @default "auto" */
   jpegDecoder?: "auto" | "mozjpeg" | "jpeg-js";
   /** Apply the EXIF orientation tag. @default true */
@@ -96,6 +105,8 @@ function decodeWithMozjpeg(
     result = mod.decode(copy, false);
   } catch (e) {
     thrown = e;
+    // an emscripten abort() leaves the module unusable: load a fresh one next time
+    mozModule = undefined;
   }
   const messages = mozMessages;
   mozMessages = [];
@@ -117,7 +128,7 @@ function decodeWithJpegJs(bytes: Uint8Array, path: string): RgbImage {
       useTArray: true,
       formatAsRGBA: false,
       maxMemoryUsageInMB: 2048,
-      maxResolutionInMP: 400,
+      maxResolutionInMP: 1e6, // the caller's limit is checked from the header
       tolerantDecoding: false,
     });
     return {
@@ -235,6 +246,39 @@ function decodePngBytes(bytes: Uint8Array, path: string): RgbImage {
   return pngToRgb(png);
 }
 
+// ----------------------------------------------------------------- limits --
+
+/** Width and height a PNG's IHDR chunk declares, or undefined. */
+function pngHeaderSize(
+  bytes: Uint8Array,
+): { width: number; height: number } | undefined {
+  // signature (8), length (4), "IHDR" (4), width (4), height (4)
+  if (
+    bytes.length < 24 || bytes[12] !== 0x49 || bytes[13] !== 0x48 ||
+    bytes[14] !== 0x44 || bytes[15] !== 0x52
+  ) return undefined;
+  const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return { width: v.getUint32(16), height: v.getUint32(20) };
+}
+
+function checkPixels(
+  width: number,
+  height: number,
+  path: string,
+  maxPixels: number,
+): void {
+  if (width * height <= maxPixels) return;
+  const mp = (n: number) => {
+    const v = n / 1e6;
+    return v >= 10 ? v.toFixed(0) : String(Number(v.toPrecision(3)));
+  };
+  throw new UserError(
+    `Cannot decode image "${path}": its header says ${width}x${height} (${
+      mp(width * height)
+    } megapixels), above the limit of ${mp(maxPixels)} megapixels`,
+  );
+}
+
 // ----------------------------------------------------------------- public --
 
 /**
@@ -266,7 +310,10 @@ export async function decodeImageWithInfo(
   options: DecodeOptions = {},
 ): Promise<{ image: RgbImage; decoder: DecoderName; orientation: number }> {
   const format = sniffFormat(bytes);
+  const maxPixels = options.maxPixels ?? kDefaultMaxPixels;
   if (format === "png") {
+    const size = pngHeaderSize(bytes);
+    if (size) checkPixels(size.width, size.height, path, maxPixels);
     return {
       image: decodePngBytes(bytes, path),
       decoder: "fast-png",
@@ -281,6 +328,7 @@ export async function decodeImageWithInfo(
     );
   }
   const info = readJpegInfo(bytes);
+  checkPixels(info.width, info.height, path, maxPixels);
   const want = options.jpegDecoder ?? "auto";
   // libjpeg has no CMYK->RGB conversion; jpeg-js does it (Adobe inverted CMYK, YCCK).
   const useJs = want === "jpeg-js" ||

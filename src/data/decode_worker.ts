@@ -2,7 +2,7 @@
  * Worker body for `loader.ts`: read, decode and preprocess one image per
  * message, answer with the [3,S,S] tensor (transferred) or an error message.
  *
- * Message in:  `{ id, path, size, resize, cropPct, interpolation }`
+ * Message in:  `{ id, path, size, resize, cropPct, interpolation, maxPixels }`
  * Message out: `{ id, tensor }` or `{ id, error }`
  */
 /// <reference lib="deno.worker" />
@@ -16,12 +16,13 @@ interface Job {
   resize: ResizeMode;
   cropPct: number;
   interpolation: Interpolation;
+  maxPixels: number;
 }
 
 self.onmessage = async (ev: MessageEvent<Job>) => {
   const job = ev.data;
   try {
-    const img = await readImage(job.path);
+    const img = await readImage(job.path, { maxPixels: job.maxPixels });
     const tensor = toTensor(img, {
       size: job.size,
       resize: job.resize,

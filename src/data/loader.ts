@@ -13,7 +13,7 @@
  */
 import { UserError } from "../errors.ts";
 import type { Sample } from "./dataset.ts";
-import { readImage } from "./decode.ts";
+import { kDefaultMaxPixels, readImage } from "./decode.ts";
 import {
   type Interpolation,
   kDefaultCropPct,
@@ -36,6 +36,8 @@ export interface LoaderOptions {
   interpolation?: Interpolation;
   /** Images decoded ahead (in flight). @default 2 * max(1, workers) + 2 */
   concurrency?: number;
+  /** Refuse images with more pixels than this (from the header). @default kDefaultMaxPixels */
+  maxPixels?: number;
   /** Decode workers; 0 = calling thread. @default 0 */
   workers?: number;
   /** Called for each file that fails; the file is skipped. Default: rethrow. */
@@ -142,10 +144,19 @@ export async function* loadBatches(
   );
   const plane = 3 * size * size;
   const pool = workers > 0 ? new WorkerPool(workers) : undefined;
+  const maxPixels = options.maxPixels ?? kDefaultMaxPixels;
   const job: Job = pool
-    ? (s) => pool.run({ path: s.path, size, resize, cropPct, interpolation })
+    ? (s) =>
+      pool.run({
+        path: s.path,
+        size,
+        resize,
+        cropPct,
+        interpolation,
+        maxPixels,
+      })
     : async (s) =>
-      toTensor(await readImage(s.path), {
+      toTensor(await readImage(s.path, { maxPixels }), {
         size,
         resize,
         cropPct,

@@ -72,7 +72,7 @@ export async function loadStageMask(
   };
 }
 
-/** A `.npy` mask: square, even size, finite gains (uint8/int32/float). */
+/** A `.npy` mask: square, even size, values 0 and 1 (uint8/int32/float). */
 export async function loadNpyMask(path: string): Promise<LoadedMask> {
   const bytes = await readInputFile(path, "Cannot read mask");
   const a = decodeNpy(bytes, path);
@@ -94,9 +94,14 @@ export async function loadNpyMask(path: string): Promise<LoadedMask> {
     throw new UserError(`Cannot use mask "${path}": size ${s} is not even`);
   }
   const mask = Float32Array.from(a.data as Float64Array);
-  if (mask.some((v) => !Number.isFinite(v))) {
+  // A DFM keeps (1) or removes (0) a frequency; another value (2, 0.5, NaN)
+  // is a gain no DFM has, usually a mask saved in the wrong scale.
+  const bad = mask.findIndex((v) => v !== 0 && v !== 1);
+  if (bad >= 0) {
     throw new UserError(
-      `Cannot use mask "${path}": it holds non-finite values`,
+      `Cannot use mask "${path}": value ${
+        (a.data as ArrayLike<number>)[bad]
+      } at [${Math.floor(bad / s)}, ${bad % s}] is not 0 or 1`,
     );
   }
   return { mask, size: s, source: path };

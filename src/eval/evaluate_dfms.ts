@@ -11,6 +11,7 @@ import { isAbsolute, resolve } from "node:path";
 import { OptionError, UserError } from "../errors.ts";
 import {
   type DatasetLayout,
+  describeDataset,
   openDataset,
   perClass,
   type Sample,
@@ -41,6 +42,7 @@ import { stageNormalization } from "../dfm/stage_normalization.ts";
 import { ModelSession } from "../model/session.ts";
 import { readInputFile } from "../io/read.ts";
 import { sha256Hex } from "../io/sha256.ts";
+import { RunLock } from "../io/lock.ts";
 import { Rng } from "../rng.ts";
 import { createFgsm, type Fgsm } from "./fgsm.ts";
 import { saveAdversarial } from "./adversarial.ts";
@@ -53,7 +55,7 @@ import {
   type RunEvalOptions,
 } from "./runner.ts";
 import { runEvalShard } from "../shard/eval.ts";
-import type { ShardSpec } from "../shard/partition.ts";
+import { shardName, type ShardSpec } from "../shard/partition.ts";
 import type { CompatMode } from "./tpr_curves.ts";
 import {
   type Interpolation,
@@ -110,8 +112,15 @@ export interface EvaluateDfmsOptions {
   restart?: boolean;
   /** Evaluate only this shard's classes, into `<out>/shard-<i>-of-<n>/` (src/shard/eval.ts). */
   shard?: ShardSpec;
-  /** Progress lines (stderr in the CLI). */
+  /** Images above this many pixels are skipped with a warning (checked from the header). */
+  maxPixels?: number;
+  /** Progress lines (stderr in the CLI; silenced by `--quiet`). */
   log?: (line: string) => void;
+  /**
+   * Notes and warnings (skipped images, dataset notes, a model other than the
+   * searched one): never silenced. @default log
+   */
+  warn?: (line: string) => void;
 }
 
 /**
@@ -126,14 +135,36 @@ export interface EvaluateDfmsOptions {
 export async function evaluateDfms(
   o: EvaluateDfmsOptions,
 ): Promise<EvalSummary> {
-  const log = o.log ?? (() => {});
-  const attackName = o.attack;
-  if (!o.ood && !attackName) {
+  if (!o.ood && !o.attack) {
     throw new OptionError("ood", "an OOD set or an attack is needed");
   }
-  if (o.saveAdversarial !== undefined && !attackName) {
+  if (o.saveAdversarial !== undefined && !o.attack) {
     throw new OptionError("saveAdversarial", "needs an attack (fgsm)");
   }
+  // One run per folder (per shard for a sharded run); taking the lock also
+  // proves the folder writable, before any compute.
+  const lock = RunLock.acquire(
+    o.out,
+    "eval",
+    o.shard ? { name: shardName(o.shard) } : {},
+  );
+  try {
+    if (lock.takenOver) {
+      const t = lock.takenOver;
+      (o.warn ?? o.log)?.(
+        `note: took over "${o.out}" from process ${t.pid} on ${t.hostname} (${t.command}, since ${t.started_at}), which is no longer running`,
+      );
+    }
+    return await evaluateLocked(o);
+  } finally {
+    lock.release();
+  }
+}
+
+async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
+  const log = o.log ?? (() => {});
+  const warn = o.warn ?? log;
+  const attackName = o.attack;
   const stage = await readStage(o.dfm);
   const man = stage.manifest;
   const maskSpace = o.maskSpace ?? man.masking;
@@ -185,7 +216,8 @@ export async function evaluateDfms(
       ? s
       : perClass(s, maxImages, rng.fork("max-images", key));
   const idDs = await openDataset(o.id, { layout: o.idLayout ?? "auto" });
-  for (const n of idDs.notes) log(`note: ${n}`);
+  warn(`id: ${o.id} (${describeDataset(idDs)})`);
+  for (const n of idDs.notes) warn(`note: ${n}`);
   const idSet = new Set(classIds);
   const idEval = toOodSamples(
     limit(idDs.samples.filter((s) => idSet.has(s.label)), "id"),
@@ -205,7 +237,8 @@ export async function evaluateDfms(
       subsets: o.subsets,
       limit,
     });
-    for (const n of r.notes) log(`note: ${n}`);
+    warn(`ood: ${o.ood} (${r.layout})`);
+    for (const n of r.notes) warn(`note: ${n}`);
     parts = r.parts;
     validLabels = r.validLabels;
     oodLayoutUsed = r.layout;
@@ -250,6 +283,17 @@ export async function evaluateDfms(
     }
   }
   const info = session.info;
+  try {
+    // the data is decoded as RGB; every evaluated class must be an output
+    session.checkFits({
+      channels: 3,
+      ...(classIds.length ? { maxLabel: Math.max(...classIds) } : {}),
+    });
+  } catch (err) {
+    await attack?.release();
+    await session.release();
+    throw err;
+  }
   if (info.size !== man.image_size) {
     await attack?.release();
     await session.release();
@@ -259,6 +303,19 @@ export async function evaluateDfms(
   }
   const size = info.size;
   const modelSha = await sha256Hex(modelBytes);
+  const searched = man.model;
+  const sameModel = searched.sha256 === null
+    ? null
+    : searched.sha256 === modelSha;
+  if (sameModel === false) {
+    warn(
+      `warning: model "${o.model}" (sha256 ${
+        modelSha.slice(0, 12)
+      }…) is not the model the DFMs were searched with ("${searched.path}", sha256 ${
+        searched.sha256!.slice(0, 12)
+      }…); the results measure the reliance of another model`,
+    );
+  }
   const abs = (p: string) => isAbsolute(p) ? p : resolve(p);
   const config: Record<string, unknown> = {
     format_version: 1,
@@ -266,9 +323,15 @@ export async function evaluateDfms(
     model: { path: abs(o.model), sha256: modelSha },
     dfm: abs(o.dfm),
     dfm_stage: man.stage,
+    dfm_search_model: {
+      path: searched.path,
+      sha256: searched.sha256,
+      same_as_model: sameModel,
+    },
     dfm_rank: 0,
     dfm_symmetry: man.symmetry,
     dfm_search_masking: man.masking,
+    dataset_counts: idDs.counts,
     id: {
       root: abs(o.id),
       layout: idDs.layout,
@@ -322,7 +385,7 @@ export async function evaluateDfms(
       size,
       maxImages: batchSize,
       kind: o.filter ?? "auto",
-      onWarning: (m) => log(`warning: ${m}`),
+      onWarning: (m) => warn(`warning: ${m}`),
     });
   } catch (err) {
     await attack?.release();
@@ -371,6 +434,7 @@ export async function evaluateDfms(
         cropPct,
         interpolation,
         workers,
+        ...(o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {}),
         onError: (s, e) => lo.onError(s.path, e),
       });
 
@@ -424,7 +488,7 @@ export async function evaluateDfms(
           } (n=${r.n_id}); ood n=${r.n_ood}; dfm fpr ${f(r.dfm_fp, r.n_neg)}`,
         );
       },
-      onWarning: (m) => log(`warning: ${m}`),
+      onWarning: (m) => warn(`warning: ${m}`),
     };
     const { summary, dir } = o.shard
       ? await runEvalShard(runOptions, o.shard)

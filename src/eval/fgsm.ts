@@ -25,6 +25,7 @@ import {
   imageInputName,
 } from "../onnx/gradient/graph.ts";
 import { loadOrt } from "../model/session.ts";
+import { watched } from "../model/watchdog.ts";
 import { readInputFile } from "../io/read.ts";
 
 /** Options of {@link fgsmStep}. */
@@ -276,13 +277,17 @@ export async function createFgsm(
       xs.set(x.subarray(start * sampleSize, (start + n) * sampleSize));
       const ls = new BigInt64Array(chunk);
       for (let i = 0; i < n; i++) ls[i] = BigInt(labels[start + i]!);
-      const out = await session.run({
-        [info.inputName]: new ort.Tensor("float32", xs, [
-          chunk,
-          ...info.sampleDims,
-        ]),
-        label: new ort.Tensor("int64", ls, [chunk]),
-      });
+      const out = await watched(
+        `the FGSM gradient of "${modelPath}"`,
+        () =>
+          session.run({
+            [info.inputName]: new ort.Tensor("float32", xs, [
+              chunk,
+              ...info.sampleDims,
+            ]),
+            label: new ort.Tensor("int64", ls, [chunk]),
+          }),
+      );
       const g = out.grad_input!.data as Float32Array;
       const l = out.loss!.data as Float32Array;
       grad.set(g.subarray(0, n * sampleSize), start * sampleSize);

@@ -312,7 +312,10 @@ export async function readClassLog(
  * 1e-4), so a run may resume on another machine. When it changes, config.json
  * takes the new value and a warning says so.
  */
-export const kUncheckedConfigKeys: readonly string[] = ["filter"];
+export const kUncheckedConfigKeys: readonly string[] = [
+  "filter",
+  "dataset_counts",
+];
 
 /** Normalise pixel images `[count,3,S,S]` to model input into a new array. */
 function normalized(

@@ -36,6 +36,7 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import { OptionError, UserError } from "../errors.ts";
 import { decodeModel, type ModelProto } from "../onnx/proto.ts";
 import { readInputFile } from "../io/read.ts";
+import { watched } from "./watchdog.ts";
 import { readExternalData } from "./external_data.ts";
 
 type Ort = typeof import("onnxruntime-web");
@@ -454,9 +455,10 @@ export class ModelSession {
       let got: readonly number[];
       try {
         const zeros = new Float32Array(batch * c * size * size);
-        const result = await session.run({
-          [info.inputName]: inputTensor(ort, inputType, zeros, dims),
-        });
+        const result = await watched(`model "${path}"`, () =>
+          session.run({
+            [info.inputName]: inputTensor(ort, inputType, zeros, dims),
+          }));
         const t = result[info.outputName]!;
         got = t.dims;
         t.dispose?.();
@@ -548,7 +550,10 @@ export class ModelSession {
       const feeds = {
         [this.info.inputName]: inputTensor(this.#ort, inputType, data, dims),
       };
-      const result = await session.run(feeds);
+      const result = await watched(
+        `model "${this.path}"`,
+        () => session.run(feeds),
+      );
       const t = result[this.info.outputName]!;
       const logits = toFloat32(t.data);
       if (logits.length < n * k) {

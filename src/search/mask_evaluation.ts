@@ -58,6 +58,8 @@ export interface MaskPreprocess {
   norm: Normalization;
   /** `normalized`: mask the normalised image; `pixel`: mask [0,1] pixels, normalise after. */
   maskSpace: MaskSpace;
+  /** Refuse (skip with a warning) images above this many pixels. @default kDefaultMaxPixels */
+  maxPixels?: number;
 }
 
 /** Inputs of {@link evaluateMasks}. */
@@ -161,6 +163,7 @@ export function maskInputs(
       cropPct: p.cropPct,
       interpolation: p.interpolation ?? kDefaultInterpolation,
       norm: pixel ? null : p.norm,
+      ...(p.maxPixels !== undefined ? { maxPixels: p.maxPixels } : {}),
       log: o.log,
     });
   if (!pixel) return { loadImages };
@@ -202,6 +205,7 @@ async function loadBlock(
     cropPct: number;
     interpolation: Interpolation;
     norm: Normalization | null;
+    maxPixels?: number;
     log: (line: string) => void;
   },
 ): Promise<{ tensor: Float32Array; indices: number[] }> {
@@ -210,7 +214,10 @@ async function loadBlock(
   const kept: number[] = [];
   const images = await Promise.all(
     indices.map((i) =>
-      readImage(subset[i]!.path).catch((err) => {
+      readImage(
+        subset[i]!.path,
+        o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {},
+      ).catch((err) => {
         o.log(
           `warning: ${err instanceof Error ? err.message : err}; image skipped`,
         );

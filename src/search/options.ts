@@ -26,6 +26,8 @@ import type { ShardSpec } from "../shard/partition.ts";
 export interface SearchOptions {
   /** ONNX model path. */
   model: string;
+  /** Images above this many pixels are skipped with a warning (checked from the header). */
+  maxPixels?: number;
   /** Dataset root (or give `dataset`). */
   data?: string;
   /** An already opened dataset (overrides `data`, `layout`, `classes`). */

@@ -26,13 +26,14 @@
  * returned summary and in `.checkpoint/state.json`.
  */
 import { join, relative, resolve } from "node:path";
-import { UserError } from "../errors.ts";
+import { OptionError, UserError } from "../errors.ts";
 import { finiteOrNull } from "../io/json.ts";
 import { Rng } from "../rng.ts";
 import { GpuContext } from "../gpu/context.ts";
 import { SpectralFilter } from "../gpu/spectral_filter.ts";
 import {
   type Dataset,
+  describeDataset,
   openDataset,
   perClass as perClassSample,
   type Sample,
@@ -46,7 +47,7 @@ import {
   resolveNormalization,
 } from "../data/preprocess.ts";
 import { ModelSession } from "../model/session.ts";
-import { gridSize, stageCount } from "../dfm/grid.ts";
+import { gridSize, stageCount, stageGeometry } from "../dfm/grid.ts";
 import {
   type DfmClass,
   type DfmClassTop,
@@ -68,6 +69,15 @@ import {
   type OpenedCheckpoint,
 } from "./checkpoint.ts";
 import { sha256Hex } from "../io/sha256.ts";
+import { RunLock } from "../io/lock.ts";
+import { ConfigMismatchError } from "../io/resume_config.ts";
+import {
+  arraySha256,
+  type FinishedStatus,
+  finishedStatus,
+  stageFingerprint,
+} from "./finished.ts";
+import { shardName } from "../shard/partition.ts";
 import {
   ClassLossAccumulator,
   type LossKind,
@@ -218,6 +228,8 @@ export async function openSearchInputs(
     ...(opts.size !== undefined ? { size: opts.size } : {}),
   });
   try {
+    // the data is decoded as RGB
+    session.checkFits({ channels: 3 });
     const norm: ResolvedNormalization = cfg.normalize
       ? { ...cfg.normalize, source: "flag" }
       : resolveNormalization({}, session.info, modelPath);
@@ -231,6 +243,9 @@ export async function openSearchInputs(
       layout: opts.layout ?? "auto",
       ...(opts.classes ? { classes: opts.classes } : {}),
     });
+    const log = opts.log ?? defaultLog;
+    log(`data: ${ds.root} (${describeDataset(ds)})`);
+    for (const n of ds.notes) log(`note: ${n}`);
     const classPos = new Map<number, number>();
     ds.classes.forEach((c, i) => classPos.set(c.index, i));
     for (const c of ds.classes) {
@@ -318,7 +333,26 @@ export async function openSearchInputs(
 export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   const log = opts.log ?? defaultLog;
   const cfg = resolveSearchConfig(opts);
-  const inputs = await openSearchInputs(opts, cfg);
+  // One run per folder (per shard for a sharded run); taking the lock also
+  // proves the folder writable, before any compute.
+  const lock = RunLock.acquire(
+    opts.out,
+    "search",
+    opts.shard ? { name: shardName(opts.shard) } : {},
+  );
+  if (lock.takenOver) {
+    const t = lock.takenOver;
+    log(
+      `note: took over "${opts.out}" from process ${t.pid} on ${t.hostname} (${t.command}, since ${t.started_at}), which is no longer running`,
+    );
+  }
+  let inputs: SearchInputs;
+  try {
+    inputs = await openSearchInputs(opts, cfg);
+  } catch (err) {
+    lock.release();
+    throw err;
+  }
   const run: StageRun = {
     opts,
     cfg,
@@ -334,6 +368,7 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
   };
   try {
     logSearch(run);
+    checkCandidates(cfg, inputs.size);
     const summaries: StageSummary[] = [];
     const first = cfg.stages[0]!;
     let parentDir = first > 1
@@ -355,6 +390,37 @@ export async function runSearch(opts: SearchOptions): Promise<SearchSummary> {
     run.filter?.[Symbol.dispose]();
     if (!opts.gpu) run.gpu?.[Symbol.dispose]();
     await inputs.session.release();
+    lock.release();
+  }
+}
+
+/** Bytes of one pool's candidate masks, at most (1 GiB). */
+const kMaxPoolBytes = 2 ** 30;
+
+/**
+ * Refuse, before any compute, a candidate count whose masks no memory holds
+ * and a top-N above a stage's candidates (it would be padded).
+ */
+function checkCandidates(cfg: SearchConfig, size: number): void {
+  const area = size * size;
+  for (const k of cfg.stages) {
+    const variants = stageGeometry(size, k).variants.length;
+    const m = Math.floor(cfg.candidates / 3) * variants;
+    if (m * area > kMaxPoolBytes) {
+      const most = 3 * Math.floor(kMaxPoolBytes / (area * variants));
+      throw new OptionError(
+        "candidates",
+        `expected at most ${most} for ${size}x${size} images (the masks of one pool would take ${
+          (m * area / 2 ** 30).toFixed(1)
+        } GiB), got ${cfg.candidates}`,
+      );
+    }
+    if (cfg.top > m) {
+      throw new OptionError(
+        "top",
+        `expected at most the ${m} candidates of stage ${k}, got ${cfg.top}`,
+      );
+    }
   }
 }
 
@@ -478,30 +544,59 @@ async function runStage(
   if (opts.shard) {
     return await runShardStage(run, k, { dir, parent, pools, config });
   }
+  const M = pools.count;
+  const grid = gridSize(size, k);
+  // Finished = the files check out against a manifest of this configuration
+  // (with or without `.checkpoint/`); `restart` recomputes regardless, and
+  // keeps the old files until the new ones are written.
+  const status: FinishedStatus = opts.restart
+    ? { kind: "absent" }
+    : await finishedStatus(dir, stageFingerprint(config));
+  if (status.kind === "finished") {
+    // pictures are written before the checkpoint is marked done: without
+    // that mark they may be partial
+    if (
+      !(await pathExists(join(dir, kStageFiles.png))) ||
+      !(await checkpointDone(dir))
+    ) {
+      await writePictures(dir, status.stage);
+    }
+    log(
+      `stage ${k}: already finished with this configuration (${dir}); skipped`,
+    );
+    const images = Number(status.stage.manifest.split.images ?? 0);
+    return stageSummary(k, dir, {
+      grid,
+      candidates: M,
+      classes: numClasses,
+      stats: { evaluations: M * images, images, seconds: 0 },
+      skipped: true,
+    });
+  }
   const opened = await openCheckpoint(dir, {
     config,
     optionOf: (key) => kSearchConfigOptions[key] ?? key,
     ...(opts.restart ? { restart: true } : {}),
   });
-  const M = pools.count;
-  const grid = gridSize(size, k);
-  if (opened.state?.done && await pathExists(join(dir, "manifest.json"))) {
-    if (!(await pathExists(join(dir, kStageFiles.png)))) {
-      await writePictures(dir, await readStage(dir));
-    }
-    log(
-      `stage ${k}: already finished with this configuration (${dir}); skipped`,
+  if (status.kind === "other" && opened.state === null) {
+    // a finished stage of another configuration, and no progress of this
+    // one (which an earlier restart would have left): never overwritten
+    const key = status.difference.key.replace(
+      /_([a-z])/g,
+      (_, c: string) => c.toUpperCase(),
     );
-    return stageSummary(k, dir, {
-      grid,
-      candidates: M,
-      classes: numClasses,
-      stats: opened.state.stats,
-      skipped: true,
+    throw new ConfigMismatchError({
+      run: "search",
+      dir,
+      difference: status.difference,
+      option: kSearchConfigOptions[key] ?? key,
+      discards: "results",
     });
   }
-  if (opts.restart) {
-    await Deno.remove(join(dir, "manifest.json")).catch(() => {});
+  if (status.kind === "damaged") {
+    log(
+      `note: stage ${k} in "${dir}" is damaged (${status.why}); computing it again`,
+    );
   }
 
   const { acc, blocks, result, resumed, stats, race } = await evaluatePools(
@@ -525,7 +620,7 @@ async function runStage(
   });
   const total = M * inputs.subset.length;
   const manifest = finishStageManifest(
-    stageManifestBase(run, k, pools, parent),
+    stageManifestBase(run, k, pools, parent, config),
     ranked,
   );
   if (race) {
@@ -644,7 +739,7 @@ async function runShardStage(
     true,
   );
   const data: SearchShardData = {
-    manifest: stageManifestBase(run, k, o.pools, o.parent),
+    manifest: stageManifestBase(run, k, o.pools, o.parent, o.config),
     reference_constant: [...run.batching.constant],
     blocks: scheduleBlocks(inputs.classOf, {
       blockImages: cfg.blockImages,
@@ -750,6 +845,7 @@ async function evaluatePools(
       interpolation: cfg.interpolation,
       norm: inputs.norm,
       maskSpace: cfg.maskSpace,
+      ...(opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels } : {}),
     },
     batchSize: cfg.batchSize,
     weightOf: idx
@@ -903,8 +999,15 @@ export type StageManifestBase =
         block_images: number;
         backend: string;
         parent: { dir: string; masks_sha256: string } | null;
+        configuration: Record<string, unknown>;
       };
       images_per_class: number[];
+      dataset: {
+        layout: string;
+        layout_reason: string;
+        counts: Record<string, number>;
+        notes: string[];
+      };
     };
   };
 
@@ -914,6 +1017,7 @@ function stageManifestBase(
   k: number,
   pools: CandidatePools,
   parent: ParentStage | null,
+  config: Record<string, unknown>,
 ): StageManifestBase {
   const { opts, cfg, inputs } = run;
   const { ds, subset, norm, size } = inputs;
@@ -962,8 +1066,16 @@ function stageManifestBase(
             masks_sha256: parent.masksSha256,
           }
           : null,
+        // what "finished" is checked against (finished.ts)
+        configuration: stageFingerprint(config),
       },
       images_per_class: imagesPerClass(inputs),
+      dataset: {
+        layout: ds.layout,
+        layout_reason: ds.layoutReason,
+        counts: { ...ds.counts },
+        notes: ds.notes,
+      },
     },
   };
 }
@@ -977,7 +1089,16 @@ export function finishStageManifest(
   return newStageManifest({
     ...fields,
     top: ranked.top,
-    extra: { ...extra, accuracy: ranked.accuracy },
+    extra: {
+      ...extra,
+      search: {
+        ...extra.search,
+        // what "finished" checks the files against (finished.ts)
+        masks_sha256: arraySha256(ranked.masks),
+        losses_sha256: arraySha256(ranked.losses),
+      },
+      accuracy: ranked.accuracy,
+    },
   });
 }
 
@@ -1005,6 +1126,18 @@ function normalizationRecord(
     std: [...norm.std],
     source: norm.source,
   };
+}
+
+/** Whether the stage's checkpoint is marked done (false when absent or unreadable). */
+async function checkpointDone(dir: string): Promise<boolean> {
+  try {
+    const st = JSON.parse(
+      await Deno.readTextFile(join(dir, ".checkpoint", "state.json")),
+    ) as { done?: boolean };
+    return st.done === true;
+  } catch {
+    return false;
+  }
 }
 
 /** (Re)write `<dir>/png/` from the stage, dropping pictures of an earlier run. */

@@ -10,6 +10,7 @@ import {
 import { applyOrientation, readJpegInfo } from "../../src/data/exif.ts";
 import { UserError } from "../../src/errors.ts";
 import { encodeBaselineJpeg, withExifOrientation } from "./_jpeg_encoder.ts";
+import { pngChunk } from "./_png_chunks.ts";
 
 /** A smooth RGB test picture (JPEG-friendly): gradients per channel. */
 function smoothRgb(w: number, h: number): Uint8Array {
@@ -263,25 +264,6 @@ Deno.test("decodeImage() decodes 8/16-bit, gray, gray+alpha and RGBA PNGs, dropp
   assert.deepEqual(img.data, gRgb);
 });
 
-function crc32(bytes: Uint8Array): number {
-  let c = ~0;
-  for (const b of bytes) {
-    c ^= b;
-    for (let k = 0; k < 8; k++) c = (c >>> 1) ^ (0xedb88320 & -(c & 1));
-  }
-  return ~c >>> 0;
-}
-
-function chunk(type: string, data: Uint8Array): Uint8Array {
-  const out = new Uint8Array(12 + data.length);
-  const v = new DataView(out.buffer);
-  v.setUint32(0, data.length);
-  out.set(new TextEncoder().encode(type), 4);
-  out.set(data, 8);
-  v.setUint32(8 + data.length, crc32(out.subarray(4, 8 + data.length)));
-  return out;
-}
-
 /** A hand-built PNG: colour type 3 (palette) or 0 (gray) at the given bit depth. */
 function handPng(
   w: number,
@@ -307,10 +289,10 @@ function handPng(
   ihdr.set([depth, colorType, 0, 0, 0], 8);
   const parts = [
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
-    chunk("IHDR", ihdr),
-    ...(palette ? [chunk("PLTE", new Uint8Array(palette.flat()))] : []),
-    chunk("IDAT", new Uint8Array(deflateSync(raw))),
-    chunk("IEND", new Uint8Array()),
+    pngChunk("IHDR", ihdr),
+    ...(palette ? [pngChunk("PLTE", new Uint8Array(palette.flat()))] : []),
+    pngChunk("IDAT", new Uint8Array(deflateSync(raw))),
+    pngChunk("IEND", new Uint8Array()),
   ];
   const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;

@@ -24,6 +24,7 @@ import {
   type ValueInfoProto,
 } from "../proto.ts";
 import { UserError } from "../../errors.ts";
+import { watched } from "../../model/watchdog.ts";
 
 /** Static shapes (and small integer values) of a model's tensors. */
 export interface ShapeInfo {
@@ -140,7 +141,7 @@ export async function inferShapes(
     const feeds = {
       [inputName]: new ort.Tensor("float32", new Float32Array(size), shape),
     };
-    const out = await session.run(feeds);
+    const out = await watched("the shape probe", () => session.run(feeds));
     for (const [name, t] of Object.entries(out)) {
       const dims = t.dims.map(Number);
       const small = (t.type === "int64" || t.type === "int32") && t.size <= 64;
