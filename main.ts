@@ -13,6 +13,7 @@ import { installStopHandlers } from "./src/cli/interrupt.ts";
 import { register as registerInfo } from "./src/cli/info.ts";
 import { register as registerFilter } from "./src/cli/filter.ts";
 import { register as registerSearch } from "./src/cli/search.ts";
+import { register as registerScore } from "./src/cli/score.ts";
 import { register as registerDemo } from "./src/cli/demo.ts";
 import { register as registerEval } from "./src/cli/eval.ts";
 import { register as registerReport } from "./src/cli/report.ts";
@@ -44,6 +45,7 @@ export function buildProgram(): Command {
       registerInfo,
       registerFilter,
       registerSearch,
+      registerScore,
       registerDemo,
       registerEval,
       registerReport,

@@ -465,3 +465,14 @@ export const shared = {
       }
     }),
 };
+
+/** The library's `normalize` option from the normalisation flags. */
+export function normalizeOption(
+  o: { normalize?: string; mean?: string; std?: string },
+): string | { mean: number[]; std: number[] } | undefined {
+  const norm = normalizationFlags(o);
+  if (!norm) return undefined;
+  return norm.name === "custom"
+    ? { mean: [...norm.mean], std: [...norm.std] }
+    : norm.name;
+}

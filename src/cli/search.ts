@@ -21,8 +21,14 @@ import type { SymmetryMode } from "../dfm/symmetry.ts";
 import { parseClassList } from "../data/dataset.ts";
 import type { DatasetLayout } from "../data/dataset.ts";
 import type { Interpolation, ResizeMode } from "../data/preprocess.ts";
-import { arg, normalizationFlags, option, shared, usage } from "./args.ts";
+import { arg, normalizeOption, option, shared, usage } from "./args.ts";
 import { printJson } from "./json.ts";
+import {
+  defaultRaceParams,
+  kRaceRules,
+  type RaceParams,
+  type RaceRule,
+} from "../search/race.ts";
 
 /** The flags of `hfss search`, parsed. */
 export interface SearchCliOptions {
@@ -57,6 +63,13 @@ export interface SearchCliOptions {
   restart?: boolean;
   shard?: ShardSpec;
   checkpointSeconds: number;
+  race?: RaceRule;
+  raceSlice?: number;
+  raceKeep?: number;
+  raceMinKeep?: number;
+  raceZ?: number;
+  raceDelta?: number;
+  raceRange?: number;
   maxMegapixels?: number;
   json?: boolean;
 }
@@ -89,8 +102,6 @@ export function toSearchOptions(o: SearchCliOptions): SearchOptions {
     usage("--stage/--stages", "give one of them, not both");
   }
   const stages = o.stages ?? o.stage ?? [1];
-  // No flag: runSearch() takes the model's declared normalisation, else imagenet.
-  const norm = normalizationFlags(o);
   const opts: SearchOptions = {
     model: o.model,
     data: o.data,
@@ -111,11 +122,8 @@ export function toSearchOptions(o: SearchCliOptions): SearchOptions {
     backend: o.backend,
     checkpointSeconds: o.checkpointSeconds,
   };
-  if (norm) {
-    opts.normalize = norm.name === "custom"
-      ? { mean: [...norm.mean], std: [...norm.std] }
-      : norm.name;
-  }
+  const normalize = normalizeOption(o);
+  if (normalize !== undefined) opts.normalize = normalize;
   if (o.classes !== undefined) opts.classes = parseClassList(o.classes);
   if (o.from !== undefined) opts.from = o.from;
   if (o.perClass !== undefined) opts.perClass = o.perClass;
@@ -126,7 +134,32 @@ export function toSearchOptions(o: SearchCliOptions): SearchOptions {
   if (o.restart) opts.restart = true;
   if (o.maxMegapixels !== undefined) opts.maxPixels = o.maxMegapixels * 1e6;
   if (o.shard) opts.shard = o.shard;
+  const race = raceParams(o);
+  if (race) opts.race = race;
   return opts;
+}
+
+/** `--race` and its parameters; a parameter without `--race` is refused. */
+function raceParams(o: SearchCliOptions): RaceParams | undefined {
+  const given = {
+    ...(o.raceSlice !== undefined ? { slice: o.raceSlice } : {}),
+    ...(o.raceKeep !== undefined ? { keep: o.raceKeep } : {}),
+    ...(o.raceMinKeep !== undefined ? { minKeep: o.raceMinKeep } : {}),
+    ...(o.raceZ !== undefined ? { z: o.raceZ } : {}),
+    ...(o.raceDelta !== undefined ? { delta: o.raceDelta } : {}),
+    ...(o.raceRange !== undefined ? { range: o.raceRange } : {}),
+  };
+  if (o.race === undefined) {
+    const first = Object.keys(given)[0];
+    if (first) {
+      usage(
+        `--race-${first.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`,
+        "applies to racing only: give --race too",
+      );
+    }
+    return undefined;
+  }
+  return { ...defaultRaceParams(o.top), rule: o.race, ...given };
 }
 
 /** Register the `search` subcommand. */
@@ -221,6 +254,57 @@ export function register(program: Command): void {
         d.checkpointSeconds,
       ),
     )
+    .addOption(
+      option(
+        "--race <rule>",
+        `race each class's candidates over its images: ${
+          kRaceRules.join("|")
+        } (default: no racing)`,
+        arg.choice(kRaceRules),
+      ),
+    )
+    .addOption(
+      option(
+        "--race-slice <n>",
+        "racing: images per slice (default 8)",
+        arg.int({ min: 1 }),
+      ),
+    )
+    .addOption(
+      option(
+        "--race-keep <f>",
+        "halving: fraction of live candidates kept per slice, in (0, 1] (default 0.5)",
+        arg.unit(),
+      ),
+    )
+    .addOption(
+      option(
+        "--race-min-keep <n>",
+        "racing: fewest candidates kept per class, >= --top (default 2 x --top)",
+        arg.int({ min: 1 }),
+      ),
+    )
+    .addOption(
+      option(
+        "--race-z <z>",
+        "gaussian: bound half-width in standard errors (default 2)",
+        arg.number({ min: 0 }),
+      ),
+    )
+    .addOption(
+      option(
+        "--race-delta <d>",
+        "bernstein: confidence delta in (0, 1) (default 0.05)",
+        arg.number({ min: 0, minExclusive: true, max: 1 }),
+      ),
+    )
+    .addOption(
+      option(
+        "--race-range <r>",
+        "bernstein: loss range (default 0: the observed range)",
+        arg.number({ min: 0 }),
+      ),
+    )
     .option("--json", "print the summary as one JSON object")
     .action(async (o: SearchCliOptions) => {
       const opts = toSearchOptions(o);
@@ -234,7 +318,13 @@ export function register(program: Command): void {
         console.log(
           s.skipped
             ? `stage ${s.stage}: already finished (${s.evaluations} evaluations) -> ${s.dir}`
-            : `stage ${s.stage}: ${s.candidates} candidates x ${s.images} images = ${s.evaluations} evaluations, ` +
+            : `stage ${s.stage}: ${
+              o.race
+                ? `raced, ${s.evaluations} of ${
+                  s.candidates * s.images
+                } evaluations`
+                : `${s.candidates} candidates x ${s.images} images = ${s.evaluations} evaluations`
+            }, ` +
               `${s.evaluationsPerSecond.toFixed(1)} evaluations/s, ${
                 s.seconds.toFixed(1)
               } s` +

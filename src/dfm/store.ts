@@ -103,6 +103,12 @@ export interface StageManifest {
   classes: DfmClass[];
   /** Per class (same order), the kept candidates. */
   top: DfmClassTop[];
+  /** Racing parameters (snake_case); raced stages only. */
+  race?: Record<string, string | number> | null;
+  /** Candidate × image evaluations the stage spent (all runs of a resumed stage); raced stages only. */
+  evaluations_spent?: number;
+  /** Candidate × image evaluations of exhaustive evaluation of the stage; raced stages only. */
+  evaluations_exhaustive?: number;
   /** Data file names, relative to the stage folder. */
   files: { masks: string; losses: string };
   /** Anything else a writer wants to keep (timings, counts, …). */

@@ -21,14 +21,9 @@
  * (calibrated CE 0.02) → other-kept 0.08.
  */
 import type { SymmetryMode } from "../dfm/symmetry.ts";
-import { CandidatePools, type Lineage } from "../search/lineage.ts";
-import { topN } from "../search/topn.ts";
-import { crossEntropyRows } from "../model/cross_entropy.ts";
-import {
-  logitsFromEnergies,
-  maskPairGains,
-  type PlantedModelSpec,
-} from "./model.ts";
+import type { Lineage } from "../search/lineage.ts";
+import type { PlantedModelSpec } from "./model.ts";
+import { simulateRace } from "./race_simulate.ts";
 
 /** Options of {@linkcode simulateSearch}. */
 export interface SimulateOptions {
@@ -54,76 +49,11 @@ export interface SimulatedStage {
   losses: number[][];
 }
 
-/** Run the simulated staged search. */
+/** Run the simulated staged search (exhaustive ranking, `race_simulate.ts`). */
 export function simulateSearch(opts: SimulateOptions): SimulatedStage[] {
-  const { spec, energies, labels } = opts;
-  const s = spec.size, k = spec.classes, p = spec.pairs.length;
-  const byClass: number[][] = Array.from({ length: k }, () => []);
-  for (let i = 0; i < labels.length; i++) byClass[labels[i]!]!.push(i);
-  const classEnergy = byClass.map((idx) => {
-    const e = new Float64Array(idx.length * p);
-    idx.forEach((i, r) => e.set(energies.subarray(i * p, (i + 1) * p), r * p));
-    return e;
-  });
-  const out: SimulatedStage[] = [];
-  let prev: SimulatedStage | null = null;
-  for (let stage = 1; stage <= opts.stages; stage++) {
-    const parentStage: SimulatedStage | null = prev;
-    const pools = new CandidatePools({
-      seed: opts.seed,
-      stage,
-      size: s,
-      candidates: opts.candidates,
-      proportion: opts.proportion,
-      symmetry: opts.symmetry ?? "exact",
-      lineage: opts.lineage ?? "per-class",
-      ...(parentStage
-        ? {
-          parents: {
-            stage: parentStage.stage,
-            numClasses: k,
-            ranksOf: (c: number) => parentStage.masks[c]!.length,
-            mask: (c: number, r: number) => parentStage.masks[c]![r]!,
-          },
-        }
-        : {}),
-    });
-    const m = pools.count;
-    const losses = new Float64Array(m * k);
-    const masksOf: Uint8Array[] = [];
-    for (let c = 0; c < k; c++) {
-      const all = pools.masks(c);
-      if (c === 0 || !pools.shared) {
-        masksOf.length = 0;
-        for (let j = 0; j < m; j++) {
-          masksOf.push(all.slice(j * s * s, (j + 1) * s * s));
-        }
-      }
-      const e = classEnergy[c]!;
-      const n = byClass[c]!.length;
-      for (let j = 0; j < m; j++) {
-        const gains = maskPairGains(masksOf[j]!, spec);
-        const logits = logitsFromEnergies(e, spec, { gains });
-        const rows = crossEntropyRows(logits, {
-          rows: n,
-          numLogits: k,
-          targets: new Int32Array(n).fill(c),
-        });
-        let ce = 0;
-        for (let i = 0; i < n; i++) ce += rows.ce[i]!;
-        losses[j * k + c] = n ? ce / n : NaN;
-      }
-    }
-    const top = topN(losses, { numCandidates: m, numClasses: k, n: opts.topN });
-    const masks: Uint8Array[][] = [];
-    for (let c = 0; c < k; c++) {
-      const all = pools.masks(c);
-      masks.push(
-        top.indices[c]!.map((j) => all.slice(j * s * s, (j + 1) * s * s)),
-      );
-    }
-    prev = { stage, masks, losses: top.losses };
-    out.push(prev);
-  }
-  return out;
+  return simulateRace({ ...opts, race: null }).map((st) => ({
+    stage: st.stage,
+    masks: st.masks,
+    losses: st.losses,
+  }));
 }

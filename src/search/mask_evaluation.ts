@@ -28,6 +28,7 @@ import {
   type Block,
   type EvaluateResult,
   evaluateStage,
+  type LoadedImages,
   type ModelPort,
 } from "./evaluate.ts";
 import { ClassLossAccumulator } from "./loss.ts";
@@ -112,12 +113,7 @@ export async function evaluateMasks(o: EvaluateMasksOptions): Promise<{
     blockImages: o.blockImages,
     numClasses,
   });
-  const p = o.preprocess;
-  const pixel = p.maskSpace === "pixel";
-  const scale = pixel ? p.norm.std.map((s) => 1 / s) : undefined;
-  const offset = pixel
-    ? p.norm.mean.map((m, c) => -m / p.norm.std[c]!)
-    : undefined;
+  const input = maskInputs(o);
   const masks = o.masks;
   const result = await evaluateStage({
     blocks,
@@ -129,19 +125,10 @@ export async function evaluateMasks(o: EvaluateMasksOptions): Promise<{
     numCandidates: masks.count,
     poolKey: (c) => masks.poolKey(c),
     poolMasks: (c) => masks.masks(c),
-    loadImages: (idx) =>
-      loadBlock(o.images, idx, {
-        size: p.size,
-        resize: p.resize,
-        cropPct: p.cropPct,
-        interpolation: p.interpolation ?? kDefaultInterpolation,
-        norm: pixel ? null : p.norm,
-        ...(p.maxPixels !== undefined ? { maxPixels: p.maxPixels } : {}),
-        log: o.log,
-      }),
+    loadImages: input.loadImages,
     filter: o.filter,
     model: o.model,
-    ...(scale ? { scale, offset: offset! } : {}),
+    ...(input.scale ? { scale: input.scale, offset: input.offset! } : {}),
     acc,
     start: o.start ?? { block: 0, chunk: 0 },
     ...(o.checkpoint ? { checkpoint: o.checkpoint } : {}),
@@ -153,6 +140,38 @@ export async function evaluateMasks(o: EvaluateMasksOptions): Promise<{
     ...(o.overlap !== undefined ? { overlap: o.overlap } : {}),
   });
   return { acc, blocks, result };
+}
+
+/**
+ * How images reach the filter: `loadImages` decodes and preprocesses (and
+ * normalises, when masks apply to normalised images); with pixel-space
+ * masking the filter pass normalises (`scale`, `offset` per channel).
+ */
+export function maskInputs(
+  o: Pick<EvaluateMasksOptions, "images" | "preprocess" | "log">,
+): {
+  loadImages: (indices: number[]) => Promise<LoadedImages>;
+  scale?: number[];
+  offset?: number[];
+} {
+  const p = o.preprocess;
+  const pixel = p.maskSpace === "pixel";
+  const loadImages = (idx: number[]) =>
+    loadBlock(o.images, idx, {
+      size: p.size,
+      resize: p.resize,
+      cropPct: p.cropPct,
+      interpolation: p.interpolation ?? kDefaultInterpolation,
+      norm: pixel ? null : p.norm,
+      ...(p.maxPixels !== undefined ? { maxPixels: p.maxPixels } : {}),
+      log: o.log,
+    });
+  if (!pixel) return { loadImages };
+  return {
+    loadImages,
+    scale: p.norm.std.map((s) => 1 / s),
+    offset: p.norm.mean.map((m, c) => -m / p.norm.std[c]!),
+  };
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 import type { SymmetryMode } from "../dfm/symmetry.ts";
 import type { LossKind } from "./loss.ts";
 import type { Lineage } from "./lineage.ts";
+import { checkRaceParams, type RaceParams } from "./race.ts";
 import type { MaskSpace } from "./mask_evaluation.ts";
 import type { SearchProgress } from "./search.ts";
 import type { ShardSpec } from "../shard/partition.ts";
@@ -61,6 +62,11 @@ export interface SearchOptions {
   loss?: LossKind;
   /** @default "per-class" */
   lineage?: Lineage;
+  /**
+   * Race each class's candidates over its images (race.ts; `top` is the
+   * search's). Default: every candidate on every image.
+   */
+  race?: RaceParams;
   /** @default "normalized" (the reference masks after normalisation) */
   maskSpace?: MaskSpace;
   /** @default "squash" (the reference) */
@@ -151,6 +157,7 @@ export const kSearchConfigOptions: Readonly<Record<string, string>> = {
   normalization: "normalize",
   backend: "backend",
   parent: "from",
+  race: "race",
 };
 
 /**
@@ -216,6 +223,8 @@ export interface SearchConfig {
   normalize: Normalization | undefined;
   stages: number[];
   checkpointSeconds: number;
+  /** Racing parameters, null for exhaustive evaluation. */
+  race: RaceParams | null;
 }
 
 /**
@@ -250,6 +259,7 @@ export function resolveSearchConfig(opts: SearchOptions): SearchConfig {
       : normalization(opts.normalize),
     stages: [...opts.stages],
     checkpointSeconds: opts.checkpointSeconds ?? d.checkpointSeconds,
+    race: opts.race ? { ...opts.race, top: opts.top ?? d.top } : null,
   };
   const fraction = (v: number) => v > 0 && v <= 1;
   checkRange(
@@ -265,6 +275,7 @@ export function resolveSearchConfig(opts: SearchOptions): SearchConfig {
     "expected a value in (0, 1]",
   );
   checkPositiveInt("top", c.top);
+  if (c.race) checkRaceParams(c.race);
   checkRange(
     "split",
     c.split,
@@ -276,6 +287,12 @@ export function resolveSearchConfig(opts: SearchOptions): SearchConfig {
   if (c.perClass !== undefined) checkPositiveInt("perClass", c.perClass);
   if (c.stages.length === 0) {
     throw new OptionError("stages", "no stage given");
+  }
+  if (opts.shard && c.race) {
+    throw new OptionError(
+      "race",
+      "racing cannot run in shards yet (a shard's dropped candidates would not merge): race unsharded",
+    );
   }
   if (opts.shard && c.stages.length > 1) {
     throw new OptionError(

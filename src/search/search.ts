@@ -91,6 +91,14 @@ import {
   type MaskSpace,
   scheduleBlocks,
 } from "./mask_evaluation.ts";
+import { raceRecord, RaceState } from "./race.ts";
+import {
+  loadRaceStateBytes,
+  newRaceQueue,
+  raceMasks,
+  raceStateBytes,
+  survivorLosses,
+} from "./race_stage.ts";
 import { shardClasses } from "../shard/partition.ts";
 import {
   configDigest,
@@ -287,6 +295,7 @@ export async function openSearchInputs(
         : {}),
       normalization: normValues,
       backend: cfg.backend,
+      ...(cfg.race ? { race: raceRecord(cfg.race) } : {}),
     };
     return {
       session,
@@ -590,7 +599,7 @@ async function runStage(
     );
   }
 
-  const { acc, blocks, result, resumed, stats } = await evaluatePools(
+  const { acc, blocks, result, resumed, stats, race } = await evaluatePools(
     run,
     k,
     pools,
@@ -602,16 +611,24 @@ async function runStage(
   );
 
   const ranked = rankStage(acc, pools, {
+    ...(race ? { race } : {}),
     loss: cfg.loss,
     constant: run.batching.constant,
     numClasses,
     top: cfg.top,
     area: size * size,
   });
+  const total = M * inputs.subset.length;
   const manifest = finishStageManifest(
     stageManifestBase(run, k, pools, parent, config),
     ranked,
   );
+  if (race) {
+    // Raced stages only: exhaustive manifests keep the shards' key set.
+    manifest.race = raceRecord(race.params);
+    manifest.evaluations_spent = stats.evaluations;
+    manifest.evaluations_exhaustive = total;
+  }
   const stage: StageData = {
     manifest,
     masks: ranked.masks,
@@ -622,7 +639,7 @@ async function runStage(
   await writePictures(dir, stage);
   await opened.checkpoint.save(
     { block: blocks.length, chunk: 0 },
-    acc.toBytes(),
+    race ? raceStateBytes(acc, race, newRaceQueue()) : acc.toBytes(),
     stats,
     true,
   );
@@ -635,8 +652,13 @@ async function runStage(
     result,
   });
   opts.progress?.finish(k, s);
+  const spent = race
+    ? `raced (${race.params.rule}): ${stats.evaluations} of ${total} evaluations (${
+      (total / Math.max(1, stats.evaluations)).toFixed(2)
+    }x fewer)`
+    : `${M} candidates x ${stats.images} images = ${stats.evaluations} evaluations`;
   log(
-    `stage ${k}: ${M} candidates x ${stats.images} images = ${stats.evaluations} evaluations; ` +
+    `stage ${k}: ${spent}; ` +
       `${s.evaluationsPerSecond.toFixed(1)} evaluations/s, ${
         s.seconds.toFixed(1)
       } s ` +
@@ -766,6 +788,8 @@ async function evaluatePools(
   Awaited<ReturnType<typeof evaluateMasks>> & {
     resumed: boolean;
     stats: CheckpointStats;
+    /** The race of a raced stage (never for a shard). */
+    race: RaceState | null;
   }
 > {
   const { opts, cfg, inputs, log } = run;
@@ -776,8 +800,18 @@ async function evaluatePools(
   });
   let start = { block: 0, chunk: 0 };
   const prior = { evaluations: 0, images: 0, seconds: 0 };
+  const race = cfg.race && !idx
+    ? new RaceState({
+      params: cfg.race,
+      numCandidates: pools.count,
+      imagesOf: imagesPerClass(inputs),
+    })
+    : null;
+  let queue = newRaceQueue();
   if (opened.state && opened.acc) {
-    acc.loadBytes(opened.acc);
+    // A raced stage restores its accumulators with the race and its queue.
+    if (race) queue = loadRaceStateBytes(opened.acc, acc, race);
+    else acc.loadBytes(opened.acc);
     start = opened.state.position;
     Object.assign(prior, opened.state.stats);
   }
@@ -797,7 +831,7 @@ async function evaluatePools(
     channels: 3,
     maxImages: cfg.blockImages,
   });
-  const evaluated = await evaluateMasks({
+  const common = {
     images,
     classOf: ints(inputs.classOf),
     targetOf: ints(inputs.targetOf),
@@ -814,24 +848,34 @@ async function evaluatePools(
       ...(opts.maxPixels !== undefined ? { maxPixels: opts.maxPixels } : {}),
     },
     batchSize: cfg.batchSize,
-    blockImages: cfg.blockImages,
     weightOf: idx
       ? Float64Array.from(idx, (i) => run.batching.weight[i]!)
       : run.batching.weight,
     filter: run.filter,
     model: inputs.session,
-    acc,
-    start,
     prior,
     checkpoint: opened.checkpoint,
     checkpointSeconds: cfg.checkpointSeconds,
-    onProgress: (n) => opts.progress?.tick(n),
-    ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
+    onProgress: (n: number) => opts.progress?.tick(n),
     log,
-  });
+  };
+  const evaluated = race
+    ? {
+      acc,
+      blocks: [],
+      result: await raceMasks({ ...common, loss: cfg.loss, acc, race, queue }),
+    }
+    : await evaluateMasks({
+      ...common,
+      blockImages: cfg.blockImages,
+      acc,
+      start,
+      ...(opts.overlap !== undefined ? { overlap: opts.overlap } : {}),
+    });
   const { result } = evaluated;
   return {
     ...evaluated,
+    race,
     resumed,
     stats: {
       evaluations: prior.evaluations + result.evaluations,
@@ -900,10 +944,13 @@ export function rankStage(
     numClasses: number;
     top: number;
     area: number;
+    /** A raced stage: rank only each class's survivors. */
+    race?: RaceState;
   },
 ): RankedStage {
   const { numClasses, top, area } = o;
-  const losses = acc.losses(o.loss, o.constant);
+  const all = acc.losses(o.loss, o.constant);
+  const losses = o.race ? survivorLosses(all, o.race) : all;
   const accuracy = acc.accuracy();
   const best = topN(losses, { numCandidates: pools.count, numClasses, n: top });
   const masks = new Uint8Array(numClasses * top * area);
