@@ -187,18 +187,22 @@ export function diskFilter(
   const m = size + 2 * rg;
   const disk = new Float64Array(m * m * channels);
   const scale = area * 255;
+  const sums = new Int32Array(m);
   for (let y = 0; y < m; y++) {
     for (let c = 0; c < channels; c++) {
-      for (let x = 0; x < m; x++) {
-        // Centre in padded coordinates: (y + half, x + half).
-        let s = 0;
-        for (let j = 0; j < k; j++) {
-          const w = spanW[j]!;
-          if (w < 0) continue;
-          const b = ((y + j) * channels + c) * pl + x + half;
-          s += prefix[b + w + 1]! - prefix[b - w]!;
+      sums.fill(0);
+      for (let j = 0; j < k; j++) {
+        const w = spanW[j]!;
+        if (w < 0) continue;
+        // Centre (y + half, x + half) in padded coordinates.
+        const b = ((y + j) * channels + c) * pl + half;
+        const hiB = b + w + 1, loB = b - w;
+        for (let x = 0; x < m; x++) {
+          sums[x]! += prefix[hiB + x]! - prefix[loB + x]!;
         }
-        disk[(y * m + x) * channels + c] = s / scale;
+      }
+      for (let x = 0; x < m; x++) {
+        disk[(y * m + x) * channels + c] = sums[x]! / scale;
       }
     }
   }
@@ -259,18 +263,16 @@ export function glassBlur(
   // (same rejection rule, so the same stream).
   const n = 2 * delta;
   const limit = 4294967296 - (4294967296 % n);
-  const draw = (): number => {
-    for (;;) {
-      const v = rng.nextU32();
-      if (v < limit) return (v % n) - delta;
-    }
-  };
   for (let it = 0; it < iterations; it++) {
     for (let h = size - delta; h > delta; h--) {
       let dst = (h * size + size - delta) * 3;
       for (let w = size - delta; w > delta; w--, dst -= 3) {
-        const dx = draw();
-        const dy = draw();
+        let v = rng.nextU32();
+        while (v >= limit) v = rng.nextU32();
+        const dx = v - Math.floor(v / n) * n - delta; // exact: v < 2^32
+        v = rng.nextU32();
+        while (v >= limit) v = rng.nextU32();
+        const dy = v - Math.floor(v / n) * n - delta;
         const src = dst + (dy * size + dx) * 3;
         x[dst] = x[src]!;
         x[dst + 1] = x[src + 1]!;
