@@ -28,7 +28,7 @@
  * contiguous range of whole classes balanced by image count, as for the
  * search) into `<out>/shard-i-of-n/`: their per-(mask, class) sums as
  * `sums.npy`/`counts.npy` and `partial.json` (src/shard/partial.ts), resumable
- * the same way; `hfss merge --score` (src/shard/score.ts) writes the files
+ * the same way; the score merge (src/shard/score.ts) writes the files
  * above from them, the unsharded run's bit for bit.
  *
  * Resize and mask space default to the stage's when the masks are a stage

@@ -1,6 +1,6 @@
 /**
- * `hfss merge --score DIR`: join the shards of a score (`DIR/shard-i-of-n/`,
- * written by `score --shard i/n`) into the files an unsharded score writes
+ * Merge of a sharded score: join the shards of a score (`DIR/shard-i-of-n/`,
+ * written by a score with shard i/n) into the files an unsharded score writes
  * to `DIR/`.
  *
  * Each shard holds the per-mask × per-class sums of its classes; the merge
@@ -73,7 +73,7 @@ export async function mergeScore(out: string): Promise<MergeScoreSummary> {
   }).catch((err) => {
     if (err instanceof ConfigMismatchError) {
       fail(
-        `it holds a score with another configuration (${err.key}); merge into the --out folder of this score`,
+        `it holds a score with another configuration (${err.key}); merge into the output folder of this score`,
       );
     }
     throw err;
