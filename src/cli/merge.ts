@@ -1,22 +1,31 @@
 /**
  * `hfss merge`: join the shards of a search stage (`--stage DIR`, written by
- * `search --shard i/n`) or of an evaluation (`--eval DIR`, written by
- * `eval --shard i/n`) into the files an unsharded run writes. Every shard is
+ * `search --shard i/n`), of an evaluation (`--eval DIR`, written by
+ * `eval --shard i/n`) or of a score (`--score DIR`, written by
+ * `score --shard i/n`) into the files an unsharded run writes. Every shard is
  * checked first; a missing, unfinished, corrupt, duplicate or mismatched
  * shard is named in one line and nothing is written.
  */
 import type { Command } from "commander";
 import { mergeStage } from "../shard/merge_stage.ts";
 import { mergeEval } from "../shard/eval.ts";
+import { mergeScore } from "../shard/score.ts";
 import { usage } from "./args.ts";
 import { printJson } from "./json.ts";
+
+interface MergeCliOptions {
+  stage?: string;
+  eval?: string;
+  score?: string;
+  json?: boolean;
+}
 
 /** Register the `merge` subcommand. */
 export function register(program: Command): void {
   program
     .command("merge")
     .description(
-      "merge the shards of a search stage (--stage) or of an evaluation (--eval) into the unsharded run's files",
+      "merge the shards of a search stage (--stage), an evaluation (--eval) or a score (--score) into the unsharded run's files",
     )
     .option(
       "--stage <dir>",
@@ -26,10 +35,27 @@ export function register(program: Command): void {
       "--eval <dir>",
       "an eval --out folder holding the shard-<i>-of-<n>/ folders of eval --shard",
     )
+    .option(
+      "--score <dir>",
+      "a score --out folder holding the shard-<i>-of-<n>/ folders of score --shard",
+    )
     .option("--json", "print what was merged as JSON")
-    .action(async (o: { stage?: string; eval?: string; json?: boolean }) => {
-      if ((o.stage === undefined) === (o.eval === undefined)) {
-        usage("--stage/--eval", "give one of --stage <dir> or --eval <dir>");
+    .action(async (o: MergeCliOptions) => {
+      if (
+        [o.stage, o.eval, o.score].filter((d) => d !== undefined).length !== 1
+      ) {
+        usage(
+          "--stage/--eval/--score",
+          "give one of --stage <dir>, --eval <dir> or --score <dir>",
+        );
+      }
+      if (o.score !== undefined) {
+        const m = await mergeScore(o.score);
+        if (o.json) return printJson(m);
+        console.log(
+          `score: merged ${m.shards} shards (${m.masks} masks, ${m.classes} classes, ${m.evaluations} evaluations) -> ${m.out}`,
+        );
+        return;
       }
       if (o.stage !== undefined) {
         const s = await mergeStage(o.stage);

@@ -16,6 +16,7 @@ import type { Interpolation, ResizeMode } from "../data/preprocess.ts";
 import type { LossKind } from "../search/loss.ts";
 import { arg, normalizeOption, option, shared } from "./args.ts";
 import { printJson } from "./json.ts";
+import type { ShardSpec } from "../shard/partition.ts";
 
 /** The flags of `hfss score`, parsed. */
 export interface ScoreCliOptions {
@@ -44,6 +45,7 @@ export interface ScoreCliOptions {
   threads?: number;
   restart?: boolean;
   checkpointSeconds: number;
+  shard?: ShardSpec;
   json?: boolean;
 }
 
@@ -75,6 +77,7 @@ export function toScoreOptions(o: ScoreCliOptions): ScoreOptions {
   if (o.size !== undefined) opts.size = o.size;
   if (o.threads !== undefined) opts.threads = o.threads;
   if (o.restart) opts.restart = true;
+  if (o.shard) opts.shard = o.shard;
   return opts;
 }
 
@@ -158,6 +161,11 @@ export function register(program: Command): void {
         120,
       ),
     )
+    .addOption(
+      shared.shard(
+        "score shard i of n (whole classes) into <out>/shard-i-of-n/; join them with hfss merge --score",
+      ),
+    )
     .option("--json", "print the summary as one JSON object")
     .action(async (o: ScoreCliOptions) => {
       const opts = toScoreOptions(o);
@@ -178,7 +186,9 @@ export function register(program: Command): void {
       (bar as Progress | null)?.finish(`${r.evaluations} evaluations`);
       const k = r.classes.length;
       const own = r.masks.kind === "stage";
-      const rows = r.classes.map((c, pos) => {
+      const { first, end } = r.classRange;
+      const rows = r.classes.slice(first, end).map((c, i) => {
+        const pos = first + i;
         const mine = r.masks.origins
           .map((o, i) => ({ o, i }))
           .filter(({ o }) => own && o.classId === c.index);
@@ -223,7 +233,9 @@ export function register(program: Command): void {
         );
       }
       console.log(
-        `${r.masks.count} masks x ${k} classes -> ${r.out} (losses.npy, accuracy.npy, scores.csv, masks.csv, config.json)`,
+        opts.shard
+          ? `${r.masks.count} masks x ${rows.length} of ${k} classes -> ${r.out} (sums.npy, counts.npy, partial.json; join with hfss merge --score ${opts.out})`
+          : `${r.masks.count} masks x ${k} classes -> ${r.out} (losses.npy, accuracy.npy, scores.csv, masks.csv, config.json)`,
       );
     });
 }

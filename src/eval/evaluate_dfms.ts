@@ -114,7 +114,7 @@ export interface EvaluateDfmsOptions {
   shard?: ShardSpec;
   /** Images above this many pixels are skipped with a warning (checked from the header). */
   maxPixels?: number;
-  /** Progress lines (stderr in the CLI; silenced by `--quiet`). */
+  /** Progress lines (stderr in the CLI; silenced when quiet). */
   log?: (line: string) => void;
   /**
    * Notes and warnings (skipped images, dataset notes, a model other than the

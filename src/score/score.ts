@@ -24,6 +24,13 @@
  *   source_rank`: where each mask came from;
  * - `config.json`: inputs, settings and where each came from.
  *
+ * With `shard` (i of n), only the shard's classes' images are scored (a
+ * contiguous range of whole classes balanced by image count, as for the
+ * search) into `<out>/shard-i-of-n/`: their per-(mask, class) sums as
+ * `sums.npy`/`counts.npy` and `partial.json` (src/shard/partial.ts), resumable
+ * the same way; the score merge (src/shard/score.ts) writes the files
+ * above from them, the unsharded run's bit for bit.
+ *
  * Resize and mask space default to the stage's when the masks are a stage
  * folder (how its masks are meant to be applied), else squash and
  * normalized; the loss defaults to the stage's, else class-ce; the
@@ -56,10 +63,21 @@ import {
   type LossKind,
   referenceBatching,
 } from "../search/loss.ts";
-import { evaluateMasks, type MaskSpace } from "../search/mask_evaluation.ts";
+import {
+  evaluateMasks,
+  type MaskSpace,
+  scheduleBlocks,
+} from "../search/mask_evaluation.ts";
 import { searchSubset } from "../search/search.ts";
 import type { SearchOptions } from "../search/options.ts";
-import { readScoreMasks, type ScoreMasks } from "./masks.ts";
+import {
+  type ClassRange,
+  shardClasses,
+  type ShardSpec,
+} from "../shard/partition.ts";
+import { kPartialFile, shardDir, writePartial } from "../shard/partial.ts";
+import { encodeShardSums } from "../shard/accumulators.ts";
+import { type MaskOrigin, readScoreMasks, type ScoreMasks } from "./masks.ts";
 
 /**
  * Options of {@link runScore}: the search's, where they mean the same, and
@@ -115,6 +133,8 @@ export interface ScoreOptions extends
   resize?: ResizeMode;
   /** Resampling filter. @default the stage's, else bilinear */
   interpolation?: Interpolation;
+  /** Score only this shard's classes into `<out>/shard-i-of-n/`. */
+  shard?: ShardSpec;
   progress?: {
     start(total: number, done: number): void;
     tick(evaluations: number): void;
@@ -134,6 +154,8 @@ export interface ScoreResult {
   /** `[n, K]` losses and accuracies. */
   losses: Float64Array;
   accuracy: Float64Array;
+  /** Class positions scored (all, or the shard's); others are NaN. */
+  classRange: ClassRange;
   /** True when finished results were reused. */
   skipped: boolean;
   evaluations: number;
@@ -149,8 +171,20 @@ export const kScoreFiles = {
   config: "config.json",
 } as const;
 
+/** `partial.json` `data` of a score shard: what the merge writes besides the sums. */
+export interface ScoreShardData {
+  /** `config.json` without `evaluations` and `seconds`. */
+  record: Record<string, unknown>;
+  origins: MaskOrigin[];
+  classes: { index: number; wnid: string | null; name: string }[];
+  images: number[];
+  reference_constant: number[];
+  /** Blocks of the whole schedule (the finished checkpoint's position). */
+  blocks: number;
+}
+
 /** Option key named in messages for each configuration key. */
-const kConfigOptions: Record<string, string> = {
+export const kConfigOptions: Record<string, string> = {
   modelSha256: "model",
   masksSha256: "masks",
   imageSize: "model",
@@ -377,29 +411,51 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
       seconds,
     });
 
-    const opened = await openCheckpoint(opts.out, {
-      config,
+    const shard = opts.shard;
+    const range = shard
+      ? shardClasses(images, shard)
+      : { first: 0, end: numClasses };
+    const dir = shard ? shardDir(opts.out, shard) : opts.out;
+    const opened = await openCheckpoint(dir, {
+      config: shard ? { ...config, shard: { ...shard } } : config,
       optionOf: (key) => kConfigOptions[key] ?? key,
       ...(opts.restart ? { restart: true } : {}),
     });
     const n = masks.count;
     const acc = new ClassLossAccumulator({ numCandidates: n, numClasses });
     const done = opened.state?.done &&
-      await pathExists(join(opts.out, kScoreFiles.config));
+      await pathExists(join(dir, shard ? kPartialFile : kScoreFiles.config));
+    // A shard scores its classes' images only, in the subset's order.
+    const idx: number[] = [];
+    classOf.forEach((c, i) => {
+      if (c >= range.first && c < range.end) idx.push(i);
+    });
+    const inShard = new Uint8Array(classOf.length);
+    for (const i of idx) inShard[i] = 1;
+    const pick = <T extends Int32Array | Float64Array>(a: T): T =>
+      shard ? a.filter((_, i) => inShard[i] === 1) as T : a;
+    const what = shard
+      ? `hfss score (shard ${shard.index} of ${shard.count}, classes ${range.first}-${
+        range.end - 1
+      })`
+      : "hfss score";
     let evaluations = 0, seconds = 0;
     if (opened.state && opened.acc) acc.loadBytes(opened.acc);
     if (done) {
       log(
-        `hfss score: already finished with this configuration (${opts.out}); results reused`,
+        `${what}: already finished with this configuration (${dir}); results reused`,
       );
       evaluations = opened.state!.stats.evaluations;
       seconds = opened.state!.stats.seconds;
     } else {
       const prior = opened.state?.stats ??
         { evaluations: 0, images: 0, seconds: 0 };
-      const total = n * subset.length;
+      if (shard) await Deno.remove(join(dir, kPartialFile)).catch(() => {});
+      const total = n * idx.length;
       log(
-        `hfss score: ${n} masks (${masks.kind} "${opts.masks}") x ${subset.length} images of ${numClasses} classes = ${total} evaluations; ` +
+        `${what}: ${n} masks (${masks.kind} "${opts.masks}") x ${idx.length} images of ${
+          range.end - range.first
+        } classes = ${total} evaluations; ` +
           `loss ${loss}, mask ${maskSpace}, resize ${resize}, normalize ${norm.name} (${norm.source})` +
           (opened.state ? `; resuming at ${prior.evaluations}` : ""),
       );
@@ -411,9 +467,9 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
         maxImages: blockImages,
       });
       const { blocks, result } = await evaluateMasks({
-        images: subset,
-        classOf,
-        targetOf,
+        images: shard ? idx.map((i) => subset[i]!) : subset,
+        classOf: pick(classOf),
+        targetOf: pick(targetOf),
         numClasses,
         numLogits,
         // One pool: every mask meets every image.
@@ -433,7 +489,7 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
         },
         batchSize,
         blockImages,
-        weightOf: batching.weight,
+        weightOf: pick(batching.weight),
         filter,
         model: session,
         acc,
@@ -447,42 +503,67 @@ export async function runScore(opts: ScoreOptions): Promise<ScoreResult> {
       });
       evaluations = prior.evaluations + result.evaluations;
       seconds = prior.seconds + result.seconds;
-      const losses = acc.losses(loss, batching.constant);
-      const accuracy = acc.accuracy();
-      await writeScoreFiles(opts.out, {
-        losses,
-        accuracy,
-        masks,
-        classes,
-        images,
-        record: record(evaluations, seconds),
-      });
-      await opened.checkpoint.save(
-        { block: blocks.length, chunk: 0 },
-        acc.toBytes(),
-        {
-          evaluations,
-          images: prior.images + result.images,
-          seconds,
-        },
-        true,
-      );
+      const stats = {
+        evaluations,
+        images: prior.images + result.images,
+        seconds,
+      };
+      if (shard) {
+        await opened.checkpoint.save(
+          { block: blocks.length, chunk: 0 },
+          acc.toBytes(),
+          stats,
+          true,
+        );
+        const { evaluations: _e, seconds: _s, ...base } = record(0, 0);
+        const data: ScoreShardData = {
+          record: base,
+          origins: masks.origins,
+          classes,
+          images,
+          reference_constant: [...batching.constant],
+          blocks: scheduleBlocks(classOf, { blockImages, numClasses }).length,
+        };
+        // Last: partial.json marks the shard complete.
+        await writePartial(dir, {
+          kind: "score",
+          shard,
+          classes: range,
+          config,
+          data: data as unknown as Record<string, unknown>,
+          stats,
+        }, encodeShardSums(acc, range));
+      } else {
+        await writeScoreFiles(opts.out, {
+          losses: acc.losses(loss, batching.constant),
+          accuracy: acc.accuracy(),
+          masks,
+          classes,
+          images,
+          record: record(evaluations, seconds),
+        });
+        await opened.checkpoint.save(
+          { block: blocks.length, chunk: 0 },
+          acc.toBytes(),
+          stats,
+          true,
+        );
+      }
       log(
-        `hfss score: ${evaluations} evaluations, ${
-          result.seconds.toFixed(1)
-        } s (${
+        `${what}: ${evaluations} evaluations, ${result.seconds.toFixed(1)} s (${
           (result.evaluations / Math.max(1e-9, result.seconds)).toFixed(1)
-        } evaluations/s) -> ${opts.out}`,
+        } evaluations/s) -> ${dir}`,
       );
     }
     return {
-      out: opts.out,
+      out: dir,
       config: record(evaluations, seconds),
       masks,
       classes,
       images,
       losses: acc.losses(loss, batching.constant),
       accuracy: acc.accuracy(),
+      classRange: range,
       skipped: Boolean(done),
       evaluations,
       seconds: (performance.now() - t0) / 1000,
@@ -532,7 +613,7 @@ export async function writeScoreFiles(
   r: {
     losses: Float64Array;
     accuracy: Float64Array;
-    masks: ScoreMasks;
+    masks: Pick<ScoreMasks, "count" | "origins">;
     classes: { index: number; wnid: string | null }[];
     images: number[];
     record: Record<string, unknown>;

@@ -1,8 +1,8 @@
 /**
- * `hfss merge --stage DIR`: join the shards of one search stage into the
+ * Merge of a sharded search stage: join the shards of one search stage into the
  * stage folder an unsharded run writes.
  *
- * Each shard (`DIR/shard-i-of-n/`, written by `search --shard i/n`) holds the
+ * Each shard (`DIR/shard-i-of-n/`, written by a search with shard i/n) holds the
  * per-candidate × per-class sums of its classes and, in `partial.json`, the
  * stage's configuration and its manifest without the ranking. The merge
  * checks every shard (src/shard/partial.ts), places their sums side by side
@@ -35,7 +35,7 @@ import { readShardSet } from "./partial.ts";
 export interface SearchShardData {
   /** The stage's manifest without the ranking (`top`, `extra.accuracy`). */
   manifest: StageManifestBase;
-  /** The reference loss's per-class constants (`--loss reference`). */
+  /** The reference loss's per-class constants (loss `reference`). */
   reference_constant: number[];
   /** Blocks of the stage's whole schedule (the finished checkpoint's position). */
   blocks: number;

@@ -13,7 +13,7 @@
  *                  files: { <name>: {sha256, bytes} }, checksum }
  * ```
  *
- * - `kind`: `"search-stage"` or `"eval"`;
+ * - `kind`: `"search-stage"`, `"eval"` or `"score"`;
  * - `classes`: the class positions `[first, end)` of the run's class order
  *   that this shard computed (src/shard/partition.ts);
  * - `config`: the full configuration of the run the shards make up (the
@@ -45,7 +45,7 @@ export const kPartialVersion = 1;
 export const kPartialFile = "partial.json";
 
 /** What a merge reads. */
-export type PartialKind = "search-stage" | "eval";
+export type PartialKind = "search-stage" | "eval" | "score";
 
 /** Size and digest of one data file. */
 export interface PartialFileRef {

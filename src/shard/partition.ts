@@ -2,7 +2,7 @@
  * Shards of a run: which part of a stage's (or an evaluation's) classes one
  * independent process computes.
  *
- * A shard is "i of n", 1-based (`--shard 2/3`, folder `shard-2-of-3/`), as
+ * A shard is "i of n", 1-based (shard option 2/3, folder `shard-2-of-3/`), as
  * test runners number their shards. Shards are contiguous ranges of class
  * positions in the run's fixed class order, and a class is never split:
  * every accumulator cell of the search (candidate × class) is then summed by

@@ -57,7 +57,7 @@ Deno.test("hfss project and hfss merge refuse a missing input or folder in one l
   assert.equal(m.code, 2);
   assert.equal(
     m.stderr,
-    "error: --stage/--eval: give one of --stage <dir> or --eval <dir>\n",
+    "error: --stage/--eval/--score: give one of --stage <dir>, --eval <dir> or --score <dir>\n",
   );
   const e = await hfss("merge", "--eval", "/nonexistent-hfss-folder");
   assert.equal(e.code, 1);

@@ -1,6 +1,7 @@
 /**
  * `hfss score` and `hfss search --race` as a user runs them: files and
- * summary of a score, one-line errors for bad inputs, racing flags.
+ * summary of a score (and of a score shard), one-line errors for bad inputs,
+ * racing flags.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -16,7 +17,7 @@ import { hfss } from "./_hfss.ts";
 
 Deno.test({
   name:
-    "hfss score writes losses, accuracy, scores.csv and config.json and prints each class's best mask",
+    "hfss score writes losses, accuracy, scores.csv and config.json and prints each class's best mask; --shard i/n scores its classes only",
   ignore: !gpuAvailable,
   async fn() {
     const tmp = await Deno.makeTempDir({ prefix: "hfss_cli_score_" });
@@ -67,6 +68,39 @@ Deno.test({
       );
       assert.equal(config.format, "hfss-score");
       assert.equal(config.masks.count, 3);
+      const scoreArgs = (dir: string, shard: string) => [
+        "score",
+        "--masks",
+        join(tmp, "m.npy"),
+        "--model",
+        model,
+        "--data",
+        data,
+        "--out",
+        dir,
+        "--normalize",
+        "inception",
+        "--shard",
+        shard,
+        "--json",
+      ];
+      const sh = await hfss(...scoreArgs(join(tmp, "sharded"), "2/3"));
+      assert.equal(sh.code, 0, sh.stderr);
+      const sj = JSON.parse(sh.stdout);
+      assert.equal(sj.evaluations, 3 * 3); // one class of three images
+      assert.deepEqual(
+        sj.classes.map((c: { class_id: number }) => c.class_id),
+        [
+          1,
+        ],
+      );
+      assert.ok(
+        (await Deno.stat(join(tmp, "sharded", "shard-2-of-3", "partial.json")))
+          .isFile,
+      );
+      const over = await hfss(...scoreArgs(join(tmp, "sharded"), "4/3"));
+      assert.equal(over.code, 2);
+      assert.match(over.stderr, /--shard: expected 1 <= i <= n in i\/n/);
       const bad = await hfss(
         "score",
         "--masks",
