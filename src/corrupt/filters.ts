@@ -102,19 +102,42 @@ export function correlateAxis(
   const n = axis === 0 ? height : width;
   const t = foldTaps(n, weights, mode);
   const rowStride = width * channels;
-  // Offsets of the taps in elements: rows for axis 0, pixels for axis 1.
-  const step = axis === 0 ? rowStride : channels;
+  const { start, count, index, weight } = t;
+  if (axis === 0) {
+    // Whole rows at a time, taps in the same order (same sums, bit for bit).
+    for (let y = 0; y < height; y++) {
+      const s0 = start[y]!, cnt = count[y]!, o = y * rowStride;
+      for (let k = 0; k < cnt; k++) {
+        const w = weight[s0 + k]!, r = index[s0 + k]! * rowStride;
+        for (let i = 0; i < rowStride; i++) out[o + i]! += w * src[r + i]!;
+      }
+    }
+    return out;
+  }
+  // Columns whose taps are the kernel itself on consecutive samples (all
+  // but the borders): the same sums, without the index table.
+  const nw = weights.length, r = (nw - 1) >> 1;
+  const x0 = Math.min(r, width), x1 = Math.max(x0, width - r);
   for (let y = 0; y < height; y++) {
+    const line = y * rowStride;
     for (let x = 0; x < width; x++) {
-      const i = axis === 0 ? y : x;
-      const s0 = t.start[i]!, cnt = t.count[i]!;
-      // Element of the line's first sample (index 0 along the axis).
-      const line = axis === 0 ? x * channels : y * rowStride;
-      const o = y * rowStride + x * channels;
+      if (x === x0 && x0 < x1) {
+        for (let i = line + x0 * channels; i < line + x1 * channels; i++) {
+          const b = i - r * channels;
+          let acc = 0;
+          for (let k = 0; k < nw; k++) {
+            acc += weights[k]! * src[b + k * channels]!;
+          }
+          out[i] = acc;
+        }
+        x = x1 - 1;
+        continue;
+      }
+      const s0 = start[x]!, cnt = count[x]!, o = line + x * channels;
       for (let c = 0; c < channels; c++) {
         let acc = 0;
         for (let k = 0; k < cnt; k++) {
-          acc += t.weight[s0 + k]! * src[line + t.index[s0 + k]! * step + c]!;
+          acc += weight[s0 + k]! * src[line + index[s0 + k]! * channels + c]!;
         }
         out[o + c] = acc;
       }

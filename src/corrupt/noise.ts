@@ -21,11 +21,18 @@ export function gaussianNoise(
   rng: Rng,
 ): Uint8Array {
   const c = kConstants.gaussian_noise[severity - 1]!;
-  const out = new Float64Array(data.length);
+  // `rng.normal()` per sample, inlined (same draws, same expression, so the
+  // same values), clipped and truncated in the same pass.
+  const out = new Uint8Array(data.length);
+  const twoPi = 2 * Math.PI;
   for (let i = 0; i < data.length; i++) {
-    out[i] = data[i]! / 255 + rng.normal() * c;
+    const u = 1 - rng.nextU32() / 4294967296;
+    const v = rng.nextU32() / 4294967296;
+    const n = Math.sqrt(-2 * Math.log(u)) * Math.cos(twoPi * v);
+    const x = data[i]! / 255 + n * c;
+    out[i] = Math.trunc((x < 0 ? 0 : x > 1 ? 1 : x) * 255);
   }
-  return toUint8(out);
+  return out;
 }
 
 /** The smallest k with P(X <= k) >= u for X ~ Poisson(lambda). */
