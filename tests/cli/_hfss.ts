@@ -11,15 +11,23 @@ export interface HfssRun {
   stderr: string;
 }
 
-/** Run `main.ts` with `args` in a child process and wait for it. */
-export async function hfss(...args: string[]): Promise<HfssRun> {
-  const out = await new Deno.Command(Deno.execPath(), {
+/** `deno run main.ts <args>` in the repo root, its output piped or discarded. */
+export function hfssCommand(
+  args: string[],
+  output: "piped" | "null" = "piped",
+): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
     args: ["run", "--unstable-webgpu", "-A", "main.ts", ...args],
     cwd: REPO_ROOT,
-    stdout: "piped",
-    stderr: "piped",
+    stdout: output,
+    stderr: output,
     env: { NO_COLOR: "1", XDG_RUNTIME_DIR: "/tmp" },
-  }).output();
+  });
+}
+
+/** Run `main.ts` with `args` in a child process and wait for it. */
+export async function hfss(...args: string[]): Promise<HfssRun> {
+  const out = await hfssCommand(args).output();
   const dec = new TextDecoder();
   return {
     code: out.code,

@@ -4,7 +4,6 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { REPO_ROOT } from "../../src/testing/shared_data.ts";
 import { gpuAvailable } from "../gpu_helper.ts";
 import {
   writeTinyDataset,
@@ -12,6 +11,7 @@ import {
 } from "../../src/testing/tiny_search.ts";
 import { readStage } from "../../src/dfm/store.ts";
 import { toSearchOptions } from "../../src/cli/search.ts";
+import { hfss, hfssCommand } from "./_hfss.ts";
 
 const kFiles = [
   "stage1/masks.npy",
@@ -29,10 +29,6 @@ function args(
   extra: string[] = [],
 ): string[] {
   return [
-    "run",
-    "--unstable-webgpu",
-    "-A",
-    "main.ts",
     "search",
     "--model",
     model,
@@ -60,23 +56,6 @@ function args(
   ];
 }
 
-async function run(
-  a: string[],
-): Promise<{ code: number; stderr: string; stdout: string }> {
-  const p = new Deno.Command(Deno.execPath(), {
-    args: a,
-    cwd: REPO_ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  });
-  const r = await p.output();
-  return {
-    code: r.code,
-    stdout: new TextDecoder().decode(r.stdout),
-    stderr: new TextDecoder().decode(r.stderr),
-  };
-}
-
 async function readState(
   out: string,
 ): Promise<{ stage: number; evals: number; done: boolean } | null> {
@@ -99,12 +78,7 @@ async function runAndKill(
   out: string,
   ready: (s: { stage: number; evals: number; done: boolean }) => boolean,
 ): Promise<boolean> {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: a,
-    cwd: REPO_ROOT,
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  const child = hfssCommand(a, "null").spawn();
   let finished = false;
   child.status.then(() => finished = true);
   for (;;) {
@@ -161,7 +135,7 @@ Deno.test({
       await writeTinyModel(model, { size: 32, classes: 3 });
       await writeTinyDataset(data, { size: 32, classes: 3, perClass: 6 });
       const full = join(tmp, "full"), killed = join(tmp, "killed");
-      const r0 = await run(args(model, data, full));
+      const r0 = await hfss(...args(model, data, full));
       assert.equal(r0.code, 0, r0.stderr);
 
       // Kill once mid stage 1, once mid stage 2, then finish.
@@ -177,7 +151,7 @@ Deno.test({
         (s) => s.stage === 2 && s.evals > 0 && !s.done,
       );
       const mid2 = await readState(killed);
-      const r1 = await run(args(model, data, killed));
+      const r1 = await hfss(...args(model, data, killed));
       assert.equal(r1.code, 0, r1.stderr);
       assert.ok(k1 || k2, "no kill landed before the run finished");
       if (k1) {
@@ -211,32 +185,34 @@ Deno.test({
       }
 
       // Finished stages are skipped with the same command.
-      const r2 = await run(args(model, data, killed));
+      const r2 = await hfss(...args(model, data, killed));
       assert.equal(r2.code, 0, r2.stderr);
       assert.match(r2.stdout, /stage 1: already finished/);
       assert.match(r2.stdout, /stage 2: already finished/);
 
       // A changed configuration is refused, naming the option, and --restart discards.
-      const r3 = await run(args(model, data, killed, ["--proportion", "0.6"]));
+      const r3 = await hfss(
+        ...args(model, data, killed, ["--proportion", "0.6"]),
+      );
       assert.equal(r3.code, 1);
       assert.match(
         r3.stderr,
         /error: Cannot resume the search in ".*stage1": option --proportion was 0\.8, now 0\.6 \(rerun with --restart/,
       );
-      const r4 = await run(args(model, data, killed, ["--lineage", "shared"]));
+      const r4 = await hfss(
+        ...args(model, data, killed, ["--lineage", "shared"]),
+      );
       assert.equal(r4.code, 1);
       assert.match(
         r4.stderr,
         /stage2": option --lineage was per-class, now shared/,
       );
-      const r5 = await run(
-        args(model, data, killed, [
-          "--lineage",
-          "shared",
-          "--restart",
-          "--json",
-        ]),
-      );
+      const r5 = await hfss(...args(model, data, killed, [
+        "--lineage",
+        "shared",
+        "--restart",
+        "--json",
+      ]));
       assert.equal(r5.code, 0, r5.stderr);
       const summary = JSON.parse(r5.stdout) as {
         stages: { stage: number; evaluations: number; skipped: boolean }[];

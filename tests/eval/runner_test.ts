@@ -3,103 +3,46 @@ import { join } from "node:path";
 import { Rng } from "../../src/rng.ts";
 import { cpuFilter } from "../../src/fft/cpu_fft.ts";
 import {
-  type BatchLoader,
   type Classifier,
   type EvalClass,
   type EvalSample,
-  type MaskFilter,
   readClassLog,
   runEval,
   type RunEvalOptions,
 } from "../../src/eval/runner.ts";
 import { parseCsv } from "../../src/io/csv.ts";
+import { fakeWorld } from "./_fake_world.ts";
 
 // A tiny synthetic world: S = 8, K = 6 classes, a linear classifier whose
 // weights are class templates; images are their template plus noise.
-const S = 8;
-const K = 6;
-const D = 3 * S * S;
-const rng = new Rng(7);
-const templates = Array.from(
-  { length: K },
-  () => Float32Array.from({ length: D }, () => rng.float()),
-);
-
-function pixelsOf(path: string, label: number): Float32Array {
-  const r = new Rng(11, [path]);
-  const noise = path.startsWith("ood") ? 0.9 : 0.35;
-  return Float32Array.from(
-    templates[label]!,
-    (v) => Math.min(1, Math.max(0, 0.5 * v + noise * r.float())),
-  );
-}
-
-const loads: string[] = [];
-const calls: EvalSample[][] = [];
-const loader: BatchLoader = async function* (samples, { batchSize }) {
-  calls.push(samples);
-  for (let i = 0; i < samples.length; i += batchSize) {
-    const chunk = samples.slice(i, i + batchSize);
-    const t = new Float32Array(chunk.length * D);
-    chunk.forEach((s, j) => {
-      loads.push(s.path);
-      t.set(pixelsOf(s.path, s.label), j * D);
-    });
-    await Promise.resolve();
-    yield { samples: chunk, tensor: t };
-  }
-};
-
-function logitsOne(x: Float32Array, off: number): Float32Array {
-  const z = new Float32Array(K);
-  for (let k = 0; k < K; k++) {
-    let s = 0;
-    const w = templates[k]!;
-    for (let i = 0; i < D; i++) s += (w[i]! - 0.5) * x[off + i]!;
-    z[k] = s;
-  }
-  return z;
-}
-const classifier: Classifier = {
-  run(x, batch) {
-    const out = new Float32Array(batch * K);
-    for (let b = 0; b < batch; b++) out.set(logitsOne(x, b * D), b * K);
-    return Promise.resolve(out);
-  },
-};
-const filter: MaskFilter = {
-  apply: (images, count, mask, opts) =>
-    Promise.resolve(
-      cpuFilter(images.subarray(0, count * D), mask, {
-        size: S,
-        channels: 3,
-        ...opts,
-      }),
-    ),
-};
-
-function maskFor(c: number): Uint8Array {
-  // low-pass of radius c around DC (4,4), symmetric about DC
-  const m = new Uint8Array(S * S);
-  for (let h = 0; h < S; h++) {
-    for (let w = 0; w < S; w++) {
-      if (Math.abs(h - 4) + Math.abs(w - 4) <= c) m[h * S + w] = 1;
-    }
-  }
-  return m;
-}
+const {
+  S,
+  K,
+  D,
+  pixelsOf,
+  loads,
+  calls,
+  loader,
+  logitsOne,
+  classifier,
+  filter,
+  lowPass,
+  id,
+  ood,
+  oodParts,
+} = fakeWorld({
+  classes: 6,
+  rng: new Rng(7),
+  idNoise: 0.35,
+  idPerClass: 5,
+  oodPerClass: 3,
+});
 
 const classes: EvalClass[] = [0, 2, 3, 5].map((c) => ({
   classId: c,
   wnid: `w${c}`,
-  mask: maskFor(c),
+  mask: lowPass(c), // symmetric about DC
 }));
-const id: EvalSample[] = [];
-const ood: EvalSample[] = [];
-for (let c = 0; c < K; c++) {
-  for (let i = 0; i < 5; i++) id.push({ path: `id/${c}/${i}`, label: c });
-  for (let i = 0; i < 3; i++) ood.push({ path: `ood/${c}/${i}`, label: c });
-}
 const mean = [0.5, 0.5, 0.5];
 const std = [0.25, 0.25, 0.25];
 
@@ -111,18 +54,7 @@ function options(
     out,
     classes,
     id,
-    oodParts: [
-      {
-        name: "a/1",
-        group: "a",
-        samples: ood.filter((s) => !s.path.endsWith("/2")),
-      },
-      {
-        name: "a/2",
-        group: "a",
-        samples: ood.filter((s) => s.path.endsWith("/2")),
-      },
-    ],
+    oodParts: oodParts(),
     classifier,
     filter,
     loader,

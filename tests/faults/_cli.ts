@@ -4,39 +4,13 @@
  * to the end or killed with SIGKILL when a condition on the run folder holds.
  */
 import { join } from "node:path";
-import { REPO_ROOT } from "../../src/testing/shared_data.ts";
 import {
   writeTinyDataset,
   writeTinyModel,
 } from "../../src/testing/tiny_search.ts";
+import { hfss, hfssCommand } from "../cli/_hfss.ts";
 
-/** Exit code and output of one run. */
-export interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function command(args: string[]): Deno.Command {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--unstable-webgpu", "-A", "main.ts", ...args],
-    cwd: REPO_ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1", XDG_RUNTIME_DIR: "/tmp" },
-  });
-}
-
-/** Run `hfss <args>` to the end. */
-export async function hfss(...args: string[]): Promise<Run> {
-  const r = await command(args).output();
-  const dec = new TextDecoder();
-  return {
-    code: r.code,
-    stdout: dec.decode(r.stdout),
-    stderr: dec.decode(r.stderr),
-  };
-}
+export { hfss };
 
 /**
  * Start `hfss <args>`, poll `ready()` every 10 ms, and SIGKILL the run once
@@ -46,7 +20,7 @@ export async function killWhen(
   args: string[],
   ready: () => boolean | Promise<boolean>,
 ): Promise<boolean> {
-  const child = command(args).spawn();
+  const child = hfssCommand(args).spawn();
   let ended = false;
   const status = child.status.then((s) => {
     ended = true;
@@ -68,7 +42,7 @@ export async function killWhen(
 
 /** Start `hfss <args>` in the background; the caller awaits `output()`. */
 export function spawn(args: string[]): Deno.ChildProcess {
-  return command(args).spawn();
+  return hfssCommand(args).spawn();
 }
 
 /** A temporary folder with a tiny model (`model.onnx`) and dataset (`data/`). */

@@ -1,112 +1,39 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { Rng } from "../../src/rng.ts";
-import { cpuFilter } from "../../src/fft/cpu_fft.ts";
 import {
-  type BatchLoader,
-  type Classifier,
   type EvalClass,
-  type EvalSample,
   runEval,
   type RunEvalOptions,
 } from "../../src/eval/runner.ts";
 import { mergeEval, runEvalShard } from "../../src/shard/eval.ts";
 import { UserError } from "../../src/errors.ts";
+import { fakeWorld } from "../eval/_fake_world.ts";
 
 // A small synthetic world: S = 8, K = 7 classes, a linear classifier whose
 // weights are class templates; images are a template plus seeded noise.
-const S = 8, K = 7, D = 3 * S * S;
-const rng = new Rng(5, ["eval-shard"]);
-const templates = Array.from(
-  { length: K },
-  () => Float32Array.from({ length: D }, () => rng.float()),
-);
-
-function pixelsOf(path: string, label: number): Float32Array {
-  const r = new Rng(11, [path]);
-  const noise = path.startsWith("ood") ? 0.9 : 0.4;
-  return Float32Array.from(
-    templates[label]!,
-    (v) => Math.min(1, Math.max(0, 0.5 * v + noise * r.float())),
-  );
-}
-
-const loader: BatchLoader = async function* (samples, { batchSize }) {
-  for (let i = 0; i < samples.length; i += batchSize) {
-    const chunk = samples.slice(i, i + batchSize);
-    const t = new Float32Array(chunk.length * D);
-    chunk.forEach((s, j) => t.set(pixelsOf(s.path, s.label), j * D));
-    await Promise.resolve();
-    yield { samples: chunk, tensor: t };
-  }
-};
-
-const classifier: Classifier = {
-  run(x, batch) {
-    const out = new Float32Array(batch * K);
-    for (let b = 0; b < batch; b++) {
-      for (let k = 0; k < K; k++) {
-        let s = 0;
-        for (let i = 0; i < D; i++) {
-          s += (templates[k]![i]! - 0.5) * x[b * D + i]!;
-        }
-        out[b * K + k] = s;
-      }
-    }
-    return Promise.resolve(out);
-  },
-};
-
-function lowPass(radius: number): Uint8Array {
-  const m = new Uint8Array(S * S);
-  for (let h = 0; h < S; h++) {
-    for (let w = 0; w < S; w++) {
-      if (Math.abs(h - 4) + Math.abs(w - 4) <= radius) m[h * S + w] = 1;
-    }
-  }
-  return m;
-}
+const { K, classifier, filter, loader, lowPass, id, oodParts } = fakeWorld({
+  classes: 7,
+  rng: new Rng(5, ["eval-shard"]),
+  idNoise: 0.4,
+  idPerClass: 4,
+  oodPerClass: 3,
+});
 
 const classes: EvalClass[] = [0, 1, 2, 3, 4, 5, 6].map((c) => ({
   classId: c,
   wnid: `w${c}`,
   mask: lowPass(1 + (c % 4)),
 }));
-const id: EvalSample[] = [];
-const ood: EvalSample[] = [];
-for (let c = 0; c < K; c++) {
-  for (let i = 0; i < 4; i++) id.push({ path: `id/${c}/${i}`, label: c });
-  for (let i = 0; i < 3; i++) ood.push({ path: `ood/${c}/${i}`, label: c });
-}
 
 function options(out: string, seed = 3): RunEvalOptions {
   return {
     out,
     classes,
     id,
-    oodParts: [
-      {
-        name: "a/1",
-        group: "a",
-        samples: ood.filter((s) => !s.path.endsWith("/2")),
-      },
-      {
-        name: "a/2",
-        group: "a",
-        samples: ood.filter((s) => s.path.endsWith("/2")),
-      },
-    ],
+    oodParts: oodParts(),
     classifier,
-    filter: {
-      apply: (images, count, mask, opts) =>
-        Promise.resolve(
-          cpuFilter(images.subarray(0, count * D), mask, {
-            size: S,
-            channels: 3,
-            ...opts,
-          }),
-        ),
-    },
+    filter,
     loader,
     mean: [0.5, 0.5, 0.5],
     std: [0.25, 0.25, 0.25],

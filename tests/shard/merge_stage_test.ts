@@ -7,8 +7,7 @@
 import assert from "node:assert/strict";
 import { join, relative } from "node:path";
 import { gpuAvailable } from "../gpu_helper.ts";
-import { REPO_ROOT } from "../../src/testing/shared_data.ts";
-import { hfss } from "../cli/_hfss.ts";
+import { hfss, hfssCommand } from "../cli/_hfss.ts";
 import { runSearch, type SearchOptions } from "../../src/search/search.ts";
 import { mergeStage } from "../../src/shard/merge_stage.ts";
 import {
@@ -72,13 +71,7 @@ function options(
 
 /** `deno run main.ts <args>` as a child process, not awaited. */
 function spawnHfss(args: string[]): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: ["run", "--unstable-webgpu", "-A", "main.ts", ...args],
-    cwd: REPO_ROOT,
-    stdout: "null",
-    stderr: "null",
-    env: { NO_COLOR: "1", XDG_RUNTIME_DIR: "/tmp" },
-  }).spawn();
+  return hfssCommand(args, "null").spawn();
 }
 
 /** Every file of a stage folder (checkpoints and shards left out), relative. */
