@@ -116,6 +116,13 @@ export const kConstants = {
   jpeg_compression: [25, 18, 15, 10, 7],
 } as const;
 
+/**
+ * Version of the generated pixels: raised whenever a change to a corruption
+ * changes any output byte, so folders and evaluations made by an older
+ * generator are not silently mixed with new images.
+ */
+export const kCorruptGeneratorVersion = 1;
+
 /** The side the corruptions work on (the original's 224 x 224 centre crop). */
 export const kCorruptSize = 224;
 
