@@ -16,29 +16,46 @@ import type { Rng } from "../rng.ts";
 import { jpegRoundTrip } from "./libjpeg.ts";
 import { roundHalfEven } from "../data/preprocess.ts";
 import { kConstants, type Severity } from "./registry.ts";
-import {
-  correlateAxis,
-  gaussianKernel1d,
-  mapIndex,
-  toUint8,
-} from "./filters.ts";
+import { correlateAxis, gaussianKernel1d, mapIndex } from "./filters.ts";
 
-/** Contrast (deterministic). */
+/** `x / 255` for every 8-bit x: the same doubles as dividing per sample. */
+const kUnit = (() => {
+  const t = new Float64Array(256);
+  for (let i = 0; i < 256; i++) t[i] = i / 255;
+  return t;
+})();
+
+/**
+ * Contrast (deterministic). The means are summed in sample order as before;
+ * the output of a channel is then a function of its 8-bit input, so each
+ * channel's 256 values are computed once (the same expression).
+ */
 export function contrast(data: Uint8Array, severity: Severity): Uint8Array {
   const c = kConstants.contrast[severity - 1]!;
   const n = data.length / 3;
-  const x = new Float64Array(data.length);
-  const mean = [0, 0, 0];
-  for (let i = 0; i < data.length; i++) {
-    x[i] = data[i]! / 255;
-    mean[i % 3]! += x[i]!;
+  const unit = kUnit;
+  let m0 = 0, m1 = 0, m2 = 0;
+  for (let i = 0; i < data.length; i += 3) {
+    m0 += unit[data[i]!]!;
+    m1 += unit[data[i + 1]!]!;
+    m2 += unit[data[i + 2]!]!;
   }
-  for (let k = 0; k < 3; k++) mean[k]! /= n;
-  for (let i = 0; i < x.length; i++) {
-    const m = mean[i % 3]!;
-    x[i] = (x[i]! - m) * c + m;
+  const table = new Uint8Array(768);
+  const means = [m0 / n, m1 / n, m2 / n];
+  for (let k = 0; k < 3; k++) {
+    const m = means[k]!;
+    for (let v = 0; v < 256; v++) {
+      const x = (unit[v]! - m) * c + m;
+      table[k * 256 + v] = Math.trunc((x < 0 ? 0 : x > 1 ? 1 : x) * 255);
+    }
   }
-  return toUint8(x);
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i += 3) {
+    out[i] = table[data[i]!]!;
+    out[i + 1] = table[256 + data[i + 1]!]!;
+    out[i + 2] = table[512 + data[i + 2]!]!;
+  }
+  return out;
 }
 
 /** `cv2.getAffineTransform(src, dst)`: the 2x3 M with dst = M · [src; 1]. */
@@ -218,7 +235,11 @@ function pilBoxCoeffs(inSize: number, outSize: number) {
   return { bounds, coeffs };
 }
 
-/** PIL `Image.resize((ow, oh), BOX)` of an 8-bit RGB image (horizontal pass first). */
+/**
+ * PIL `Image.resize((ow, oh), BOX)` of an 8-bit RGB image (horizontal pass
+ * first). Sums are integers below 2^31 (weights ≥ 0 summing to about 2^22,
+ * samples ≤ 255), so PIL's `clip8(ss >> 22)` is an integer shift here.
+ */
 export function pilBoxResize(
   data: Uint8Array,
   w: number,
@@ -226,25 +247,26 @@ export function pilBoxResize(
   ow: number,
   oh: number,
 ): Uint8Array {
-  const clip8 = (ss: number) => {
-    const v = Math.floor(ss / 4194304);
-    return v < 0 ? 0 : v > 255 ? 255 : v;
-  };
   let cur = data, cw = w;
   if (ow !== w) {
     const { bounds, coeffs } = pilBoxCoeffs(w, ow);
+    const { start, count, weight } = flatten(bounds, coeffs);
     const out = new Uint8Array(ow * h * 3);
     for (let y = 0; y < h; y++) {
+      const line = y * cw * 3;
       for (let x = 0; x < ow; x++) {
-        const [xmin, n] = bounds[x]!;
-        const k = coeffs[x]!;
-        for (let c = 0; c < 3; c++) {
-          let ss = 2097152;
-          for (let i = 0; i < n; i++) {
-            ss += cur[(y * cw + xmin + i) * 3 + c]! * k[i]!;
-          }
-          out[(y * ow + x) * 3 + c] = clip8(ss);
+        const n = count[x]!, k0 = x * start.stride;
+        let s0 = 2097152, s1 = 2097152, s2 = 2097152;
+        for (let i = 0, p = line + start.at[x]! * 3; i < n; i++, p += 3) {
+          const k = weight[k0 + i]!;
+          s0 += cur[p]! * k;
+          s1 += cur[p + 1]! * k;
+          s2 += cur[p + 2]! * k;
         }
+        const o = (y * ow + x) * 3;
+        out[o] = clip8(s0 >> 22);
+        out[o + 1] = clip8(s1 >> 22);
+        out[o + 2] = clip8(s2 >> 22);
       }
     }
     cur = out;
@@ -252,23 +274,47 @@ export function pilBoxResize(
   }
   if (oh !== h) {
     const { bounds, coeffs } = pilBoxCoeffs(h, oh);
-    const out = new Uint8Array(cw * oh * 3);
+    const { start, count, weight } = flatten(bounds, coeffs);
+    const rs = cw * 3;
+    const out = new Uint8Array(rs * oh);
+    const acc = new Int32Array(rs);
     for (let y = 0; y < oh; y++) {
-      const [ymin, n] = bounds[y]!;
-      const k = coeffs[y]!;
-      for (let x = 0; x < cw; x++) {
-        for (let c = 0; c < 3; c++) {
-          let ss = 2097152;
-          for (let i = 0; i < n; i++) {
-            ss += cur[((ymin + i) * cw + x) * 3 + c]! * k[i]!;
-          }
-          out[(y * cw + x) * 3 + c] = clip8(ss);
-        }
+      const n = count[y]!, k0 = y * start.stride, base = start.at[y]! * rs;
+      acc.fill(2097152);
+      for (let i = 0; i < n; i++) {
+        const k = weight[k0 + i]!, row = base + i * rs;
+        for (let x = 0; x < rs; x++) acc[x] += cur[row + x]! * k;
       }
+      const o = y * rs;
+      for (let x = 0; x < rs; x++) out[o + x] = clip8(acc[x]! >> 22);
     }
     cur = out;
   }
   return cur;
+}
+
+function clip8(v: number): number {
+  return v < 0 ? 0 : v > 255 ? 255 : v;
+}
+
+/** `pilBoxCoeffs` as flat arrays: first tap, tap count, weights (stride per output). */
+function flatten(bounds: [number, number][], coeffs: number[][]) {
+  let stride = 0;
+  for (const k of coeffs) stride = Math.max(stride, k.length);
+  const at = new Int32Array(bounds.length),
+    count = new Int32Array(bounds.length);
+  const weight = new Int32Array(bounds.length * stride);
+  bounds.forEach(([xmin], x) => {
+    // Zero weights at either end add exact zeros: leave them out.
+    const k = coeffs[x]!;
+    let lo = 0, hi = k.length;
+    while (lo < hi && k[lo] === 0) lo++;
+    while (hi > lo && k[hi - 1] === 0) hi--;
+    at[x] = xmin + lo;
+    count[x] = hi - lo;
+    for (let i = lo; i < hi; i++) weight[x * stride + i - lo] = k[i]!;
+  });
+  return { start: { at, stride }, count, weight };
 }
 
 /** Pixelate (deterministic). */

@@ -205,21 +205,68 @@ export function hsvToRgb(
   }
 }
 
-/** Brightness (deterministic). */
+/** `x / 255` for every 8-bit x: the same doubles as dividing per sample. */
+const kUnit = (() => {
+  const t = new Float64Array(256);
+  for (let i = 0; i < 256; i++) t[i] = i / 255;
+  return t;
+})();
+
+/**
+ * Brightness (deterministic): `rgbToHsv`, V + c clipped, `hsvToRgb` and
+ * `toUint8`, inlined per pixel with the same expressions. Two steps are
+ * rewritten without `%`, with equal results: |h| < 1 here, so `h % 1` is h,
+ * and `(h + 1) % 1` is `h + 1 − 1` when h + 1 ≥ 1 (fmod is exact).
+ */
 export function brightness(data: Uint8Array, severity: Severity): Uint8Array {
   const c = kConstants.brightness[severity - 1]!;
-  const out = new Float64Array(data.length);
+  const unit = kUnit;
+  const res = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i += 3) {
-    const [h, s, v] = rgbToHsv(
-      data[i]! / 255,
-      data[i + 1]! / 255,
-      data[i + 2]! / 255,
-    );
+    const r = unit[data[i]!]!, g = unit[data[i + 1]!]!, b = unit[data[i + 2]!]!;
+    const v = Math.max(r, g, b);
+    const delta = v - Math.min(r, g, b);
+    const s = delta === 0 ? 0 : delta / v;
+    let h = 0;
+    if (delta !== 0) {
+      // Later matches win, as in skimage (blue over green over red).
+      if (b === v) h = 4 + (r - g) / delta;
+      else if (g === v) h = 2 + (b - r) / delta;
+      else h = (g - b) / delta;
+      h = h / 6 + 1;
+      if (h >= 1) h -= 1;
+    }
     const v2 = Math.min(1, Math.max(0, v + c));
-    const [r, g, b] = hsvToRgb(h, s, v2);
-    out[i] = r;
-    out[i + 1] = g;
-    out[i + 2] = b;
+    let hi0 = Math.floor(h * 6);
+    const f = h * 6 - hi0;
+    const p = v2 * (1 - s);
+    const q = v2 * (1 - f * s);
+    const t = v2 * (1 - (1 - f) * s);
+    if (hi0 < 0 || hi0 > 5) hi0 = ((hi0 % 6) + 6) % 6;
+    let ro: number, go: number, bo: number;
+    switch (hi0) {
+      case 0:
+        ro = v2, go = t, bo = p;
+        break;
+      case 1:
+        ro = q, go = v2, bo = p;
+        break;
+      case 2:
+        ro = p, go = v2, bo = t;
+        break;
+      case 3:
+        ro = p, go = q, bo = v2;
+        break;
+      case 4:
+        ro = t, go = p, bo = v2;
+        break;
+      default:
+        ro = v2, go = p, bo = q;
+    }
+    // toUint8: clip, scale, truncate.
+    res[i] = Math.trunc((ro < 0 ? 0 : ro > 1 ? 1 : ro) * 255);
+    res[i + 1] = Math.trunc((go < 0 ? 0 : go > 1 ? 1 : go) * 255);
+    res[i + 2] = Math.trunc((bo < 0 ? 0 : bo > 1 ? 1 : bo) * 255);
   }
-  return toUint8(out);
+  return res;
 }
