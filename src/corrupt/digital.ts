@@ -16,7 +16,8 @@ import type { Rng } from "../rng.ts";
 import { jpegRoundTrip } from "./libjpeg.ts";
 import { roundHalfEven } from "../data/preprocess.ts";
 import { kConstants, type Severity } from "./registry.ts";
-import { correlateAxis, gaussianKernel1d, mapIndex } from "./filters.ts";
+import { gaussianKernel1d, mapIndex } from "./filters.ts";
+import { reflectCorrelate2d } from "./reflect_convolve.ts";
 
 /** `x / 255` for every 8-bit x: the same doubles as dividing per sample. */
 const kUnit = (() => {
@@ -81,9 +82,30 @@ export function affineFromPoints(
 }
 
 /**
+ * OpenCV's bilinear weights on its 1/32-pixel grid, as float32 values:
+ * entry (fy·32 + fx)·4 + t for the taps (0,0), (0,1), (1,0), (1,1).
+ */
+const kWarpWeights = (() => {
+  const f = Math.fround;
+  const t = new Float64Array(32 * 32 * 4);
+  for (let b = 0; b < 32; b++) {
+    for (let a = 0; a < 32; a++) {
+      const fx = f(a / 32), fy = f(b / 32);
+      const o = (b * 32 + a) * 4;
+      t[o] = f(f(1 - fy) * f(1 - fx));
+      t[o + 1] = f(f(1 - fy) * fx);
+      t[o + 2] = f(fy * f(1 - fx));
+      t[o + 3] = f(fy * fx);
+    }
+  }
+  return t;
+})();
+
+/**
  * `cv2.warpAffine(img, M, (w, h), flags=INTER_LINEAR,
  * borderMode=BORDER_REFLECT_101)` on float32 HWC: inverse map in OpenCV's
- * fixed point (10-bit coordinates, 5-bit interpolation fractions).
+ * fixed point (10-bit coordinates, 5-bit interpolation fractions). The
+ * per-column offsets and the 32x32 weight grid are tabulated.
  */
 export function warpAffine(
   src: Float32Array,
@@ -97,43 +119,50 @@ export function warpAffine(
   const a2 = -a0 * m[2]! - a1 * m[5]!;
   const a5 = -a3 * m[2]! - a4 * m[5]!;
   const out = new Float32Array(src.length);
-  const f = Math.fround;
+  const adx = new Int32Array(size), ady = new Int32Array(size);
+  for (let x = 0; x < size; x++) {
+    adx[x] = roundHalfEven(a0 * x * 1024);
+    ady[x] = roundHalfEven(a3 * x * 1024);
+  }
+  const W = kWarpWeights, C = channels, last = size - 1;
   for (let y = 0; y < size; y++) {
     const x0 = roundHalfEven((a1 * y + a2) * 1024) + 16;
     const y0 = roundHalfEven((a4 * y + a5) * 1024) + 16;
     for (let x = 0; x < size; x++) {
-      const X = (x0 + roundHalfEven(a0 * x * 1024)) >> 5;
-      const Y = (y0 + roundHalfEven(a3 * x * 1024)) >> 5;
+      const X = (x0 + adx[x]!) >> 5;
+      const Y = (y0 + ady[x]!) >> 5;
       const ix = X >> 5, iy = Y >> 5;
-      const fx = f((X & 31) / 32), fy = f((Y & 31) / 32);
-      const w = [
-        f(f(1 - fy) * f(1 - fx)),
-        f(f(1 - fy) * fx),
-        f(fy * f(1 - fx)),
-        f(fy * fx),
-      ];
-      const xs = [
-        mapIndex(ix, size, "reflect101"),
-        mapIndex(ix + 1, size, "reflect101"),
-      ];
-      const ys = [
-        mapIndex(iy, size, "reflect101"),
-        mapIndex(iy + 1, size, "reflect101"),
-      ];
-      for (let c = 0; c < channels; c++) {
-        const v00 = src[(ys[0]! * size + xs[0]!) * channels + c]!;
-        const v01 = src[(ys[0]! * size + xs[1]!) * channels + c]!;
-        const v10 = src[(ys[1]! * size + xs[0]!) * channels + c]!;
-        const v11 = src[(ys[1]! * size + xs[1]!) * channels + c]!;
-        out[(y * size + x) * channels + c] = v00 * w[0]! + v01 * w[1]! +
-          v10 * w[2]! + v11 * w[3]!;
+      const wo = ((Y & 31) * 32 + (X & 31)) * 4;
+      const w0 = W[wo]!, w1 = W[wo + 1]!, w2 = W[wo + 2]!, w3 = W[wo + 3]!;
+      let xa = ix, xb = ix + 1, ya = iy, yb = iy + 1;
+      if (ix < 0 || ix >= last) {
+        xa = mapIndex(ix, size, "reflect101");
+        xb = mapIndex(ix + 1, size, "reflect101");
+      }
+      if (iy < 0 || iy >= last) {
+        ya = mapIndex(iy, size, "reflect101");
+        yb = mapIndex(iy + 1, size, "reflect101");
+      }
+      const p00 = (ya * size + xa) * C, p01 = (ya * size + xb) * C;
+      const p10 = (yb * size + xa) * C, p11 = (yb * size + xb) * C;
+      const o = (y * size + x) * C;
+      for (let c = 0; c < C; c++) {
+        out[o + c] = src[p00 + c]! * w0 + src[p01 + c]! * w1 +
+          src[p10 + c]! * w2 + src[p11 + c]! * w3;
       }
     }
   }
   return out;
 }
 
-/** Elastic transform (random: the affine jitter and both displacement fields). */
+/** `float32(x / 255)` for every 8-bit x. */
+const kUnit32 = Float32Array.from(kUnit);
+
+/**
+ * Elastic transform (random: the affine jitter and both displacement
+ * fields). The fields' Gaussian smoothing is `reflect_convolve.ts`'s (the
+ * same sums as `correlateAxis` for short kernels, the DCT route for long).
+ */
 export function elasticTransform(
   data: Uint8Array,
   size: number,
@@ -143,7 +172,7 @@ export function elasticTransform(
   const [alpha, sigma, jitter] = kConstants.elastic_transform[severity - 1]!;
   const f = Math.fround;
   const image = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) image[i] = data[i]! / 255;
+  for (let i = 0; i < data.length; i++) image[i] = kUnit32[data[i]!]!;
   const centre = Math.floor(size / 2);
   const sq = Math.floor(size / 3);
   const pts1: [number, number][] = [
@@ -160,19 +189,25 @@ export function elasticTransform(
     3,
     affineFromPoints(pts1, pts2),
   );
-  const field = (): Float32Array => {
-    const u = new Float64Array(size * size);
-    for (let i = 0; i < u.length; i++) u[i] = -1 + 2 * rng.float();
-    const w = gaussianKernel1d(sigma, 3);
-    const a = correlateAxis(u, size, size, 1, 0, w, "reflect");
-    const b = correlateAxis(a, size, size, 1, 1, w, "reflect");
-    const out = new Float32Array(b.length);
-    for (let i = 0; i < b.length; i++) out[i] = b[i]! * alpha;
-    return out;
-  };
-  const dx = field();
-  const dy = field();
-  const out = new Float64Array(data.length);
+  const n = size * size;
+  const ux = new Float64Array(n), uy = new Float64Array(n);
+  for (let i = 0; i < n; i++) ux[i] = -1 + 2 * rng.float();
+  for (let i = 0; i < n; i++) uy[i] = -1 + 2 * rng.float();
+  const [bx, by] = reflectCorrelate2d(
+    [ux, uy],
+    size,
+    gaussianKernel1d(sigma, 3),
+  );
+  const dx = new Float32Array(n), dy = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    dx[i] = bx![i]! * alpha;
+    dy[i] = by![i]! * alpha;
+  }
+  // map_coordinates(order=1, mode="reflect") in float64 of float32 samples,
+  // rounded to float32; np.clip(float32, 0, 1) * 255 stays float32 before
+  // the uint8 cast.
+  const res = new Uint8Array(data.length);
+  const last = size - 1;
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const p = y * size + x;
@@ -180,26 +215,26 @@ export function elasticTransform(
       const cx = x + dx[p]!;
       const fy0 = Math.floor(cy), fx0 = Math.floor(cx);
       const ty = cy - fy0, tx = cx - fx0;
-      const y0 = mapIndex(fy0, size, "reflect");
-      const y1 = mapIndex(fy0 + 1, size, "reflect");
-      const x0 = mapIndex(fx0, size, "reflect");
-      const x1 = mapIndex(fx0 + 1, size, "reflect");
+      let y0 = fy0, y1 = fy0 + 1, x0 = fx0, x1 = fx0 + 1;
+      if (fy0 < 0 || fy0 >= last) {
+        y0 = mapIndex(fy0, size, "reflect");
+        y1 = mapIndex(fy0 + 1, size, "reflect");
+      }
+      if (fx0 < 0 || fx0 >= last) {
+        x0 = mapIndex(fx0, size, "reflect");
+        x1 = mapIndex(fx0 + 1, size, "reflect");
+      }
+      const q00 = (y0 * size + x0) * 3, q01 = (y0 * size + x1) * 3;
+      const q10 = (y1 * size + x0) * 3, q11 = (y1 * size + x1) * 3;
+      const sy = 1 - ty, sx = 1 - tx;
       for (let c = 0; c < 3; c++) {
-        const v = (1 - ty) *
-            ((1 - tx) * warped[(y0 * size + x0) * 3 + c]! +
-              tx * warped[(y0 * size + x1) * 3 + c]!) +
-          ty *
-            ((1 - tx) * warped[(y1 * size + x0) * 3 + c]! +
-              tx * warped[(y1 * size + x1) * 3 + c]!);
-        out[p * 3 + c] = f(v);
+        const v = f(
+          sy * (sx * warped[q00 + c]! + tx * warped[q01 + c]!) +
+            ty * (sx * warped[q10 + c]! + tx * warped[q11 + c]!),
+        );
+        res[p * 3 + c] = Math.trunc(f((v < 0 ? 0 : v > 1 ? 1 : v) * 255));
       }
     }
-  }
-  // np.clip(float32, 0, 1) * 255 stays float32 before the uint8 cast.
-  const res = new Uint8Array(out.length);
-  for (let i = 0; i < out.length; i++) {
-    const v = out[i]!;
-    res[i] = Math.trunc(f((v < 0 ? 0 : v > 1 ? 1 : v) * 255));
   }
   return res;
 }
@@ -283,7 +318,7 @@ export function pilBoxResize(
       acc.fill(2097152);
       for (let i = 0; i < n; i++) {
         const k = weight[k0 + i]!, row = base + i * rs;
-        for (let x = 0; x < rs; x++) acc[x] += cur[row + x]! * k;
+        for (let x = 0; x < rs; x++) acc[x]! += cur[row + x]! * k;
       }
       const o = y * rs;
       for (let x = 0; x < rs; x++) out[o + x] = clip8(acc[x]! >> 22);
