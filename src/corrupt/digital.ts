@@ -112,13 +112,13 @@ export function warpAffine(
   size: number,
   channels: number,
   m: readonly number[],
+  out: Float32Array = new Float32Array(src.length),
 ): Float32Array {
   let D = m[0]! * m[4]! - m[1]! * m[3]!;
   D = D !== 0 ? 1 / D : 0;
   const a0 = m[4]! * D, a1 = m[1]! * -D, a3 = m[3]! * -D, a4 = m[0]! * D;
   const a2 = -a0 * m[2]! - a1 * m[5]!;
   const a5 = -a3 * m[2]! - a4 * m[5]!;
-  const out = new Float32Array(src.length);
   const adx = new Int32Array(size), ady = new Int32Array(size);
   for (let x = 0; x < size; x++) {
     adx[x] = roundHalfEven(a0 * x * 1024);
@@ -158,6 +158,35 @@ export function warpAffine(
 /** `float32(x / 255)` for every 8-bit x. */
 const kUnit32 = Float32Array.from(kUnit);
 
+/** Elastic's intermediate images, reused across calls (one size at a time). */
+interface ElasticScratch {
+  image: Float32Array;
+  warped: Float32Array;
+  ux: Float64Array;
+  uy: Float64Array;
+  bx: Float64Array;
+  by: Float64Array;
+  dx: Float32Array;
+  dy: Float32Array;
+}
+
+let kElastic: ElasticScratch | undefined;
+
+function elasticScratch(n: number): ElasticScratch {
+  if (kElastic?.ux.length === n) return kElastic;
+  kElastic = {
+    image: new Float32Array(3 * n),
+    warped: new Float32Array(3 * n),
+    ux: new Float64Array(n),
+    uy: new Float64Array(n),
+    bx: new Float64Array(n),
+    by: new Float64Array(n),
+    dx: new Float32Array(n),
+    dy: new Float32Array(n),
+  };
+  return kElastic;
+}
+
 /**
  * Elastic transform (random: the affine jitter and both displacement
  * fields). The fields' Gaussian smoothing is `reflect_convolve.ts`'s (the
@@ -171,7 +200,9 @@ export function elasticTransform(
 ): Uint8Array {
   const [alpha, sigma, jitter] = kConstants.elastic_transform[severity - 1]!;
   const f = Math.fround;
-  const image = new Float32Array(data.length);
+  const n = size * size;
+  const w = elasticScratch(n);
+  const image = w.image;
   for (let i = 0; i < data.length; i++) image[i] = kUnit32[data[i]!]!;
   const centre = Math.floor(size / 2);
   const sq = Math.floor(size / 3);
@@ -188,20 +219,15 @@ export function elasticTransform(
     size,
     3,
     affineFromPoints(pts1, pts2),
+    w.warped,
   );
-  const n = size * size;
-  const ux = new Float64Array(n), uy = new Float64Array(n);
+  const { ux, uy, bx, by, dx, dy } = w;
   for (let i = 0; i < n; i++) ux[i] = -1 + 2 * rng.float();
   for (let i = 0; i < n; i++) uy[i] = -1 + 2 * rng.float();
-  const [bx, by] = reflectCorrelate2d(
-    [ux, uy],
-    size,
-    gaussianKernel1d(sigma, 3),
-  );
-  const dx = new Float32Array(n), dy = new Float32Array(n);
+  reflectCorrelate2d([ux, uy], size, gaussianKernel1d(sigma, 3), [bx, by]);
   for (let i = 0; i < n; i++) {
-    dx[i] = bx![i]! * alpha;
-    dy[i] = by![i]! * alpha;
+    dx[i] = bx[i]! * alpha;
+    dy[i] = by[i]! * alpha;
   }
   // map_coordinates(order=1, mode="reflect") in float64 of float32 samples,
   // rounded to float32; np.clip(float32, 0, 1) * 255 stays float32 before

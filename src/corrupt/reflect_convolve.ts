@@ -22,27 +22,38 @@ export const kDirectMaxTaps = 31;
 
 /**
  * Correlate each of `images` (n x n, row-major) along axis 0 then axis 1
- * with `weights` (odd length, symmetric), border `reflect`.
+ * with `weights` (odd length, symmetric), border `reflect`. Results go to
+ * `out` (one n² array per image, distinct from the inputs) when given.
  */
 export function reflectCorrelate2d(
   images: readonly Float64Array[],
   n: number,
   weights: Float64Array,
+  out: Float64Array[] = images.map(() => new Float64Array(n * n)),
 ): Float64Array[] {
   if (weights.length <= kDirectMaxTaps) {
     const taps = foldedBorderTaps(n, weights);
-    return images.map((img) => {
-      const a = directAxis0(img, n, weights, taps);
-      return directAxis1(a, n, weights, taps);
+    const tmp = scratch(n * n);
+    images.forEach((img, i) => {
+      directAxis0(img, n, weights, taps, tmp);
+      directAxis1(tmp, n, weights, taps, out[i]!);
     });
+    return out;
   }
   const plan = dctPlan(n, weights);
-  const out = images.map((img) => img.slice());
+  images.forEach((img, i) => out[i]!.set(img));
   for (let i = 0; i < out.length; i += 2) {
     spectralPass(plan, out[i]!, out[i + 1], false);
     spectralPass(plan, out[i]!, out[i + 1], true);
   }
   return out;
+}
+
+let kScratch = new Float64Array(0);
+
+function scratch(len: number): Float64Array {
+  if (kScratch.length !== len) kScratch = new Float64Array(len);
+  return kScratch;
 }
 
 /**
@@ -89,60 +100,121 @@ function foldedBorderTaps(n: number, weights: Float64Array): BorderTaps {
   };
 }
 
-/** Axis 0 (down the columns): whole rows at a time, taps in order. */
+/** Axis 0 (down the columns): per sample, taps in order. */
 function directAxis0(
   src: Float64Array,
   n: number,
   w: Float64Array,
   t: BorderTaps,
-): Float64Array {
-  const out = new Float64Array(n * n);
+  out: Float64Array,
+): void {
   const r = t.r, nw = w.length;
   for (let y = 0; y < n; y++) {
     const o = y * n;
     if (y >= r && y < n - r) {
-      for (let k = 0; k < nw; k++) {
-        const wk = w[k]!, s = (y - r + k) * n;
-        for (let x = 0; x < n; x++) out[o + x]! += wk * src[s + x]!;
+      if (nw === 15) {
+        sum15(src, o - r * n, n, w, out, o, n);
+        continue;
+      }
+      for (let x = 0; x < n; x++) {
+        let acc = 0;
+        for (let k = 0, s = o - r * n + x; k < nw; k++, s += n) {
+          acc += w[k]! * src[s]!;
+        }
+        out[o + x] = acc;
       }
       continue;
     }
     const s0 = t.start[y]!, cnt = t.count[y]!;
-    for (let k = 0; k < cnt; k++) {
-      const wk = t.weight[s0 + k]!, s = t.index[s0 + k]! * n;
-      for (let x = 0; x < n; x++) out[o + x]! += wk * src[s + x]!;
+    for (let x = 0; x < n; x++) {
+      let acc = 0;
+      for (let k = 0; k < cnt; k++) {
+        acc += t.weight[s0 + k]! * src[t.index[s0 + k]! * n + x]!;
+      }
+      out[o + x] = acc;
     }
   }
-  return out;
 }
 
-/** Axis 1 (along the rows): one sum per sample, taps in order. */
+/** Axis 1 (along the rows): per sample, taps in order. */
 function directAxis1(
   src: Float64Array,
   n: number,
   w: Float64Array,
   t: BorderTaps,
-): Float64Array {
-  const out = new Float64Array(n * n);
+  out: Float64Array,
+): void {
   const r = t.r, nw = w.length;
   const { start, count, index, weight } = t;
   for (let y = 0; y < n; y++) {
     const line = y * n;
     for (let x = 0; x < n; x++) {
-      let acc = 0;
-      if (x >= r && x < n - r) {
-        const b = line + x - r;
-        for (let k = 0; k < nw; k++) acc += w[k]! * src[b + k]!;
-      } else {
-        const s0 = start[x]!, cnt = count[x]!;
-        for (let k = 0; k < cnt; k++) {
-          acc += weight[s0 + k]! * src[line + index[s0 + k]!]!;
+      if (x === r && r < n - r) {
+        // The interior: the kernel on consecutive samples.
+        if (nw === 15) sum15(src, line, 1, w, out, line + r, n - 2 * r);
+        else {
+          for (let i = line + r; i < line + n - r; i++) {
+            let acc = 0;
+            for (let k = 0, s = i - r; k < nw; k++, s++) {
+              acc += w[k]! * src[s]!;
+            }
+            out[i] = acc;
+          }
         }
+        x = n - r - 1;
+        continue;
+      }
+      let acc = 0;
+      const s0 = start[x]!, cnt = count[x]!;
+      for (let k = 0; k < cnt; k++) {
+        acc += weight[s0 + k]! * src[line + index[s0 + k]!]!;
       }
       out[line + x] = acc;
     }
   }
-  return out;
+}
+
+/**
+ * `len` outputs `out[o + i] = Σ_k w[k]·src[b + i + k·step]` for a 15-tap
+ * kernel, summed left to right from 0 like the loops above (the same
+ * doubles), without the loop over taps.
+ */
+function sum15(
+  src: Float64Array,
+  b: number,
+  step: number,
+  w: Float64Array,
+  out: Float64Array,
+  o: number,
+  len: number,
+): void {
+  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
+  const w5 = w[5]!, w6 = w[6]!, w7 = w[7]!, w8 = w[8]!, w9 = w[9]!;
+  const w10 = w[10]!, w11 = w[11]!, w12 = w[12]!, w13 = w[13]!, w14 = w[14]!;
+  const s1 = step, s2 = 2 * step, s3 = 3 * step, s4 = 4 * step;
+  const s5 = 5 * step, s6 = 6 * step, s7 = 7 * step, s8 = 8 * step;
+  const s9 = 9 * step, s10 = 10 * step, s11 = 11 * step, s12 = 12 * step;
+  const s13 = 13 * step, s14 = 14 * step;
+  for (let i = 0; i < len; i++) {
+    const p = b + i;
+    let acc = 0;
+    acc += w0 * src[p]!;
+    acc += w1 * src[p + s1]!;
+    acc += w2 * src[p + s2]!;
+    acc += w3 * src[p + s3]!;
+    acc += w4 * src[p + s4]!;
+    acc += w5 * src[p + s5]!;
+    acc += w6 * src[p + s6]!;
+    acc += w7 * src[p + s7]!;
+    acc += w8 * src[p + s8]!;
+    acc += w9 * src[p + s9]!;
+    acc += w10 * src[p + s10]!;
+    acc += w11 * src[p + s11]!;
+    acc += w12 * src[p + s12]!;
+    acc += w13 * src[p + s13]!;
+    acc += w14 * src[p + s14]!;
+    out[o + i] = acc;
+  }
 }
 
 /** Precomputed tables of the DCT route for one (n, kernel). */
@@ -268,7 +340,8 @@ export class Fft {
   readonly #m: number;
   readonly #tw: Float64Array;
   readonly #rev: Int32Array;
-  readonly #w2: Float64Array;
+  readonly #w2r: Float64Array;
+  readonly #w2i: Float64Array;
   readonly #ar: Float64Array;
   readonly #ai: Float64Array;
   readonly #cq: Float64Array;
@@ -309,10 +382,14 @@ export class Fft {
       for (let b = 0; b < bits; b++) r |= ((i >> b) & 1) << (bits - 1 - b);
       this.#rev[i] = r;
     }
-    this.#w2 = new Float64Array(m);
-    for (let j = 0; j < m / 2; j++) {
-      this.#w2[2 * j] = Math.cos((-2 * Math.PI * j) / m);
-      this.#w2[2 * j + 1] = Math.sin((-2 * Math.PI * j) / m);
+    // Radix-2 twiddles of the stage with half-length h at [h, 2h).
+    this.#w2r = new Float64Array(Math.max(m, 2));
+    this.#w2i = new Float64Array(Math.max(m, 2));
+    for (let h = 1; h < m; h *= 2) {
+      for (let j = 0; j < h; j++) {
+        this.#w2r[h + j] = Math.cos((-Math.PI * j) / h);
+        this.#w2i[h + j] = Math.sin((-Math.PI * j) / h);
+      }
     }
     this.#ar = new Float64Array(n);
     this.#ai = new Float64Array(n);
@@ -332,13 +409,21 @@ export class Fft {
   }
 
   transform(re: Float64Array, im: Float64Array, inverse: boolean): void {
-    const n = this.n, q = this.#q, m = this.#m;
-    const tw = this.#tw, rev = this.#rev, w2 = this.#w2;
-    const ar = this.#ar, ai = this.#ai;
+    const q = this.#q, m = this.#m;
     const sg = inverse ? -1 : 1;
-    // Step 1: for each n2, q-point DFT over n1 of x[m·n1 + n2] (pairs
-    // n1, q − n1 share their cosines and sines), twiddled, stored
-    // bit-reversed within row k1 for the radix-2 step.
+    if (q === 7) this.#radix7(re, im, sg);
+    else this.#radixQ(re, im, sg);
+    this.#radix2(re, im, sg, inverse ? 1 / this.n : 1);
+  }
+
+  /**
+   * Step 1: for each n2, the q-point DFT over n1 of x[m·n1 + n2] (pairs
+   * n1, q − n1 share cosines and sines), twiddled by W_n^{k1·n2}, stored
+   * bit-reversed within row k1 for the radix-2 step.
+   */
+  #radixQ(re: Float64Array, im: Float64Array, sg: number): void {
+    const q = this.#q, m = this.#m, tw = this.#tw, rev = this.#rev;
+    const ar = this.#ar, ai = this.#ai;
     const hq = (q - 1) >> 1, cq = this.#cq, sq = this.#sq;
     const pr = this.#pr, pi = this.#pi, dr = this.#dr, di = this.#di;
     for (let n2 = 0; n2 < m; n2++) {
@@ -365,30 +450,107 @@ export class Fft {
           Br += dr[j]! * sjk;
           Bi += di[j]! * sjk;
         }
-        // X_k = A − iB·sg, X_{q−k} = A + iB·sg (sg = −1 inverts).
-        const xkr = Ar + sg * Bi, xki = Ai - sg * Br;
-        const yr = Ar - sg * Bi, yi = Ai + sg * Br;
-        let t = 2 * (k * m + n2);
-        let tr = tw[t]!, ti = sg * tw[t + 1]!;
-        ar[k * m + dst] = xkr * tr - xki * ti;
-        ai[k * m + dst] = xkr * ti + xki * tr;
-        const k2 = q - k;
-        t = 2 * (k2 * m + n2);
-        tr = tw[t]!;
-        ti = sg * tw[t + 1]!;
-        ar[k2 * m + dst] = yr * tr - yi * ti;
-        ai[k2 * m + dst] = yr * ti + yi * tr;
+        twiddle(
+          this.#ar,
+          this.#ai,
+          tw,
+          k * m,
+          n2,
+          dst,
+          Ar + sg * Bi,
+          Ai - sg * Br,
+          sg,
+        );
+        twiddle(
+          this.#ar,
+          this.#ai,
+          tw,
+          (q - k) * m,
+          n2,
+          dst,
+          Ar - sg * Bi,
+          Ai + sg * Br,
+          sg,
+        );
       }
     }
-    // Step 2: radix-2 FFT of each row k1; X[k1 + q·k2] = row[k2].
+  }
+
+  /** `#radixQ` for q = 7, straight-line. */
+  #radix7(re: Float64Array, im: Float64Array, sg: number): void {
+    const m = this.#m, tw = this.#tw, rev = this.#rev;
+    const ar = this.#ar, ai = this.#ai;
+    const c1 = Math.cos((2 * Math.PI) / 7), c2 = Math.cos((4 * Math.PI) / 7);
+    const c3 = Math.cos((6 * Math.PI) / 7);
+    const s1 = Math.sin((2 * Math.PI) / 7), s2 = Math.sin((4 * Math.PI) / 7);
+    const s3 = Math.sin((6 * Math.PI) / 7);
+    for (let n2 = 0; n2 < m; n2++) {
+      const dst = rev[n2]!;
+      const x0r = re[n2]!, x0i = im[n2]!;
+      const x1r = re[m + n2]!, x1i = im[m + n2]!;
+      const x2r = re[2 * m + n2]!, x2i = im[2 * m + n2]!;
+      const x3r = re[3 * m + n2]!, x3i = im[3 * m + n2]!;
+      const x4r = re[4 * m + n2]!, x4i = im[4 * m + n2]!;
+      const x5r = re[5 * m + n2]!, x5i = im[5 * m + n2]!;
+      const x6r = re[6 * m + n2]!, x6i = im[6 * m + n2]!;
+      const p1r = x1r + x6r, p1i = x1i + x6i, d1r = x1r - x6r, d1i = x1i - x6i;
+      const p2r = x2r + x5r, p2i = x2i + x5i, d2r = x2r - x5r, d2i = x2i - x5i;
+      const p3r = x3r + x4r, p3i = x3i + x4i, d3r = x3r - x4r, d3i = x3i - x4i;
+      ar[dst] = x0r + p1r + p2r + p3r;
+      ai[dst] = x0i + p1i + p2i + p3i;
+      // cos(2πjk/7), sin(2πjk/7) for (j, k) pairs, reduced to c1..c3, s1..s3.
+      let Ar = x0r + p1r * c1 + p2r * c2 + p3r * c3;
+      let Ai = x0i + p1i * c1 + p2i * c2 + p3i * c3;
+      let Br = d1r * s1 + d2r * s2 + d3r * s3;
+      let Bi = d1i * s1 + d2i * s2 + d3i * s3;
+      twiddle(ar, ai, tw, m, n2, dst, Ar + sg * Bi, Ai - sg * Br, sg);
+      twiddle(ar, ai, tw, 6 * m, n2, dst, Ar - sg * Bi, Ai + sg * Br, sg);
+      Ar = x0r + p1r * c2 + p2r * c3 + p3r * c1;
+      Ai = x0i + p1i * c2 + p2i * c3 + p3i * c1;
+      Br = d1r * s2 - d2r * s3 - d3r * s1;
+      Bi = d1i * s2 - d2i * s3 - d3i * s1;
+      twiddle(ar, ai, tw, 2 * m, n2, dst, Ar + sg * Bi, Ai - sg * Br, sg);
+      twiddle(ar, ai, tw, 5 * m, n2, dst, Ar - sg * Bi, Ai + sg * Br, sg);
+      Ar = x0r + p1r * c3 + p2r * c1 + p3r * c2;
+      Ai = x0i + p1i * c3 + p2i * c1 + p3i * c2;
+      Br = d1r * s3 - d2r * s1 + d3r * s2;
+      Bi = d1i * s3 - d2i * s1 + d3i * s2;
+      twiddle(ar, ai, tw, 3 * m, n2, dst, Ar + sg * Bi, Ai - sg * Br, sg);
+      twiddle(ar, ai, tw, 4 * m, n2, dst, Ar - sg * Bi, Ai + sg * Br, sg);
+    }
+  }
+
+  /** Step 2: radix-2 FFT of each row k1; X[k1 + q·k2] = row[k2] · scale. */
+  #radix2(re: Float64Array, im: Float64Array, sg: number, scale: number) {
+    const q = this.#q, m = this.#m, ar = this.#ar, ai = this.#ai;
+    const w2r = this.#w2r, w2i = this.#w2i;
     for (let k1 = 0; k1 < q; k1++) {
       const o = k1 * m;
-      for (let len = 2; len <= m; len <<= 1) {
-        const half = len >> 1, stride = m / len;
-        for (let i = o; i < o + m; i += len) {
-          for (let j = 0; j < half; j++) {
-            const wr = w2[2 * j * stride]!, wi = sg * w2[2 * j * stride + 1]!;
-            const u = i + j, v = u + half;
+      let h = 1;
+      if (m >= 4) {
+        // The first two stages as one radix-4 pass (twiddles 1 and ∓i).
+        for (let i = o; i < o + m; i += 4) {
+          const b0r = ar[i]! + ar[i + 1]!, b0i = ai[i]! + ai[i + 1]!;
+          const b1r = ar[i]! - ar[i + 1]!, b1i = ai[i]! - ai[i + 1]!;
+          const b2r = ar[i + 2]! + ar[i + 3]!, b2i = ai[i + 2]! + ai[i + 3]!;
+          const b3r = ar[i + 2]! - ar[i + 3]!, b3i = ai[i + 2]! - ai[i + 3]!;
+          const tr = sg * b3i, ti = -sg * b3r;
+          ar[i] = b0r + b2r;
+          ai[i] = b0i + b2i;
+          ar[i + 2] = b0r - b2r;
+          ai[i + 2] = b0i - b2i;
+          ar[i + 1] = b1r + tr;
+          ai[i + 1] = b1i + ti;
+          ar[i + 3] = b1r - tr;
+          ai[i + 3] = b1i - ti;
+        }
+        h = 4;
+      }
+      for (; h < m; h *= 2) {
+        for (let i = o; i < o + m; i += 2 * h) {
+          for (let j = 0; j < h; j++) {
+            const wr = w2r[h + j]!, wi = sg * w2i[h + j]!;
+            const u = i + j, v = u + h;
             const vr = ar[v]! * wr - ai[v]! * wi;
             const vi = ar[v]! * wi + ai[v]! * wr;
             ar[v] = ar[u]! - vr;
@@ -398,11 +560,28 @@ export class Fft {
           }
         }
       }
-      const scale = inverse ? 1 / n : 1;
       for (let k2 = 0; k2 < m; k2++) {
         re[k1 + q * k2] = ar[o + k2]! * scale;
         im[k1 + q * k2] = ai[o + k2]! * scale;
       }
     }
   }
+}
+
+/** Store (xr, xi) · W_n^{k1·n2} (conjugated when sg = −1) at row + dst. */
+function twiddle(
+  ar: Float64Array,
+  ai: Float64Array,
+  tw: Float64Array,
+  row: number,
+  n2: number,
+  dst: number,
+  xr: number,
+  xi: number,
+  sg: number,
+): void {
+  const t = 2 * (row + n2);
+  const tr = tw[t]!, ti = sg * tw[t + 1]!;
+  ar[row + dst] = xr * tr - xi * ti;
+  ai[row + dst] = xr * ti + xi * tr;
 }

@@ -15,10 +15,25 @@
 import type { Rng } from "../rng.ts";
 import { kConstants, type Severity } from "./registry.ts";
 import { toFloat, toUint8 } from "./filters.ts";
-import { clippedZoom } from "./blur.ts";
+import { clippedZoom, zoomGeometry } from "./blur.ts";
 import { motionBlur, motionKernel } from "./motion.ts";
 
-/** Snow (random: the snow field and the blur angle). */
+/** `x / 255` for every 8-bit x: the same doubles as dividing per sample. */
+const kUnit = (() => {
+  const t = new Float64Array(256);
+  for (let i = 0; i < 256; i++) t[i] = i / 255;
+  return t;
+})();
+
+/** `float32(x / 255)` for every 8-bit x. */
+const kUnit32 = Float32Array.from(kUnit);
+
+/**
+ * Snow (random: the snow field and the blur angle). `clippedZoom` reads only
+ * the centre `ch` x `ch` window of the field, so only those normals are
+ * computed; the others are drawn (two uniforms each, as `normal()` draws)
+ * to keep the stream, but not transformed.
+ */
 export function snow(
   data: Uint8Array,
   size: number,
@@ -29,7 +44,18 @@ export function snow(
     .snow[severity - 1]!;
   const n = size * size;
   const field = new Float64Array(n);
-  for (let i = 0; i < n; i++) field[i] = loc + scale * rng.normal();
+  const { ch, top } = zoomGeometry(size, zoom);
+  for (let y = 0; y < size; y++) {
+    const inside = y >= top && y < top + ch;
+    for (let x = 0; x < size; x++) {
+      if (inside && x >= top && x < top + ch) {
+        field[y * size + x] = loc + scale * rng.normal();
+      } else {
+        rng.float();
+        rng.float();
+      }
+    }
+  }
   const zoomed = clippedZoom(field, size, 1, zoom);
   const layer8 = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
@@ -46,24 +72,27 @@ export function snow(
     motionKernel(radius, sigma, angle),
   );
   const f = Math.fround;
-  const out = new Float64Array(data.length);
+  const unit = kUnit, unit32 = kUnit32;
+  const k299 = f(0.299), k587 = f(0.587), k114 = f(0.114);
+  const keep = f(1 - blend);
+  const res = new Uint8Array(data.length);
   for (let p = 0; p < n; p++) {
-    const r = f(data[3 * p]! / 255);
-    const g = f(data[3 * p + 1]! / 255);
-    const b = f(data[3 * p + 2]! / 255);
+    const r = unit32[data[3 * p]!]!;
+    const g = unit32[data[3 * p + 1]!]!;
+    const b = unit32[data[3 * p + 2]!]!;
     // cv2.cvtColor(RGB2GRAY) on float32, then * 1.5 + 0.5.
-    const grey = f(f(f(f(r * f(0.299)) + f(g * f(0.587))) + f(b * f(0.114))));
+    const grey = f(f(f(f(r * k299) + f(g * k587)) + f(b * k114)));
     const lift = f(f(grey * 1.5) + 0.5);
-    const snowAt = blurred[p]! / 255 + blurred[n - 1 - p]! / 255;
-    for (let c = 0; c < 3; c++) {
-      const x = c === 0 ? r : c === 1 ? g : b;
-      const mixed = f(
-        f(blend * x) + f(f(1 - blend) * (x > lift ? x : lift)),
-      );
-      out[3 * p + c] = mixed + snowAt;
-    }
+    const snowAt = unit[blurred[p]!]! + unit[blurred[n - 1 - p]!]!;
+    // toUint8 of blend·x + (1 − blend)·max(x, lift) + snow.
+    const v0 = f(f(blend * r) + f(keep * (r > lift ? r : lift))) + snowAt;
+    const v1 = f(f(blend * g) + f(keep * (g > lift ? g : lift))) + snowAt;
+    const v2 = f(f(blend * b) + f(keep * (b > lift ? b : lift))) + snowAt;
+    res[3 * p] = Math.trunc((v0 < 0 ? 0 : v0 > 1 ? 1 : v0) * 255);
+    res[3 * p + 1] = Math.trunc((v1 < 0 ? 0 : v1 > 1 ? 1 : v1) * 255);
+    res[3 * p + 2] = Math.trunc((v2 < 0 ? 0 : v2 > 1 ? 1 : v2) * 255);
   }
-  return toUint8(out);
+  return res;
 }
 
 /**
@@ -204,13 +233,6 @@ export function hsvToRgb(
       return [v, p, q];
   }
 }
-
-/** `x / 255` for every 8-bit x: the same doubles as dividing per sample. */
-const kUnit = (() => {
-  const t = new Float64Array(256);
-  for (let i = 0; i < 256; i++) t[i] = i / 255;
-  return t;
-})();
 
 /**
  * Brightness (deterministic): `rgbToHsv`, V + c clipped, `hsvToRgb` and
