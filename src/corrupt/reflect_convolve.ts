@@ -223,11 +223,14 @@ interface DctPlan {
   fft: Fft;
   /** λ_m: the 2n-point DFT of the folded kernel (real: it is even). */
   lambda: Float64Array;
+  /** λ_{n−m} (0 for m = 0: X_n is 0). */
+  lambdaRev: Float64Array;
   /** cos, sin of π m / 2n. */
   c: Float64Array;
   s: Float64Array;
   re: Float64Array;
   im: Float64Array;
+  zeros: Float64Array;
 }
 
 const kPlans = new Map<string, DctPlan>();
@@ -262,10 +265,12 @@ function dctPlan(n: number, weights: Float64Array): DctPlan {
     n,
     fft: new Fft(n),
     lambda,
+    lambdaRev: lambda.map((_, m) => (m === 0 ? 0 : lambda[n - m]!)),
     c,
     s,
     re: new Float64Array(n),
     im: new Float64Array(n),
+    zeros: new Float64Array(n * n),
   };
   kPlans.set(key, plan);
   return plan;
@@ -276,9 +281,11 @@ function dctPlan(n: number, weights: Float64Array): DctPlan {
  * `a` and, packed as the imaginary part, of `b` (if given), in place.
  *
  * DCT-II by Makhoul: v = (x0, x2, …, x3, x1), V = FFT(v),
- * X_m = Re(e^{−iπm/2n} V_m). Two real lines a + ib share one FFT: V_a and
- * V_b are the Hermitian and anti-Hermitian parts of V. The inverse builds
- * V'_m = e^{iπm/2n}(X'_m − i X'_{n−m}) for both and one inverse FFT.
+ * X_m = Re(E_m V_m) with E_m = e^{−iπm/2n}; its inverse takes
+ * V'_m = conj(E_m)(X'_m − i X'_{n−m}) through an inverse FFT. Two real
+ * lines a + ib share one FFT: V_a, V_b are the Hermitian and anti-Hermitian
+ * parts of V. With p + iq = E_m V_a,m one has X_m = p and X_{n−m} = −q, so
+ * V'_a,m = conj(E_m)(λ_m p + i λ_{n−m} q), and V'_a,n−m is its conjugate.
  */
 function spectralPass(
   plan: DctPlan,
@@ -286,43 +293,45 @@ function spectralPass(
   b: Float64Array | undefined,
   columns: boolean,
 ): void {
-  const { n, fft, lambda, c, s, re, im } = plan;
+  const { n, fft, lambda, lambdaRev, c, s, re, im } = plan;
   const h = n >> 1;
-  const xa = new Float64Array(n), xb = new Float64Array(n);
+  const bb = b ?? plan.zeros;
+  const step = columns ? n : 1;
   for (let line = 0; line < n; line++) {
-    const base = columns ? line : line * n, step = columns ? n : 1;
+    const base = columns ? line : line * n;
     // Makhoul's permutation of a + ib.
-    for (let k = 0; k < h; k++) {
-      const e = base + 2 * k * step, o = e + step;
+    for (let k = 0, e = base; k < h; k++, e += 2 * step) {
       re[k] = a[e]!;
-      re[n - 1 - k] = a[o]!;
-      im[k] = b ? b[e]! : 0;
-      im[n - 1 - k] = b ? b[o]! : 0;
+      re[n - 1 - k] = a[e + step]!;
+      im[k] = bb[e]!;
+      im[n - 1 - k] = bb[e + step]!;
     }
     fft.transform(re, im, false);
-    for (let m = 0; m < n; m++) {
+    for (let m = 0; m <= h; m++) {
       const q = m === 0 ? 0 : n - m;
-      const ar = re[m]!, ai = im[m]!, br = re[q]!, bi = im[q]!;
-      const cm = c[m]!, sm = s[m]!, l = lambda[m]!;
-      xa[m] = l * (0.5 * (cm * (ar + br) + sm * (ai - bi)));
-      xb[m] = l * (0.5 * (cm * (ai + bi) + sm * (br - ar)));
-    }
-    for (let m = 0; m < n; m++) {
-      const pa = xa[m]!, pb = xb[m]!;
-      const qa = m === 0 ? 0 : xa[n - m]!, qb = m === 0 ? 0 : xb[n - m]!;
-      const cm = c[m]!, sm = s[m]!;
-      // V'_a + i V'_b with V'_x = (c P + s Q) + i (s P − c Q).
-      re[m] = cm * pa + sm * qa - (sm * pb - cm * qb);
-      im[m] = sm * pa - cm * qa + (cm * pb + sm * qb);
+      const vr = re[m]!, vi = im[m]!, wr = re[q]!, wi = im[q]!;
+      const cm = c[m]!, sm = s[m]!, l = lambda[m]!, lq = lambdaRev[m]!;
+      // V_a = ((vr + wr) / 2, (vi − wi) / 2), V_b = ((vi + wi) / 2, (wr − vr) / 2).
+      const aR = 0.5 * (vr + wr), aI = 0.5 * (vi - wi);
+      const bR = 0.5 * (vi + wi), bI = 0.5 * (wr - vr);
+      const pa = l * (cm * aR + sm * aI), qa = lq * (cm * aI - sm * aR);
+      const pb = l * (cm * bR + sm * bI), qb = lq * (cm * bI - sm * bR);
+      const Ar = cm * pa - sm * qa, Ai = sm * pa + cm * qa;
+      const Br = cm * pb - sm * qb, Bi = sm * pb + cm * qb;
+      re[m] = Ar - Bi;
+      im[m] = Ai + Br;
+      if (q !== m && m !== 0) {
+        re[q] = Ar + Bi;
+        im[q] = Br - Ai;
+      }
     }
     fft.transform(re, im, true);
-    for (let k = 0; k < h; k++) {
-      const e = base + 2 * k * step, o = e + step;
+    for (let k = 0, e = base; k < h; k++, e += 2 * step) {
       a[e] = re[k]!;
-      a[o] = re[n - 1 - k]!;
+      a[e + step] = re[n - 1 - k]!;
       if (b) {
         b[e] = im[k]!;
-        b[o] = im[n - 1 - k]!;
+        b[e + step] = im[n - 1 - k]!;
       }
     }
   }
