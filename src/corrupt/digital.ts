@@ -81,6 +81,9 @@ export function affineFromPoints(
   return m;
 }
 
+/** `float32(x / 255)` for every 8-bit x. */
+const kUnit32 = Float32Array.from(kUnit);
+
 /**
  * OpenCV's bilinear weights on its 1/32-pixel grid, as float32 values:
  * entry (fy·32 + fx)·4 + t for the taps (0,0), (0,1), (1,0), (1,1).
@@ -103,17 +106,19 @@ const kWarpWeights = (() => {
 
 /**
  * `cv2.warpAffine(img, M, (w, h), flags=INTER_LINEAR,
- * borderMode=BORDER_REFLECT_101)` on float32 HWC: inverse map in OpenCV's
- * fixed point (10-bit coordinates, 5-bit interpolation fractions). The
- * per-column offsets and the 32x32 weight grid are tabulated.
+ * borderMode=BORDER_REFLECT_101)` on the float32 HWC image `data / 255`
+ * (8-bit `data`): inverse map in OpenCV's fixed point (10-bit coordinates,
+ * 5-bit interpolation fractions). The per-column offsets and the 32x32
+ * weight grid are tabulated.
  */
 export function warpAffine(
-  src: Float32Array,
+  data: Uint8Array,
   size: number,
   channels: number,
   m: readonly number[],
-  out: Float32Array = new Float32Array(src.length),
+  out: Float32Array = new Float32Array(data.length),
 ): Float32Array {
+  const src = kUnit32;
   let D = m[0]! * m[4]! - m[1]! * m[3]!;
   D = D !== 0 ? 1 / D : 0;
   const a0 = m[4]! * D, a1 = m[1]! * -D, a3 = m[3]! * -D, a4 = m[0]! * D;
@@ -147,42 +152,29 @@ export function warpAffine(
       const p10 = (yb * size + xa) * C, p11 = (yb * size + xb) * C;
       const o = (y * size + x) * C;
       for (let c = 0; c < C; c++) {
-        out[o + c] = src[p00 + c]! * w0 + src[p01 + c]! * w1 +
-          src[p10 + c]! * w2 + src[p11 + c]! * w3;
+        out[o + c] = src[data[p00 + c]!]! * w0 + src[data[p01 + c]!]! * w1 +
+          src[data[p10 + c]!]! * w2 + src[data[p11 + c]!]! * w3;
       }
     }
   }
   return out;
 }
 
-/** `float32(x / 255)` for every 8-bit x. */
-const kUnit32 = Float32Array.from(kUnit);
-
 /** Elastic's intermediate images, reused across calls (one size at a time). */
 interface ElasticScratch {
-  image: Float32Array;
   warped: Float32Array;
-  ux: Float64Array;
-  uy: Float64Array;
-  bx: Float64Array;
-  by: Float64Array;
-  dx: Float32Array;
-  dy: Float32Array;
+  fx: Float64Array;
+  fy: Float64Array;
 }
 
 let kElastic: ElasticScratch | undefined;
 
 function elasticScratch(n: number): ElasticScratch {
-  if (kElastic?.ux.length === n) return kElastic;
+  if (kElastic?.fx.length === n) return kElastic;
   kElastic = {
-    image: new Float32Array(3 * n),
     warped: new Float32Array(3 * n),
-    ux: new Float64Array(n),
-    uy: new Float64Array(n),
-    bx: new Float64Array(n),
-    by: new Float64Array(n),
-    dx: new Float32Array(n),
-    dy: new Float32Array(n),
+    fx: new Float64Array(n),
+    fy: new Float64Array(n),
   };
   return kElastic;
 }
@@ -202,8 +194,6 @@ export function elasticTransform(
   const f = Math.fround;
   const n = size * size;
   const w = elasticScratch(n);
-  const image = w.image;
-  for (let i = 0; i < data.length; i++) image[i] = kUnit32[data[i]!]!;
   const centre = Math.floor(size / 2);
   const sq = Math.floor(size / 3);
   const pts1: [number, number][] = [
@@ -215,20 +205,18 @@ export function elasticTransform(
     p.map((v) => f(v + f(-jitter + 2 * jitter * rng.float())))
   ) as [number, number][];
   const warped = warpAffine(
-    image,
+    data,
     size,
     3,
     affineFromPoints(pts1, pts2),
     w.warped,
   );
-  const { ux, uy, bx, by, dx, dy } = w;
-  for (let i = 0; i < n; i++) ux[i] = -1 + 2 * rng.float();
-  for (let i = 0; i < n; i++) uy[i] = -1 + 2 * rng.float();
-  reflectCorrelate2d([ux, uy], size, gaussianKernel1d(sigma, 3), [bx, by]);
-  for (let i = 0; i < n; i++) {
-    dx[i] = bx[i]! * alpha;
-    dy[i] = by[i]! * alpha;
-  }
+  // The uniform fields, smoothed in place; the displacements are their
+  // float32 products with alpha.
+  const { fx: dx, fy: dy } = w;
+  for (let i = 0; i < n; i++) dx[i] = -1 + 2 * rng.float();
+  for (let i = 0; i < n; i++) dy[i] = -1 + 2 * rng.float();
+  reflectCorrelate2d([dx, dy], size, gaussianKernel1d(sigma, 3), [dx, dy]);
   // map_coordinates(order=1, mode="reflect") in float64 of float32 samples,
   // rounded to float32; np.clip(float32, 0, 1) * 255 stays float32 before
   // the uint8 cast.
@@ -237,8 +225,8 @@ export function elasticTransform(
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const p = y * size + x;
-      const cy = y + dy[p]!;
-      const cx = x + dx[p]!;
+      const cy = y + f(dy[p]! * alpha);
+      const cx = x + f(dx[p]! * alpha);
       const fy0 = Math.floor(cy), fx0 = Math.floor(cx);
       const ty = cy - fy0, tx = cx - fx0;
       let y0 = fy0, y1 = fy0 + 1, x0 = fx0, x1 = fx0 + 1;

@@ -23,7 +23,7 @@ export const kDirectMaxTaps = 31;
 /**
  * Correlate each of `images` (n x n, row-major) along axis 0 then axis 1
  * with `weights` (odd length, symmetric), border `reflect`. Results go to
- * `out` (one n² array per image, distinct from the inputs) when given.
+ * `out` (one n² array per image) when given; `out[i]` may be `images[i]`.
  */
 export function reflectCorrelate2d(
   images: readonly Float64Array[],
@@ -41,7 +41,9 @@ export function reflectCorrelate2d(
     return out;
   }
   const plan = dctPlan(n, weights);
-  images.forEach((img, i) => out[i]!.set(img));
+  images.forEach((img, i) => {
+    if (out[i] !== img) out[i]!.set(img);
+  });
   for (let i = 0; i < out.length; i += 2) {
     spectralPass(plan, out[i]!, out[i + 1], false);
     spectralPass(plan, out[i]!, out[i + 1], true);

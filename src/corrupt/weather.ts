@@ -28,6 +28,10 @@ const kUnit = (() => {
 /** `float32(x / 255)` for every 8-bit x. */
 const kUnit32 = Float32Array.from(kUnit);
 
+/** Snow's field and layer, reused across calls (one size at a time). */
+let kSnowField = new Float64Array(0);
+let kSnowLayer = new Uint8Array(0);
+
 /**
  * Snow (random: the snow field and the blur angle). `clippedZoom` reads only
  * the centre `ch` x `ch` window of the field, so only those normals are
@@ -43,7 +47,11 @@ export function snow(
   const [loc, scale, zoom, thresh, radius, sigma, blend] = kConstants
     .snow[severity - 1]!;
   const n = size * size;
-  const field = new Float64Array(n);
+  if (kSnowField.length !== n) {
+    kSnowField = new Float64Array(n);
+    kSnowLayer = new Uint8Array(n);
+  }
+  const field = kSnowField, layer8 = kSnowLayer;
   const { ch, top } = zoomGeometry(size, zoom);
   for (let y = 0; y < size; y++) {
     const inside = y >= top && y < top + ch;
@@ -57,7 +65,6 @@ export function snow(
     }
   }
   const zoomed = clippedZoom(field, size, 1, zoom);
-  const layer8 = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     let v = zoomed[i]!;
     if (v < thresh) v = 0;
