@@ -151,6 +151,15 @@ export function warpAffine(
       const p00 = (ya * size + xa) * C, p01 = (ya * size + xb) * C;
       const p10 = (yb * size + xa) * C, p11 = (yb * size + xb) * C;
       const o = (y * size + x) * C;
+      if (C === 3) {
+        out[o] = src[data[p00]!]! * w0 + src[data[p01]!]! * w1 +
+          src[data[p10]!]! * w2 + src[data[p11]!]! * w3;
+        out[o + 1] = src[data[p00 + 1]!]! * w0 + src[data[p01 + 1]!]! * w1 +
+          src[data[p10 + 1]!]! * w2 + src[data[p11 + 1]!]! * w3;
+        out[o + 2] = src[data[p00 + 2]!]! * w0 + src[data[p01 + 2]!]! * w1 +
+          src[data[p10 + 2]!]! * w2 + src[data[p11 + 2]!]! * w3;
+        continue;
+      }
       for (let c = 0; c < C; c++) {
         out[o + c] = src[data[p00 + c]!]! * w0 + src[data[p01 + c]!]! * w1 +
           src[data[p10 + c]!]! * w2 + src[data[p11 + c]!]! * w3;
@@ -219,7 +228,8 @@ export function elasticTransform(
   reflectCorrelate2d([dx, dy], size, gaussianKernel1d(sigma, 3), [dx, dy]);
   // map_coordinates(order=1, mode="reflect") in float64 of float32 samples,
   // rounded to float32; np.clip(float32, 0, 1) * 255 stays float32 before
-  // the uint8 cast.
+  // the uint8 cast, which truncates (as storing a value in [0, 255] into a
+  // Uint8Array does).
   const res = new Uint8Array(data.length);
   const last = size - 1;
   for (let y = 0; y < size; y++) {
@@ -241,13 +251,22 @@ export function elasticTransform(
       const q00 = (y0 * size + x0) * 3, q01 = (y0 * size + x1) * 3;
       const q10 = (y1 * size + x0) * 3, q11 = (y1 * size + x1) * 3;
       const sy = 1 - ty, sx = 1 - tx;
-      for (let c = 0; c < 3; c++) {
-        const v = f(
-          sy * (sx * warped[q00 + c]! + tx * warped[q01 + c]!) +
-            ty * (sx * warped[q10 + c]! + tx * warped[q11 + c]!),
-        );
-        res[p * 3 + c] = Math.trunc(f((v < 0 ? 0 : v > 1 ? 1 : v) * 255));
-      }
+      const v0 = f(
+        sy * (sx * warped[q00]! + tx * warped[q01]!) +
+          ty * (sx * warped[q10]! + tx * warped[q11]!),
+      );
+      const v1 = f(
+        sy * (sx * warped[q00 + 1]! + tx * warped[q01 + 1]!) +
+          ty * (sx * warped[q10 + 1]! + tx * warped[q11 + 1]!),
+      );
+      const v2 = f(
+        sy * (sx * warped[q00 + 2]! + tx * warped[q01 + 2]!) +
+          ty * (sx * warped[q10 + 2]! + tx * warped[q11 + 2]!),
+      );
+      const o = p * 3;
+      res[o] = f((v0 < 0 ? 0 : v0 > 1 ? 1 : v0) * 255);
+      res[o + 1] = f((v1 < 0 ? 0 : v1 > 1 ? 1 : v1) * 255);
+      res[o + 2] = f((v2 < 0 ? 0 : v2 > 1 ? 1 : v2) * 255);
     }
   }
   return res;
