@@ -420,7 +420,7 @@ export class Fft {
   }
 
   transform(re: Float64Array, im: Float64Array, inverse: boolean): void {
-    const q = this.#q, m = this.#m;
+    const q = this.#q;
     const sg = inverse ? -1 : 1;
     if (q === 7) this.#radix7(re, im, sg);
     else this.#radixQ(re, im, sg);
