@@ -31,6 +31,7 @@ const kUnit32 = Float32Array.from(kUnit);
 /** Snow's field and layer, reused across calls (one size at a time). */
 let kSnowField = new Float64Array(0);
 let kSnowLayer = new Uint8Array(0);
+const kSnowTables = new Float64Array(5 * 256);
 
 /**
  * Snow (random: the snow field and the blur angle). `clippedZoom` reads only
@@ -80,24 +81,35 @@ export function snow(
   );
   const f = Math.fround;
   const unit = kUnit, unit32 = kUnit32;
+  // The float32 products of one 8-bit sample, tabulated (the same values):
+  // the grey weights' terms, blend·x and (1 − blend)·x.
   const k299 = f(0.299), k587 = f(0.587), k114 = f(0.114);
   const keep = f(1 - blend);
+  const t = kSnowTables;
+  for (let v = 0; v < 256; v++) {
+    const x = unit32[v]!;
+    t[v] = f(x * k299);
+    t[256 + v] = f(x * k587);
+    t[512 + v] = f(x * k114);
+    t[768 + v] = f(blend * x);
+    t[1024 + v] = f(keep * x);
+  }
   const res = new Uint8Array(data.length);
-  for (let p = 0; p < n; p++) {
-    const r = unit32[data[3 * p]!]!;
-    const g = unit32[data[3 * p + 1]!]!;
-    const b = unit32[data[3 * p + 2]!]!;
+  for (let p = 0, q = 0; p < n; p++, q += 3) {
+    const ir = data[q]!, ig = data[q + 1]!, ib = data[q + 2]!;
+    const r = unit32[ir]!, g = unit32[ig]!, b = unit32[ib]!;
     // cv2.cvtColor(RGB2GRAY) on float32, then * 1.5 + 0.5.
-    const grey = f(f(f(f(r * k299) + f(g * k587)) + f(b * k114)));
+    const grey = f(f(t[ir]! + t[256 + ig]!) + t[512 + ib]!);
     const lift = f(f(grey * 1.5) + 0.5);
+    const keepLift = f(keep * lift);
     const snowAt = unit[blurred[p]!]! + unit[blurred[n - 1 - p]!]!;
     // toUint8 of blend·x + (1 − blend)·max(x, lift) + snow.
-    const v0 = f(f(blend * r) + f(keep * (r > lift ? r : lift))) + snowAt;
-    const v1 = f(f(blend * g) + f(keep * (g > lift ? g : lift))) + snowAt;
-    const v2 = f(f(blend * b) + f(keep * (b > lift ? b : lift))) + snowAt;
-    res[3 * p] = Math.trunc((v0 < 0 ? 0 : v0 > 1 ? 1 : v0) * 255);
-    res[3 * p + 1] = Math.trunc((v1 < 0 ? 0 : v1 > 1 ? 1 : v1) * 255);
-    res[3 * p + 2] = Math.trunc((v2 < 0 ? 0 : v2 > 1 ? 1 : v2) * 255);
+    const v0 = f(t[768 + ir]! + (r > lift ? t[1024 + ir]! : keepLift)) + snowAt;
+    const v1 = f(t[768 + ig]! + (g > lift ? t[1024 + ig]! : keepLift)) + snowAt;
+    const v2 = f(t[768 + ib]! + (b > lift ? t[1024 + ib]! : keepLift)) + snowAt;
+    res[q] = (v0 < 0 ? 0 : v0 > 1 ? 1 : v0) * 255;
+    res[q + 1] = (v1 < 0 ? 0 : v1 > 1 ? 1 : v1) * 255;
+    res[q + 2] = (v2 < 0 ? 0 : v2 > 1 ? 1 : v2) * 255;
   }
   return res;
 }
