@@ -14,6 +14,82 @@ import type { Rng } from "../rng.ts";
 import { kConstants, type Severity } from "./registry.ts";
 import { toUint8 } from "./filters.ts";
 
+/** Samples per bulk draw from the generator (scratch stays in cache). */
+const kChunk = 4096;
+
+/** 8-bit sample -> its `x / 255` (the original's float image). */
+const kUnit = Float64Array.from({ length: 256 }, (_, d) => d / 255);
+
+/** 8-bit sample -> `np.uint8(np.clip(x / 255, 0, 1) * 255)`, as `toUint8`. */
+const kSame = Uint8Array.from({ length: 256 }, (_, d) => {
+  const v = kUnit[d]!;
+  return Math.trunc((v < 0 ? 0 : v > 1 ? 1 : v) * 255);
+});
+
+/**
+ * Gaussian noise evaluates Box-Muller from tables (linear interpolation of
+ * ln(1 + f) on [0, 1] and of cos(2πv) on [0, 1], 4096 steps each) and
+ * recomputes the exact `Rng.normal` expression only where the tabled value
+ * cannot decide the output byte. Interpolation error: ln step h = 2^-12,
+ * |ln''| <= 1, so <= h²/8 = 7.5e-9 (s = -2 ln u off by <= 1.5e-8); cos step
+ * 2π/4096, |cos''| <= 1, so <= 2.95e-7. For s >= kMinS the radius √s is off
+ * by <= 1.5e-8 / √kMinS = 1.5e-6, and n = √s·cos(2πv) by <= 1.5e-6·(1 +
+ * 3e-7) + 6.67·2.95e-7 < 3.6e-6 (√s <= √(64 ln 2) = 6.67); kNormalErr leaves
+ * room on top for the rounding of the tables and of the sums.
+ */
+export const kNormalErr = 1e-5;
+const kMinS = 1e-4;
+const kLnSteps = 4096;
+let lnTable: Float64Array | undefined;
+let cosTable: Float64Array | undefined;
+
+function boxMullerTables(): [Float64Array, Float64Array] {
+  if (!lnTable || !cosTable) {
+    lnTable = Float64Array.from(
+      { length: kLnSteps + 1 },
+      (_, j) => Math.log1p(j / kLnSteps),
+    );
+    cosTable = Float64Array.from(
+      { length: kLnSteps + 1 },
+      (_, j) => Math.cos((2 * Math.PI * j) / kLnSteps),
+    );
+  }
+  return [lnTable, cosTable];
+}
+
+/**
+ * `Rng.normal()` from its two raw draws, by the tables: within `kNormalErr`
+ * of the exact value, or NaN where no such bound holds (then the caller
+ * computes it exactly).
+ */
+export function approxNormal(a: number, b: number): number {
+  const [lnT, cosT] = boxMullerTables();
+  return approxNormalWith(a, b, lnT, cosT);
+}
+
+// u = 1 - a/2^32 = m/2^32 with m = 2^32 - a = 2^e·(1 + f), so
+// s = -2 ln u = 2·((32 - e)·ln 2 - ln(1 + f)), all from the integer m.
+const kLn2 = Math.LN2;
+function approxNormalWith(
+  a: number,
+  b: number,
+  lnT: Float64Array,
+  cosT: Float64Array,
+): number {
+  if (a === 0) return NaN;
+  const m = (4294967296 - a) | 0; // 2^32 - a in [1, 2^32 - 1], as int bits
+  const z = Math.clz32(m);
+  const frac = (m << z) << 1; // f as 32 bits below the point
+  const j = frac >>> 20, tl = (frac & 0xfffff) * (1 / 1048576);
+  const l0 = lnT[j]!;
+  const ln1f = l0 + tl * (lnT[j + 1]! - l0);
+  const s = 2 * ((z + 1) * kLn2 - ln1f); // 32 - e = 32 - (31 - z)
+  if (s < kMinS) return NaN;
+  const k = b >>> 20, tc = (b & 0xfffff) * (1 / 1048576);
+  const c0 = cosT[k]!;
+  return Math.sqrt(s) * (c0 + tc * (cosT[k + 1]! - c0));
+}
+
 /** `clip(x/255 + N(0, c²), 0, 1)`. */
 export function gaussianNoise(
   data: Uint8Array,
@@ -21,16 +97,36 @@ export function gaussianNoise(
   rng: Rng,
 ): Uint8Array {
   const c = kConstants.gaussian_noise[severity - 1]!;
-  // `rng.normal()` per sample, inlined (same draws, same expression, so the
-  // same values), clipped and truncated in the same pass.
+  const [lnT, cosT] = boxMullerTables();
+  // The byte trunc(clip(x/255 + n·c)·255) is non-decreasing in n (every
+  // float step is), so where n ± kNormalErr give the same byte, so does the
+  // exact n; elsewhere the exact `rng.normal()` expression decides.
   const out = new Uint8Array(data.length);
+  const draws = new Uint32Array(2 * kChunk);
   const twoPi = 2 * Math.PI;
-  for (let i = 0; i < data.length; i++) {
-    const u = 1 - rng.nextU32() / 4294967296;
-    const v = rng.nextU32() / 4294967296;
-    const n = Math.sqrt(-2 * Math.log(u)) * Math.cos(twoPi * v);
-    const x = data[i]! / 255 + n * c;
-    out[i] = Math.trunc((x < 0 ? 0 : x > 1 ? 1 : x) * 255);
+  const e = kNormalErr;
+  for (let i0 = 0; i0 < data.length; i0 += kChunk) {
+    const len = Math.min(kChunk, data.length - i0);
+    rng.fillU32(len === kChunk ? draws : draws.subarray(0, 2 * len));
+    for (let i = 0; i < len; i++) {
+      const a = draws[2 * i]!, b = draws[2 * i + 1]!;
+      const d = kUnit[data[i0 + i]!]!;
+      const n = approxNormalWith(a, b, lnT, cosT);
+      if (n === n) {
+        const xl = d + (n - e) * c, xh = d + (n + e) * c;
+        const lo = ((xl < 0 ? 0 : xl > 1 ? 1 : xl) * 255) | 0;
+        const hi = ((xh < 0 ? 0 : xh > 1 ? 1 : xh) * 255) | 0;
+        if (lo === hi) {
+          out[i0 + i] = lo;
+          continue;
+        }
+      }
+      const u = 1 - a / 4294967296;
+      const v = b / 4294967296;
+      const nx = Math.sqrt(-2 * Math.log(u)) * Math.cos(twoPi * v);
+      const x = d + nx * c;
+      out[i0 + i] = Math.trunc((x < 0 ? 0 : x > 1 ? 1 : x) * 255);
+    }
   }
   return out;
 }
