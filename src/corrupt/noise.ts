@@ -12,7 +12,6 @@
  */
 import type { Rng } from "../rng.ts";
 import { kConstants, type Severity } from "./registry.ts";
-import { toUint8 } from "./filters.ts";
 
 /** Samples per bulk draw from the generator (scratch stays in cache). */
 const kChunk = 4096;
@@ -165,6 +164,59 @@ function poissonCdf(lambda: number): Float64Array {
   return Float64Array.from(f);
 }
 
+/** Buckets of the shot-noise guide tables (top bits of the uniform). */
+const kGuideBits = 8;
+
+/** Per shot-noise scale c: the 256 CDFs, flat, and their guide tables. */
+interface ShotTables {
+  /** CDF of the value d at `cdf[off[d] + k]`, k < off[d + 1] - off[d]. */
+  cdf: Float64Array;
+  off: Int32Array;
+  /**
+   * Per (d, bucket b), the first k with cdf >= b / 2^kGuideBits: every u in
+   * that bucket is at least b / 2^kGuideBits, so the scan for u (first k
+   * with u <= cdf) passes all k before it and may start there.
+   */
+  guide: Uint16Array;
+  /** k -> `np.uint8(np.clip(k / c, 0, 1) * 255)`, for k below the longest CDF. */
+  bytes: Uint8Array;
+}
+
+const shotCache = new Map<number, ShotTables>();
+
+function shotTables(c: number): ShotTables {
+  let t = shotCache.get(c);
+  if (t) return t;
+  const cdfs = Array.from({ length: 256 }, (_, v) => poissonCdf((v / 255) * c));
+  const off = new Int32Array(257);
+  for (let d = 0; d < 256; d++) off[d + 1] = off[d]! + cdfs[d]!.length;
+  const cdf = new Float64Array(off[256]!);
+  const nb = 1 << kGuideBits;
+  const guide = new Uint16Array(256 * nb);
+  let longest = 0;
+  for (let d = 0; d < 256; d++) {
+    const f = cdfs[d]!;
+    cdf.set(f, off[d]!);
+    longest = Math.max(longest, f.length);
+    let k = 0;
+    for (let b = 0; b < nb; b++) {
+      const lo = b / nb;
+      while (k < f.length && f[k]! < lo) k++;
+      guide[d * nb + b] = k;
+    }
+  }
+  const bytes = new Uint8Array(longest);
+  for (let k = 0; k < longest; k++) bytes[k] = toUint8Sample(k / c);
+  t = { cdf, off, guide, bytes };
+  shotCache.set(c, t);
+  return t;
+}
+
+/** One sample of `toUint8`. */
+function toUint8Sample(v: number): number {
+  return Math.trunc((v < 0 ? 0 : v > 1 ? 1 : v) * 255);
+}
+
 /** `clip(Poisson(x/255 · c) / c, 0, 1)`; λ takes 256 values, so CDFs are tabled. */
 export function shotNoise(
   data: Uint8Array,
@@ -172,20 +224,26 @@ export function shotNoise(
   rng: Rng,
 ): Uint8Array {
   const c = kConstants.shot_noise[severity - 1]!;
-  const tables = Array.from(
-    { length: 256 },
-    (_, v) => poissonCdf((v / 255) * c),
-  );
-  const out = new Float64Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const cdf = tables[data[i]!]!;
-    const u = rng.float();
-    let k = 0;
-    while (k < cdf.length && u > cdf[k]!) k++;
-    // Past the table: poissonInverse would go on until its own stop rule.
-    out[i] = (k < cdf.length ? k : poissonInverse((data[i]! / 255) * c, u)) / c;
+  const { cdf, off, guide, bytes } = shotTables(c);
+  const out = new Uint8Array(data.length);
+  const draws = new Uint32Array(kChunk);
+  const shift = 32 - kGuideBits;
+  for (let i0 = 0; i0 < data.length; i0 += kChunk) {
+    const len = Math.min(kChunk, data.length - i0);
+    rng.fillU32(len === kChunk ? draws : draws.subarray(0, len));
+    for (let i = 0; i < len; i++) {
+      const d = data[i0 + i]!, r = draws[i]!;
+      const u = r / 4294967296;
+      const base = off[d]!, n = off[d + 1]! - base;
+      let k = guide[(d << kGuideBits) | (r >>> shift)]!;
+      while (k < n && u > cdf[base + k]!) k++;
+      // Past the table: poissonInverse would go on until its own stop rule.
+      out[i0 + i] = k < n
+        ? bytes[k]!
+        : toUint8Sample(poissonInverse((d / 255) * c, u) / c);
+    }
   }
-  return toUint8(out);
+  return out;
 }
 
 /** A fraction `amount` of the samples set to 0 or 1 with equal odds. */
@@ -195,11 +253,16 @@ export function impulseNoise(
   rng: Rng,
 ): Uint8Array {
   const amount = kConstants.impulse_noise[severity - 1]!;
-  const out = new Float64Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const flipped = rng.float() < amount;
-    const salt = rng.float() < 0.5;
-    out[i] = flipped ? (salt ? 1 : 0) : data[i]! / 255;
+  const out = new Uint8Array(data.length);
+  const draws = new Uint32Array(2 * kChunk);
+  for (let i0 = 0; i0 < data.length; i0 += kChunk) {
+    const len = Math.min(kChunk, data.length - i0);
+    rng.fillU32(len === kChunk ? draws : draws.subarray(0, 2 * len));
+    for (let i = 0; i < len; i++) {
+      const flipped = draws[2 * i]! / 4294967296 < amount;
+      const salt = draws[2 * i + 1]! / 4294967296 < 0.5;
+      out[i0 + i] = flipped ? (salt ? 255 : 0) : kSame[data[i0 + i]!]!;
+    }
   }
-  return toUint8(out);
+  return out;
 }
