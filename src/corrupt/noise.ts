@@ -100,7 +100,7 @@ export function gaussianNoise(
   // The byte trunc(clip(x/255 + n·c)·255) is non-decreasing in n (every
   // float step is), so where n ± kNormalErr give the same byte, so does the
   // exact n; elsewhere the exact `rng.normal()` expression decides.
-  const out = new Uint8Array(data.length);
+  const out = new Uint8ClampedArray(data.length);
   const draws = new Uint32Array(2 * kChunk);
   const twoPi = 2 * Math.PI;
   const e = kNormalErr;
@@ -113,8 +113,9 @@ export function gaussianNoise(
       const n = approxNormalWith(a, b, lnT, cosT);
       if (n === n) {
         const xl = d + (n - e) * c, xh = d + (n + e) * c;
-        const lo = ((xl < 0 ? 0 : xl > 1 ? 1 : xl) * 255) | 0;
-        const hi = ((xh < 0 ? 0 : xh > 1 ? 1 : xh) * 255) | 0;
+        // Unclipped truncations: the byte is their value clamped to
+        // [0, 255] (the clamp is the store into `out`).
+        const lo = (xl * 255) | 0, hi = (xh * 255) | 0;
         if (lo === hi) {
           out[i0 + i] = lo;
           continue;
@@ -127,7 +128,7 @@ export function gaussianNoise(
       out[i0 + i] = Math.trunc((x < 0 ? 0 : x > 1 ? 1 : x) * 255);
     }
   }
-  return out;
+  return new Uint8Array(out.buffer);
 }
 
 /** The smallest k with P(X <= k) >= u for X ~ Poisson(lambda). */
