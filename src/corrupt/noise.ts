@@ -260,9 +260,13 @@ export function impulseNoise(
     const len = Math.min(kChunk, data.length - i0);
     rng.fillU32(len === kChunk ? draws : draws.subarray(0, 2 * len));
     for (let i = 0; i < len; i++) {
-      const flipped = draws[2 * i]! / 4294967296 < amount;
-      const salt = draws[2 * i + 1]! / 4294967296 < 0.5;
-      out[i0 + i] = flipped ? (salt ? 255 : 0) : kSame[data[i0 + i]!]!;
+      // flipped: u < amount; salt: u < 0.5, i.e. the draw's top bit is 0.
+      // Arithmetic selects: which samples flip is a coin toss, a branch
+      // on it would be mispredicted often.
+      const flipped = +(draws[2 * i]! / 4294967296 < amount);
+      const value = 255 - 255 * (draws[2 * i + 1]! >>> 31);
+      const same = kSame[data[i0 + i]!]!;
+      out[i0 + i] = same + flipped * (value - same);
     }
   }
   return out;
