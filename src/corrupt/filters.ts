@@ -197,7 +197,8 @@ function transpose(
 
 /**
  * Correlate a float64 HWC image along one axis (0 = rows/vertical,
- * 1 = columns/horizontal) with a centred 1-D kernel; returns a new array.
+ * 1 = columns/horizontal) with a centred 1-D kernel, into `out` (a new
+ * array unless given; it must not be `src`).
  * Every output is its taps' sum in `foldTaps` order, whichever loop computes
  * it, so all paths give the same bits.
  */
@@ -209,10 +210,12 @@ export function correlateAxis(
   axis: 0 | 1,
   weights: Float64Array,
   mode: BorderMode,
+  out: Float64Array = new Float64Array(height * width * channels),
 ): Float64Array {
-  const out = new Float64Array(height * width * channels);
-  correlateInto(src, height, width, channels, axis, weights, mode, out);
-  return out;
+  if (out === src) {
+    throw new RangeError("Cannot correlate in place: out is src");
+  }
+  return correlateInto(src, height, width, channels, axis, weights, mode, out);
 }
 
 /** `correlateAxis` into `out` (which must not be `src`). */
@@ -282,7 +285,8 @@ function correlateInto(
 /**
  * skimage `gaussian(image, sigma, mode, truncate)` on a float64 HWC image:
  * scipy's `gaussian_filter` over the two spatial axes (rows first), none
- * across channels.
+ * across channels. Into `out` if given, which may be `src` (a caller done
+ * with its input saves a fresh array).
  */
 export function gaussianFilter(
   src: Float64Array,
@@ -292,11 +296,12 @@ export function gaussianFilter(
   sigma: number,
   mode: BorderMode = "nearest",
   truncate = 4,
+  out: Float64Array = new Float64Array(height * width * channels),
 ): Float64Array {
   const w = gaussianKernel1d(sigma, truncate);
   const a = scratchF64(2, height * width * channels);
   correlateInto(src, height, width, channels, 0, w, mode, a);
-  return correlateAxis(a, height, width, channels, 1, w, mode);
+  return correlateInto(a, height, width, channels, 1, w, mode, out);
 }
 
 /**
@@ -304,6 +309,7 @@ export function gaussianFilter(
  * correlation with a k x k kernel (k odd, anchor at the centre), border
  * `reflect101`. Taps whose weight is exactly zero are skipped (they add
  * exact zeros), which makes a disk kernel cost its area, not its box.
+ * Into `out` if given, which may be `src`.
  */
 export function filter2d(
   src: Float64Array,
@@ -312,6 +318,7 @@ export function filter2d(
   channels: number,
   kernel: Float64Array,
   k: number,
+  out: Float64Array = new Float64Array(height * width * channels),
 ): Float64Array {
   const r = (k - 1) >> 1;
   // Pad by r on every side so the inner loop needs no border test.
@@ -338,7 +345,6 @@ export function filter2d(
   }
   const off = Int32Array.from(offs);
   const wt = Float64Array.from(ws);
-  const out = new Float64Array(height * width * channels);
   // Output (y, x, c) reads pad at y·pw·C + (x·C + c) + off[t]: one row of
   // outputs shares every tap.
   const line = width * channels;
@@ -361,9 +367,14 @@ export function filter2d(
 /** `d / 255` for every byte d (the same division, done once). */
 const kUnit = Float64Array.from({ length: 256 }, (_, d) => d / 255);
 
-/** 8-bit samples as float64 in [0, 1]: the original's `np.array(x) / 255.`. */
-export function toFloat(data: Uint8Array): Float64Array {
-  const out = new Float64Array(data.length);
+/**
+ * 8-bit samples as float64 in [0, 1]: the original's `np.array(x) / 255.`,
+ * into `out` if given.
+ */
+export function toFloat(
+  data: Uint8Array,
+  out: Float64Array = new Float64Array(data.length),
+): Float64Array {
   for (let i = 0; i < data.length; i++) out[i] = kUnit[data[i]!]!;
   return out;
 }

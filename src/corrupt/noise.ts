@@ -16,6 +16,9 @@ import { kConstants, type Severity } from "./registry.ts";
 /** Samples per bulk draw from the generator (scratch stays in cache). */
 const kChunk = 4096;
 
+/** Scratch for the bulk draws, reused (no fresh pages to fault in per call). */
+const kDraws = new Uint32Array(2 * kChunk);
+
 /** 8-bit sample -> its `x / 255` (the original's float image). */
 const kUnit = Float64Array.from({ length: 256 }, (_, d) => d / 255);
 
@@ -101,7 +104,7 @@ export function gaussianNoise(
   // float step is), so where n ± kNormalErr give the same byte, so does the
   // exact n; elsewhere the exact `rng.normal()` expression decides.
   const out = new Uint8ClampedArray(data.length);
-  const draws = new Uint32Array(2 * kChunk);
+  const draws = kDraws;
   const twoPi = 2 * Math.PI;
   const e = kNormalErr;
   for (let i0 = 0; i0 < data.length; i0 += kChunk) {
@@ -227,7 +230,7 @@ export function shotNoise(
   const c = kConstants.shot_noise[severity - 1]!;
   const { cdf, off, guide, bytes } = shotTables(c);
   const out = new Uint8Array(data.length);
-  const draws = new Uint32Array(kChunk);
+  const draws = kDraws.subarray(0, kChunk);
   const shift = 32 - kGuideBits;
   for (let i0 = 0; i0 < data.length; i0 += kChunk) {
     const len = Math.min(kChunk, data.length - i0);
@@ -255,7 +258,7 @@ export function impulseNoise(
 ): Uint8Array {
   const amount = kConstants.impulse_noise[severity - 1]!;
   const out = new Uint8Array(data.length);
-  const draws = new Uint32Array(2 * kChunk);
+  const draws = kDraws;
   for (let i0 = 0; i0 < data.length; i0 += kChunk) {
     const len = Math.min(kChunk, data.length - i0);
     rng.fillU32(len === kChunk ? draws : draws.subarray(0, 2 * len));

@@ -195,3 +195,24 @@ Deno.test("toFloat() divides by 255; toUint8() clips, scales and truncates", () 
   );
   assert.deepEqual(toUint8(xs), want);
 });
+
+Deno.test("gaussianFilter(), filter2d() and toFloat() write into a given out, src included", () => {
+  const bytes = Uint8Array.from({ length: 30 * 20 * 3 }, (_, i) => i * 31);
+  const src = toFloat(bytes);
+  const into = new Float64Array(src.length);
+  assert.equal(toFloat(bytes, into), into);
+  assertSameBits(into, src, "toFloat");
+  const want = gaussianFilter(src, 30, 20, 3, 1.2, "reflect");
+  assert.equal(gaussianFilter(into, 30, 20, 3, 1.2, "reflect", 4, into), into);
+  assertSameBits(into, want, "gaussianFilter in place");
+  const kernel = Float64Array.from({ length: 9 }, (_, i) => (i + 1) / 45);
+  const want2 = filter2d(src, 30, 20, 3, kernel, 3);
+  const again = src.slice();
+  assert.equal(filter2d(again, 30, 20, 3, kernel, 3, again), again);
+  assertSameBits(again, want2, "filter2d in place");
+  const w = gaussianKernel1d(1);
+  assert.throws(
+    () => correlateAxis(src, 30, 20, 3, 1, w, "nearest", src),
+    /in place/,
+  );
+});
