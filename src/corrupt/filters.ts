@@ -93,6 +93,25 @@ function foldTaps(n: number, weights: Float64Array, mode: BorderMode): Taps {
   return { start, count, index, weight };
 }
 
+/** The last few folds (filters are applied twice, per axis or per pass). */
+const foldCache: { n: number; mode: BorderMode; w: Float64Array; t: Taps }[] =
+  [];
+
+function cachedTaps(n: number, weights: Float64Array, mode: BorderMode): Taps {
+  for (const e of foldCache) {
+    if (
+      e.n === n && e.mode === mode && e.w.length === weights.length &&
+      e.w.every((v, i) => Object.is(v, weights[i]))
+    ) {
+      return e.t;
+    }
+  }
+  const t = foldTaps(n, weights, mode);
+  foldCache.unshift({ n, mode, w: weights.slice(), t });
+  if (foldCache.length > 4) foldCache.pop();
+  return t;
+}
+
 /**
  * Scratch space for intermediates, reused between calls: a fresh large
  * typed array costs a page fault per 4 KiB on first touch, which is more
@@ -108,6 +127,8 @@ function scratchF64(slot: number, n: number): Float64Array {
   }
   return a.length === n ? a : a.subarray(0, n);
 }
+
+let scratchBase = new Int32Array(0);
 
 /**
  * `out[o + q] = Σ_t w[t] · src[base[t] + at + q]` for t in [t0, t1) and q in
@@ -165,7 +186,10 @@ function correlateOuter(
   out: Float64Array,
 ): void {
   const { start, count, index, weight } = taps;
-  const base = new Int32Array(index.length);
+  if (scratchBase.length < index.length) {
+    scratchBase = new Int32Array(index.length);
+  }
+  const base = scratchBase;
   for (let t = 0; t < index.length; t++) base[t] = index[t]! * m;
   for (let i = 0; i < n; i++) {
     const s0 = start[i]!;
@@ -231,7 +255,7 @@ function correlateInto(
 ): Float64Array {
   const size = height * width * channels;
   const n = axis === 0 ? height : width;
-  const taps = foldTaps(n, weights, mode);
+  const taps = cachedTaps(n, weights, mode);
   const rowStride = width * channels;
   if (axis === 0) {
     correlateOuter(src, height, rowStride, taps, out);
