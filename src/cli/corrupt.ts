@@ -13,7 +13,8 @@ import {
 } from "../data/dataset.ts";
 import { UserError } from "../errors.ts";
 import { writeJsonAtomic } from "../io/atomic.ts";
-import { exportCorruptions, type ExportSummary } from "../corrupt/export.ts";
+import type { ExportSummary } from "../corrupt/export.ts";
+import { exportCorruptionsParallel } from "../corrupt/export_pool.ts";
 import {
   type CorruptDevice,
   kCorruptDevices,
@@ -39,6 +40,7 @@ export interface CorruptCliOptions {
   format: "jpeg" | "png";
   seed: number;
   corruptDevice: CorruptDevice;
+  workers?: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -81,7 +83,13 @@ export async function corruptCommand(
     quiet: o.quiet ?? false,
   });
   let failed = 0;
-  const summary = await exportCorruptions({
+  const workers = o.workers ?? navigator.hardwareConcurrency ?? 1;
+  if (workers > 1 && engine.gpu && !o.quiet) {
+    console.error(
+      `note: the GPU blurs run on one thread; --workers ${workers} is not used`,
+    );
+  }
+  const summary = await exportCorruptionsParallel({
     root: ds.root,
     samples,
     out: o.out,
@@ -94,7 +102,7 @@ export async function corruptCommand(
       failed++;
       if (!o.quiet) console.error(`warning: skipped "${path}": ${e.message}`);
     },
-  });
+  }, workers);
   progress.finish(
     `${summary.files_written} files written, ${summary.files_skipped} kept`,
   );
@@ -169,6 +177,13 @@ export function register(program: Command): void {
         } (auto: a hardware GPU if there is one, else the CPU)`,
         arg.choice(kCorruptDevices),
         "auto",
+      ),
+    )
+    .addOption(
+      option(
+        "--workers <n>",
+        "threads generating images (default: one per CPU; 1 = this thread only); the files are the same",
+        arg.int({ min: 1 }),
       ),
     )
     .option("--quiet", "no progress on stderr")
