@@ -85,6 +85,16 @@ Deno.test("approxNormal() stays within kNormalErr / 2 of Rng.normal()'s expressi
     }
     worst = Math.max(worst, Math.abs(n - exact));
   }
+  // The ends: u = 1 (declined), the smallest u, the table's last knots.
+  assert.ok(Number.isNaN(approxNormal(0, 123)));
+  for (
+    const [a, b] of [[4294967295, 0], [4294967295, 4294967295], [1, 2 ** 31]]
+  ) {
+    const exact = Math.sqrt(-2 * Math.log(1 - a! / 4294967296)) *
+      Math.cos(2 * Math.PI * (b! / 4294967296));
+    const n = approxNormal(a!, b!);
+    if (!Number.isNaN(n)) worst = Math.max(worst, Math.abs(n - exact));
+  }
   assert.ok(worst <= kNormalErr / 2, `worst error ${worst}`);
   // Declined only near u = 1, which a sixth of the test draws are.
   assert.ok(declined < draws.length / 2 / 6, `declined ${declined}`);
