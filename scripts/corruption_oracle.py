@@ -635,7 +635,8 @@ def write_frost_fixtures(out_dir, textures_dir):
             "keys": ["frost_%d_%d" % (k, j) for k in range(len(imgs)) for j in range(FROST_KEYS)],
             "draws_index_top_left": draws,
             "textures": textures,
-        }, f, indent=1, sort_keys=True)
+        }, f, indent=2, sort_keys=True)
+        f.write("\n")
 
 
 def frost_compare(ours_path, clean_path, seed, textures_dir, keys):
