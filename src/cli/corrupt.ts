@@ -159,10 +159,12 @@ export async function checkCorruptRecord(
     Array.isArray(saved.subsets) ? saved.subsets as string[] : [],
   );
   for (const s of subsets) known.add(subsetName(s));
+  const frostTextures = current.frost_textures ?? saved.frost_textures ?? null;
   return {
     ...saved,
     ...current,
-    frost_textures: current.frost_textures ?? saved.frost_textures ?? null,
+    frost_textures: frostTextures,
+    not_generated: frostTextures ? {} : current.not_generated,
     subsets: [...known],
   };
 }
@@ -194,7 +196,7 @@ export async function corruptCommand(
     folder: folderOf.get(s.label)!,
   }));
   using engine = await openBlurEngine(o.corruptDevice);
-  const notGenerated = withFrost ? {} : { ...kUnavailable };
+  const notGenerated = frost ? {} : { ...kUnavailable };
   const recordPath = join(o.out, kCorruptRecordFile);
   // Written before the first image, so an interrupted run is checked too.
   const record = await checkCorruptRecord(o.out, {
@@ -318,7 +320,7 @@ export function register(program: Command): void {
           r.seconds.toFixed(1)
         } s`,
       );
-      if (r.not_generated.frost) {
+      if (r.not_generated.frost && !opts.subsets?.length) {
         console.log(
           `not generated: frost (needs the original's frost photographs ${
             kFrostTextureFiles.join(", ")

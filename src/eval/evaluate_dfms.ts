@@ -418,7 +418,7 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
       format: corruptFormat,
       jpeg_quality: corruptFormat === "jpeg" ? kStoredJpegQuality : null,
       blur_device: blur.description,
-      not_generated: o.frostTextures !== undefined ? {} : kUnavailable,
+      not_generated: frost ? {} : kUnavailable,
     };
     // top level, so a resume under another generator or other textures is
     // refused with the key named

@@ -267,6 +267,19 @@ Deno.test("hfss corrupt checks --format, --corrupt-device and --subsets before o
   }
 });
 
+Deno.test("hfss eval takes --frost-textures only with --ood-layout imagenet-c-generate", async () => {
+  const err = await buildProgram().parseAsync(
+    [
+      ..."eval --model m.onnx --dfm d --id i --out o --ood x".split(" "),
+      ...["--frost-textures", kFrostDir],
+    ],
+    { from: "user" },
+  ).then(() => null, (e: unknown) => e);
+  assert.ok(err instanceof UsageError, `got ${err}`);
+  assert.equal(err.flag, "--frost-textures");
+  assert.match(err.message, /imagenet-c-generate/);
+});
+
 /** A clean folder of two images, and a run of `hfss corrupt` on it. */
 async function tinyRun(dir: string) {
   const clean = join(dir, "val");
