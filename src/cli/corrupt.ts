@@ -20,7 +20,8 @@ import {
 import { UserError } from "../errors.ts";
 import { writeJsonAtomic } from "../io/atomic.ts";
 import { showConfigValue } from "../io/resume_config.ts";
-import { exportCorruptions, type ExportSummary } from "../corrupt/export.ts";
+import type { ExportSummary } from "../corrupt/export.ts";
+import { exportCorruptionsParallel } from "../corrupt/export_pool.ts";
 import {
   type CorruptDevice,
   kCorruptDevices,
@@ -57,6 +58,7 @@ export interface CorruptCliOptions {
   seed: number;
   corruptDevice: CorruptDevice;
   frostTextures?: string;
+  workers?: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -225,7 +227,13 @@ export async function corruptCommand(
     quiet: o.quiet ?? false,
   });
   let failed = 0;
-  const summary = await exportCorruptions({
+  const workers = o.workers ?? navigator.hardwareConcurrency ?? 1;
+  if (workers > 1 && engine.gpu && !o.quiet) {
+    console.error(
+      `note: the GPU blurs run on one thread; --workers ${workers} is not used`,
+    );
+  }
+  const summary = await exportCorruptionsParallel({
     root: ds.root,
     samples,
     out: o.out,
@@ -239,7 +247,7 @@ export async function corruptCommand(
       failed++;
       if (!o.quiet) console.error(`warning: skipped "${path}": ${e.message}`);
     },
-  });
+  }, workers);
   progress.finish(
     `${summary.files_written} files written, ${summary.files_skipped} kept`,
   );
@@ -304,6 +312,13 @@ export function register(program: Command): void {
       ),
     )
     .addOption(shared.frostTextures())
+    .addOption(
+      option(
+        "--workers <n>",
+        "threads generating images (default: one per CPU; 1 = this thread only); the files are the same",
+        arg.int({ min: 1 }),
+      ),
+    )
     .option("--quiet", "no progress on stderr")
     .option("--json", "print the summary as one JSON object")
     .action(async (opts: CorruptCliOptions) => {
