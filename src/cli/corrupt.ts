@@ -148,12 +148,13 @@ export async function checkCorruptRecord(
       : `its files would mix with this run's; choose another --out, or rerun with the recorded ${
         flag.split(" ")[0]
       }`;
+    const [a, b] = key === "frost_textures"
+      ? textureDifference(was, now)
+      : [showConfigValue(was), showConfigValue(now)];
     throw new UserError(
       `Cannot resume generated ImageNet-C in "${out}": "${path}" records ${
         key.replaceAll("_", " ")
-      } ${showConfigValue(was)}, this run has ${
-        showConfigValue(now)
-      } (${advice})`,
+      } ${a}, this run has ${b} (${advice})`,
       { exitCode: 2 },
     );
   }
@@ -169,6 +170,21 @@ export async function checkCorruptRecord(
     not_generated: frostTextures ? {} : current.not_generated,
     subsets: [...known],
   };
+}
+
+/** The first texture whose hash differs, as `file sha256 <12 hex>…` twice. */
+function textureDifference(was: unknown, now: unknown): [string, string] {
+  type T = { file?: string; sha256?: string };
+  const a = (Array.isArray(was) ? was : []) as T[];
+  const b = (Array.isArray(now) ? now : []) as T[];
+  const show = (t: T | undefined) =>
+    t ? `${t.file} sha256 ${String(t.sha256).slice(0, 12)}…` : "none";
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (JSON.stringify(a[i]) !== JSON.stringify(b[i])) {
+      return [show(a[i]), show(b[i])];
+    }
+  }
+  return [showConfigValue(was), showConfigValue(now)];
 }
 
 /** Run `hfss corrupt` with parsed flags. */

@@ -14,7 +14,9 @@
  * drawn below `shape - 224`, so the last row and column are never the crop's
  * edge, and a texture needs at least 225 x 225 pixels; `cv2.imread` decodes to
  * BGR and `[..., [2, 1, 0]]` turns it back to RGB, which the RGB decoders here
- * give directly. The photographs ship with the original repository
+ * give directly (alpha dropped, EXIF orientation applied, as `imread`'s;
+ * a 16-bit PNG would become 8 bits by `round(v / 257)` here, by
+ * `round(v / 256)` in OpenCV). The photographs ship with the original repository
  * (`ImageNet-C/create_c/`) and the `imagecorruptions` package
  * (`imagecorruptions/frost/`), not with hfss: the user gives their folder.
  * (`imagecorruptions` also rescales each texture by 1.1 with bicubic
@@ -24,7 +26,7 @@
  * index `rng.int(5)`, the row offset `rng.int(height - 224)`, the column
  * offset `rng.int(width - 224)` (`Rng.int`: unbiased, by rejection).
  */
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import type { Rng } from "../rng.ts";
 import { decodeImage, type RgbImage } from "../data/decode.ts";
 import { UserError } from "../errors.ts";
@@ -84,7 +86,7 @@ export async function loadFrostTextures(dir: string): Promise<FrostTextures> {
       );
     }
     textures.push({
-      file: basename(path),
+      file,
       sha256: await sha256Hex(bytes),
       image,
     });

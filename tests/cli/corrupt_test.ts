@@ -353,7 +353,10 @@ Deno.test({
       );
       const tex = await corrupt("--seed", "1", "--frost-textures", other);
       assert.equal(tex.code, 2);
-      assert.match(tex.stderr, /records frost textures .*--frost-textures\)$/m);
+      assert.match(
+        tex.stderr,
+        /records frost textures frost1\.png sha256 [0-9a-f]{12}…, this run has frost1\.png sha256 [0-9a-f]{12}… \(.*--frost-textures\)$/m,
+      );
       assert.deepStrictEqual(await snapshot(out), before);
 
       // Same configuration: resumes, keeps every file.
