@@ -110,7 +110,13 @@ export async function checkCorruptRecord(
     try {
       entries = await Array.fromAsync(Deno.readDir(out));
     } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) throw err;
+      if (!(err instanceof Deno.errors.NotFound)) {
+        throw new UserError(
+          `Cannot write generated ImageNet-C into "${out}": ${
+            err instanceof Error ? err.message : err
+          }`,
+        );
+      }
     }
     if (entries.length > 0) {
       throw new UserError(

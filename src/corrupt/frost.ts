@@ -11,8 +11,8 @@
  *
  * and the saved image is `np.uint8` of that (truncation). Quirks kept:
  * `randint(5)` never picks `frost6.jpg` (so it is not read); the offsets are
- * drawn below `shape - 224`, so the last row and column are never the crop's
- * edge, and a texture needs at least 225 x 225 pixels; `cv2.imread` decodes to
+ * drawn below `shape - 224`, so a texture's last row and column are never
+ * used, and a texture needs at least 225 x 225 pixels; `cv2.imread` decodes to
  * BGR and `[..., [2, 1, 0]]` turns it back to RGB, which the RGB decoders here
  * give directly (alpha dropped, EXIF orientation applied, as `imread`'s;
  * a 16-bit PNG would become 8 bits by `round(v / 257)` here, by
