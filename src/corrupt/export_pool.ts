@@ -63,6 +63,7 @@ export async function exportCorruptionsParallel(
           subsets: o.subsets,
           seed: o.seed,
           format: o.format,
+          frost: o.frost ?? null,
           blockSize: block,
         };
         const reply = await new Promise<ExportReply>((resolve, reject) => {
