@@ -4,6 +4,7 @@
  * decoding the same images (JPEG bytes -> RGB -> centre crop), interleaved
  * image by image in the same run: generation should not be slower than
  * decoding at any severity (`corrupt_over_decode_worst_severity` >= 1).
+ * Frost runs on the synthetic textures of `tests/fixtures/corrupt/frost/`.
  *
  * With a WebGPU adapter, the GPU blurs (`gpu_blur.ts`: defocus, motion,
  * zoom) on the same crops as one batch, upload and readback included.
@@ -14,6 +15,7 @@
  * Data: the first images of ../shared/data/images/imagenet_val_subset, or
  * generated JPEGs without ../shared.
  */
+import { fileURLToPath } from "node:url";
 import type { BenchContext } from "../context.ts";
 import { decodeImage, type RgbImage } from "../../src/data/decode.ts";
 import { openDataset } from "../../src/data/dataset.ts";
@@ -24,8 +26,9 @@ import {
   encodeStored,
   storedImage,
 } from "../../src/corrupt/corrupt.ts";
+import { loadFrostTextures } from "../../src/corrupt/frost.ts";
 import {
-  kGeneratedCorruptions,
+  kCorruptionNames,
   kSeverities,
   subsetName,
 } from "../../src/corrupt/registry.ts";
@@ -74,7 +77,14 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
   // Decoding and every (corruption, severity) alternate image by image, so
   // load from other jobs falls on both sides of each ratio alike; one untimed
   // pass first lets the JIT settle.
-  const subsets = kGeneratedCorruptions.flatMap((corruption) =>
+  // Frost on the synthetic stand-in textures of the tests: the same sizes
+  // of work as the original photographs (a crop and a blend).
+  const frost = await loadFrostTextures(
+    fileURLToPath(
+      new URL("../../tests/fixtures/corrupt/frost/", import.meta.url),
+    ),
+  );
+  const subsets = kCorruptionNames.flatMap((corruption) =>
     kSeverities.map((severity) => ({ corruption, severity }))
   );
   const decodeMs: number[] = [];
@@ -90,7 +100,7 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
       for (const subset of subsets) {
         const rng = corruptionRng(0, `img${i}`, subset);
         t = performance.now();
-        corruptCrop(crops[i]!, subset, rng);
+        corruptCrop(crops[i]!, subset, rng, frost);
         if (rep >= 0) ms.get(subsetName(subset))!.push(performance.now() - t);
       }
     }
@@ -107,7 +117,7 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
   const perMs: Record<string, string> = {};
   const per: Record<string, number> = {};
   const worst: Record<string, number> = {};
-  for (const corruption of kGeneratedCorruptions) {
+  for (const corruption of kCorruptionNames) {
     const m = kSeverities.map((severity) =>
       median(ms.get(subsetName({ corruption, severity }))!)
     );
