@@ -174,6 +174,7 @@ interface ElasticScratch {
   warped: Float32Array;
   fx: Float64Array;
   fy: Float64Array;
+  bits: Uint32Array;
 }
 
 let kElastic: ElasticScratch | undefined;
@@ -184,6 +185,7 @@ function elasticScratch(n: number): ElasticScratch {
     warped: new Float32Array(3 * n),
     fx: new Float64Array(n),
     fy: new Float64Array(n),
+    bits: new Uint32Array(2 * n),
   };
   return kElastic;
 }
@@ -223,8 +225,11 @@ export function elasticTransform(
   // The uniform fields, smoothed in place; the displacements are their
   // float32 products with alpha.
   const { fx: dx, fy: dy } = w;
-  for (let i = 0; i < n; i++) dx[i] = -1 + 2 * rng.float();
-  for (let i = 0; i < n; i++) dy[i] = -1 + 2 * rng.float();
+  // `-1 + 2 * rng.float()` per sample, from the same stream in bulk.
+  const bits = w.bits;
+  rng.fillU32(bits);
+  for (let i = 0; i < n; i++) dx[i] = -1 + 2 * (bits[i]! / 4294967296);
+  for (let i = 0; i < n; i++) dy[i] = -1 + 2 * (bits[n + i]! / 4294967296);
   reflectCorrelate2d([dx, dy], size, gaussianKernel1d(sigma, 3), [dx, dy]);
   // map_coordinates(order=1, mode="reflect") in float64 of float32 samples,
   // rounded to float32; np.clip(float32, 0, 1) * 255 stays float32 before

@@ -32,12 +32,23 @@ const kUnit32 = Float32Array.from(kUnit);
 let kSnowField = new Float64Array(0);
 let kSnowLayer = new Uint8Array(0);
 const kSnowTables = new Float64Array(5 * 256);
+let kSnowBits = new Uint32Array(0);
+
+/**
+ * `Rng.normal()` from its two 32-bit draws (the same expression): snow
+ * draws its whole field's bits at once and transforms only those it uses.
+ */
+export function normalFromU32(a: number, b: number): number {
+  const u = 1 - a / 4294967296;
+  const v = b / 4294967296;
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
 
 /**
  * Snow (random: the snow field and the blur angle). `clippedZoom` reads only
  * the centre `ch` x `ch` window of the field, so only those normals are
- * computed; the others are drawn (two uniforms each, as `normal()` draws)
- * to keep the stream, but not transformed.
+ * computed; the others are drawn (two 32-bit words each, as `normal()`
+ * draws) to keep the stream, but not transformed.
  */
 export function snow(
   data: Uint8Array,
@@ -54,15 +65,14 @@ export function snow(
   }
   const field = kSnowField, layer8 = kSnowLayer;
   const { ch, top } = zoomGeometry(size, zoom);
-  for (let y = 0; y < size; y++) {
-    const inside = y >= top && y < top + ch;
-    for (let x = 0; x < size; x++) {
-      if (inside && x >= top && x < top + ch) {
-        field[y * size + x] = loc + scale * rng.normal();
-      } else {
-        rng.float();
-        rng.float();
-      }
+  const bits = kSnowBits.length === 2 * n
+    ? kSnowBits
+    : (kSnowBits = new Uint32Array(2 * n));
+  rng.fillU32(bits);
+  for (let y = top; y < top + ch; y++) {
+    for (let x = top; x < top + ch; x++) {
+      const i = y * size + x;
+      field[i] = loc + scale * normalFromU32(bits[2 * i]!, bits[2 * i + 1]!);
     }
   }
   const zoomed = clippedZoom(field, size, 1, zoom);

@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { brightness, hsvToRgb, rgbToHsv } from "../../src/corrupt/weather.ts";
+import {
+  brightness,
+  hsvToRgb,
+  normalFromU32,
+  rgbToHsv,
+} from "../../src/corrupt/weather.ts";
 import { kConstants, kSeverities } from "../../src/corrupt/registry.ts";
 import { toUint8 } from "../../src/corrupt/filters.ts";
 import { Rng } from "../../src/rng.ts";
@@ -38,12 +43,11 @@ Deno.test("brightness() equals rgbToHsv, V + c clipped, hsvToRgb and toUint8 per
   }
 });
 
-Deno.test("snow() may skip a normal by drawing two uniforms: Rng.normal() draws exactly two", () => {
+Deno.test("normalFromU32() is Rng.normal() from its two 32-bit draws", () => {
   const a = new Rng(7, ["snow"]), b = new Rng(7, ["snow"]);
-  for (let i = 0; i < 100; i++) {
-    a.normal();
-    b.float();
-    b.float();
-    assert.strictEqual(a.nextU32(), b.nextU32());
+  for (let i = 0; i < 1000; i++) {
+    const want = a.normal();
+    assert.strictEqual(normalFromU32(b.nextU32(), b.nextU32()), want);
   }
+  assert.strictEqual(a.nextU32(), b.nextU32());
 });
