@@ -557,6 +557,38 @@ export class Fft {
         }
         h = 4;
       }
+      // Pairs of stages (h, 2h) as radix-4 passes, then a last radix-2.
+      for (; 4 * h <= m; h *= 4) {
+        for (let i = o; i < o + m; i += 4 * h) {
+          for (let j = 0; j < h; j++) {
+            const w1r = w2r[h + j]!, w1i = sg * w2i[h + j]!;
+            const w2r_ = w2r[2 * h + j]!, w2i_ = sg * w2i[2 * h + j]!;
+            const i0 = i + j, i1 = i0 + h, i2 = i1 + h, i3 = i2 + h;
+            const x0r = ar[i0]!, x0i = ai[i0]!;
+            const x1r = ar[i1]!, x1i = ai[i1]!;
+            const x2r = ar[i2]!, x2i = ai[i2]!;
+            const x3r = ar[i3]!, x3i = ai[i3]!;
+            const t1r = x1r * w1r - x1i * w1i, t1i = x1r * w1i + x1i * w1r;
+            const t3r = x3r * w1r - x3i * w1i, t3i = x3r * w1i + x3i * w1r;
+            const a0r = x0r + t1r, a0i = x0i + t1i;
+            const a1r = x0r - t1r, a1i = x0i - t1i;
+            const a2r = x2r + t3r, a2i = x2i + t3i;
+            const a3r = x2r - t3r, a3i = x2i - t3i;
+            const u2r = a2r * w2r_ - a2i * w2i_, u2i = a2r * w2i_ + a2i * w2r_;
+            // W_{4h}^{j+h} = W_{4h}^j · (∓i).
+            const v3r = a3r * w2r_ - a3i * w2i_, v3i = a3r * w2i_ + a3i * w2r_;
+            const u3r = sg * v3i, u3i = -sg * v3r;
+            ar[i0] = a0r + u2r;
+            ai[i0] = a0i + u2i;
+            ar[i2] = a0r - u2r;
+            ai[i2] = a0i - u2i;
+            ar[i1] = a1r + u3r;
+            ai[i1] = a1i + u3i;
+            ar[i3] = a1r - u3r;
+            ai[i3] = a1i - u3i;
+          }
+        }
+      }
       for (; h < m; h *= 2) {
         for (let i = o; i < o + m; i += 2 * h) {
           for (let j = 0; j < h; j++) {
@@ -571,9 +603,16 @@ export class Fft {
           }
         }
       }
-      for (let k2 = 0; k2 < m; k2++) {
-        re[k1 + q * k2] = ar[o + k2]! * scale;
-        im[k1 + q * k2] = ai[o + k2]! * scale;
+      if (scale === 1) {
+        for (let k2 = 0, d = k1; k2 < m; k2++, d += q) {
+          re[d] = ar[o + k2]!;
+          im[d] = ai[o + k2]!;
+        }
+      } else {
+        for (let k2 = 0, d = k1; k2 < m; k2++, d += q) {
+          re[d] = ar[o + k2]! * scale;
+          im[d] = ai[o + k2]! * scale;
+        }
       }
     }
   }
