@@ -185,7 +185,7 @@ function elasticScratch(n: number): ElasticScratch {
     warped: new Float32Array(3 * n),
     fx: new Float64Array(n),
     fy: new Float64Array(n),
-    bits: new Uint32Array(2 * n),
+    bits: new Uint32Array(Math.sqrt(n)),
   };
   return kElastic;
 }
@@ -225,11 +225,16 @@ export function elasticTransform(
   // The uniform fields, smoothed in place; the displacements are their
   // float32 products with alpha.
   const { fx: dx, fy: dy } = w;
-  // `-1 + 2 * rng.float()` per sample, from the same stream in bulk.
+  // `-1 + 2 * rng.float()` per sample, from the same stream a row at a time.
   const bits = w.bits;
-  rng.fillU32(bits);
-  for (let i = 0; i < n; i++) dx[i] = -1 + 2 * (bits[i]! / 4294967296);
-  for (let i = 0; i < n; i++) dy[i] = -1 + 2 * (bits[n + i]! / 4294967296);
+  for (const d of [dx, dy]) {
+    for (let o = 0; o < n; o += size) {
+      rng.fillU32(bits);
+      for (let i = 0; i < size; i++) {
+        d[o + i] = -1 + 2 * (bits[i]! / 4294967296);
+      }
+    }
+  }
   reflectCorrelate2d([dx, dy], size, gaussianKernel1d(sigma, 3), [dx, dy]);
   // map_coordinates(order=1, mode="reflect") in float64 of float32 samples,
   // rounded to float32; np.clip(float32, 0, 1) * 255 stays float32 before

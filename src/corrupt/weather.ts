@@ -65,14 +65,17 @@ export function snow(
   }
   const field = kSnowField, layer8 = kSnowLayer;
   const { ch, top } = zoomGeometry(size, zoom);
-  const bits = kSnowBits.length === 2 * n
+  // A row's normals' bits at a time (two words each, as `normal()` draws);
+  // rows outside the window are drawn and skipped.
+  const bits = kSnowBits.length === 2 * size
     ? kSnowBits
-    : (kSnowBits = new Uint32Array(2 * n));
-  rng.fillU32(bits);
-  for (let y = top; y < top + ch; y++) {
+    : (kSnowBits = new Uint32Array(2 * size));
+  for (let y = 0; y < size; y++) {
+    rng.fillU32(bits);
+    if (y < top || y >= top + ch) continue;
     for (let x = top; x < top + ch; x++) {
-      const i = y * size + x;
-      field[i] = loc + scale * normalFromU32(bits[2 * i]!, bits[2 * i + 1]!);
+      field[y * size + x] = loc +
+        scale * normalFromU32(bits[2 * x]!, bits[2 * x + 1]!);
     }
   }
   const zoomed = clippedZoom(field, size, 1, zoom);
