@@ -33,10 +33,9 @@ export function reflectCorrelate2d(
 ): Float64Array[] {
   if (weights.length <= kDirectMaxTaps) {
     const taps = foldedBorderTaps(n, weights);
-    const tmp = scratch(n * n);
     images.forEach((img, i) => {
-      directAxis0(img, n, weights, taps, tmp);
-      directAxis1(tmp, n, weights, taps, out[i]!);
+      if (out[i] !== img) out[i]!.set(img);
+      directInPlace(out[i]!, n, weights, taps);
     });
     return out;
   }
@@ -49,13 +48,6 @@ export function reflectCorrelate2d(
     spectralPass(plan, out[i]!, out[i + 1], true);
   }
   return out;
-}
-
-let kScratch = new Float64Array(0);
-
-function scratch(len: number): Float64Array {
-  if (kScratch.length !== len) kScratch = new Float64Array(len);
-  return kScratch;
 }
 
 /**
@@ -102,77 +94,127 @@ function foldedBorderTaps(n: number, weights: Float64Array): BorderTaps {
   };
 }
 
-/** Axis 0 (down the columns): per sample, taps in order. */
-function directAxis0(
-  src: Float64Array,
+/** The direct route's row window and row buffer, reused across calls. */
+let kWindow = new Float64Array(0);
+let kRow = new Float64Array(0);
+
+/**
+ * Both axes of the direct route, a row at a time, in place. Axis 0 reads
+ * its taps from a window holding the original rows y − r … y + r (every
+ * tap of output row y lies there, borders included); the row it gives is
+ * then correlated along axis 1 straight into row y. Sums as
+ * `correlateAxis`: taps in order from 0, border taps folded.
+ */
+function directInPlace(
+  img: Float64Array,
   n: number,
   w: Float64Array,
   t: BorderTaps,
-  out: Float64Array,
 ): void {
-  const r = t.r, nw = w.length;
+  const r = t.r, nw = w.length, W = 2 * r + 1;
+  if (kWindow.length !== W * n) kWindow = new Float64Array(W * n);
+  if (kRow.length !== n) kRow = new Float64Array(n);
+  const win = kWindow, row = kRow;
+  const offs = new Int32Array(nw);
+  const load = (j: number) =>
+    win.set(img.subarray(j * n, j * n + n), (j % W) * n);
+  for (let j = 0; j <= r && j < n; j++) load(j);
   for (let y = 0; y < n; y++) {
-    const o = y * n;
+    if (y > 0 && y + r < n) load(y + r);
     if (y >= r && y < n - r) {
-      if (nw === 15) {
-        sum15(src, o - r * n, n, w, out, o, n);
-        continue;
+      for (let k = 0; k < nw; k++) offs[k] = ((y - r + k) % W) * n;
+      if (nw === 15) sum15Rows(win, offs, w, row, n);
+      else {
+        for (let x = 0; x < n; x++) {
+          let acc = 0;
+          for (let k = 0; k < nw; k++) acc += w[k]! * win[offs[k]! + x]!;
+          row[x] = acc;
+        }
       }
+    } else {
+      const s0 = t.start[y]!, cnt = t.count[y]!;
+      for (let k = 0; k < cnt; k++) offs[k] = (t.index[s0 + k]! % W) * n;
       for (let x = 0; x < n; x++) {
         let acc = 0;
-        for (let k = 0, s = o - r * n + x; k < nw; k++, s += n) {
-          acc += w[k]! * src[s]!;
+        for (let k = 0; k < cnt; k++) {
+          acc += t.weight[s0 + k]! * win[offs[k]! + x]!;
         }
-        out[o + x] = acc;
+        row[x] = acc;
       }
-      continue;
     }
-    const s0 = t.start[y]!, cnt = t.count[y]!;
-    for (let x = 0; x < n; x++) {
-      let acc = 0;
-      for (let k = 0; k < cnt; k++) {
-        acc += t.weight[s0 + k]! * src[t.index[s0 + k]! * n + x]!;
-      }
-      out[o + x] = acc;
-    }
+    directAxis1Row(row, n, w, t, img, y * n);
   }
 }
 
-/** Axis 1 (along the rows): per sample, taps in order. */
-function directAxis1(
+/** Axis 1 (along a row): one sum per sample, taps in order. */
+function directAxis1Row(
   src: Float64Array,
   n: number,
   w: Float64Array,
   t: BorderTaps,
   out: Float64Array,
+  line: number,
 ): void {
   const r = t.r, nw = w.length;
   const { start, count, index, weight } = t;
-  for (let y = 0; y < n; y++) {
-    const line = y * n;
-    for (let x = 0; x < n; x++) {
-      if (x === r && r < n - r) {
-        // The interior: the kernel on consecutive samples.
-        if (nw === 15) sum15(src, line, 1, w, out, line + r, n - 2 * r);
-        else {
-          for (let i = line + r; i < line + n - r; i++) {
-            let acc = 0;
-            for (let k = 0, s = i - r; k < nw; k++, s++) {
-              acc += w[k]! * src[s]!;
-            }
-            out[i] = acc;
+  for (let x = 0; x < n; x++) {
+    if (x === r && r < n - r) {
+      // The interior: the kernel on consecutive samples.
+      if (nw === 15) sum15(src, 0, 1, w, out, line + r, n - 2 * r);
+      else {
+        for (let i = r; i < n - r; i++) {
+          let acc = 0;
+          for (let k = 0, s = i - r; k < nw; k++, s++) {
+            acc += w[k]! * src[s]!;
           }
+          out[line + i] = acc;
         }
-        x = n - r - 1;
-        continue;
       }
-      let acc = 0;
-      const s0 = start[x]!, cnt = count[x]!;
-      for (let k = 0; k < cnt; k++) {
-        acc += weight[s0 + k]! * src[line + index[s0 + k]!]!;
-      }
-      out[line + x] = acc;
+      x = n - r - 1;
+      continue;
     }
+    let acc = 0;
+    const s0 = start[x]!, cnt = count[x]!;
+    for (let k = 0; k < cnt; k++) {
+      acc += weight[s0 + k]! * src[index[s0 + k]!]!;
+    }
+    out[line + x] = acc;
+  }
+}
+
+/** `sum15` with the 15 taps on rows at `offs` of `win` (one row out). */
+function sum15Rows(
+  win: Float64Array,
+  offs: Int32Array,
+  w: Float64Array,
+  out: Float64Array,
+  len: number,
+): void {
+  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
+  const w5 = w[5]!, w6 = w[6]!, w7 = w[7]!, w8 = w[8]!, w9 = w[9]!;
+  const w10 = w[10]!, w11 = w[11]!, w12 = w[12]!, w13 = w[13]!, w14 = w[14]!;
+  const o0 = offs[0]!, o1 = offs[1]!, o2 = offs[2]!, o3 = offs[3]!;
+  const o4 = offs[4]!, o5 = offs[5]!, o6 = offs[6]!, o7 = offs[7]!;
+  const o8 = offs[8]!, o9 = offs[9]!, o10 = offs[10]!, o11 = offs[11]!;
+  const o12 = offs[12]!, o13 = offs[13]!, o14 = offs[14]!;
+  for (let x = 0; x < len; x++) {
+    let acc = 0;
+    acc += w0 * win[o0 + x]!;
+    acc += w1 * win[o1 + x]!;
+    acc += w2 * win[o2 + x]!;
+    acc += w3 * win[o3 + x]!;
+    acc += w4 * win[o4 + x]!;
+    acc += w5 * win[o5 + x]!;
+    acc += w6 * win[o6 + x]!;
+    acc += w7 * win[o7 + x]!;
+    acc += w8 * win[o8 + x]!;
+    acc += w9 * win[o9 + x]!;
+    acc += w10 * win[o10 + x]!;
+    acc += w11 * win[o11 + x]!;
+    acc += w12 * win[o12 + x]!;
+    acc += w13 * win[o13 + x]!;
+    acc += w14 * win[o14 + x]!;
+    out[x] = acc;
   }
 }
 
