@@ -225,17 +225,19 @@ export function elasticTransform(
   // The uniform fields, smoothed in place; the displacements are their
   // float32 products with alpha.
   const { fx: dx, fy: dy } = w;
-  // `-1 + 2 * rng.float()` per sample, from the same stream a row at a time.
+  // `-1 + 2 * rng.float()` per sample, from the same stream a row at a
+  // time, x field then y field, straight into the smoothing.
   const bits = w.bits;
-  for (const d of [dx, dy]) {
-    for (let o = 0; o < n; o += size) {
-      rng.fillU32(bits);
-      for (let i = 0; i < size; i++) {
-        d[o + i] = -1 + 2 * (bits[i]! / 4294967296);
-      }
-    }
-  }
-  reflectCorrelate2d([dx, dy], size, gaussianKernel1d(sigma, 3), [dx, dy]);
+  const uniforms = (row: Float64Array) => {
+    rng.fillU32(bits);
+    for (let i = 0; i < size; i++) row[i] = -1 + 2 * (bits[i]! / 4294967296);
+  };
+  reflectCorrelate2d(
+    [uniforms, uniforms],
+    size,
+    gaussianKernel1d(sigma, 3),
+    [dx, dy],
+  );
   // map_coordinates(order=1, mode="reflect") in float64 of float32 samples,
   // rounded to float32; np.clip(float32, 0, 1) * 255 stays float32 before
   // the uint8 cast, which truncates (as storing a value in [0, 255] into a

@@ -21,28 +21,36 @@ import { mapIndex } from "./filters.ts";
 export const kDirectMaxTaps = 31;
 
 /**
- * Correlate each of `images` (n x n, row-major) along axis 0 then axis 1
- * with `weights` (odd length, symmetric), border `reflect`. Results go to
- * `out` (one n² array per image) when given; `out[i]` may be `images[i]`.
+ * An input image given row by row: fills `row` (n samples) with row j.
+ * Rows are asked for in order 0 … n − 1, each once, and the images one
+ * after the other (so a source may draw from a random stream).
+ */
+export type RowSource = (row: Float64Array, j: number) => void;
+
+/**
+ * Correlate each of `images` (n x n, row-major, or a `RowSource`) along
+ * axis 0 then axis 1 with `weights` (odd length, symmetric), border
+ * `reflect`. Results go to `out` (one n² array per image) when given;
+ * `out[i]` may be `images[i]`.
  */
 export function reflectCorrelate2d(
-  images: readonly Float64Array[],
+  images: readonly (Float64Array | RowSource)[],
   n: number,
   weights: Float64Array,
   out: Float64Array[] = images.map(() => new Float64Array(n * n)),
 ): Float64Array[] {
   if (weights.length <= kDirectMaxTaps) {
     const taps = foldedBorderTaps(n, weights);
-    images.forEach((img, i) => {
-      if (out[i] !== img) out[i]!.set(img);
-      directInPlace(out[i]!, n, weights, taps);
-    });
+    images.forEach((img, i) => directInPlace(img, out[i]!, n, weights, taps));
     return out;
   }
-  const plan = dctPlan(n, weights);
   images.forEach((img, i) => {
-    if (out[i] !== img) out[i]!.set(img);
+    const o = out[i]!;
+    if (typeof img === "function") {
+      for (let j = 0; j < n; j++) img(o.subarray(j * n, j * n + n), j);
+    } else if (o !== img) o.set(img);
   });
+  const plan = dctPlan(n, weights);
   for (let i = 0; i < out.length; i += 2) {
     spectralPass(plan, out[i]!, out[i + 1], false);
     spectralPass(plan, out[i]!, out[i + 1], true);
@@ -99,13 +107,15 @@ let kWindow = new Float64Array(0);
 let kRow = new Float64Array(0);
 
 /**
- * Both axes of the direct route, a row at a time, in place. Axis 0 reads
- * its taps from a window holding the original rows y − r … y + r (every
- * tap of output row y lies there, borders included); the row it gives is
- * then correlated along axis 1 straight into row y. Sums as
+ * Both axes of the direct route, a row at a time, from `src` into `img`
+ * (which may be `src`). Axis 0 reads its taps from a window holding the
+ * input rows y − r … y + r (every tap of output row y lies there, borders
+ * included); the row it gives is then correlated along axis 1 straight
+ * into row y. Sums as
  * `correlateAxis`: taps in order from 0, border taps folded.
  */
 function directInPlace(
+  src: Float64Array | RowSource,
   img: Float64Array,
   n: number,
   w: Float64Array,
@@ -116,8 +126,9 @@ function directInPlace(
   if (kRow.length !== n) kRow = new Float64Array(n);
   const win = kWindow, row = kRow;
   const offs = new Int32Array(nw);
-  const load = (j: number) =>
-    win.set(img.subarray(j * n, j * n + n), (j % W) * n);
+  const load = typeof src === "function"
+    ? (j: number) => src(win.subarray((j % W) * n, (j % W) * n + n), j)
+    : (j: number) => win.set(src.subarray(j * n, j * n + n), (j % W) * n);
   for (let j = 0; j <= r && j < n; j++) load(j);
   for (let y = 0; y < n; y++) {
     if (y > 0 && y + r < n) load(y + r);
