@@ -17,7 +17,7 @@ import { jpegRoundTrip } from "./libjpeg.ts";
 import { roundHalfEven } from "../data/preprocess.ts";
 import { kConstants, type Severity } from "./registry.ts";
 import { gaussianKernel1d, mapIndex } from "./filters.ts";
-import { reflectCorrelate2d } from "./reflect_convolve.ts";
+import { reflectCorrelate2dRows } from "./reflect_convolve.ts";
 
 /** `x / 255` for every 8-bit x: the same doubles as dividing per sample. */
 const kUnit = (() => {
@@ -174,6 +174,8 @@ interface ElasticScratch {
   warped: Float32Array;
   fx: Float64Array;
   fy: Float64Array;
+  dx: Float32Array;
+  dy: Float32Array;
   bits: Uint32Array;
 }
 
@@ -185,6 +187,8 @@ function elasticScratch(n: number): ElasticScratch {
     warped: new Float32Array(3 * n),
     fx: new Float64Array(n),
     fy: new Float64Array(n),
+    dx: new Float32Array(n),
+    dy: new Float32Array(n),
     bits: new Uint32Array(Math.sqrt(n)),
   };
   return kElastic;
@@ -222,21 +226,24 @@ export function elasticTransform(
     affineFromPoints(pts1, pts2),
     w.warped,
   );
-  // The uniform fields, smoothed in place; the displacements are their
-  // float32 products with alpha.
-  const { fx: dx, fy: dy } = w;
-  // `-1 + 2 * rng.float()` per sample, from the same stream a row at a
+  // The uniform fields: `-1 + 2 * rng.float()` per sample, from the same stream a row at a
   // time, x field then y field, straight into the smoothing.
   const bits = w.bits;
   const uniforms = (row: Float64Array) => {
     rng.fillU32(bits);
     for (let i = 0; i < size; i++) row[i] = -1 + 2 * (bits[i]! / 4294967296);
   };
-  reflectCorrelate2d(
+  // The displacements: float32 products of the smoothed fields and alpha.
+  const { dx, dy } = w;
+  reflectCorrelate2dRows(
     [uniforms, uniforms],
     size,
     gaussianKernel1d(sigma, 3),
-    [dx, dy],
+    (row, j, i) => {
+      const d = i === 0 ? dx : dy, o = j * size;
+      for (let k = 0; k < size; k++) d[o + k] = row[k]! * alpha;
+    },
+    [w.fx, w.fy],
   );
   // map_coordinates(order=1, mode="reflect") in float64 of float32 samples,
   // rounded to float32; np.clip(float32, 0, 1) * 255 stays float32 before
@@ -247,8 +254,8 @@ export function elasticTransform(
   for (let y = 0; y < size; y++) {
     for (let x = 0; x < size; x++) {
       const p = y * size + x;
-      const cy = y + f(dy[p]! * alpha);
-      const cx = x + f(dx[p]! * alpha);
+      const cy = y + dy[p]!;
+      const cx = x + dx[p]!;
       const fy0 = Math.floor(cy), fx0 = Math.floor(cx);
       const ty = cy - fy0, tx = cx - fx0;
       let y0 = fy0, y1 = fy0 + 1, x0 = fx0, x1 = fx0 + 1;

@@ -27,6 +27,9 @@ export const kDirectMaxTaps = 31;
  */
 export type RowSource = (row: Float64Array, j: number) => void;
 
+/** Receives output row j (n samples, valid during the call) of image i. */
+export type RowSink = (row: Float64Array, j: number, image: number) => void;
+
 /**
  * Correlate each of `images` (n x n, row-major, or a `RowSource`) along
  * axis 0 then axis 1 with `weights` (odd length, symmetric), border
@@ -39,11 +42,30 @@ export function reflectCorrelate2d(
   weights: Float64Array,
   out: Float64Array[] = images.map(() => new Float64Array(n * n)),
 ): Float64Array[] {
+  reflectCorrelate2dRows(images, n, weights, (row, j, i) => {
+    if (row.buffer !== out[i]!.buffer) out[i]!.set(row, j * n);
+  }, out);
+  return out;
+}
+
+/**
+ * `reflectCorrelate2d` handing each output row to `sink` (images in order,
+ * rows in order) instead of storing it. `work` (n² per image, may be the
+ * inputs) holds the images for long kernels; short kernels need none.
+ */
+export function reflectCorrelate2dRows(
+  images: readonly (Float64Array | RowSource)[],
+  n: number,
+  weights: Float64Array,
+  sink: RowSink,
+  work?: Float64Array[],
+): void {
   if (weights.length <= kDirectMaxTaps) {
     const taps = foldedBorderTaps(n, weights);
-    images.forEach((img, i) => directInPlace(img, out[i]!, n, weights, taps));
-    return out;
+    images.forEach((img, i) => directRows(img, n, weights, taps, sink, i));
+    return;
   }
+  const out = work ?? images.map(() => new Float64Array(n * n));
   images.forEach((img, i) => {
     const o = out[i]!;
     if (typeof img === "function") {
@@ -55,7 +77,9 @@ export function reflectCorrelate2d(
     spectralPass(plan, out[i]!, out[i + 1], false);
     spectralPass(plan, out[i]!, out[i + 1], true);
   }
-  return out;
+  out.forEach((o, i) => {
+    for (let j = 0; j < n; j++) sink(o.subarray(j * n, j * n + n), j, i);
+  });
 }
 
 /**
@@ -105,26 +129,31 @@ function foldedBorderTaps(n: number, weights: Float64Array): BorderTaps {
 /** The direct route's row window and row buffer, reused across calls. */
 let kWindow = new Float64Array(0);
 let kRow = new Float64Array(0);
+let kRowOut = new Float64Array(0);
 
 /**
- * Both axes of the direct route, a row at a time, from `src` into `img`
- * (which may be `src`). Axis 0 reads its taps from a window holding the
- * input rows y − r … y + r (every tap of output row y lies there, borders
- * included); the row it gives is then correlated along axis 1 straight
- * into row y. Sums as
+ * Both axes of the direct route, a row at a time. Axis 0 reads its taps
+ * from a window holding the input rows y − r … y + r (every tap of output
+ * row y lies there, borders included; `src` may be overwritten by the sink
+ * as rows come out); the row it gives is then correlated along axis 1 and
+ * handed to the sink. Sums as
  * `correlateAxis`: taps in order from 0, border taps folded.
  */
-function directInPlace(
+function directRows(
   src: Float64Array | RowSource,
-  img: Float64Array,
   n: number,
   w: Float64Array,
   t: BorderTaps,
+  sink: RowSink,
+  image: number,
 ): void {
   const r = t.r, nw = w.length, W = 2 * r + 1;
   if (kWindow.length !== W * n) kWindow = new Float64Array(W * n);
-  if (kRow.length !== n) kRow = new Float64Array(n);
-  const win = kWindow, row = kRow;
+  if (kRow.length !== n) {
+    kRow = new Float64Array(n);
+    kRowOut = new Float64Array(n);
+  }
+  const win = kWindow, row = kRow, rowOut = kRowOut;
   const offs = new Int32Array(nw);
   const load = typeof src === "function"
     ? (j: number) => src(win.subarray((j % W) * n, (j % W) * n + n), j)
@@ -153,7 +182,8 @@ function directInPlace(
         row[x] = acc;
       }
     }
-    directAxis1Row(row, n, w, t, img, y * n);
+    directAxis1Row(row, n, w, t, rowOut, 0);
+    sink(rowOut, y, image);
   }
 }
 
