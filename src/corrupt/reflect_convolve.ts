@@ -27,7 +27,10 @@ export const kDirectMaxTaps = 31;
  */
 export type RowSource = (row: Float64Array, j: number) => void;
 
-/** Receives output row j (n samples, valid during the call) of image i. */
+/**
+ * Receives output row j (n samples, valid during the call) of image i;
+ * every row of every image once, in no set order.
+ */
 export type RowSink = (row: Float64Array, j: number, image: number) => void;
 
 /**
@@ -49,8 +52,8 @@ export function reflectCorrelate2d(
 }
 
 /**
- * `reflectCorrelate2d` handing each output row to `sink` (images in order,
- * rows in order) instead of storing it. `work` (n² per image, may be the
+ * `reflectCorrelate2d` handing each output row to `sink` instead of
+ * storing it. `work` (n² per image, may be the
  * inputs) holds the images for long kernels; short kernels need none.
  */
 export function reflectCorrelate2dRows(
@@ -72,14 +75,12 @@ export function reflectCorrelate2dRows(
       for (let j = 0; j < n; j++) img(o.subarray(j * n, j * n + n), j);
     } else if (o !== img) o.set(img);
   });
+  // Columns first, then rows straight to the sink (the axes commute).
   const plan = dctPlan(n, weights);
   for (let i = 0; i < out.length; i += 2) {
-    spectralPass(plan, out[i]!, out[i + 1], false);
     spectralPass(plan, out[i]!, out[i + 1], true);
+    spectralPass(plan, out[i]!, out[i + 1], false, sink, i);
   }
-  out.forEach((o, i) => {
-    for (let j = 0; j < n; j++) sink(o.subarray(j * n, j * n + n), j, i);
-  });
 }
 
 /**
@@ -316,6 +317,8 @@ interface DctPlan {
   re: Float64Array;
   im: Float64Array;
   zeros: Float64Array;
+  rowA: Float64Array;
+  rowB: Float64Array;
 }
 
 const kPlans = new Map<string, DctPlan>();
@@ -356,6 +359,8 @@ function dctPlan(n: number, weights: Float64Array): DctPlan {
     re: new Float64Array(n),
     im: new Float64Array(n),
     zeros: new Float64Array(n * n),
+    rowA: new Float64Array(n),
+    rowB: new Float64Array(n),
   };
   kPlans.set(key, plan);
   return plan;
@@ -363,7 +368,9 @@ function dctPlan(n: number, weights: Float64Array): DctPlan {
 
 /**
  * Apply y = IDCT(λ · DCT(x)) to every row (`columns` false) or column of
- * `a` and, packed as the imaginary part, of `b` (if given), in place.
+ * `a` and, packed as the imaginary part, of `b` (if given), in place; or,
+ * for rows with a `sink`, handing the rows of a and b (images `image` and
+ * `image + 1`) to it.
  *
  * DCT-II by Makhoul: v = (x0, x2, …, x3, x1), V = FFT(v),
  * X_m = Re(E_m V_m) with E_m = e^{−iπm/2n}; its inverse takes
@@ -377,6 +384,8 @@ function spectralPass(
   a: Float64Array,
   b: Float64Array | undefined,
   columns: boolean,
+  sink?: RowSink,
+  image = 0,
 ): void {
   const { n, fft, lambda, lambdaRev, c, s, re, im } = plan;
   const h = n >> 1;
@@ -411,6 +420,19 @@ function spectralPass(
       }
     }
     fft.transform(re, im, true);
+    if (sink) {
+      // Rows: hand them out instead of storing them.
+      const ra = plan.rowA, rb = plan.rowB;
+      for (let k = 0; k < h; k++) {
+        ra[2 * k] = re[k]!;
+        ra[2 * k + 1] = re[n - 1 - k]!;
+        rb[2 * k] = im[k]!;
+        rb[2 * k + 1] = im[n - 1 - k]!;
+      }
+      sink(ra, line, image);
+      if (b) sink(rb, line, image + 1);
+      continue;
+    }
     for (let k = 0, e = base; k < h; k++, e += 2 * step) {
       a[e] = re[k]!;
       a[e + step] = re[n - 1 - k]!;
