@@ -202,7 +202,7 @@ function directAxis1Row(
   for (let x = 0; x < n; x++) {
     if (x === r && r < n - r) {
       // The interior: the kernel on consecutive samples.
-      if (nw === 15) sum15(src, 0, 1, w, out, line + r, n - 2 * r);
+      if (nw === 15) sum15(src, 0, w, out, line + r, n - 2 * r);
       else {
         for (let i = r; i < n - r; i++) {
           let acc = 0;
@@ -261,14 +261,13 @@ function sum15Rows(
 }
 
 /**
- * `len` outputs `out[o + i] = Σ_k w[k]·src[b + i + k·step]` for a 15-tap
- * kernel, summed left to right from 0 like the loops above (the same
- * doubles), without the loop over taps.
+ * `len` outputs `out[o + i] = Σ_k w[k]·src[b + i + k]` for a 15-tap kernel,
+ * summed left to right from 0 like the loops above (the same doubles),
+ * without the loop over taps (constant offsets: cheaper loads).
  */
 function sum15(
   src: Float64Array,
   b: number,
-  step: number,
   w: Float64Array,
   out: Float64Array,
   o: number,
@@ -277,28 +276,24 @@ function sum15(
   const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
   const w5 = w[5]!, w6 = w[6]!, w7 = w[7]!, w8 = w[8]!, w9 = w[9]!;
   const w10 = w[10]!, w11 = w[11]!, w12 = w[12]!, w13 = w[13]!, w14 = w[14]!;
-  const s1 = step, s2 = 2 * step, s3 = 3 * step, s4 = 4 * step;
-  const s5 = 5 * step, s6 = 6 * step, s7 = 7 * step, s8 = 8 * step;
-  const s9 = 9 * step, s10 = 10 * step, s11 = 11 * step, s12 = 12 * step;
-  const s13 = 13 * step, s14 = 14 * step;
   for (let i = 0; i < len; i++) {
     const p = b + i;
     let acc = 0;
     acc += w0 * src[p]!;
-    acc += w1 * src[p + s1]!;
-    acc += w2 * src[p + s2]!;
-    acc += w3 * src[p + s3]!;
-    acc += w4 * src[p + s4]!;
-    acc += w5 * src[p + s5]!;
-    acc += w6 * src[p + s6]!;
-    acc += w7 * src[p + s7]!;
-    acc += w8 * src[p + s8]!;
-    acc += w9 * src[p + s9]!;
-    acc += w10 * src[p + s10]!;
-    acc += w11 * src[p + s11]!;
-    acc += w12 * src[p + s12]!;
-    acc += w13 * src[p + s13]!;
-    acc += w14 * src[p + s14]!;
+    acc += w1 * src[p + 1]!;
+    acc += w2 * src[p + 2]!;
+    acc += w3 * src[p + 3]!;
+    acc += w4 * src[p + 4]!;
+    acc += w5 * src[p + 5]!;
+    acc += w6 * src[p + 6]!;
+    acc += w7 * src[p + 7]!;
+    acc += w8 * src[p + 8]!;
+    acc += w9 * src[p + 9]!;
+    acc += w10 * src[p + 10]!;
+    acc += w11 * src[p + 11]!;
+    acc += w12 * src[p + 12]!;
+    acc += w13 * src[p + 13]!;
+    acc += w14 * src[p + 14]!;
     out[o + i] = acc;
   }
 }
