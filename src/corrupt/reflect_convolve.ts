@@ -689,7 +689,7 @@ export class Fft {
           }
         }
       }
-      for (; h < m; h *= 2) {
+      for (; 2 * h < m; h *= 2) {
         for (let i = o; i < o + m; i += 2 * h) {
           for (let j = 0; j < h; j++) {
             const wr = w2r[h + j]!, wi = sg * w2i[h + j]!;
@@ -703,10 +703,18 @@ export class Fft {
           }
         }
       }
-      if (scale === 1) {
-        for (let k2 = 0, d = k1; k2 < m; k2++, d += q) {
-          re[d] = ar[o + k2]!;
-          im[d] = ai[o + k2]!;
+      if (2 * h === m) {
+        // The last stage writes straight to X[k1 + q·k2], scaled.
+        for (let j = 0; j < h; j++) {
+          const wr = w2r[h + j]!, wi = sg * w2i[h + j]!;
+          const u = o + j, v = u + h;
+          const vr = ar[v]! * wr - ai[v]! * wi;
+          const vi = ar[v]! * wi + ai[v]! * wr;
+          const du = k1 + q * j, dv = du + q * h;
+          re[dv] = (ar[u]! - vr) * scale;
+          im[dv] = (ai[u]! - vi) * scale;
+          re[du] = (ar[u]! + vr) * scale;
+          im[du] = (ai[u]! + vi) * scale;
         }
       } else {
         for (let k2 = 0, d = k1; k2 < m; k2++, d += q) {
