@@ -311,9 +311,10 @@ interface DctPlan {
   s: Float64Array;
   re: Float64Array;
   im: Float64Array;
-  zeros: Float64Array;
   rowA: Float64Array;
   rowB: Float64Array;
+  /** An all-zero partner for an odd image out (made when first needed). */
+  zeros?: Float64Array;
 }
 
 const kPlans = new Map<string, DctPlan>();
@@ -353,7 +354,6 @@ function dctPlan(n: number, weights: Float64Array): DctPlan {
     s,
     re: new Float64Array(n),
     im: new Float64Array(n),
-    zeros: new Float64Array(n * n),
     rowA: new Float64Array(n),
     rowB: new Float64Array(n),
   };
@@ -384,7 +384,7 @@ function spectralPass(
 ): void {
   const { n, fft, lambda, lambdaRev, c, s, re, im } = plan;
   const h = n >> 1;
-  const bb = b ?? plan.zeros;
+  const bb = b ?? (plan.zeros ??= new Float64Array(n * n));
   const step = columns ? n : 1;
   for (let line = 0; line < n; line++) {
     const base = columns ? line : line * n;
