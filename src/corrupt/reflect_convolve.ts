@@ -1,8 +1,8 @@
 /**
  * Separable correlation of square single-channel float64 images with a
  * centred symmetric 1-D kernel under scipy's `mode="reflect"` (half-sample
- * symmetric), rows first (axis 0) then columns: scipy's `gaussian_filter`
- * as `filters.ts`'s `correlateAxis` computes it, for the elastic transform's
+ * symmetric) along axis 0 then axis 1: scipy's `gaussian_filter` as
+ * `filters.ts`'s `correlateAxis` computes it, for the elastic transform's
  * displacement fields.
  *
  * - Short kernels: direct sums with the same taps, folded weights and
@@ -53,8 +53,8 @@ export function reflectCorrelate2d(
 
 /**
  * `reflectCorrelate2d` handing each output row to `sink` instead of
- * storing it. `work` (n² per image, may be the
- * inputs) holds the images for long kernels; short kernels need none.
+ * storing it. `work` (n² per image, may be the inputs) holds the images
+ * for long kernels; short kernels need none (rows stream through).
  */
 export function reflectCorrelate2dRows(
   images: readonly (Float64Array | RowSource)[],

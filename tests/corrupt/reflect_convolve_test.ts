@@ -26,10 +26,17 @@ Deno.test("reflectCorrelate2d() gives correlateAxis' doubles bit for bit for sho
     const w = gaussianKernel1d(sigma, 3);
     assert.ok(w.length <= kDirectMaxTaps);
     const u = [uniformField(n, 1), uniformField(n, 2)];
+    const want = u.map((x) => reference(x, n, w));
     const got = reflectCorrelate2d(u, n, w);
-    for (let i = 0; i < 2; i++) {
-      assert.deepStrictEqual(got[i], reference(u[i]!, n, w), `n ${n}`);
-    }
+    for (let i = 0; i < 2; i++) assert.deepStrictEqual(got[i], want[i]);
+    // In place, and from row sources drawing one stream.
+    assert.deepStrictEqual(reflectCorrelate2d(u, n, w, u), want);
+    const rng = new Rng(1);
+    const rows = (row: Float64Array) => {
+      for (let k = 0; k < n; k++) row[k] = -1 + 2 * rng.float();
+    };
+    const fromRows = reflectCorrelate2d([rows, rows], n, w);
+    assert.deepStrictEqual(fromRows[0], reference(uniformField(n, 1), n, w));
   }
 });
 
