@@ -77,7 +77,15 @@ export function defocusBlur(
   severity: Severity,
 ): Uint8Array {
   const [radius, alias] = kConstants.defocus_blur[severity - 1]!;
-  return toUint8(diskFilter(data, size, 3, radius, alias));
+  const out = new Uint8Array(data.length);
+  diskFilterRows(data, size, 3, radius, alias, (y, row) => {
+    const o = y * row.length;
+    for (let i = 0; i < row.length; i++) {
+      const v = row[i]!;
+      out[o + i] = Math.trunc((v < 0 ? 0 : v > 1 ? 1 : v) * 255); // toUint8
+    }
+  });
+  return out;
 }
 
 /**
@@ -96,6 +104,32 @@ export function diskFilter(
   radius: number,
   aliasBlur: number,
 ): Float64Array {
+  const out = new Float64Array(size * size * channels);
+  diskFilterRows(data, size, channels, radius, aliasBlur, (y, row) => {
+    out.set(row, y * row.length);
+  });
+  return out;
+}
+
+/** The pieces of `diskFilter`: alias Gaussian, disk rows, correction taps. */
+interface DiskPlan {
+  g: Float64Array;
+  /** Half-width of the disk per kernel row (-1: empty row). */
+  spanW: Int32Array;
+  area: number;
+  /** Kernel half-size. */
+  half: number;
+  /** Correction taps: offsets (padded HWC, from the box corner) and weights. */
+  cOff: Int32Array;
+  cW: Float64Array;
+}
+
+function diskPlan(
+  radius: number,
+  aliasBlur: number,
+  size: number,
+  channels: number,
+): DiskPlan {
   const { kernel, k } = diskKernel(radius, aliasBlur);
   const half = (k - 1) >> 1;
   const ks = radius <= 8 ? 3 : 5;
@@ -108,7 +142,6 @@ export function diskFilter(
     gs += g[i]!;
   }
   for (let i = 0; i < ks; i++) g[i]! /= gs;
-  // Disk rows: half-width per row offset (-1: empty), and the disk's area.
   const spanW = new Int32Array(k).fill(-1);
   let area = 0;
   for (let dy = -half; dy <= half; dy++) {
@@ -140,8 +173,7 @@ export function diskFilter(
   // Correction taps: kernel (embedded at offset rg) minus the unfolded one.
   const cOff: number[] = [];
   const cW: number[] = [];
-  const pr = half + rg; // padding of the image
-  const pw = size + 2 * pr;
+  const pw = size + 2 * (half + rg); // row length of the padded image
   for (let y = 0; y < k2; y++) {
     for (let x = 0; x < k2; x++) {
       let full = 0;
@@ -160,90 +192,188 @@ export function diskFilter(
       }
     }
   }
-  // Reflect-101 padded 8-bit image and per-row, per-channel prefix sums.
-  const rowIdx = new Int32Array(pw);
-  for (let i = 0; i < pw; i++) rowIdx[i] = mapIndex(i - pr, size, "reflect101");
-  const pad = new Uint8Array(pw * pw * channels);
+  return {
+    g,
+    spanW,
+    area,
+    half,
+    cOff: Int32Array.from(cOff),
+    cW: Float64Array.from(cW),
+  };
+}
+
+/**
+ * `diskFilter`, handing each finished output row (`size · channels` samples,
+ * a reused buffer) to `emit`. Rows flow through: disk sums of one row, its
+ * g pass along x, and g along y once `ks` of those are ready; every float sum
+ * keeps the order of the direct form, so the values are the same bits.
+ */
+function diskFilterRows(
+  data: Uint8Array,
+  size: number,
+  channels: number,
+  radius: number,
+  aliasBlur: number,
+  emit: (y: number, row: Float64Array) => void,
+): void {
+  const { g, spanW, area, half, cOff, cW } = diskPlan(
+    radius,
+    aliasBlur,
+    size,
+    channels,
+  );
+  const ks = g.length, rg = (ks - 1) >> 1;
+  const C = channels;
+  const pr = half + rg; // padding of the image
+  const pw = size + 2 * pr;
+  // Reflect-101 padded rows as per-channel prefix sums, channels
+  // interleaved: P[y·PL + x·C + c] = Σ_{x' < x} pad[y][x'][c].
+  const idx = new Int32Array(pw);
+  for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
+  const PL = (pw + 1) * C;
+  const P = new Int32Array(pw * PL);
+  const nc = cW.length;
+  const padF = nc > 0 ? new Float64Array(pw * pw * C) : undefined;
   for (let y = 0; y < pw; y++) {
-    const sy = rowIdx[y]! * size;
-    for (let x = 0; x < pw; x++) {
-      const s = (sy + rowIdx[x]!) * channels, o = (y * pw + x) * channels;
-      for (let c = 0; c < channels; c++) pad[o + c] = data[s + c]!;
-    }
-  }
-  const pl = pw + 1;
-  const prefix = new Int32Array(pw * channels * pl);
-  for (let y = 0; y < pw; y++) {
-    for (let c = 0; c < channels; c++) {
-      const base = (y * channels + c) * pl;
-      let acc = 0;
+    const sy = idx[y]! * size;
+    const b = y * PL;
+    if (C === 3) {
+      let s0 = 0, s1 = 0, s2 = 0;
+      for (let x = 0, o = b + 3; x < pw; x++, o += 3) {
+        const s = (sy + idx[x]!) * 3;
+        s0 += data[s]!;
+        s1 += data[s + 1]!;
+        s2 += data[s + 2]!;
+        P[o] = s0;
+        P[o + 1] = s1;
+        P[o + 2] = s2;
+      }
+    } else {
       for (let x = 0; x < pw; x++) {
-        acc += pad[(y * pw + x) * channels + c]!;
-        prefix[base + x + 1] = acc;
+        const s = (sy + idx[x]!) * C, o = b + x * C;
+        for (let c = 0; c < C; c++) P[o + C + c] = P[o + c]! + data[s + c]!;
+      }
+    }
+    if (padF) {
+      const o = y * pw * C;
+      for (let x = 0; x < pw; x++) {
+        const s = (sy + idx[x]!) * C;
+        for (let c = 0; c < C; c++) padF[o + x * C + c] = data[s + c]! / 255;
       }
     }
   }
-  // Disk correlation over the image grown by rg on every side.
+  // Disk rows present and their span bounds in P (offsets from the row).
+  const rowsJ: number[] = [], hiO: number[] = [], loO: number[] = [];
+  for (let j = 0; j < spanW.length; j++) {
+    const w = spanW[j]!;
+    if (w < 0) continue;
+    rowsJ.push(j);
+    hiO.push((half + w + 1) * C);
+    loO.push((half - w) * C);
+  }
+  const nj = rowsJ.length;
   const m = size + 2 * rg;
-  const disk = new Float64Array(m * m * channels);
+  const mC = m * C, RS = size * C;
   const scale = area * 255;
-  const sums = new Int32Array(m);
+  const sums = new Int32Array(mC);
+  const disk = new Float64Array(mC);
+  // Ring of the last ks rows of the g pass along x.
+  const hx: Float64Array[] = [];
+  for (let i = 0; i < ks; i++) hx.push(new Float64Array(RS));
+  const row = new Float64Array(RS);
+  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
+  const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
+  const C2 = 2 * C, C3 = 3 * C, C4 = 4 * C;
   for (let y = 0; y < m; y++) {
-    for (let c = 0; c < channels; c++) {
-      sums.fill(0);
-      for (let j = 0; j < k; j++) {
-        const w = spanW[j]!;
-        if (w < 0) continue;
-        // Centre (y + half, x + half) in padded coordinates.
-        const b = ((y + j) * channels + c) * pl + half;
-        const hiB = b + w + 1, loB = b - w;
-        for (let x = 0; x < m; x++) {
-          sums[x]! += prefix[hiB + x]! - prefix[loB + x]!;
-        }
-      }
-      for (let x = 0; x < m; x++) {
-        disk[(y * m + x) * channels + c] = sums[x]! / scale;
-      }
-    }
-  }
-  // g along x (m rows x size columns), then along y (size x size).
-  const hx = new Float64Array(m * size * channels);
-  for (let y = 0; y < m; y++) {
-    for (let x = 0; x < size; x++) {
-      for (let c = 0; c < channels; c++) {
-        let a = 0;
-        for (let i = 0; i < ks; i++) {
-          a += g[i]! * disk[(y * m + x + i) * channels + c]!;
-        }
-        hx[(y * size + x) * channels + c] = a;
+    // Integer sums: any grouping gives the same value; four rows a pass.
+    sums.fill(0);
+    let t = 0;
+    for (; t + 4 <= nj; t += 4) {
+      const h0 = (y + rowsJ[t]!) * PL, h1 = (y + rowsJ[t + 1]!) * PL;
+      const h2 = (y + rowsJ[t + 2]!) * PL, h3 = (y + rowsJ[t + 3]!) * PL;
+      const a0 = h0 + hiO[t]!, b0 = h0 + loO[t]!;
+      const a1 = h1 + hiO[t + 1]!, b1 = h1 + loO[t + 1]!;
+      const a2 = h2 + hiO[t + 2]!, b2 = h2 + loO[t + 2]!;
+      const a3 = h3 + hiO[t + 3]!, b3 = h3 + loO[t + 3]!;
+      for (let i = 0; i < mC; i++) {
+        sums[i] = sums[i]! + (P[a0 + i]! - P[b0 + i]!) +
+          (P[a1 + i]! - P[b1 + i]!) + (P[a2 + i]! - P[b2 + i]!) +
+          (P[a3 + i]! - P[b3 + i]!);
       }
     }
-  }
-  const out = new Float64Array(size * size * channels);
-  const rs = size * channels;
-  for (let y = 0; y < size; y++) {
-    for (let i0 = 0; i0 < rs; i0++) {
-      let a = 0;
-      for (let i = 0; i < ks; i++) a += g[i]! * hx[(y + i) * rs + i0]!;
-      out[y * rs + i0] = a;
+    for (; t < nj; t++) {
+      const b = (y + rowsJ[t]!) * PL;
+      const hb = b + hiO[t]!, lb = b + loO[t]!;
+      for (let i = 0; i < mC; i++) sums[i]! += P[hb + i]! - P[lb + i]!;
     }
-  }
-  const nc = cOff.length;
-  if (nc > 0) {
-    const padF = new Float64Array(pad.length);
-    for (let i = 0; i < pad.length; i++) padF[i] = pad[i]! / 255;
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        const base = (y * pw + x) * channels;
-        for (let c = 0; c < channels; c++) {
-          let a = 0;
-          for (let t = 0; t < nc; t++) a += cW[t]! * padF[base + c + cOff[t]!]!;
-          out[(y * size + x) * channels + c]! += a;
-        }
+    for (let i = 0; i < mC; i++) disk[i] = sums[i]! / scale;
+    const h = hx[y % ks]!;
+    if (ks === 3) {
+      for (let i = 0; i < RS; i++) {
+        h[i] = g0 * disk[i]! + g1 * disk[i + C]! + g2 * disk[i + C2]!;
+      }
+    } else {
+      for (let i = 0; i < RS; i++) {
+        h[i] = g0 * disk[i]! + g1 * disk[i + C]! + g2 * disk[i + C2]! +
+          g3 * disk[i + C3]! + g4 * disk[i + C4]!;
       }
     }
+    if (y < ks - 1) continue;
+    const oy = y - ks + 1;
+    const h0 = hx[oy % ks]!, h1 = hx[(oy + 1) % ks]!, h2 = hx[(oy + 2) % ks]!;
+    if (ks === 3) {
+      for (let i = 0; i < RS; i++) {
+        row[i] = g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]!;
+      }
+    } else {
+      const h3 = hx[(oy + 3) % ks]!, h4 = hx[(oy + 4) % ks]!;
+      for (let i = 0; i < RS; i++) {
+        row[i] = g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]! + g3 * h3[i]! +
+          g4 * h4[i]!;
+      }
+    }
+    if (padF) addCorrection(row, padF, oy * pw * C, cOff, cW);
+    emit(oy, row);
   }
-  return out;
+}
+
+/**
+ * `row[i] += Σ_t cW[t] · padF[base + i + cOff[t]]`, each sum from 0 in tap
+ * order; six samples at a time so their chains of additions overlap.
+ */
+function addCorrection(
+  row: Float64Array,
+  padF: Float64Array,
+  base: number,
+  cOff: Int32Array,
+  cW: Float64Array,
+): void {
+  const n = row.length, nc = cW.length;
+  let i = 0;
+  for (; i + 6 <= n; i += 6) {
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
+    const b = base + i;
+    for (let t = 0; t < nc; t++) {
+      const w = cW[t]!, o = b + cOff[t]!;
+      a0 += w * padF[o]!;
+      a1 += w * padF[o + 1]!;
+      a2 += w * padF[o + 2]!;
+      a3 += w * padF[o + 3]!;
+      a4 += w * padF[o + 4]!;
+      a5 += w * padF[o + 5]!;
+    }
+    row[i]! += a0;
+    row[i + 1]! += a1;
+    row[i + 2]! += a2;
+    row[i + 3]! += a3;
+    row[i + 4]! += a4;
+    row[i + 5]! += a5;
+  }
+  for (; i < n; i++) {
+    let a = 0;
+    for (let t = 0; t < nc; t++) a += cW[t]! * padF[base + i + cOff[t]!]!;
+    row[i]! += a;
+  }
 }
 
 /** Glass blur (random: the local shuffles). */
