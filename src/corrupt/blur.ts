@@ -15,7 +15,7 @@
  */
 import type { Rng } from "../rng.ts";
 import { kConstants, type Severity } from "./registry.ts";
-import { gaussianFilter, mapIndex, toFloat, toUint8 } from "./filters.ts";
+import { gaussianKernel1d, mapIndex, toFloat } from "./filters.ts";
 import { motionBlur as imMotionBlur, motionKernel } from "./motion.ts";
 import { roundHalfEven } from "../data/preprocess.ts";
 
@@ -384,25 +384,36 @@ export function glassBlur(
   rng: Rng,
 ): Uint8Array {
   const [sigma, delta, iterations] = kConstants.glass_blur[severity - 1]!;
-  const blurred = gaussianFilter(toFloat(data), size, size, 3, sigma);
-  const x = new Uint8Array(blurred.length);
-  for (let i = 0; i < x.length; i++) {
-    x[i] = Math.trunc(blurred[i]! * 255); // np.uint8(... * 255)
-  }
+  const x = new Uint8Array(data.length);
+  gaussianRows3(toFloat(data), size, sigma, (y, row) => {
+    const o = y * row.length;
+    for (let i = 0; i < row.length; i++) {
+      x[o + i] = Math.trunc(row[i]! * 255); // np.uint8(... * 255)
+    }
+  });
   // The swaps stay sequential; the draws are `rng.int(2δ) − δ`, inlined
-  // (same rejection rule, so the same stream).
+  // (same rejection rule, so the same stream; for a power of two nothing
+  // is rejected and the remainder is the low bits).
   const n = 2 * delta;
   const limit = 4294967296 - (4294967296 % n);
+  const pow2 = (n & (n - 1)) === 0;
+  const mask = n - 1;
   for (let it = 0; it < iterations; it++) {
     for (let h = size - delta; h > delta; h--) {
       let dst = (h * size + size - delta) * 3;
       for (let w = size - delta; w > delta; w--, dst -= 3) {
-        let v = rng.nextU32();
-        while (v >= limit) v = rng.nextU32();
-        const dx = v - Math.floor(v / n) * n - delta; // exact: v < 2^32
-        v = rng.nextU32();
-        while (v >= limit) v = rng.nextU32();
-        const dy = v - Math.floor(v / n) * n - delta;
+        let dx: number, dy: number;
+        if (pow2) {
+          dx = (rng.nextU32() & mask) - delta;
+          dy = (rng.nextU32() & mask) - delta;
+        } else {
+          let v = rng.nextU32();
+          while (v >= limit) v = rng.nextU32();
+          dx = v - Math.floor(v / n) * n - delta; // exact: v < 2^32
+          v = rng.nextU32();
+          while (v >= limit) v = rng.nextU32();
+          dy = v - Math.floor(v / n) * n - delta;
+        }
         const src = dst + (dy * size + dx) * 3;
         x[dst] = x[src]!;
         x[dst + 1] = x[src + 1]!;
@@ -410,7 +421,113 @@ export function glassBlur(
       }
     }
   }
-  return toUint8(gaussianFilter(toFloat(x), size, size, 3, sigma));
+  const out = new Uint8Array(data.length);
+  gaussianRows3(toFloat(x), size, sigma, (y, row) => {
+    const o = y * row.length;
+    for (let i = 0; i < row.length; i++) {
+      const v = row[i]!;
+      out[o + i] = Math.trunc((v < 0 ? 0 : v > 1 ? 1 : v) * 255); // toUint8
+    }
+  });
+  return out;
+}
+
+/**
+ * Per output index of a line of `n` samples, the taps of a centred kernel
+ * under the `nearest` border rule, repeated indices merged (weights summed
+ * in tap order): `correlateAxis`'s own table, so the sums below match it.
+ */
+function nearestTaps(
+  n: number,
+  weights: Float64Array,
+): {
+  start: Int32Array;
+  count: Int32Array;
+  index: Int32Array;
+  weight: Float64Array;
+} {
+  const r = (weights.length - 1) >> 1;
+  const start = new Int32Array(n), count = new Int32Array(n);
+  const index: number[] = [], weight: number[] = [];
+  const acc = new Map<number, number>();
+  for (let i = 0; i < n; i++) {
+    acc.clear();
+    for (let k = -r; k <= r; k++) {
+      const j = mapIndex(i + k, n, "nearest");
+      acc.set(j, (acc.get(j) ?? 0) + weights[k + r]!);
+    }
+    start[i] = index.length;
+    count[i] = acc.size;
+    for (const [j, w] of acc) {
+      index.push(j);
+      weight.push(w);
+    }
+  }
+  return {
+    start,
+    count,
+    index: Int32Array.from(index),
+    weight: Float64Array.from(weight),
+  };
+}
+
+/**
+ * `gaussianFilter(src, size, size, 3, sigma)` (border `nearest`) row by row:
+ * each output row (a reused buffer) goes to `emit`. The vertical pass of a
+ * row, then its horizontal pass, every sum in `correlateAxis`'s tap order
+ * (the same bits), three channels side by side.
+ */
+function gaussianRows3(
+  src: Float64Array,
+  size: number,
+  sigma: number,
+  emit: (y: number, row: Float64Array) => void,
+): void {
+  const w = gaussianKernel1d(sigma);
+  const nw = w.length, r = (nw - 1) >> 1;
+  const taps = nearestTaps(size, w);
+  const rs = size * 3;
+  const col = new Float64Array(rs);
+  const row = new Float64Array(rs);
+  const off = new Int32Array(nw), wt = new Float64Array(nw);
+  const x0 = Math.min(r, size), x1 = Math.max(x0, size - r);
+  for (let y = 0; y < size; y++) {
+    const s0 = taps.start[y]!, cnt = taps.count[y]!;
+    for (let t = 0; t < cnt; t++) {
+      off[t] = taps.index[s0 + t]! * rs;
+      wt[t] = taps.weight[s0 + t]!;
+    }
+    for (let i = 0; i < rs; i++) {
+      let a = 0;
+      for (let t = 0; t < cnt; t++) a += wt[t]! * src[off[t]! + i]!;
+      col[i] = a;
+    }
+    for (let x = 0; x < size; x++) {
+      const o = x * 3;
+      let a0 = 0, a1 = 0, a2 = 0;
+      if (x >= x0 && x < x1) {
+        const b = o - r * 3;
+        for (let k = 0; k < nw; k++) {
+          const wk = w[k]!, q = b + k * 3;
+          a0 += wk * col[q]!;
+          a1 += wk * col[q + 1]!;
+          a2 += wk * col[q + 2]!;
+        }
+      } else {
+        const h0 = taps.start[x]!, hc = taps.count[x]!;
+        for (let k = 0; k < hc; k++) {
+          const wk = taps.weight[h0 + k]!, q = taps.index[h0 + k]! * 3;
+          a0 += wk * col[q]!;
+          a1 += wk * col[q + 1]!;
+          a2 += wk * col[q + 2]!;
+        }
+      }
+      row[o] = a0;
+      row[o + 1] = a1;
+      row[o + 2] = a2;
+    }
+    emit(y, row);
+  }
 }
 
 /** Motion blur (random: the angle). */
@@ -490,18 +607,22 @@ export function clippedZoom(
 }
 
 /**
- * `acc += float32(clippedZoom(src, h, 3, zoom))` without the intermediate
- * image: the same per-sample expression, the taps' offsets and weights
- * hoisted out of the pixel loop. A zero weight multiplies a finite sample
- * (it adds an exact zero), so the `tx ? … : 0` tests of `clippedZoom` are
- * not needed for the same values.
+ * One zoom of `zoomBlur` as tables: per output index, the two source taps
+ * (`lo`, `hi`, absolute) and weights (`u = 1 − t`, `t`); and the two source
+ * rows of the current output row, interpolated along x.
  */
-function addClippedZoom3(
-  src: Float64Array,
-  h: number,
-  zoom: number,
-  acc: Float32Array,
-): void {
+interface ZoomPass {
+  lo: Int32Array;
+  hi: Int32Array;
+  t: Float64Array;
+  u: Float64Array;
+  a: Float64Array;
+  b: Float64Array;
+  ra: number;
+  rb: number;
+}
+
+function zoomPass(h: number, zoom: number): ZoomPass {
   const { ch, top, trim, ratio } = zoomGeometry(h, zoom);
   const lo = new Int32Array(h), hi = new Int32Array(h);
   const t = new Float64Array(h), u = new Float64Array(h);
@@ -514,40 +635,81 @@ function addClippedZoom3(
     lo[o] = top + f;
     hi[o] = top + Math.min(f + 1, ch - 1);
   }
-  for (let y = 0; y < h; y++) {
-    const ty = t[y]!, uy = u[y]!;
-    const r0 = lo[y]! * h, r1 = hi[y]! * h;
-    let o = y * h * 3;
-    for (let x = 0; x < h; x++, o += 3) {
-      const tx = t[x]!, ux = u[x]!;
-      const p00 = (r0 + lo[x]!) * 3, p01 = (r0 + hi[x]!) * 3;
-      const p10 = (r1 + lo[x]!) * 3, p11 = (r1 + hi[x]!) * 3;
-      for (let k = 0; k < 3; k++) {
-        const a = src[p00 + k]! * ux + src[p01 + k]! * tx;
-        const b = src[p10 + k]! * ux + src[p11 + k]! * tx;
-        acc[o + k]! += Math.fround(a * uy + b * ty);
-      }
-    }
+  const a = new Float64Array(h * 3), b = new Float64Array(h * 3);
+  return { lo, hi, t, u, a, b, ra: -1, rb: -1 };
+}
+
+/** Source row `r` of a 3-channel image interpolated along x: `s0·u + s1·t`. */
+function interpRow3(
+  src: Float64Array,
+  h: number,
+  r: number,
+  z: ZoomPass,
+  dst: Float64Array,
+): void {
+  const { lo, hi, t, u } = z;
+  const base = r * h * 3;
+  for (let x = 0, o = 0; x < h; x++, o += 3) {
+    const tx = t[x]!, ux = u[x]!;
+    const p0 = base + lo[x]! * 3, p1 = base + hi[x]! * 3;
+    dst[o] = src[p0]! * ux + src[p1]! * tx;
+    dst[o + 1] = src[p0 + 1]! * ux + src[p1 + 1]! * tx;
+    dst[o + 2] = src[p0 + 2]! * ux + src[p1 + 2]! * tx;
   }
 }
 
-/** Zoom blur (deterministic; float32 arithmetic, as the original). */
+/**
+ * Zoom blur (deterministic; float32 arithmetic, as the original): the mean
+ * of the image and its `clippedZoom`s, each zoom rounded to float32 and
+ * added in order. Computed row by row, zooms inner: each sample sees the
+ * same expression as `clippedZoom`, `(s00·ux + s01·tx)·uy + (s10·ux +
+ * s11·tx)·ty`, with a source row's interpolation along x (the brackets)
+ * computed once and shared by the output rows that read it. A zero weight
+ * multiplies a finite sample (it adds an exact zero), so the `tx ? … : 0`
+ * tests of `clippedZoom` are not needed for the same values.
+ */
 export function zoomBlur(
   data: Uint8Array,
   size: number,
   severity: Severity,
 ): Uint8Array {
   const zooms = kConstants.zoom_blur[severity - 1]!;
-  const x = new Float32Array(data.length);
-  for (let i = 0; i < x.length; i++) x[i] = data[i]! / 255;
-  const x64 = Float64Array.from(x);
-  const acc = new Float32Array(x.length);
-  for (const z of zooms) addClippedZoom3(x64, size, z, acc);
+  const h = size, rs = h * 3;
+  const x64 = new Float64Array(data.length);
+  for (let i = 0; i < x64.length; i++) x64[i] = Math.fround(data[i]! / 255);
+  const passes = zooms.map((z) => zoomPass(h, z));
+  const acc = new Float32Array(rs);
   const n = zooms.length + 1;
-  const out = new Uint8Array(x.length);
-  for (let i = 0; i < acc.length; i++) {
-    const v = Math.fround(Math.fround(x[i]! + acc[i]!) / n);
-    out[i] = Math.trunc(Math.fround((v < 0 ? 0 : v > 1 ? 1 : v) * 255));
+  const out = new Uint8Array(data.length);
+  const f = Math.fround;
+  for (let y = 0; y < h; y++) {
+    acc.fill(0);
+    for (const z of passes) {
+      const r0 = z.lo[y]!, r1 = z.hi[y]!;
+      if (r0 !== z.ra) {
+        if (r0 === z.rb) {
+          const s = z.a;
+          z.a = z.b;
+          z.b = s;
+          z.rb = -1;
+        } else interpRow3(x64, h, r0, z, z.a);
+        z.ra = r0;
+      }
+      if (r1 !== z.rb) {
+        if (r1 === z.ra) z.b.set(z.a);
+        else interpRow3(x64, h, r1, z, z.b);
+        z.rb = r1;
+      }
+      const a = z.a, b = z.b, ty = z.t[y]!, uy = z.u[y]!;
+      for (let i = 0; i < rs; i++) {
+        acc[i]! += Math.fround(a[i]! * uy + b[i]! * ty);
+      }
+    }
+    const o = y * rs;
+    for (let i = 0; i < rs; i++) {
+      const v = f(f(x64[o + i]! + acc[i]!) / n);
+      out[o + i] = Math.trunc(f((v < 0 ? 0 : v > 1 ? 1 : v) * 255));
+    }
   }
   return out;
 }
