@@ -78,14 +78,20 @@ export function defocusBlur(
 ): Uint8Array {
   const [radius, alias] = kConstants.defocus_blur[severity - 1]!;
   const out = new Uint8Array(data.length);
-  diskFilterRows(data, size, 3, radius, alias, (y, row) => {
+  diskFilterRows(data, size, 3, radius, alias, (y, row, fix) => {
     const o = y * row.length;
-    for (let i = 0; i < row.length; i++) {
-      const v = row[i]!;
-      out[o + i] = Math.trunc((v < 0 ? 0 : v > 1 ? 1 : v) * 255); // toUint8
+    if (fix) {
+      correctToBytes(row, fix, y, out, o);
+      return;
     }
+    for (let i = 0; i < row.length; i++) out[o + i] = toByte(row[i]!);
   });
   return out;
+}
+
+/** The original's `np.uint8(np.clip(v, 0, 1) * 255)`; monotone in v. */
+function toByte(v: number): number {
+  return Math.trunc((v < 0 ? 0 : v > 1 ? 1 : v) * 255);
 }
 
 /**
@@ -105,7 +111,8 @@ export function diskFilter(
   aliasBlur: number,
 ): Float64Array {
   const out = new Float64Array(size * size * channels);
-  diskFilterRows(data, size, channels, radius, aliasBlur, (y, row) => {
+  diskFilterRows(data, size, channels, radius, aliasBlur, (y, row, fix) => {
+    if (fix) addCorrection(row, fix.padF, y * fix.rowStride, fix.cOff, fix.cW);
     out.set(row, y * row.length);
   });
   return out;
@@ -203,8 +210,9 @@ function diskPlan(
 }
 
 /**
- * `diskFilter`, handing each finished output row (`size · channels` samples,
- * a reused buffer) to `emit`. Rows flow through: disk sums of one row, its
+ * `diskFilter`, handing each output row (`size · channels` samples, a reused
+ * buffer) to `emit`, before the correction taps (`fix`, where the kernel
+ * folds) are added. Rows flow through: disk sums of one row, its
  * g pass along x, and g along y once `ks` of those are ready; every float sum
  * keeps the order of the direct form, so the values are the same bits.
  */
@@ -214,7 +222,7 @@ function diskFilterRows(
   channels: number,
   radius: number,
   aliasBlur: number,
-  emit: (y: number, row: Float64Array) => void,
+  emit: (y: number, row: Float64Array, fix?: DiskFix) => void,
 ): void {
   const { g, spanW, area, half, cOff, cW } = diskPlan(
     radius,
@@ -234,6 +242,7 @@ function diskFilterRows(
   const P = new Int32Array(pw * PL);
   const nc = cW.length;
   const padF = nc > 0 ? new Float64Array(pw * pw * C) : undefined;
+  const fix = padF ? diskFix(padF, pw * C, cOff, cW) : undefined;
   for (let y = 0; y < pw; y++) {
     const sy = idx[y]! * size;
     const b = y * PL;
@@ -332,8 +341,108 @@ function diskFilterRows(
           g4 * h4[i]!;
       }
     }
-    if (padF) addCorrection(row, padF, oy * pw * C, cOff, cW);
-    emit(oy, row);
+    emit(oy, row, fix);
+  }
+}
+
+/**
+ * The correction taps of a disk kernel that folds at its box, on the padded
+ * image, with a cheaper bracket of them: the `big` taps alone, whose sum is
+ * within `slack` of the sum of all taps (the rest have Σ|w| below it, and
+ * samples are in [0, 1]), float rounding included.
+ */
+interface DiskFix {
+  padF: Float64Array;
+  rowStride: number;
+  cOff: Int32Array;
+  cW: Float64Array;
+  bigOff: Int32Array;
+  bigW: Float64Array;
+  slack: number;
+}
+
+function diskFix(
+  padF: Float64Array,
+  rowStride: number,
+  cOff: Int32Array,
+  cW: Float64Array,
+): DiskFix {
+  // Keep the taps above a threshold, the one that minimises the expected
+  // work: the kept taps, plus all taps where the bracket straddles a byte
+  // boundary (about 2 · 255 · slack of the samples).
+  const nc = cW.length;
+  const mags = Array.from(cW, Math.abs).sort((a, b) => b - a);
+  let best = nc, bestCost = nc, restSum = 0;
+  for (let n = nc - 1; n >= 1; n--) {
+    restSum += mags[n]!;
+    const cost = n + 2 * 255 * restSum * nc;
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = n;
+    }
+  }
+  const tau = best < nc ? mags[best - 1]! : 0;
+  const bigOff: number[] = [], bigW: number[] = [];
+  let slack = 0, total = 0;
+  for (let t = 0; t < nc; t++) {
+    const w = cW[t]!;
+    total += Math.abs(w);
+    if (Math.abs(w) >= tau && bigW.length < best) {
+      bigOff.push(cOff[t]!);
+      bigW.push(w);
+    } else slack += Math.abs(w);
+  }
+  // Rounding of both sums (≤ nc · 2^-53 · Σ|w| each) and of adding them to
+  // the separable part (values below 2): far below this margin.
+  slack += 1e-12 + total * 1e-13;
+  return {
+    padF,
+    rowStride,
+    cOff,
+    cW,
+    bigOff: Int32Array.from(bigOff),
+    bigW: Float64Array.from(bigW),
+    slack,
+  };
+}
+
+/**
+ * Bytes of `row + correction` (output row `y`) into `out` at `o`, the same
+ * as `toByte` of the exact sum: the big taps bracket the value within
+ * `slack`; where both ends of the bracket give the same byte, so does the
+ * exact value (`toByte` is monotone); elsewhere the exact sum, all taps in
+ * order, decides.
+ */
+function correctToBytes(
+  row: Float64Array,
+  fix: DiskFix,
+  y: number,
+  out: Uint8Array,
+  o: number,
+): void {
+  const { padF, bigOff, bigW, cOff, cW, slack } = fix;
+  const base = y * fix.rowStride;
+  const n = row.length, nb = bigW.length, nc = cW.length;
+  for (let i = 0; i < n; i += 3) {
+    let a0 = 0, a1 = 0, a2 = 0;
+    const b = base + i;
+    for (let t = 0; t < nb; t++) {
+      const w = bigW[t]!, q = b + bigOff[t]!;
+      a0 += w * padF[q]!;
+      a1 += w * padF[q + 1]!;
+      a2 += w * padF[q + 2]!;
+    }
+    for (let c = 0; c < 3; c++) {
+      const v = row[i + c]! + (c === 0 ? a0 : c === 1 ? a1 : a2);
+      const lo = toByte(v - slack);
+      if (lo === toByte(v + slack)) {
+        out[o + i + c] = lo;
+        continue;
+      }
+      let a = 0;
+      for (let t = 0; t < nc; t++) a += cW[t]! * padF[b + c + cOff[t]!]!;
+      out[o + i + c] = toByte(row[i + c]! + a);
+    }
   }
 }
 
@@ -497,10 +606,17 @@ function gaussianRows3(
       off[t] = taps.index[s0 + t]! * rs;
       wt[t] = taps.weight[s0 + t]!;
     }
-    for (let i = 0; i < rs; i++) {
-      let a = 0;
-      for (let t = 0; t < cnt; t++) a += wt[t]! * src[off[t]! + i]!;
-      col[i] = a;
+    for (let i = 0; i < rs; i += 3) {
+      let a0 = 0, a1 = 0, a2 = 0;
+      for (let t = 0; t < cnt; t++) {
+        const wk = wt[t]!, q = off[t]! + i;
+        a0 += wk * src[q]!;
+        a1 += wk * src[q + 1]!;
+        a2 += wk * src[q + 2]!;
+      }
+      col[i] = a0;
+      col[i + 1] = a1;
+      col[i + 2] = a2;
     }
     for (let x = 0; x < size; x++) {
       const o = x * 3;
