@@ -15,7 +15,7 @@
  */
 import type { Rng } from "../rng.ts";
 import { kConstants, type Severity } from "./registry.ts";
-import { gaussianKernel1d, mapIndex, toFloat } from "./filters.ts";
+import { gaussianKernel1d, mapIndex } from "./filters.ts";
 import { motionBlur as imMotionBlur, motionKernel } from "./motion.ts";
 import { roundHalfEven } from "../data/preprocess.ts";
 
@@ -89,6 +89,33 @@ export function defocusBlur(
   return out;
 }
 
+/**
+ * Grow-only scratch arrays, one per slot, reused across calls: a fresh array
+ * of a megabyte costs more (page faults on first touch) than the work done
+ * in it. Contents are stale: callers write every element they read.
+ */
+const kScratchF64: Float64Array[] = [];
+const kScratchI32: Int32Array[] = [];
+const kScratchU8: Uint8Array[] = [];
+function scratchF64(slot: number, n: number): Float64Array {
+  let a = kScratchF64[slot];
+  if (!a || a.length < n) kScratchF64[slot] = a = new Float64Array(n);
+  return a;
+}
+function scratchI32(slot: number, n: number): Int32Array {
+  let a = kScratchI32[slot];
+  if (!a || a.length < n) kScratchI32[slot] = a = new Int32Array(n);
+  return a;
+}
+function scratchU8(slot: number, n: number): Uint8Array {
+  let a = kScratchU8[slot];
+  if (!a || a.length < n) kScratchU8[slot] = a = new Uint8Array(n);
+  return a;
+}
+
+/** `b / 255` for every byte b (the same doubles as the division). */
+const kByteToUnit = Float64Array.from({ length: 256 }, (_, b) => b / 255);
+
 /** The original's `np.uint8(np.clip(v, 0, 1) * 255)`; monotone in v. */
 function toByte(v: number): number {
   return Math.trunc((v < 0 ? 0 : v > 1 ? 1 : v) * 255);
@@ -129,6 +156,8 @@ interface DiskPlan {
   /** Correction taps: offsets (padded HWC, from the box corner) and weights. */
   cOff: Int32Array;
   cW: Float64Array;
+  /** The correction taps on the (k + 2·rg)² grid, zeros elsewhere. */
+  cGrid: Float64Array;
 }
 
 function diskPlan(
@@ -180,6 +209,7 @@ function diskPlan(
   // Correction taps: kernel (embedded at offset rg) minus the unfolded one.
   const cOff: number[] = [];
   const cW: number[] = [];
+  const cGrid = new Float64Array(k2 * k2);
   const pw = size + 2 * (half + rg); // row length of the padded image
   for (let y = 0; y < k2; y++) {
     for (let x = 0; x < k2; x++) {
@@ -196,6 +226,7 @@ function diskPlan(
       if (Math.abs(d) > 1e-13) {
         cOff.push((y * pw + x) * channels);
         cW.push(d);
+        cGrid[y * k2 + x] = d;
       }
     }
   }
@@ -206,6 +237,7 @@ function diskPlan(
     half,
     cOff: Int32Array.from(cOff),
     cW: Float64Array.from(cW),
+    cGrid,
   };
 }
 
@@ -224,12 +256,8 @@ function diskFilterRows(
   aliasBlur: number,
   emit: (y: number, row: Float64Array, fix?: DiskFix) => void,
 ): void {
-  const { g, spanW, area, half, cOff, cW } = diskPlan(
-    radius,
-    aliasBlur,
-    size,
-    channels,
-  );
+  const plan = diskPlan(radius, aliasBlur, size, channels);
+  const { g, spanW, area, half, cW } = plan;
   const ks = g.length, rg = (ks - 1) >> 1;
   const C = channels;
   const pr = half + rg; // padding of the image
@@ -239,13 +267,14 @@ function diskFilterRows(
   const idx = new Int32Array(pw);
   for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
   const PL = (pw + 1) * C;
-  const P = new Int32Array(pw * PL);
+  const P = scratchI32(0, pw * PL);
   const nc = cW.length;
-  const padF = nc > 0 ? new Float64Array(pw * pw * C) : undefined;
-  const fix = padF ? diskFix(padF, pw * C, cOff, cW) : undefined;
+  const pad = nc > 0 ? scratchU8(0, pw * pw * C) : undefined;
+  const padF = nc > 0 ? scratchF64(0, pw * pw * C) : undefined;
   for (let y = 0; y < pw; y++) {
     const sy = idx[y]! * size;
     const b = y * PL;
+    for (let c = 0; c < C; c++) P[b + c] = 0;
     if (C === 3) {
       let s0 = 0, s1 = 0, s2 = 0;
       for (let x = 0, o = b + 3; x < pw; x++, o += 3) {
@@ -263,14 +292,18 @@ function diskFilterRows(
         for (let c = 0; c < C; c++) P[o + C + c] = P[o + c]! + data[s + c]!;
       }
     }
-    if (padF) {
+    if (pad && padF) {
       const o = y * pw * C;
       for (let x = 0; x < pw; x++) {
         const s = (sy + idx[x]!) * C;
-        for (let c = 0; c < C; c++) padF[o + x * C + c] = data[s + c]! / 255;
+        for (let c = 0; c < C; c++) {
+          pad[o + x * C + c] = data[s + c]!;
+          padF[o + x * C + c] = kByteToUnit[data[s + c]!]!;
+        }
       }
     }
   }
+  const fix = pad && padF ? diskFix(plan, pad, padF, pw, C) : undefined;
   // Disk rows present and their span bounds in P (offsets from the row).
   const rowsJ: number[] = [], hiO: number[] = [], loO: number[] = [];
   for (let j = 0; j < spanW.length; j++) {
@@ -346,69 +379,207 @@ function diskFilterRows(
 }
 
 /**
- * The correction taps of a disk kernel that folds at its box, on the padded
- * image, with a cheaper bracket of them: the `big` taps alone, whose sum is
- * within `slack` of the sum of all taps (the rest have Σ|w| below it, and
- * samples are in [0, 1]), float rounding included.
+ * The correction taps of a disk kernel that folds at its box, and a cheap
+ * bracket of their sum. The fold is linear along each axis: with F the
+ * folded 1-D pass of g on the box, G the plain one and M = F − G (non-zero
+ * only within rg of the box's edges), the correction is
+ * M_y·(G_x·D) + G_y·(M_x·D) (+ M_y·M_x·D, zero unless the disk's edge
+ * columns reach a corner). Each term is a coefficient times a row of G_x·D
+ * (g ⊛ a span of the disk) or a column of G_y·D, so its sum over the image
+ * is one span of the g-filtered image: two reads of a prefix-sum table
+ * (`hp` rows for the first kind, `vp` columns for the second). The terms
+ * kept reproduce the taps to within `slack` on the output value (the
+ * measured difference of the kernels, the small terms left out, float
+ * rounding); the exact sum of all taps in order is taken only where that
+ * bracket straddles a byte boundary.
  */
 interface DiskFix {
   padF: Float64Array;
   rowStride: number;
   cOff: Int32Array;
   cW: Float64Array;
-  bigOff: Int32Array;
-  bigW: Float64Array;
+  /** Span terms on the row-prefix table `hp`: weight and two offsets. */
+  hW: Float64Array;
+  hHi: Int32Array;
+  hLo: Int32Array;
+  hp: Float64Array;
+  hpStride: number;
+  /** Span terms on the column-prefix table `vp`. */
+  vW: Float64Array;
+  vHi: Int32Array;
+  vLo: Int32Array;
+  vp: Float64Array;
+  vpStride: number;
   slack: number;
 }
 
 function diskFix(
+  plan: DiskPlan,
+  pad: Uint8Array,
   padF: Float64Array,
-  rowStride: number,
-  cOff: Int32Array,
-  cW: Float64Array,
+  pw: number,
+  C: number,
 ): DiskFix {
-  // Keep the taps above a threshold, the one that minimises the expected
-  // work: the kept taps, plus all taps where the bracket straddles a byte
-  // boundary (about 2 · 255 · slack of the samples).
-  const nc = cW.length;
-  const mags = Array.from(cW, Math.abs).sort((a, b) => b - a);
-  let best = nc, bestCost = nc, restSum = 0;
-  for (let n = nc - 1; n >= 1; n--) {
-    restSum += mags[n]!;
-    const cost = n + 2 * 255 * restSum * nc;
-    if (cost < bestCost) {
-      bestCost = cost;
-      best = n;
+  const { g, spanW, area, half, cOff, cW, cGrid } = plan;
+  const ks = g.length, rg = (ks - 1) >> 1;
+  const k = 2 * half + 1, k2 = k + 2 * rg;
+  const pr = half + rg;
+  // M = F − G on the k2 grid (rows: output index + rg, columns: box index).
+  const M = new Float64Array(k2 * k);
+  for (let o = -rg; o < k + rg; o++) {
+    for (let i = 0; i < ks; i++) {
+      const j = o + i - rg;
+      if (o >= 0 && o < k) {
+        M[(o + rg) * k + mapIndex(j, k, "reflect101")]! += g[i]!;
+      }
+      if (j >= 0 && j < k) M[(o + rg) * k + j]! -= g[i]!;
     }
   }
-  const tau = best < nc ? mags[best - 1]! : 0;
-  const bigOff: number[] = [], bigW: number[] = [];
-  let slack = 0, total = 0;
-  for (let t = 0; t < nc; t++) {
-    const w = cW[t]!;
-    total += Math.abs(w);
-    if (Math.abs(w) >= tau && bigW.length < best) {
-      bigOff.push(cOff[t]!);
-      bigW.push(w);
-    } else slack += Math.abs(w);
+  // Disk half-heights per column (the disk is symmetric: = spanW).
+  // g ⊛ (a centred span of half-width w) / area, on the k2 grid.
+  const prof = (w: number): Float64Array => {
+    const out = new Float64Array(k2);
+    for (let x = 0; x < k2; x++) {
+      let a = 0;
+      for (let i = 0; i < ks; i++) {
+        const d = x + i - rg - rg - half;
+        if (Math.abs(d) <= w) a += g[i]!;
+      }
+      out[x] = a / area;
+    }
+    return out;
+  };
+  interface Term {
+    vertical: boolean;
+    at: number; // k2 row (horizontal terms) or column (vertical ones)
+    w: number;
+    coef: number;
+    profile: Float64Array;
   }
-  // Rounding of both sums (≤ nc · 2^-53 · Σ|w| each) and of adding them to
-  // the separable part (values below 2): far below this margin.
-  slack += 1e-12 + total * 1e-13;
+  const terms: Term[] = [];
+  for (let at = 0; at < k2; at++) {
+    for (let j = 0; j < k; j++) {
+      const coef = M[at * k + j]!;
+      const w = spanW[j]!;
+      if (coef === 0 || w < 0) continue;
+      const profile = prof(w);
+      terms.push({ vertical: false, at, w, coef, profile });
+      terms.push({ vertical: true, at, w, coef, profile });
+    }
+  }
+  terms.sort((a, b) => Math.abs(b.coef) - Math.abs(a.coef));
+  // Keep the largest terms while they pay: each costs about two reads;
+  // a bracket of width 2·slack sends ~2·255·slack of the samples to the
+  // exact sum of all taps.
+  const approx = new Float64Array(k2 * k2);
+  const mismatch = () => {
+    let m = 0;
+    for (let i = 0; i < approx.length; i++) {
+      m += Math.abs(cGrid[i]! - approx[i]!);
+    }
+    return m;
+  };
+  const rounding = 1e-11;
+  let best = 0, bestCost = 2 * 255 * (mismatch() + rounding) * cW.length;
+  for (let n = 0; n < terms.length; n++) {
+    const t = terms[n]!;
+    for (let u = 0; u < k2; u++) {
+      const cell = t.vertical ? u * k2 + t.at : t.at * k2 + u;
+      approx[cell]! += t.coef * t.profile[u]!;
+    }
+    const cost = 2 * (n + 1) +
+      2 * 255 * (mismatch() + rounding) * cW.length;
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = n + 1;
+    }
+  }
+  approx.fill(0);
+  const kept = terms.slice(0, best);
+  for (const t of kept) {
+    for (let u = 0; u < k2; u++) {
+      const cell = t.vertical ? u * k2 + t.at : t.at * k2 + u;
+      approx[cell]! += t.coef * t.profile[u]!;
+    }
+  }
+  const slack = mismatch() + rounding;
+  // Prefix tables of the g-filtered padded image (0..255 units): hp along
+  // rows (hpStride = (pw + 1)·C), vp down columns (vpStride = pw·C).
+  const hpStride = (pw + 1) * C, vpStride = pw * C;
+  const hp = scratchF64(1, pw * hpStride);
+  const vp = scratchF64(2, (pw + 1) * vpStride);
+  vp.fill(0, 0, (rg + 1) * vpStride);
+  const rs = pw * C;
+  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
+  const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
+  const C2 = 2 * C, C3 = 3 * C, C4 = 4 * C;
+  const lo = rg * C, hi = (pw - rg) * C;
+  for (let y = 0; y < pw; y++) {
+    // hp[b + i + C] = hp[b + i] + (g ⊛ pad row)(i), i = x·C + c.
+    const b = y * hpStride + C, q = y * rs - lo;
+    hp.fill(0, b - C, b + lo);
+    for (let i = lo; i < hi; i++) {
+      const p = q + i;
+      const v = ks === 3
+        ? g0 * pad[p]! + g1 * pad[p + C]! + g2 * pad[p + C2]!
+        : g0 * pad[p]! + g1 * pad[p + C]! + g2 * pad[p + C2]! +
+          g3 * pad[p + C3]! + g4 * pad[p + C4]!;
+      hp[b + i] = hp[b + i - C]! + v;
+    }
+    for (let i = hi; i < rs; i++) hp[b + i] = hp[b + i - C]!;
+  }
+  const r1 = rs, r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs;
+  for (let y = rg; y < pw - rg; y++) {
+    const b = (y + 1) * vpStride, prev = y * vpStride, q = (y - rg) * rs;
+    for (let i = 0; i < rs; i++) {
+      const p = q + i;
+      const v = ks === 3
+        ? g0 * pad[p]! + g1 * pad[p + r1]! + g2 * pad[p + r2]!
+        : g0 * pad[p]! + g1 * pad[p + r1]! + g2 * pad[p + r2]! +
+          g3 * pad[p + r3]! + g4 * pad[p + r4]!;
+      vp[b + i] = vp[prev + i]! + v;
+    }
+  }
+  for (let y = pw - rg; y < pw; y++) {
+    vp.copyWithin((y + 1) * vpStride, y * vpStride, (y + 1) * vpStride);
+  }
+  const hW: number[] = [], hHi: number[] = [], hLo: number[] = [];
+  const vW: number[] = [], vHi: number[] = [], vLo: number[] = [];
+  for (const t of kept) {
+    // Output sample (oy, ox) sees k2 cell (r, c) at padded (oy + r, ox + c);
+    // the span is centred on the kernel's centre, padded offset pr.
+    if (t.vertical) {
+      vW.push(t.coef / (area * 255));
+      vHi.push((pr + t.w + 1) * vpStride + t.at * C);
+      vLo.push((pr - t.w) * vpStride + t.at * C);
+    } else {
+      hW.push(t.coef / (area * 255));
+      hHi.push(t.at * hpStride + (pr + t.w + 1) * C);
+      hLo.push(t.at * hpStride + (pr - t.w) * C);
+    }
+  }
   return {
     padF,
-    rowStride,
+    rowStride: pw * C,
     cOff,
     cW,
-    bigOff: Int32Array.from(bigOff),
-    bigW: Float64Array.from(bigW),
+    hW: Float64Array.from(hW),
+    hHi: Int32Array.from(hHi),
+    hLo: Int32Array.from(hLo),
+    hp,
+    hpStride,
+    vW: Float64Array.from(vW),
+    vHi: Int32Array.from(vHi),
+    vLo: Int32Array.from(vLo),
+    vp,
+    vpStride,
     slack,
   };
 }
 
 /**
  * Bytes of `row + correction` (output row `y`) into `out` at `o`, the same
- * as `toByte` of the exact sum: the big taps bracket the value within
+ * as `toByte` of the exact sum: the span terms bracket the value within
  * `slack`; where both ends of the bracket give the same byte, so does the
  * exact value (`toByte` is monotone); elsewhere the exact sum, all taps in
  * order, decides.
@@ -420,17 +591,23 @@ function correctToBytes(
   out: Uint8Array,
   o: number,
 ): void {
-  const { padF, bigOff, bigW, cOff, cW, slack } = fix;
+  const { padF, cOff, cW, slack, hp, vp, hW, hHi, hLo, vW, vHi, vLo } = fix;
   const base = y * fix.rowStride;
-  const n = row.length, nb = bigW.length, nc = cW.length;
+  const hb = y * fix.hpStride, vb = y * fix.vpStride;
+  const n = row.length, nh = hW.length, nv = vW.length, nc = cW.length;
   for (let i = 0; i < n; i += 3) {
     let a0 = 0, a1 = 0, a2 = 0;
-    const b = base + i;
-    for (let t = 0; t < nb; t++) {
-      const w = bigW[t]!, q = b + bigOff[t]!;
-      a0 += w * padF[q]!;
-      a1 += w * padF[q + 1]!;
-      a2 += w * padF[q + 2]!;
+    for (let t = 0; t < nh; t++) {
+      const w = hW[t]!, p = hb + i + hHi[t]!, q = hb + i + hLo[t]!;
+      a0 += w * (hp[p]! - hp[q]!);
+      a1 += w * (hp[p + 1]! - hp[q + 1]!);
+      a2 += w * (hp[p + 2]! - hp[q + 2]!);
+    }
+    for (let t = 0; t < nv; t++) {
+      const w = vW[t]!, p = vb + i + vHi[t]!, q = vb + i + vLo[t]!;
+      a0 += w * (vp[p]! - vp[q]!);
+      a1 += w * (vp[p + 1]! - vp[q + 1]!);
+      a2 += w * (vp[p + 2]! - vp[q + 2]!);
     }
     for (let c = 0; c < 3; c++) {
       const v = row[i + c]! + (c === 0 ? a0 : c === 1 ? a1 : a2);
@@ -440,7 +617,8 @@ function correctToBytes(
         continue;
       }
       let a = 0;
-      for (let t = 0; t < nc; t++) a += cW[t]! * padF[b + c + cOff[t]!]!;
+      const b = base + i + c;
+      for (let t = 0; t < nc; t++) a += cW[t]! * padF[b + cOff[t]!]!;
       out[o + i + c] = toByte(row[i + c]! + a);
     }
   }
@@ -493,8 +671,11 @@ export function glassBlur(
   rng: Rng,
 ): Uint8Array {
   const [sigma, delta, iterations] = kConstants.glass_blur[severity - 1]!;
-  const x = new Uint8Array(data.length);
-  gaussianRows3(toFloat(data), size, sigma, (y, row) => {
+  const n8 = data.length;
+  const f = scratchF64(3, n8);
+  for (let i = 0; i < n8; i++) f[i] = kByteToUnit[data[i]!]!; // toFloat
+  const x = scratchU8(1, n8);
+  gaussianRows3(f, size, sigma, (y, row) => {
     const o = y * row.length;
     for (let i = 0; i < row.length; i++) {
       x[o + i] = Math.trunc(row[i]! * 255); // np.uint8(... * 255)
@@ -530,8 +711,9 @@ export function glassBlur(
       }
     }
   }
-  const out = new Uint8Array(data.length);
-  gaussianRows3(toFloat(x), size, sigma, (y, row) => {
+  for (let i = 0; i < n8; i++) f[i] = kByteToUnit[x[i]!]!;
+  const out = new Uint8Array(n8);
+  gaussianRows3(f, size, sigma, (y, row) => {
     const o = y * row.length;
     for (let i = 0; i < row.length; i++) {
       const v = row[i]!;
@@ -791,7 +973,7 @@ export function zoomBlur(
 ): Uint8Array {
   const zooms = kConstants.zoom_blur[severity - 1]!;
   const h = size, rs = h * 3;
-  const x64 = new Float64Array(data.length);
+  const x64 = scratchF64(3, data.length);
   for (let i = 0; i < x64.length; i++) x64[i] = Math.fround(data[i]! / 255);
   const passes = zooms.map((z) => zoomPass(h, z));
   const acc = new Float32Array(rs);

@@ -45,6 +45,17 @@ export function motionKernel(
   return { weights, dx, dy };
 }
 
+/**
+ * The padded image, a grow-only buffer reused across calls: a fresh one
+ * costs more (page faults on first touch) than the blur's reads of it.
+ * Every element read is written first.
+ */
+let gPad = new Uint8Array(0);
+function scratchPad(n: number): Uint8Array {
+  if (gPad.length < n) gPad = new Uint8Array(n);
+  return gPad;
+}
+
 /** Apply a motion kernel to 8-bit HWC samples (`channels` 1 or 3). */
 export function motionBlur(
   data: Uint8Array,
@@ -60,7 +71,7 @@ export function motionBlur(
     r = Math.max(r, Math.abs(k.dx[j]!), Math.abs(k.dy[j]!));
   }
   const pw = width + 2 * r, ph = height + 2 * r;
-  const pad = new Uint8Array(pw * ph * channels);
+  const pad = scratchPad(pw * ph * channels);
   const rowLen = width * channels;
   for (let y = 0; y < ph; y++) {
     const sy = Math.min(height - 1, Math.max(0, y - r)) * rowLen;
