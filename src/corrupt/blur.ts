@@ -115,6 +115,11 @@ function scratchU8(slot: number, n: number): Uint8Array {
 
 /** `b / 255` for every byte b (the same doubles as the division). */
 const kByteToUnit = Float64Array.from({ length: 256 }, (_, b) => b / 255);
+/** The same rounded to float32: the original's `float32(x) / 255`. */
+const kByteToUnit32 = Float64Array.from(
+  { length: 256 },
+  (_, b) => Math.fround(b / 255),
+);
 
 /** The original's `np.uint8(np.clip(v, 0, 1) * 255)`; monotone in v. */
 function toByte(v: number): number {
@@ -139,7 +144,7 @@ export function diskFilter(
 ): Float64Array {
   const out = new Float64Array(size * size * channels);
   diskFilterRows(data, size, channels, radius, aliasBlur, (y, row, fix) => {
-    if (fix) addCorrection(row, fix.padF, y * fix.rowStride, fix.cOff, fix.cW);
+    if (fix) addCorrection(row, fix.pad, y * fix.rowStride, fix.cOff, fix.cW);
     out.set(row, y * row.length);
   });
   return out;
@@ -270,7 +275,6 @@ function diskFilterRows(
   const P = scratchI32(0, pw * PL);
   const nc = cW.length;
   const pad = nc > 0 ? scratchU8(0, pw * pw * C) : undefined;
-  const padF = nc > 0 ? scratchF64(0, pw * pw * C) : undefined;
   for (let y = 0; y < pw; y++) {
     const sy = idx[y]! * size;
     const b = y * PL;
@@ -292,18 +296,15 @@ function diskFilterRows(
         for (let c = 0; c < C; c++) P[o + C + c] = P[o + c]! + data[s + c]!;
       }
     }
-    if (pad && padF) {
+    if (pad) {
       const o = y * pw * C;
       for (let x = 0; x < pw; x++) {
         const s = (sy + idx[x]!) * C;
-        for (let c = 0; c < C; c++) {
-          pad[o + x * C + c] = data[s + c]!;
-          padF[o + x * C + c] = kByteToUnit[data[s + c]!]!;
-        }
+        for (let c = 0; c < C; c++) pad[o + x * C + c] = data[s + c]!;
       }
     }
   }
-  const fix = pad && padF ? diskFix(plan, pad, padF, pw, C) : undefined;
+  const fix = pad ? diskFix(plan, pad, pw, C) : undefined;
   // Disk rows present and their span bounds in P (offsets from the row).
   const rowsJ: number[] = [], hiO: number[] = [], loO: number[] = [];
   for (let j = 0; j < spanW.length; j++) {
@@ -394,7 +395,8 @@ function diskFilterRows(
  * bracket straddles a byte boundary.
  */
 interface DiskFix {
-  padF: Float64Array;
+  /** The reflect-101 padded 8-bit image. */
+  pad: Uint8Array;
   rowStride: number;
   cOff: Int32Array;
   cW: Float64Array;
@@ -416,7 +418,6 @@ interface DiskFix {
 function diskFix(
   plan: DiskPlan,
   pad: Uint8Array,
-  padF: Float64Array,
   pw: number,
   C: number,
 ): DiskFix {
@@ -559,7 +560,7 @@ function diskFix(
     }
   }
   return {
-    padF,
+    pad,
     rowStride: pw * C,
     cOff,
     cW,
@@ -591,7 +592,8 @@ function correctToBytes(
   out: Uint8Array,
   o: number,
 ): void {
-  const { padF, cOff, cW, slack, hp, vp, hW, hHi, hLo, vW, vHi, vLo } = fix;
+  const { pad, cOff, cW, slack, hp, vp, hW, hHi, hLo, vW, vHi, vLo } = fix;
+  const u = kByteToUnit;
   const base = y * fix.rowStride;
   const hb = y * fix.hpStride, vb = y * fix.vpStride;
   const n = row.length, nh = hW.length, nv = vW.length, nc = cW.length;
@@ -618,36 +620,36 @@ function correctToBytes(
       }
       let a = 0;
       const b = base + i + c;
-      for (let t = 0; t < nc; t++) a += cW[t]! * padF[b + cOff[t]!]!;
+      for (let t = 0; t < nc; t++) a += cW[t]! * u[pad[b + cOff[t]!]!]!;
       out[o + i + c] = toByte(row[i + c]! + a);
     }
   }
 }
 
 /**
- * `row[i] += Σ_t cW[t] · padF[base + i + cOff[t]]`, each sum from 0 in tap
+ * `row[i] += Σ_t cW[t] · pad[base + i + cOff[t]] / 255`, each sum from 0 in tap
  * order; six samples at a time so their chains of additions overlap.
  */
 function addCorrection(
   row: Float64Array,
-  padF: Float64Array,
+  pad: Uint8Array,
   base: number,
   cOff: Int32Array,
   cW: Float64Array,
 ): void {
-  const n = row.length, nc = cW.length;
+  const n = row.length, nc = cW.length, u = kByteToUnit;
   let i = 0;
   for (; i + 6 <= n; i += 6) {
     let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
     const b = base + i;
     for (let t = 0; t < nc; t++) {
       const w = cW[t]!, o = b + cOff[t]!;
-      a0 += w * padF[o]!;
-      a1 += w * padF[o + 1]!;
-      a2 += w * padF[o + 2]!;
-      a3 += w * padF[o + 3]!;
-      a4 += w * padF[o + 4]!;
-      a5 += w * padF[o + 5]!;
+      a0 += w * u[pad[o]!]!;
+      a1 += w * u[pad[o + 1]!]!;
+      a2 += w * u[pad[o + 2]!]!;
+      a3 += w * u[pad[o + 3]!]!;
+      a4 += w * u[pad[o + 4]!]!;
+      a5 += w * u[pad[o + 5]!]!;
     }
     row[i]! += a0;
     row[i + 1]! += a1;
@@ -658,7 +660,7 @@ function addCorrection(
   }
   for (; i < n; i++) {
     let a = 0;
-    for (let t = 0; t < nc; t++) a += cW[t]! * padF[base + i + cOff[t]!]!;
+    for (let t = 0; t < nc; t++) a += cW[t]! * u[pad[base + i + cOff[t]!]!]!;
     row[i]! += a;
   }
 }
@@ -672,10 +674,8 @@ export function glassBlur(
 ): Uint8Array {
   const [sigma, delta, iterations] = kConstants.glass_blur[severity - 1]!;
   const n8 = data.length;
-  const f = scratchF64(3, n8);
-  for (let i = 0; i < n8; i++) f[i] = kByteToUnit[data[i]!]!; // toFloat
   const x = scratchU8(1, n8);
-  gaussianRows3(f, size, sigma, (y, row) => {
+  gaussianRows3(data, size, sigma, (y, row) => {
     const o = y * row.length;
     for (let i = 0; i < row.length; i++) {
       x[o + i] = Math.trunc(row[i]! * 255); // np.uint8(... * 255)
@@ -711,9 +711,8 @@ export function glassBlur(
       }
     }
   }
-  for (let i = 0; i < n8; i++) f[i] = kByteToUnit[x[i]!]!;
   const out = new Uint8Array(n8);
-  gaussianRows3(f, size, sigma, (y, row) => {
+  gaussianRows3(x, size, sigma, (y, row) => {
     const o = y * row.length;
     for (let i = 0; i < row.length; i++) {
       const v = row[i]!;
@@ -763,13 +762,14 @@ function nearestTaps(
 }
 
 /**
- * `gaussianFilter(src, size, size, 3, sigma)` (border `nearest`) row by row:
+ * `gaussianFilter(toFloat(src), size, size, 3, sigma)` (border `nearest`) on
+ * 8-bit samples, row by row:
  * each output row (a reused buffer) goes to `emit`. The vertical pass of a
  * row, then its horizontal pass, every sum in `correlateAxis`'s tap order
  * (the same bits), three channels side by side.
  */
 function gaussianRows3(
-  src: Float64Array,
+  src: Uint8Array,
   size: number,
   sigma: number,
   emit: (y: number, row: Float64Array) => void,
@@ -777,6 +777,7 @@ function gaussianRows3(
   const w = gaussianKernel1d(sigma);
   const nw = w.length, r = (nw - 1) >> 1;
   const taps = nearestTaps(size, w);
+  const u = kByteToUnit; // toFloat, read through
   const rs = size * 3;
   const col = new Float64Array(rs);
   const row = new Float64Array(rs);
@@ -788,19 +789,55 @@ function gaussianRows3(
       off[t] = taps.index[s0 + t]! * rs;
       wt[t] = taps.weight[s0 + t]!;
     }
-    for (let i = 0; i < rs; i += 3) {
-      let a0 = 0, a1 = 0, a2 = 0;
+    // Six samples at a time (rs = 3·size is even for even sizes).
+    let i = 0;
+    for (; i + 6 <= rs; i += 6) {
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
       for (let t = 0; t < cnt; t++) {
         const wk = wt[t]!, q = off[t]! + i;
-        a0 += wk * src[q]!;
-        a1 += wk * src[q + 1]!;
-        a2 += wk * src[q + 2]!;
+        a0 += wk * u[src[q]!]!;
+        a1 += wk * u[src[q + 1]!]!;
+        a2 += wk * u[src[q + 2]!]!;
+        a3 += wk * u[src[q + 3]!]!;
+        a4 += wk * u[src[q + 4]!]!;
+        a5 += wk * u[src[q + 5]!]!;
       }
       col[i] = a0;
       col[i + 1] = a1;
       col[i + 2] = a2;
+      col[i + 3] = a3;
+      col[i + 4] = a4;
+      col[i + 5] = a5;
     }
+    for (; i < rs; i++) {
+      let a = 0;
+      for (let t = 0; t < cnt; t++) a += wt[t]! * u[src[off[t]! + i]!]!;
+      col[i] = a;
+    }
+    // Interior pixels two at a time, then the rest (borders, odd one).
+    let x = x0;
+    for (; x + 2 <= x1; x += 2) {
+      const o = x * 3, b = o - r * 3;
+      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
+      for (let k = 0; k < nw; k++) {
+        const wk = w[k]!, q = b + k * 3;
+        a0 += wk * col[q]!;
+        a1 += wk * col[q + 1]!;
+        a2 += wk * col[q + 2]!;
+        a3 += wk * col[q + 3]!;
+        a4 += wk * col[q + 4]!;
+        a5 += wk * col[q + 5]!;
+      }
+      row[o] = a0;
+      row[o + 1] = a1;
+      row[o + 2] = a2;
+      row[o + 3] = a3;
+      row[o + 4] = a4;
+      row[o + 5] = a5;
+    }
+    const xDone = x;
     for (let x = 0; x < size; x++) {
+      if (x >= x0 && x < xDone) continue;
       const o = x * 3;
       let a0 = 0, a1 = 0, a2 = 0;
       if (x >= x0 && x < x1) {
@@ -937,22 +974,26 @@ function zoomPass(h: number, zoom: number): ZoomPass {
   return { lo, hi, t, u, a, b, ra: -1, rb: -1 };
 }
 
-/** Source row `r` of a 3-channel image interpolated along x: `s0·u + s1·t`. */
+/**
+ * Source row `r` of a 3-channel 8-bit image, as float32 `b / 255`,
+ * interpolated along x: `s0·u + s1·t`.
+ */
 function interpRow3(
-  src: Float64Array,
+  src: Uint8Array,
   h: number,
   r: number,
   z: ZoomPass,
   dst: Float64Array,
 ): void {
   const { lo, hi, t, u } = z;
+  const v = kByteToUnit32;
   const base = r * h * 3;
   for (let x = 0, o = 0; x < h; x++, o += 3) {
     const tx = t[x]!, ux = u[x]!;
     const p0 = base + lo[x]! * 3, p1 = base + hi[x]! * 3;
-    dst[o] = src[p0]! * ux + src[p1]! * tx;
-    dst[o + 1] = src[p0 + 1]! * ux + src[p1 + 1]! * tx;
-    dst[o + 2] = src[p0 + 2]! * ux + src[p1 + 2]! * tx;
+    dst[o] = v[src[p0]!]! * ux + v[src[p1]!]! * tx;
+    dst[o + 1] = v[src[p0 + 1]!]! * ux + v[src[p1 + 1]!]! * tx;
+    dst[o + 2] = v[src[p0 + 2]!]! * ux + v[src[p1 + 2]!]! * tx;
   }
 }
 
@@ -972,42 +1013,80 @@ export function zoomBlur(
   severity: Severity,
 ): Uint8Array {
   const zooms = kConstants.zoom_blur[severity - 1]!;
-  const h = size, rs = h * 3;
-  const x64 = scratchF64(3, data.length);
-  for (let i = 0; i < x64.length; i++) x64[i] = Math.fround(data[i]! / 255);
-  const passes = zooms.map((z) => zoomPass(h, z));
+  const h = size, rs = h * 3, len = data.length;
+  const unit = kByteToUnit32;
+  // A zoom of exactly 1 is the image itself (weights 1 and 0): its term is
+  // x, so the sum starts there.
+  const first = zooms[0] === 1 ? 1 : 0;
+  const passes = zooms.slice(first).map((z) => zoomPass(h, z));
+  const np = passes.length;
   const acc = new Float32Array(rs);
   const n = zooms.length + 1;
-  const out = new Uint8Array(data.length);
+  const out = new Uint8Array(len);
   const f = Math.fround;
   for (let y = 0; y < h; y++) {
-    acc.fill(0);
-    for (const z of passes) {
-      const r0 = z.lo[y]!, r1 = z.hi[y]!;
-      if (r0 !== z.ra) {
-        if (r0 === z.rb) {
-          const s = z.a;
-          z.a = z.b;
-          z.b = s;
-          z.rb = -1;
-        } else interpRow3(x64, h, r0, z, z.a);
-        z.ra = r0;
-      }
-      if (r1 !== z.rb) {
-        if (r1 === z.ra) z.b.set(z.a);
-        else interpRow3(x64, h, r1, z, z.b);
-        z.rb = r1;
-      }
-      const a = z.a, b = z.b, ty = z.t[y]!, uy = z.u[y]!;
+    const o = y * rs;
+    if (first) { for (let i = 0; i < rs; i++) acc[i] = unit[data[o + i]!]!; }
+    else acc.fill(0);
+    for (const z of passes) zoomRows(data, h, y, z);
+    // Two zooms per pass over the row: the float32 sum still adds them
+    // one at a time, in order.
+    let p = 0;
+    for (; p + 4 <= np; p += 4) {
+      const z1 = passes[p]!, z2 = passes[p + 1]!;
+      const z3 = passes[p + 2]!, z4 = passes[p + 3]!;
+      const a1 = z1.a, b1 = z1.b, t1 = z1.t[y]!, u1 = z1.u[y]!;
+      const a2 = z2.a, b2 = z2.b, t2 = z2.t[y]!, u2 = z2.u[y]!;
+      const a3 = z3.a, b3 = z3.b, t3 = z3.t[y]!, u3 = z3.u[y]!;
+      const a4 = z4.a, b4 = z4.b, t4 = z4.t[y]!, u4 = z4.u[y]!;
       for (let i = 0; i < rs; i++) {
-        acc[i]! += Math.fround(a[i]! * uy + b[i]! * ty);
+        acc[i] = f(
+          f(
+            f(acc[i]! + f(a1[i]! * u1 + b1[i]! * t1)) +
+              f(a2[i]! * u2 + b2[i]! * t2),
+          ) + f(a3[i]! * u3 + b3[i]! * t3),
+        ) + f(a4[i]! * u4 + b4[i]! * t4);
       }
     }
-    const o = y * rs;
+    for (; p + 2 <= np; p += 2) {
+      const z1 = passes[p]!, z2 = passes[p + 1]!;
+      const a1 = z1.a, b1 = z1.b, t1 = z1.t[y]!, u1 = z1.u[y]!;
+      const a2 = z2.a, b2 = z2.b, t2 = z2.t[y]!, u2 = z2.u[y]!;
+      for (let i = 0; i < rs; i++) {
+        acc[i] = f(acc[i]! + f(a1[i]! * u1 + b1[i]! * t1)) +
+          f(a2[i]! * u2 + b2[i]! * t2);
+      }
+    }
+    if (p < np) {
+      const z = passes[p]!;
+      const a = z.a, b = z.b, ty = z.t[y]!, uy = z.u[y]!;
+      for (let i = 0; i < rs; i++) {
+        acc[i]! += f(a[i]! * uy + b[i]! * ty);
+      }
+    }
     for (let i = 0; i < rs; i++) {
-      const v = f(f(x64[o + i]! + acc[i]!) / n);
+      const v = f(f(unit[data[o + i]!]! + acc[i]!) / n);
       out[o + i] = Math.trunc(f((v < 0 ? 0 : v > 1 ? 1 : v) * 255));
     }
   }
   return out;
+}
+
+/** Bring `z.a`, `z.b` to the two source rows output row `y` reads. */
+function zoomRows(src: Uint8Array, h: number, y: number, z: ZoomPass): void {
+  const r0 = z.lo[y]!, r1 = z.hi[y]!;
+  if (r0 !== z.ra) {
+    if (r0 === z.rb) {
+      const s = z.a;
+      z.a = z.b;
+      z.b = s;
+      z.rb = -1;
+    } else interpRow3(src, h, r0, z, z.a);
+    z.ra = r0;
+  }
+  if (r1 !== z.rb) {
+    if (r1 === z.ra) z.b.set(z.a);
+    else interpRow3(src, h, r1, z, z.b);
+    z.rb = r1;
+  }
 }
