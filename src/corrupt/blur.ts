@@ -777,16 +777,25 @@ function gaussianRows3(
   const w = gaussianKernel1d(sigma);
   const nw = w.length, r = (nw - 1) >> 1;
   const taps = nearestTaps(size, w);
-  const u = kByteToUnit; // toFloat, read through
+  const u = kByteToUnit;
   const rs = size * 3;
+  // The last nw source rows as float (`toFloat`), row j at (j % nw)·rs.
+  const ring = new Float64Array(nw * rs);
+  let loaded = -1;
   const col = new Float64Array(rs);
   const row = new Float64Array(rs);
   const off = new Int32Array(nw), wt = new Float64Array(nw);
   const x0 = Math.min(r, size), x1 = Math.max(x0, size - r);
   for (let y = 0; y < size; y++) {
     const s0 = taps.start[y]!, cnt = taps.count[y]!;
+    const last = Math.min(size - 1, y + r);
+    for (; loaded < last;) {
+      loaded++;
+      const o = (loaded % nw) * rs, q = loaded * rs;
+      for (let i = 0; i < rs; i++) ring[o + i] = u[src[q + i]!]!;
+    }
     for (let t = 0; t < cnt; t++) {
-      off[t] = taps.index[s0 + t]! * rs;
+      off[t] = (taps.index[s0 + t]! % nw) * rs;
       wt[t] = taps.weight[s0 + t]!;
     }
     // Six samples at a time (rs = 3·size is even for even sizes).
@@ -795,12 +804,12 @@ function gaussianRows3(
       let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
       for (let t = 0; t < cnt; t++) {
         const wk = wt[t]!, q = off[t]! + i;
-        a0 += wk * u[src[q]!]!;
-        a1 += wk * u[src[q + 1]!]!;
-        a2 += wk * u[src[q + 2]!]!;
-        a3 += wk * u[src[q + 3]!]!;
-        a4 += wk * u[src[q + 4]!]!;
-        a5 += wk * u[src[q + 5]!]!;
+        a0 += wk * ring[q]!;
+        a1 += wk * ring[q + 1]!;
+        a2 += wk * ring[q + 2]!;
+        a3 += wk * ring[q + 3]!;
+        a4 += wk * ring[q + 4]!;
+        a5 += wk * ring[q + 5]!;
       }
       col[i] = a0;
       col[i + 1] = a1;
@@ -811,7 +820,7 @@ function gaussianRows3(
     }
     for (; i < rs; i++) {
       let a = 0;
-      for (let t = 0; t < cnt; t++) a += wt[t]! * u[src[off[t]! + i]!]!;
+      for (let t = 0; t < cnt; t++) a += wt[t]! * ring[off[t]! + i]!;
       col[i] = a;
     }
     // Interior pixels two at a time, then the rest (borders, odd one).
