@@ -297,8 +297,11 @@ function diskFilterRows(
       }
     }
     if (pad) {
-      const o = y * pw * C;
+      // The image row in the middle, reflected pixels either side.
+      const o = y * pw * C, rowLen = size * C;
+      pad.set(data.subarray(sy * C, sy * C + rowLen), o + pr * C);
       for (let x = 0; x < pw; x++) {
+        if (x === pr) x += size;
         const s = (sy + idx[x]!) * C;
         for (let c = 0; c < C; c++) pad[o + x * C + c] = data[s + c]!;
       }
