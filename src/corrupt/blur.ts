@@ -969,7 +969,20 @@ interface ZoomPass {
   rb: number;
 }
 
+/**
+ * The passes of one call, cached per (size, zoom): their tables are pure
+ * functions of those, and the row buffers are rewritten before they are
+ * read (`ra`, `rb` reset per call).
+ */
+const kZoomPasses = new Map<string, ZoomPass>();
+
 function zoomPass(h: number, zoom: number): ZoomPass {
+  const key = `${h}/${zoom}`;
+  const cached = kZoomPasses.get(key);
+  if (cached) {
+    cached.ra = cached.rb = -1;
+    return cached;
+  }
   const { ch, top, trim, ratio } = zoomGeometry(h, zoom);
   const lo = new Int32Array(h), hi = new Int32Array(h);
   const t = new Float64Array(h), u = new Float64Array(h);
@@ -983,7 +996,9 @@ function zoomPass(h: number, zoom: number): ZoomPass {
     hi[o] = top + Math.min(f + 1, ch - 1);
   }
   const a = new Float64Array(h * 3), b = new Float64Array(h * 3);
-  return { lo, hi, t, u, a, b, ra: -1, rb: -1 };
+  const pass = { lo, hi, t, u, a, b, ra: -1, rb: -1 };
+  if (kZoomPasses.size < 256) kZoomPasses.set(key, pass);
+  return pass;
 }
 
 /**
