@@ -144,7 +144,7 @@ export function diskFilter(
 ): Float64Array {
   const out = new Float64Array(size * size * channels);
   diskFilterRows(data, size, channels, radius, aliasBlur, (y, row, fix) => {
-    if (fix) addCorrection(row, fix.pad, y * fix.rowStride, fix.cOff, fix.cW);
+    if (fix) addCorrection(row, fix.pad, y * fix.pw * fix.C, fix.cOff, fix.cW);
     out.set(row, y * row.length);
   });
   return out;
@@ -400,22 +400,43 @@ function diskFilterRows(
 interface DiskFix {
   /** The reflect-101 padded 8-bit image. */
   pad: Uint8Array;
-  rowStride: number;
+  pw: number;
+  C: number;
+  g: Float64Array;
   cOff: Int32Array;
   cW: Float64Array;
-  /** Span terms on the row-prefix table `hp`: weight and two offsets. */
+  slack: number;
+  /**
+   * Span terms along rows: weight, k2 row, and the two prefix columns
+   * (times C). Their prefix rows (of the g-filtered image, 0..255 units)
+   * live in a ring of k2 rows, padded row Y in slot Y % k2.
+   */
   hW: Float64Array;
+  hAt: Int32Array;
   hHi: Int32Array;
   hLo: Int32Array;
   hp: Float64Array;
   hpStride: number;
-  /** Span terms on the column-prefix table `vp`. */
+  hpRows: number;
+  hpNext: number;
+  /**
+   * Span terms down columns: weight, the two prefix rows (offsets from the
+   * output row) and the column (times C). Column-prefix rows live in a
+   * ring of `vpRows` rows, prefix row Y' in slot Y' % vpRows.
+   */
   vW: Float64Array;
   vHi: Int32Array;
   vLo: Int32Array;
+  vCol: Int32Array;
   vp: Float64Array;
   vpStride: number;
-  slack: number;
+  vpRows: number;
+  vpNext: number;
+  /** Per output row: where each term's two reads start. */
+  hP: Int32Array;
+  hQ: Int32Array;
+  vP: Int32Array;
+  vQ: Int32Array;
 }
 
 function diskFix(
@@ -507,20 +528,84 @@ function diskFix(
     }
   }
   const slack = mismatch() + rounding;
-  // Prefix tables of the g-filtered padded image (0..255 units): hp along
-  // rows (hpStride = (pw + 1)·C), vp down columns (vpStride = pw·C).
   const hpStride = (pw + 1) * C, vpStride = pw * C;
-  const hp = scratchF64(1, pw * hpStride);
-  const vp = scratchF64(2, (pw + 1) * vpStride);
-  vp.fill(0, 0, (rg + 1) * vpStride);
+  const hW: number[] = [], hAt: number[] = [], hHi: number[] = [];
+  const hLo: number[] = [];
+  const vW: number[] = [], vHi: number[] = [], vLo: number[] = [];
+  const vCol: number[] = [];
+  let wv = 0;
+  for (const t of kept) {
+    // Output sample (oy, ox) sees k2 cell (r, c) at padded (oy + r, ox + c);
+    // the span is centred on the kernel's centre, padded offset pr.
+    if (t.vertical) {
+      vW.push(t.coef / (area * 255));
+      vHi.push(pr + t.w + 1);
+      vLo.push(pr - t.w);
+      vCol.push(t.at * C);
+      wv = Math.max(wv, t.w);
+    } else {
+      hW.push(t.coef / (area * 255));
+      hAt.push(t.at);
+      hHi.push((pr + t.w + 1) * C);
+      hLo.push((pr - t.w) * C);
+    }
+  }
+  const vpRows = 2 * wv + 3;
+  const vp = scratchF64(2, vpRows * vpStride);
+  vp.fill(0, 0, vpStride); // prefix row 0
+  return {
+    pad,
+    pw,
+    C,
+    g,
+    cOff,
+    cW,
+    slack,
+    hW: Float64Array.from(hW),
+    hAt: Int32Array.from(hAt),
+    hHi: Int32Array.from(hHi),
+    hLo: Int32Array.from(hLo),
+    hp: scratchF64(1, k2 * hpStride),
+    hpRows: k2,
+    hpStride,
+    hpNext: 0,
+    vW: Float64Array.from(vW),
+    vHi: Int32Array.from(vHi),
+    vLo: Int32Array.from(vLo),
+    vCol: Int32Array.from(vCol),
+    vp,
+    vpStride,
+    vpRows,
+    vpNext: 1, // prefix row 0 (zeros) is in slot 0
+    hP: new Int32Array(hW.length),
+    hQ: new Int32Array(hW.length),
+    vP: new Int32Array(vW.length),
+    vQ: new Int32Array(vW.length),
+  };
+}
+
+/**
+ * Bring the rings of `fix` up to output row `y` and point each term's reads
+ * at them: rows are computed once, in order, while they are needed.
+ */
+function advanceFix(fix: DiskFix, y: number): void {
+  const { pad, pw, C, g, hp, hpStride, vp, vpStride, vpRows } = fix;
+  const ks = g.length, rg = (ks - 1) >> 1;
+  const k2 = fix.hpRows;
   const rs = pw * C;
   const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
   const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
   const C2 = 2 * C, C3 = 3 * C, C4 = 4 * C;
   const lo = rg * C, hi = (pw - rg) * C;
-  for (let y = 0; y < pw; y++) {
-    // hp[b + i + C] = hp[b + i] + (g ⊛ pad row)(i), i = x·C + c.
-    const b = y * hpStride + C, q = y * rs - lo;
+  let hNeed = 0;
+  for (let t = 0; t < fix.hAt.length; t++) {
+    hNeed = Math.max(hNeed, y + fix.hAt[t]!);
+  }
+  for (; fix.hpNext <= hNeed; fix.hpNext++) {
+    // Prefix along the padded row Y of (g ⊛ row): hp[b + i] for i = x·C + c
+    // holds the sum over columns before x.
+    const Y = fix.hpNext;
+    const b = (Y % k2) * hpStride + C, q = Y * rs - lo;
     hp.fill(0, b - C, b + lo);
     for (let i = lo; i < hi; i++) {
       const p = q + i;
@@ -532,53 +617,37 @@ function diskFix(
     }
     for (let i = hi; i < rs; i++) hp[b + i] = hp[b + i - C]!;
   }
+  let vNeed = 0;
+  for (let t = 0; t < fix.vHi.length; t++) {
+    vNeed = Math.max(vNeed, y + fix.vHi[t]!);
+  }
   const r1 = rs, r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs;
-  for (let y = rg; y < pw - rg; y++) {
-    const b = (y + 1) * vpStride, prev = y * vpStride, q = (y - rg) * rs;
-    for (let i = 0; i < rs; i++) {
-      const p = q + i;
-      const v = ks === 3
-        ? g0 * pad[p]! + g1 * pad[p + r1]! + g2 * pad[p + r2]!
-        : g0 * pad[p]! + g1 * pad[p + r1]! + g2 * pad[p + r2]! +
-          g3 * pad[p + r3]! + g4 * pad[p + r4]!;
-      vp[b + i] = vp[prev + i]! + v;
-    }
+  for (; fix.vpNext <= vNeed; fix.vpNext++) {
+    // Prefix row Y' = prefix row Y' − 1 + (g ⊛ column) at padded row Y' − 1.
+    const Y = fix.vpNext - 1;
+    const b = (fix.vpNext % vpRows) * vpStride;
+    const prev = (Y % vpRows) * vpStride;
+    if (Y >= rg && Y < pw - rg) {
+      const q = (Y - rg) * rs;
+      for (let i = 0; i < rs; i++) {
+        const p = q + i;
+        const v = ks === 3
+          ? g0 * pad[p]! + g1 * pad[p + r1]! + g2 * pad[p + r2]!
+          : g0 * pad[p]! + g1 * pad[p + r1]! + g2 * pad[p + r2]! +
+            g3 * pad[p + r3]! + g4 * pad[p + r4]!;
+        vp[b + i] = vp[prev + i]! + v;
+      }
+    } else vp.copyWithin(b, prev, prev + rs);
   }
-  for (let y = pw - rg; y < pw; y++) {
-    vp.copyWithin((y + 1) * vpStride, y * vpStride, (y + 1) * vpStride);
+  for (let t = 0; t < fix.hAt.length; t++) {
+    const row = ((y + fix.hAt[t]!) % k2) * hpStride;
+    fix.hP[t] = row + fix.hHi[t]!;
+    fix.hQ[t] = row + fix.hLo[t]!;
   }
-  const hW: number[] = [], hHi: number[] = [], hLo: number[] = [];
-  const vW: number[] = [], vHi: number[] = [], vLo: number[] = [];
-  for (const t of kept) {
-    // Output sample (oy, ox) sees k2 cell (r, c) at padded (oy + r, ox + c);
-    // the span is centred on the kernel's centre, padded offset pr.
-    if (t.vertical) {
-      vW.push(t.coef / (area * 255));
-      vHi.push((pr + t.w + 1) * vpStride + t.at * C);
-      vLo.push((pr - t.w) * vpStride + t.at * C);
-    } else {
-      hW.push(t.coef / (area * 255));
-      hHi.push(t.at * hpStride + (pr + t.w + 1) * C);
-      hLo.push(t.at * hpStride + (pr - t.w) * C);
-    }
+  for (let t = 0; t < fix.vHi.length; t++) {
+    fix.vP[t] = ((y + fix.vHi[t]!) % vpRows) * vpStride + fix.vCol[t]!;
+    fix.vQ[t] = ((y + fix.vLo[t]!) % vpRows) * vpStride + fix.vCol[t]!;
   }
-  return {
-    pad,
-    rowStride: pw * C,
-    cOff,
-    cW,
-    hW: Float64Array.from(hW),
-    hHi: Int32Array.from(hHi),
-    hLo: Int32Array.from(hLo),
-    hp,
-    hpStride,
-    vW: Float64Array.from(vW),
-    vHi: Int32Array.from(vHi),
-    vLo: Int32Array.from(vLo),
-    vp,
-    vpStride,
-    slack,
-  };
 }
 
 /**
@@ -595,21 +664,21 @@ function correctToBytes(
   out: Uint8Array,
   o: number,
 ): void {
-  const { pad, cOff, cW, slack, hp, vp, hW, hHi, hLo, vW, vHi, vLo } = fix;
+  advanceFix(fix, y);
+  const { pad, cOff, cW, slack, hp, vp, hW, hP, hQ, vW, vP, vQ } = fix;
   const u = kByteToUnit;
-  const base = y * fix.rowStride;
-  const hb = y * fix.hpStride, vb = y * fix.vpStride;
+  const base = y * fix.pw * fix.C;
   const n = row.length, nh = hW.length, nv = vW.length, nc = cW.length;
   for (let i = 0; i < n; i += 3) {
     let a0 = 0, a1 = 0, a2 = 0;
     for (let t = 0; t < nh; t++) {
-      const w = hW[t]!, p = hb + i + hHi[t]!, q = hb + i + hLo[t]!;
+      const w = hW[t]!, p = hP[t]! + i, q = hQ[t]! + i;
       a0 += w * (hp[p]! - hp[q]!);
       a1 += w * (hp[p + 1]! - hp[q + 1]!);
       a2 += w * (hp[p + 2]! - hp[q + 2]!);
     }
     for (let t = 0; t < nv; t++) {
-      const w = vW[t]!, p = vb + i + vHi[t]!, q = vb + i + vLo[t]!;
+      const w = vW[t]!, p = vP[t]! + i, q = vQ[t]! + i;
       a0 += w * (vp[p]! - vp[q]!);
       a1 += w * (vp[p + 1]! - vp[q + 1]!);
       a2 += w * (vp[p + 2]! - vp[q + 2]!);
