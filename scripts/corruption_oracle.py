@@ -26,6 +26,12 @@ Usage:
   corruption_oracle.py compare OURS.npy CLEAN.npy SEED KEYS...
       OURS [N,14,5,224,224,3] uint8 from hfss, CLEAN [N,224,224,3]; prints a
       per-corruption table (PSNR of ours vs oracle, mean absolute difference)
+  corruption_oracle.py frost-textures DIR
+      write synthetic frost textures (frost1.png ... frost5.jpg) for tests
+  corruption_oracle.py frost-fixtures OUT_DIR [TEXTURE_DIR]
+      write the frost fixtures (rows, draws, texture hashes)
+  corruption_oracle.py frost-compare OURS.npy CLEAN.npy SEED TEXTURE_DIR KEYS...
+      OURS [N,5,224,224,3] uint8 (hfss's frost), CLEAN [N,224,224,3]
 """
 import io
 import json
@@ -39,7 +45,7 @@ import numpy as np
 import skimage as sk
 import skimage.color
 import skimage.util
-from PIL import Image
+from PIL import Image, ImageOps
 from scipy.ndimage import correlate, correlate1d, map_coordinates
 from scipy.ndimage import zoom as scizoom
 from skimage.filters import gaussian
@@ -131,7 +137,11 @@ class Stream:
         z = np.array([self.std_normal() for _ in range(n)]).reshape(size)
         return z * scale + loc if loc else z * scale
 
-    def randint(self, low, high, size):
+    def randint(self, low, high=None, size=None):
+        if high is None:
+            low, high = 0, low
+        if size is None:
+            return low + self.int(high - low)
         n = int(np.prod(size))
         return np.array([low + self.int(high - low) for _ in range(n)]).reshape(size)
 
@@ -339,6 +349,31 @@ def zoom_blur(x, severity, rs=None):
     return np.clip(x, 0, 1) * 255
 
 
+FROST_FILES = ["frost1.png", "frost2.png", "frost3.png", "frost4.jpg", "frost5.jpg", "frost6.jpg"]
+
+
+def cv2_imread(path):
+    """cv2.imread(path) with IMREAD_COLOR: 8-bit BGR, EXIF orientation
+    applied, alpha dropped; decoded by Pillow (libjpeg, as OpenCV)."""
+    im = ImageOps.exif_transpose(Image.open(path)).convert("RGB")
+    return np.array(im)[..., ::-1]
+
+
+def frost(x, severity, rs, textures_dir):
+    c = [(1, 0.4),
+         (0.8, 0.6),
+         (0.7, 0.7),
+         (0.65, 0.7),
+         (0.6, 0.75)][severity - 1]
+    idx = rs.randint(5)
+    filename = [os.path.join(textures_dir, f) for f in FROST_FILES][idx]
+    frost = cv2_imread(filename)
+    # randomly crop and convert to rgb
+    x_start, y_start = rs.randint(0, frost.shape[0] - 224), rs.randint(0, frost.shape[1] - 224)
+    frost = frost[x_start:x_start + 224, y_start:y_start + 224][..., [2, 1, 0]]
+    return np.clip(c[0] * np.array(x) + c[1] * frost, 0, 255)
+
+
 def snow(x, severity, rs):
     c = [(0.1, 0.3, 3, 0.5, 10, 4, 0.8),
          (0.2, 0.3, 2, 0.5, 12, 4, 0.7),
@@ -515,6 +550,114 @@ def write_fixtures(out_dir, only=None):
         }, f, indent=1, sort_keys=True)
 
 
+# ---------------------------------------------------------------- frost --
+
+# Synthetic stand-ins for the original's frost photographs (which hfss does
+# not ship): (file, height, width). frost3 leaves offsets of 0-4 and 0-1.
+FROST_FIXTURE_TEXTURES = [
+    ("frost1.png", 250, 300),
+    ("frost2.png", 310, 240),
+    ("frost3.png", 229, 226),
+    ("frost4.jpg", 240, 330),
+    ("frost5.jpg", 300, 280),
+]
+FROST_KEYS = 3
+
+
+def write_frost_textures(out_dir):
+    """Deterministic test textures: PNGs of wrapping ramps (a few KB), JPEGs
+    (quality 75, 4:2:0; frost5 progressive) of smooth sinusoids."""
+    os.makedirs(out_dir, exist_ok=True)
+    for n, (name, h, w) in enumerate(FROST_FIXTURE_TEXTURES):
+        rng = np.random.RandomState(100 + n)
+        yy, xx = np.mgrid[0:h, 0:w]
+        if name.endswith(".png"):
+            a = rng.randint(1, 9, size=(3, 2))
+            c = rng.randint(0, 256, size=3)
+            img = np.stack([(a[k, 0] * xx + a[k, 1] * yy + c[k]) & 255 for k in range(3)], -1)
+            img[(yy // 20 + xx // 20) % 2 == 0, 1] //= 2
+            Image.fromarray(img.astype(np.uint8)).save(os.path.join(out_dir, name), optimize=True)
+        else:
+            acc = np.zeros((h, w, 3))
+            for k in range(3):
+                for _ in range(4):
+                    fx, fy, ph = rng.uniform(0.01, 0.08), rng.uniform(0.01, 0.08), rng.uniform(0, 6.28)
+                    acc[..., k] += np.sin(fx * xx + fy * yy + ph)
+            img = np.uint8(np.clip(128 + 30 * acc, 0, 255))
+            Image.fromarray(img).save(os.path.join(out_dir, name), quality=75,
+                                      progressive=name == "frost5.jpg")
+
+
+class Recording:
+    """A random source that records what it returned (the frost draws)."""
+
+    def __init__(self, rs):
+        self.rs, self.draws = rs, []
+
+    def randint(self, *a, **k):
+        v = self.rs.randint(*a, **k)
+        self.draws.append(int(v))
+        return v
+
+
+def write_frost_fixtures(out_dir, textures_dir):
+    """Rows of frost on the two test pictures, `FROST_KEYS` image keys each,
+    every severity, hfss's stream replayed; the draws; the textures' hashes
+    (file bytes, and the RGB pixels Pillow decodes)."""
+    import hashlib
+    imgs = synthetic_images()
+    rows = np.zeros((len(imgs), FROST_KEYS, 5, len(ROWS), 224, 3), dtype=np.uint8)
+    draws = {}
+    for k, img in enumerate(imgs):
+        for j in range(FROST_KEYS):
+            key = "frost_%d_%d" % (k, j)
+            for s in range(1, 6):
+                rs = Recording(Stream(SEED, "corrupt", key, "frost", s))
+                out = np.uint8(frost(img, s, rs, textures_dir))
+                rows[k, j, s - 1] = out[ROWS]
+                draws["%s/%d" % (key, s)] = rs.draws
+    np.save(os.path.join(out_dir, "expected_rows.npy"), rows)
+    textures = {}
+    for name, _, _ in FROST_FIXTURE_TEXTURES:
+        path = os.path.join(textures_dir, name)
+        with open(path, "rb") as f:
+            raw = f.read()
+        rgb = np.ascontiguousarray(cv2_imread(path)[..., ::-1])
+        textures[name] = {
+            "sha256": hashlib.sha256(raw).hexdigest(),
+            "rgb_sha256": hashlib.sha256(rgb.tobytes()).hexdigest(),
+            "shape": list(rgb.shape),
+        }
+    with open(os.path.join(out_dir, "oracle.json"), "w") as f:
+        json.dump({
+            "seed": SEED,
+            "rows": ROWS,
+            "keys": ["frost_%d_%d" % (k, j) for k in range(len(imgs)) for j in range(FROST_KEYS)],
+            "draws_index_top_left": draws,
+            "textures": textures,
+        }, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+def frost_compare(ours_path, clean_path, seed, textures_dir, keys):
+    """OURS [N,5,224,224,3] uint8 (hfss's frost, lossless), CLEAN [N,224,224,3]."""
+    ours = np.load(ours_path)
+    clean = np.load(clean_path)
+    print("severity\tpsnr_vs_oracle_db\tmad_8bit\tmax_abs\tidentical_images")
+    for s in range(1, 6):
+        mses, mads, mx, same = [], [], 0, 0
+        for k in range(len(keys)):
+            ref = np.uint8(frost(clean[k], s, Stream(seed, "corrupt", keys[k], "frost", s), textures_dir))
+            d = ours[k, s - 1].astype(np.float64) - ref.astype(np.float64)
+            mses.append(np.mean(d**2))
+            mads.append(np.mean(np.abs(d)))
+            mx = max(mx, np.abs(d).max())
+            same += int(not d.any())
+        mse = np.mean(mses)
+        psnr = 10 * math.log10(255**2 / mse) if mse > 0 else float("inf")
+        print("%d\t%.2f\t%.4f\t%d\t%d/%d" % (s, psnr, np.mean(mads), mx, same, len(keys)), flush=True)
+
+
 def compare(ours_path, clean_path, seed, keys):
     ours = np.load(ours_path)
     clean = np.load(clean_path)
@@ -541,5 +684,11 @@ if __name__ == "__main__":
         write_fixtures(sys.argv[2], sys.argv[3:])
     elif sys.argv[1] == "compare":
         compare(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5:])
+    elif sys.argv[1] == "frost-textures":
+        write_frost_textures(sys.argv[2])
+    elif sys.argv[1] == "frost-fixtures":
+        write_frost_fixtures(sys.argv[2], sys.argv[3] if len(sys.argv) > 3 else sys.argv[2])
+    elif sys.argv[1] == "frost-compare":
+        frost_compare(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5], sys.argv[6:])
     else:
         sys.exit(__doc__)

@@ -82,6 +82,32 @@ export class Rng {
     return result;
   }
 
+  /**
+   * Fill `out` with the next `out.length` 32-bit unsigned integers: the same
+   * values, and the same state afterwards, as that many `nextU32()` calls
+   * (the state is kept in locals for the loop).
+   */
+  fillU32(out: Uint32Array): Uint32Array {
+    const s = this.#s;
+    let s0 = s[0]!, s1 = s[1]!, s2 = s[2]!, s3 = s[3]!;
+    for (let i = 0; i < out.length; i++) {
+      const m = Math.imul(s1, 5);
+      out[i] = Math.imul((m << 7) | (m >>> 25), 9);
+      const t = s1 << 9;
+      s2 ^= s0;
+      s3 ^= s1;
+      s1 ^= s2;
+      s0 ^= s3;
+      s2 ^= t;
+      s3 = (s3 << 11) | (s3 >>> 21);
+    }
+    s[0] = s0;
+    s[1] = s1;
+    s[2] = s2;
+    s[3] = s3;
+    return out;
+  }
+
   /** A float in [0, 1) with 32 bits of randomness. */
   float(): number {
     return this.nextU32() / 4294967296;

@@ -303,6 +303,8 @@ const kCommandOptionFlags: Record<string, Record<string, string>> = {
     dfmSearchMasking: "--dfm",
     fprPool: "--fpr-negatives",
     formatVersion: "format version (another hfss version wrote the run)",
+    corruptGeneratorVersion:
+      "ImageNet-C generator version (another hfss version generated the images)",
   },
 };
 
@@ -453,6 +455,12 @@ export const shared = {
       `parents of stage k > 1: ${kLineages.join("|")}`,
       arg.choice(kLineages),
       dflt,
+    ),
+  /** `--frost-textures DIR`: the original's frost photographs (enables frost). */
+  frostTextures: (what = ""): Option =>
+    new Option(
+      "--frost-textures <dir>",
+      `${what}folder with the original ImageNet-C frost photographs frost1.png … frost5.jpg (hendrycks/robustness ImageNet-C/create_c/, or imagecorruptions/frost/ of the imagecorruptions package); generates frost, which is left out without them`,
     ),
   /** `--shard i/n` (1-based), parsed by the shard module. */
   shard: (help: string): Option =>

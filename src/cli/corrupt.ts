@@ -2,7 +2,13 @@
  * `hfss corrupt`: write ImageNet-C generated from a clean image folder, in the
  * released layout `<out>/<corruption>/<severity>/<wnid>/<file>` (see
  * src/corrupt/export.ts), plus `hfss_corrupt.json` recording how.
- * Resumable: existing files are kept.
+ *
+ * Resumable: existing files are kept. `hfss_corrupt.json` is written before
+ * the first image, and a rerun into the same folder must have the same
+ * generator version, seed, format, blur device and frost textures (frost
+ * textures may be added to a folder made without them); otherwise the run is
+ * refused before anything is written, since the kept files would silently
+ * come from another generation. Other subsets may be added.
  */
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
@@ -13,7 +19,9 @@ import {
 } from "../data/dataset.ts";
 import { UserError } from "../errors.ts";
 import { writeJsonAtomic } from "../io/atomic.ts";
-import { exportCorruptions, type ExportSummary } from "../corrupt/export.ts";
+import { showConfigValue } from "../io/resume_config.ts";
+import type { ExportSummary } from "../corrupt/export.ts";
+import { exportCorruptionsParallel } from "../corrupt/export_pool.ts";
 import {
   type CorruptDevice,
   kCorruptDevices,
@@ -21,6 +29,13 @@ import {
 } from "../corrupt/gpu_blur.ts";
 import { kStoredJpegQuality } from "../corrupt/corrupt.ts";
 import {
+  frostTexturesRecord,
+  kFrostTextureFiles,
+  loadFrostTextures,
+} from "../corrupt/frost.ts";
+import {
+  type CorruptionSubset,
+  kCorruptGeneratorVersion,
   kUnavailable,
   resolveSubsets,
   subsetName,
@@ -28,6 +43,9 @@ import {
 import { arg, option, shared } from "./args.ts";
 import { printJson } from "./json.ts";
 import { Progress } from "./progress.ts";
+
+/** The record `hfss corrupt` keeps in its output folder. */
+export const kCorruptRecordFile = "hfss_corrupt.json";
 
 /** The flags of `hfss corrupt`, parsed. */
 export interface CorruptCliOptions {
@@ -39,6 +57,8 @@ export interface CorruptCliOptions {
   format: "jpeg" | "png";
   seed: number;
   corruptDevice: CorruptDevice;
+  frostTextures?: string;
+  workers?: number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -52,11 +72,136 @@ export interface CorruptResult extends ExportSummary {
   not_generated: Record<string, string>;
 }
 
+/** The keys a rerun must share with the folder's record, and their flags. */
+const kCheckedKeys: readonly [string, string][] = [
+  ["generator_version", "the generator version"],
+  ["seed", "--seed"],
+  ["format", "--format"],
+  ["device", "--corrupt-device (blur device)"],
+  ["frost_textures", "--frost-textures"],
+];
+
+/**
+ * Check a rerun against the folder's `hfss_corrupt.json` and return the
+ * record to write: the saved one brought up to this run (subsets joined,
+ * frost textures added), or `current` for a new folder.
+ *
+ * @throws {UserError} (exit 2) naming the file and the first differing key,
+ *   or when the folder holds files but no record.
+ */
+export async function checkCorruptRecord(
+  out: string,
+  current: Record<string, unknown>,
+  subsets: readonly CorruptionSubset[],
+): Promise<Record<string, unknown>> {
+  const path = join(out, kCorruptRecordFile);
+  let text: string | undefined;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (err) {
+    if (!(err instanceof Deno.errors.NotFound)) {
+      throw new UserError(
+        `Cannot read "${path}": ${err instanceof Error ? err.message : err}`,
+      );
+    }
+  }
+  if (text === undefined) {
+    let entries: Deno.DirEntry[] = [];
+    try {
+      entries = await Array.fromAsync(Deno.readDir(out));
+    } catch (err) {
+      if (!(err instanceof Deno.errors.NotFound)) {
+        throw new UserError(
+          `Cannot write generated ImageNet-C into "${out}": ${
+            err instanceof Error ? err.message : err
+          }`,
+        );
+      }
+    }
+    if (entries.length > 0) {
+      throw new UserError(
+        `Cannot write generated ImageNet-C into "${out}": the folder is not empty and has no ${kCorruptRecordFile}, so how its files were made is unknown (choose another --out)`,
+        { exitCode: 2 },
+      );
+    }
+    return current;
+  }
+  let saved: Record<string, unknown>;
+  try {
+    saved = JSON.parse(text);
+    if (!saved || typeof saved !== "object" || Array.isArray(saved)) {
+      throw new Error("not a JSON object");
+    }
+  } catch (err) {
+    throw new UserError(
+      `Cannot read "${path}": ${
+        err instanceof Error ? err.message : err
+      } (choose another --out)`,
+      { exitCode: 2 },
+    );
+  }
+  // Records written before the generator had a version hold version 1's images.
+  const savedValue = (key: string) =>
+    key === "generator_version" ? saved[key] ?? 1 : saved[key];
+  for (const [key, flag] of kCheckedKeys) {
+    const was = savedValue(key);
+    const now = current[key];
+    // Frost textures may be given to a folder made without them.
+    if (key === "frost_textures" && (was == null || now == null)) continue;
+    if (JSON.stringify(was) === JSON.stringify(now)) continue;
+    const advice = key === "generator_version"
+      ? "another hfss version made its files; choose another --out"
+      : `its files would mix with this run's; choose another --out, or rerun with the recorded ${
+        flag.split(" ")[0]
+      }`;
+    const [a, b] = key === "frost_textures"
+      ? textureDifference(was, now)
+      : [showConfigValue(was), showConfigValue(now)];
+    throw new UserError(
+      `Cannot resume generated ImageNet-C in "${out}": "${path}" records ${
+        key.replaceAll("_", " ")
+      } ${a}, this run has ${b} (${advice})`,
+      { exitCode: 2 },
+    );
+  }
+  const known = new Set(
+    Array.isArray(saved.subsets) ? saved.subsets as string[] : [],
+  );
+  for (const s of subsets) known.add(subsetName(s));
+  const frostTextures = current.frost_textures ?? saved.frost_textures ?? null;
+  return {
+    ...saved,
+    ...current,
+    frost_textures: frostTextures,
+    not_generated: frostTextures ? {} : current.not_generated,
+    subsets: [...known],
+  };
+}
+
+/** The first texture whose hash differs, as `file sha256 <12 hex>…` twice. */
+function textureDifference(was: unknown, now: unknown): [string, string] {
+  type T = { file?: string; sha256?: string };
+  const a = (Array.isArray(was) ? was : []) as T[];
+  const b = (Array.isArray(now) ? now : []) as T[];
+  const show = (t: T | undefined) =>
+    t ? `${t.file} sha256 ${String(t.sha256).slice(0, 12)}…` : "none";
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    if (JSON.stringify(a[i]) !== JSON.stringify(b[i])) {
+      return [show(a[i]), show(b[i])];
+    }
+  }
+  return [showConfigValue(was), showConfigValue(now)];
+}
+
 /** Run `hfss corrupt` with parsed flags. */
 export async function corruptCommand(
   o: CorruptCliOptions,
 ): Promise<CorruptResult> {
-  const subsets = resolveSubsets(o.subsets);
+  const withFrost = o.frostTextures !== undefined;
+  const subsets = resolveSubsets(o.subsets, { frost: withFrost });
+  const frost = withFrost && subsets.some((s) => s.corruption === "frost")
+    ? await loadFrostTextures(o.frostTextures!)
+    : null;
   const ds = await openDataset(o.data, {
     layout: o.layout ?? "auto",
     ...(o.classes !== undefined ? { classes: parseClassList(o.classes) } : {}),
@@ -75,39 +220,12 @@ export async function corruptCommand(
     folder: folderOf.get(s.label)!,
   }));
   using engine = await openBlurEngine(o.corruptDevice);
-  const progress = new Progress({
-    label: "corrupt",
-    total: samples.length,
-    quiet: o.quiet ?? false,
-  });
-  let failed = 0;
-  const summary = await exportCorruptions({
-    root: ds.root,
-    samples,
-    out: o.out,
-    subsets,
-    seed: o.seed,
-    format: o.format,
-    gpu: engine.gpu,
-    onProgress: (done) => progress.tick(done - progress.done),
-    onError: (path, e) => {
-      failed++;
-      if (!o.quiet) console.error(`warning: skipped "${path}": ${e.message}`);
-    },
-  });
-  progress.finish(
-    `${summary.files_written} files written, ${summary.files_skipped} kept`,
-  );
-  const result: CorruptResult = {
-    out: resolve(o.out),
-    format: o.format,
-    seed: o.seed,
-    device: engine.description,
-    not_generated: { ...kUnavailable } as Record<string, string>,
-    ...summary,
-  };
-  await writeJsonAtomic(join(o.out, "hfss_corrupt.json"), {
+  const notGenerated = frost ? {} : { ...kUnavailable };
+  const recordPath = join(o.out, kCorruptRecordFile);
+  // Written before the first image, so an interrupted run is checked too.
+  const record = await checkCorruptRecord(o.out, {
     format_version: 1,
+    generator_version: kCorruptGeneratorVersion,
     source: {
       root: resolve(ds.root),
       layout: ds.layout,
@@ -116,14 +234,58 @@ export async function corruptCommand(
     generator:
       "ImageNet-C corruptions (hendrycks/robustness make_imagenet_c.py) on the Resize(256)+CenterCrop(224) crop",
     subsets: subsets.map(subsetName),
-    not_generated: kUnavailable,
+    not_generated: notGenerated,
     seed: o.seed,
     format: o.format,
     jpeg_quality: o.format === "jpeg" ? kStoredJpegQuality : null,
     device: engine.description,
+    frost_textures: frost ? frostTexturesRecord(frost) : null,
+    finished: false,
+  }, subsets);
+  await writeJsonAtomic(recordPath, record);
+  const progress = new Progress({
+    label: "corrupt",
+    total: samples.length,
+    quiet: o.quiet ?? false,
+  });
+  let failed = 0;
+  const workers = o.workers ?? navigator.hardwareConcurrency ?? 1;
+  if (workers > 1 && engine.gpu && !o.quiet) {
+    console.error(
+      `note: the GPU blurs run on one thread; --workers ${workers} is not used`,
+    );
+  }
+  const summary = await exportCorruptionsParallel({
+    root: ds.root,
+    samples,
+    out: o.out,
+    subsets,
+    seed: o.seed,
+    format: o.format,
+    gpu: engine.gpu,
+    frost,
+    onProgress: (done) => progress.tick(done - progress.done),
+    onError: (path, e) => {
+      failed++;
+      if (!o.quiet) console.error(`warning: skipped "${path}": ${e.message}`);
+    },
+  }, workers);
+  progress.finish(
+    `${summary.files_written} files written, ${summary.files_skipped} kept`,
+  );
+  await writeJsonAtomic(recordPath, {
+    ...record,
+    finished: true,
     images_failed: failed,
   });
-  return result;
+  return {
+    out: resolve(o.out),
+    format: o.format,
+    seed: o.seed,
+    device: engine.description,
+    not_generated: notGenerated as Record<string, string>,
+    ...summary,
+  };
 }
 
 /** Register the `corrupt` subcommand. */
@@ -131,7 +293,7 @@ export function register(program: Command): void {
   program
     .command("corrupt")
     .description(
-      "write ImageNet-C generated from clean images (14 of the 15 corruptions x 5 severities; not frost) in the released folder layout; resumable",
+      "write ImageNet-C generated from clean images (15 corruptions x 5 severities; frost with --frost-textures) in the released folder layout; resumable",
     )
     .requiredOption("--data <dir>", "clean images (e.g. ImageNet val)")
     .addOption(shared.layout())
@@ -171,6 +333,14 @@ export function register(program: Command): void {
         "auto",
       ),
     )
+    .addOption(shared.frostTextures())
+    .addOption(
+      option(
+        "--workers <n>",
+        "threads generating images (default: one per CPU; 1 = this thread only); the files are the same",
+        arg.int({ min: 1 }),
+      ),
+    )
     .option("--quiet", "no progress on stderr")
     .option("--json", "print the summary as one JSON object")
     .action(async (opts: CorruptCliOptions) => {
@@ -187,8 +357,12 @@ export function register(program: Command): void {
           r.seconds.toFixed(1)
         } s`,
       );
-      console.log(
-        "not generated: frost (needs the original's frost photographs)",
-      );
+      if (r.not_generated.frost && !opts.subsets?.length) {
+        console.log(
+          `not generated: frost (needs the original's frost photographs ${
+            kFrostTextureFiles.join(", ")
+          }: give their folder with --frost-textures)`,
+        );
+      }
     });
 }

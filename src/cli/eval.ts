@@ -62,6 +62,11 @@ export function toEvalOptions(o: EvalCliOptions): EvaluateDfmsOptions {
       "give an OOD set (--ood) or an attack (--attack fgsm)",
     );
   }
+  if (
+    o.frostTextures !== undefined && o.oodLayout !== "imagenet-c-generate"
+  ) {
+    usage("--frost-textures", "needs --ood-layout imagenet-c-generate");
+  }
   if (o.saveAdversarial !== undefined && !o.attack) {
     usage("--save-adversarial", "needs an attack (--attack fgsm)");
   }
@@ -173,6 +178,7 @@ export function register(program: Command): void {
         "auto",
       ),
     )
+    .addOption(shared.frostTextures("imagenet-c-generate: "))
     .addOption(
       option(
         "--attack <name>",

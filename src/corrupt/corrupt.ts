@@ -23,6 +23,7 @@ import {
 import { gaussianNoise, impulseNoise, shotNoise } from "./noise.ts";
 import { defocusBlur, glassBlur, motionBlur, zoomBlur } from "./blur.ts";
 import { brightness, fog, snow } from "./weather.ts";
+import { frost, type FrostTextures } from "./frost.ts";
 import { jpegRoundTrip } from "./libjpeg.ts";
 import { encodeJpegFile } from "./jpeg_file.ts";
 import {
@@ -93,17 +94,19 @@ const kApply: Readonly<Record<Exclude<CorruptionName, "frost">, Apply>> = {
 };
 
 /**
- * Corrupt a 224 x 224 crop (the output of `centreCrop`).
+ * Corrupt a 224 x 224 crop (the output of `centreCrop`); frost needs the
+ * run's textures (`loadFrostTextures`).
  *
- * @throws {Error} for frost (not generated) or an image of another size.
+ * @throws {Error} for frost without textures or an image of another size.
  */
 export function corruptCrop(
   crop: RgbImage,
   subset: CorruptionSubset,
   rng: Rng,
+  frostTextures?: FrostTextures | null,
 ): RgbImage {
   const { corruption, severity } = subset;
-  if (corruption === "frost" || kUnavailable[corruption]) {
+  if (corruption === "frost" && !frostTextures) {
     throw new Error(
       `Cannot generate ${corruption}: ${kUnavailable[corruption]}`,
     );
@@ -113,7 +116,9 @@ export function corruptCrop(
       `Cannot corrupt a ${crop.width}x${crop.height} image: the corruptions are defined on ${kCorruptSize}x${kCorruptSize}`,
     );
   }
-  const data = kApply[corruption](crop.data, kCorruptSize, severity, rng);
+  const data = corruption === "frost"
+    ? frost(crop.data, kCorruptSize, severity, rng, frostTextures!)
+    : kApply[corruption](crop.data, kCorruptSize, severity, rng);
   return { width: kCorruptSize, height: kCorruptSize, data };
 }
 

@@ -20,6 +20,7 @@ import { corruptMany, type GenerateOptions, imageKey } from "./generated.ts";
 import type { CorruptionSubset } from "./registry.ts";
 import { subsetName } from "./registry.ts";
 import type { GpuBlur } from "./gpu_blur.ts";
+import type { FrostTextures } from "./frost.ts";
 
 /** One clean image to corrupt. */
 export interface ExportSample {
@@ -38,6 +39,8 @@ export interface ExportOptions {
   seed: number;
   format: CorruptFormat;
   gpu?: GpuBlur | null;
+  /** Frost textures (needed for frost subsets). */
+  frost?: FrostTextures | null;
   /** Images decoded and cropped at a time. @default 16 */
   blockSize?: number;
   /** Called after every block with images done and total. */
@@ -82,7 +85,12 @@ export async function exportCorruptions(
 ): Promise<ExportSummary> {
   const t0 = performance.now();
   const block = Math.max(1, o.blockSize ?? 16);
-  const gen: GenerateOptions = { seed: o.seed, format: "png", gpu: o.gpu };
+  const gen: GenerateOptions = {
+    seed: o.seed,
+    format: "png",
+    gpu: o.gpu ?? null,
+    frost: o.frost ?? null,
+  };
   let written = 0, skipped = 0, failed = 0;
   for (let i = 0; i < o.samples.length; i += block) {
     const chunk = o.samples.slice(i, i + block);

@@ -57,37 +57,174 @@ interface Taps {
   weight: Float64Array;
 }
 
+/**
+ * Each output's taps in order of first appearance as the kernel is walked
+ * left to right, weights of taps that land on the same input summed in
+ * that order (so the sums below are always taken in one fixed order).
+ */
 function foldTaps(n: number, weights: Float64Array, mode: BorderMode): Taps {
   const r = (weights.length - 1) >> 1;
   const start = new Int32Array(n);
   const count = new Int32Array(n);
-  const index: number[] = [];
-  const weight: number[] = [];
-  const acc = new Map<number, number>();
+  const per = Math.min(n, weights.length);
+  const index = new Int32Array(n * per);
+  const weight = new Float64Array(n * per);
+  // slot[j]: where input j sits among this output's taps (-1: not yet).
+  const slot = new Int32Array(n).fill(-1);
+  let len = 0;
   for (let i = 0; i < n; i++) {
-    acc.clear();
+    const s0 = len;
     for (let k = -r; k <= r; k++) {
       const j = mapIndex(i + k, n, mode);
-      acc.set(j, (acc.get(j) ?? 0) + weights[k + r]!);
+      const at = slot[j]!;
+      if (at < 0) {
+        slot[j] = len;
+        index[len] = j;
+        weight[len] = 0 + weights[k + r]!;
+        len++;
+      } else {
+        weight[at]! += weights[k + r]!;
+      }
     }
-    start[i] = index.length;
-    count[i] = acc.size;
-    for (const [j, w] of acc) {
-      index.push(j);
-      weight.push(w);
+    start[i] = s0;
+    count[i] = len - s0;
+    for (let t = s0; t < len; t++) slot[index[t]!] = -1;
+  }
+  return { start, count, index, weight };
+}
+
+/** The last few folds (filters are applied twice, per axis or per pass). */
+const foldCache: { n: number; mode: BorderMode; w: Float64Array; t: Taps }[] =
+  [];
+
+function cachedTaps(n: number, weights: Float64Array, mode: BorderMode): Taps {
+  for (const e of foldCache) {
+    if (
+      e.n === n && e.mode === mode && e.w.length === weights.length &&
+      e.w.every((v, i) => Object.is(v, weights[i]))
+    ) {
+      return e.t;
     }
   }
-  return {
-    start,
-    count,
-    index: Int32Array.from(index),
-    weight: Float64Array.from(weight),
-  };
+  const t = foldTaps(n, weights, mode);
+  foldCache.unshift({ n, mode, w: weights.slice(), t });
+  if (foldCache.length > 4) foldCache.pop();
+  return t;
+}
+
+/**
+ * Scratch space for intermediates, reused between calls: a fresh large
+ * typed array costs a page fault per 4 KiB on first touch, which is more
+ * than the filtering itself. Only results handed to the caller are fresh.
+ */
+const scratch: Float64Array[] = [];
+
+function scratchF64(slot: number, n: number): Float64Array {
+  let a = scratch[slot];
+  if (!a || a.length < n) {
+    a = new Float64Array(n);
+    scratch[slot] = a;
+  }
+  return a.length === n ? a : a.subarray(0, n);
+}
+
+let scratchBase = new Int32Array(0);
+
+/**
+ * `out[o + q] = Σ_t w[t] · src[base[t] + at + q]` for t in [t0, t1) and q in
+ * [0, len), each sum taken in t order from 0 (as a one-output loop would),
+ * eight outputs at a time so that the sums run side by side.
+ */
+function dotRows(
+  src: Float64Array,
+  base: Int32Array,
+  w: Float64Array,
+  t0: number,
+  t1: number,
+  at: number,
+  len: number,
+  out: Float64Array,
+  o: number,
+): void {
+  let q = 0;
+  for (; q + 8 <= len; q += 8) {
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
+    for (let t = t0; t < t1; t++) {
+      const wt = w[t]!, b = base[t]! + at + q;
+      a0 += wt * src[b]!;
+      a1 += wt * src[b + 1]!;
+      a2 += wt * src[b + 2]!;
+      a3 += wt * src[b + 3]!;
+      a4 += wt * src[b + 4]!;
+      a5 += wt * src[b + 5]!;
+      a6 += wt * src[b + 6]!;
+      a7 += wt * src[b + 7]!;
+    }
+    const d = o + q;
+    out[d] = a0;
+    out[d + 1] = a1;
+    out[d + 2] = a2;
+    out[d + 3] = a3;
+    out[d + 4] = a4;
+    out[d + 5] = a5;
+    out[d + 6] = a6;
+    out[d + 7] = a7;
+  }
+  for (; q < len; q++) {
+    let a = 0;
+    for (let t = t0; t < t1; t++) a += w[t]! * src[base[t]! + at + q]!;
+    out[o + q] = a;
+  }
+}
+
+/** Correlate along the outer axis of an `n x m` array (rows of m values). */
+function correlateOuter(
+  src: Float64Array,
+  n: number,
+  m: number,
+  taps: Taps,
+  out: Float64Array,
+): void {
+  const { start, count, index, weight } = taps;
+  if (scratchBase.length < index.length) {
+    scratchBase = new Int32Array(index.length);
+  }
+  const base = scratchBase;
+  for (let t = 0; t < index.length; t++) base[t] = index[t]! * m;
+  for (let i = 0; i < n; i++) {
+    const s0 = start[i]!;
+    dotRows(src, base, weight, s0, s0 + count[i]!, 0, m, out, i * m);
+  }
+}
+
+/** `dst[x][y][c] = src[y][x][c]` for an `h x w x c` array. */
+function transpose(
+  src: Float64Array,
+  h: number,
+  w: number,
+  c: number,
+  dst: Float64Array,
+): void {
+  if (c === 1) {
+    for (let y = 0; y < h; y++) {
+      for (let x = 0, i = y * w; x < w; x++, i++) dst[x * h + y] = src[i]!;
+    }
+    return;
+  }
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const i = (y * w + x) * c, j = (x * h + y) * c;
+      for (let k = 0; k < c; k++) dst[j + k] = src[i + k]!;
+    }
+  }
 }
 
 /**
  * Correlate a float64 HWC image along one axis (0 = rows/vertical,
- * 1 = columns/horizontal) with a centred 1-D kernel; returns a new array.
+ * 1 = columns/horizontal) with a centred 1-D kernel, into `out` (a new
+ * array unless given; it must not be `src`).
+ * Every output is its taps' sum in `foldTaps` order, whichever loop computes
+ * it, so all paths give the same bits.
  */
 export function correlateAxis(
   src: Float64Array,
@@ -97,42 +234,65 @@ export function correlateAxis(
   axis: 0 | 1,
   weights: Float64Array,
   mode: BorderMode,
+  out: Float64Array = new Float64Array(height * width * channels),
 ): Float64Array {
-  const out = new Float64Array(src.length);
+  if (out === src) {
+    throw new RangeError("Cannot correlate in place: out is src");
+  }
+  return correlateInto(src, height, width, channels, axis, weights, mode, out);
+}
+
+/** `correlateAxis` into `out` (which must not be `src`). */
+function correlateInto(
+  src: Float64Array,
+  height: number,
+  width: number,
+  channels: number,
+  axis: 0 | 1,
+  weights: Float64Array,
+  mode: BorderMode,
+  out: Float64Array,
+): Float64Array {
+  const size = height * width * channels;
   const n = axis === 0 ? height : width;
-  const t = foldTaps(n, weights, mode);
+  const taps = cachedTaps(n, weights, mode);
   const rowStride = width * channels;
-  const { start, count, index, weight } = t;
   if (axis === 0) {
-    // Whole rows at a time, taps in the same order (same sums, bit for bit).
-    for (let y = 0; y < height; y++) {
-      const s0 = start[y]!, cnt = count[y]!, o = y * rowStride;
-      for (let k = 0; k < cnt; k++) {
-        const w = weight[s0 + k]!, r = index[s0 + k]! * rowStride;
-        for (let i = 0; i < rowStride; i++) out[o + i]! += w * src[r + i]!;
-      }
-    }
+    correlateOuter(src, height, rowStride, taps, out);
+    return out;
+  }
+  const nw = weights.length, r = (nw - 1) >> 1;
+  const x0 = Math.min(r, width), x1 = Math.max(x0, width - r);
+  if (2 * (x1 - x0) < width) {
+    // Mostly border columns (a wide kernel): transpose, correlate whole
+    // rows, transpose back.
+    const tin = scratchF64(0, size), tout = scratchF64(1, size);
+    transpose(src, height, width, channels, tin);
+    correlateOuter(tin, width, height * channels, taps, tout);
+    transpose(tout, width, height, channels, out);
     return out;
   }
   // Columns whose taps are the kernel itself on consecutive samples (all
-  // but the borders): the same sums, without the index table.
-  const nw = weights.length, r = (nw - 1) >> 1;
-  const x0 = Math.min(r, width), x1 = Math.max(x0, width - r);
+  // but the borders): the taps are shared along the row.
+  const shift = new Int32Array(nw);
+  for (let k = 0; k < nw; k++) shift[k] = (k - r) * channels;
+  const { start, count, index, weight } = taps;
   for (let y = 0; y < height; y++) {
     const line = y * rowStride;
+    dotRows(
+      src,
+      shift,
+      weights,
+      0,
+      nw,
+      line + x0 * channels,
+      (x1 - x0) * channels,
+      out,
+      line + x0 * channels,
+    );
     for (let x = 0; x < width; x++) {
-      if (x === x0 && x0 < x1) {
-        for (let i = line + x0 * channels; i < line + x1 * channels; i++) {
-          const b = i - r * channels;
-          let acc = 0;
-          for (let k = 0; k < nw; k++) {
-            acc += weights[k]! * src[b + k * channels]!;
-          }
-          out[i] = acc;
-        }
-        x = x1 - 1;
-        continue;
-      }
+      if (x === x0) x = x1;
+      if (x >= width) break;
       const s0 = start[x]!, cnt = count[x]!, o = line + x * channels;
       for (let c = 0; c < channels; c++) {
         let acc = 0;
@@ -149,7 +309,8 @@ export function correlateAxis(
 /**
  * skimage `gaussian(image, sigma, mode, truncate)` on a float64 HWC image:
  * scipy's `gaussian_filter` over the two spatial axes (rows first), none
- * across channels.
+ * across channels. Into `out` if given, which may be `src` (a caller done
+ * with its input saves a fresh array).
  */
 export function gaussianFilter(
   src: Float64Array,
@@ -159,10 +320,12 @@ export function gaussianFilter(
   sigma: number,
   mode: BorderMode = "nearest",
   truncate = 4,
+  out: Float64Array = new Float64Array(height * width * channels),
 ): Float64Array {
   const w = gaussianKernel1d(sigma, truncate);
-  const a = correlateAxis(src, height, width, channels, 0, w, mode);
-  return correlateAxis(a, height, width, channels, 1, w, mode);
+  const a = scratchF64(2, height * width * channels);
+  correlateInto(src, height, width, channels, 0, w, mode, a);
+  return correlateInto(a, height, width, channels, 1, w, mode, out);
 }
 
 /**
@@ -170,6 +333,7 @@ export function gaussianFilter(
  * correlation with a k x k kernel (k odd, anchor at the centre), border
  * `reflect101`. Taps whose weight is exactly zero are skipped (they add
  * exact zeros), which makes a disk kernel cost its area, not its box.
+ * Into `out` if given, which may be `src`.
  */
 export function filter2d(
   src: Float64Array,
@@ -178,19 +342,19 @@ export function filter2d(
   channels: number,
   kernel: Float64Array,
   k: number,
+  out: Float64Array = new Float64Array(height * width * channels),
 ): Float64Array {
   const r = (k - 1) >> 1;
   // Pad by r on every side so the inner loop needs no border test.
   const pw = width + 2 * r, ph = height + 2 * r;
-  const pad = new Float64Array(pw * ph * channels);
+  const pad = scratchF64(3, pw * ph * channels);
+  const rowIdx = new Int32Array(pw);
+  for (let x = 0; x < pw; x++) rowIdx[x] = mapIndex(x - r, width, "reflect101");
   for (let y = 0; y < ph; y++) {
-    const sy = mapIndex(y - r, height, "reflect101");
+    const sy = mapIndex(y - r, height, "reflect101") * width;
     for (let x = 0; x < pw; x++) {
-      const sx = mapIndex(x - r, width, "reflect101");
-      for (let c = 0; c < channels; c++) {
-        pad[(y * pw + x) * channels + c] =
-          src[(sy * width + sx) * channels + c]!;
-      }
+      const s = (sy + rowIdx[x]!) * channels, d = (y * pw + x) * channels;
+      for (let c = 0; c < channels; c++) pad[d + c] = src[s + c]!;
     }
   }
   const offs: number[] = [];
@@ -205,26 +369,37 @@ export function filter2d(
   }
   const off = Int32Array.from(offs);
   const wt = Float64Array.from(ws);
-  const nt = off.length;
-  const out = new Float64Array(src.length);
+  // Output (y, x, c) reads pad at y·pw·C + (x·C + c) + off[t]: one row of
+  // outputs shares every tap.
+  const line = width * channels;
   for (let y = 0; y < height; y++) {
-    for (let x = 0; x < width; x++) {
-      const base = (y * pw + x) * channels;
-      for (let c = 0; c < channels; c++) {
-        let acc = 0;
-        const b = base + c;
-        for (let t = 0; t < nt; t++) acc += wt[t]! * pad[b + off[t]!]!;
-        out[(y * width + x) * channels + c] = acc;
-      }
-    }
+    dotRows(
+      pad,
+      off,
+      wt,
+      0,
+      off.length,
+      y * pw * channels,
+      line,
+      out,
+      y * line,
+    );
   }
   return out;
 }
 
-/** 8-bit samples as float64 in [0, 1]: the original's `np.array(x) / 255.`. */
-export function toFloat(data: Uint8Array): Float64Array {
-  const out = new Float64Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = data[i]! / 255;
+/** `d / 255` for every byte d (the same division, done once). */
+const kUnit = Float64Array.from({ length: 256 }, (_, d) => d / 255);
+
+/**
+ * 8-bit samples as float64 in [0, 1]: the original's `np.array(x) / 255.`,
+ * into `out` if given.
+ */
+export function toFloat(
+  data: Uint8Array,
+  out: Float64Array = new Float64Array(data.length),
+): Float64Array {
+  for (let i = 0; i < data.length; i++) out[i] = kUnit[data[i]!]!;
   return out;
 }
 

@@ -41,6 +41,7 @@ import {
   storedImage,
 } from "./corrupt.ts";
 import { type GpuBlur, type GpuBlurName, kGpuBlurNames } from "./gpu_blur.ts";
+import type { FrostTextures } from "./frost.ts";
 
 /** One generated image. */
 export interface GeneratedSample {
@@ -104,6 +105,8 @@ export interface GeneratedOodOptions {
   classes: readonly number[];
   /** Subset selectors as for the released ImageNet-C (default: all generated). */
   subsets?: readonly string[] | undefined;
+  /** Frost textures are given: frost is generated too. */
+  frost?: boolean;
   /** Subsample a part's samples (`key` = part name). */
   limit?: (s: Sample[], key: string) => Sample[];
 }
@@ -113,7 +116,8 @@ export interface GeneratedOodOptions {
  * part per (corruption, severity), grouped by corruption, in the order the
  * released layout gives them.
  *
- * @throws {OptionError} (key `subsets`) for an unknown subset or frost.
+ * @throws {OptionError} (key `subsets`) for an unknown subset; (key
+ *   `frostTextures`) for frost without textures.
  * @throws {UserError} when `root` is already an ImageNet-C folder.
  */
 export async function generatedOodParts(
@@ -122,7 +126,8 @@ export async function generatedOodParts(
 ): Promise<{ parts: GeneratedPart[]; layout: string; notes: string[] }> {
   // Part order as the imagenet-c reader gives the released folders (sorted
   // corruption folders, then severity), so outputs line up with theirs.
-  const subsets = resolveSubsets(options.subsets).sort((a, b) =>
+  const frost = options.frost ?? false;
+  const subsets = resolveSubsets(options.subsets, { frost }).sort((a, b) =>
     naturalCompare(a.corruption, b.corruption) || a.severity - b.severity
   );
   const ds = await openDataset(root, { classes: [...options.classes] });
@@ -137,7 +142,13 @@ export async function generatedOodParts(
     layout: "imagenet-c-generate",
     notes: [
       ...ds.notes,
-      `generated ImageNet-C from ${ds.layout} images; frost is not generated (${kUnavailable.frost})`,
+      `generated ImageNet-C from ${ds.layout} images${
+        frost
+          ? ", frost from the given textures"
+          : (options.subsets ?? []).length === 0
+          ? `; frost is not generated (${kUnavailable.frost})`
+          : ""
+      }`,
     ],
   };
 }
@@ -154,6 +165,8 @@ export interface GenerateOptions {
   format: CorruptFormat;
   /** GPU blurs, or null for the CPU everywhere. */
   gpu?: GpuBlur | null;
+  /** The run's frost textures (needed for frost subsets). */
+  frost?: FrostTextures | null;
 }
 
 /** Crop cache: the evaluation revisits each image once per subset. */
@@ -209,7 +222,7 @@ export async function corruptMany(
   } else {
     out = [];
     for (const [i, c] of crops.entries()) {
-      out.push(corruptCrop(c, subset, rngs[i]!));
+      out.push(corruptCrop(c, subset, rngs[i]!, options.frost));
     }
   }
   return out.map((img) => storedImage(img, options.format));

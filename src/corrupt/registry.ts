@@ -4,9 +4,9 @@
  * (`hendrycks/robustness`, `ImageNet-C/create_c/make_imagenet_c.py`),
  * transcribed as they are there, quirks included (e.g. elastic's `244`).
  *
- * Frost is listed but not generated: the original blends crops of six
- * photographs of frost shipped with that repository, which hfss cannot
- * reproduce; asking for it is an error that says so.
+ * Frost blends crops of photographs of frost that ship with the original
+ * repository, not with hfss: it is generated only when the user gives their
+ * folder (`frost.ts`); asking for it without them is an error that says how.
  */
 import { OptionError } from "../errors.ts";
 
@@ -54,16 +54,27 @@ export const kFamily: Readonly<Record<CorruptionName, string>> = {
   jpeg_compression: "digital",
 };
 
-/** Why a corruption cannot be generated, for those that cannot. */
+/**
+ * Why a corruption cannot be generated from hfss's own files, for those that
+ * need the user's (frost: the original's frost textures).
+ */
 export const kUnavailable: Readonly<Partial<Record<CorruptionName, string>>> = {
-  frost: "it blends crops of six photographs of frost (frost1.png … " +
-    "frost6.jpg) that ship with the original ImageNet-C repository, not " +
-    "with hfss; use the released ImageNet-C frost folders instead",
+  frost: "it blends crops of the original generator's photographs of frost " +
+    "(frost1.png … frost5.jpg), which do not ship with hfss; they are in " +
+    "hendrycks/robustness (ImageNet-C/create_c/) and in the imagecorruptions " +
+    "package (imagecorruptions/frost/): give the folder that holds them",
 };
 
-/** Corruptions hfss generates (all but frost). */
+/** Corruptions hfss generates from its own files (all but frost). */
 export const kGeneratedCorruptions: readonly CorruptionName[] = kCorruptionNames
   .filter((n) => !(n in kUnavailable));
+
+/** The corruptions a run generates: with frost textures, all 15. */
+export function generatedCorruptions(
+  options: { frost?: boolean } = {},
+): readonly CorruptionName[] {
+  return options.frost ? kCorruptionNames : kGeneratedCorruptions;
+}
 
 /** `np.arange(start, stop, step)`, with numpy's length rule. */
 export function arange(start: number, stop: number, step: number): number[] {
@@ -145,14 +156,17 @@ function isName(s: string): s is CorruptionName {
  * Resolve subset selectors as for the released ImageNet-C: `corruption`,
  * `corruption/severity`, a bare `severity`, or a family (`noise`, `blur`,
  * `weather`, `digital`). Empty = every generated corruption at every
- * severity. Order: corruption order, then severity.
+ * severity (frost only with `frost`: textures given). Order: corruption
+ * order, then severity.
  *
- * @throws {OptionError} (key `subsets`) for an unknown selector, or when
- *   frost is asked for by name.
+ * @throws {OptionError} (key `subsets`) for an unknown selector; (key
+ *   `frostTextures`) when frost is asked for by name without textures.
  */
 export function resolveSubsets(
   selectors: readonly string[] | undefined,
+  options: { frost?: boolean } = {},
 ): CorruptionSubset[] {
+  const generated = generatedCorruptions(options);
   const want = new Set<string>();
   const all = !selectors || selectors.length === 0;
   for (const raw of selectors ?? []) {
@@ -169,12 +183,10 @@ export function resolveSubsets(
       );
     }
     if (/^[1-5]$/.test(a) && b === undefined) {
-      for (const n of kGeneratedCorruptions) want.add(`${n}/${a}`);
+      for (const n of generated) want.add(`${n}/${a}`);
       continue;
     }
-    const names = isName(a)
-      ? [a]
-      : kGeneratedCorruptions.filter((n) => kFamily[n] === a);
+    const names = isName(a) ? [a] : generated.filter((n) => kFamily[n] === a);
     if (names.length === 0) {
       throw new OptionError(
         "subsets",
@@ -183,8 +195,11 @@ export function resolveSubsets(
     }
     for (const n of names) {
       const why = kUnavailable[n];
-      if (why) {
-        throw new OptionError("subsets", `cannot generate ${n}: ${why}`);
+      if (why && !generated.includes(n)) {
+        throw new OptionError(
+          "frostTextures",
+          `not given, and ${n} needs them: ${why}`,
+        );
       }
       for (const s of sev === undefined ? kSeverities : [sev as Severity]) {
         want.add(`${n}/${s}`);
@@ -192,7 +207,7 @@ export function resolveSubsets(
     }
   }
   const out: CorruptionSubset[] = [];
-  for (const corruption of kGeneratedCorruptions) {
+  for (const corruption of generated) {
     for (const severity of kSeverities) {
       if (all || want.has(`${corruption}/${severity}`)) {
         out.push({ corruption, severity });

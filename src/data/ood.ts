@@ -42,6 +42,8 @@ export interface OodPartsOptions {
   classes: number[];
   /** ImageNet-C subsets to keep (`corruption[/severity]`). */
   subsets?: string[] | undefined;
+  /** imagenet-c-generate: frost textures are given (frost is generated). */
+  frost?: boolean;
   /** Subsample a part's samples (`key` = part name). */
   limit?: (s: Sample[], key: string) => Sample[];
 }
@@ -91,7 +93,12 @@ export async function resolveOodParts(
   const { layout, classes, subsets } = options;
   const limit = options.limit ?? ((s: Sample[]) => s);
   if (layout === "imagenet-c-generate") {
-    return await generatedOodParts(root, { classes, subsets, limit });
+    return await generatedOodParts(root, {
+      classes,
+      subsets,
+      limit,
+      frost: options.frost ?? false,
+    });
   }
   const opts = { classes, ...(subsets ? { subsets } : {}) };
   if (layout === "imagenet-v2") {

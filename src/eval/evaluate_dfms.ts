@@ -35,7 +35,8 @@ import {
   type CorruptDevice,
   openBlurEngine,
 } from "../corrupt/gpu_blur.ts";
-import { kUnavailable } from "../corrupt/registry.ts";
+import { kCorruptGeneratorVersion, kUnavailable } from "../corrupt/registry.ts";
+import { frostTexturesRecord, loadFrostTextures } from "../corrupt/frost.ts";
 import type { Normalization } from "../data/preprocess.ts";
 import { readStage, stageMask } from "../dfm/store.ts";
 import { stageNormalization } from "../dfm/stage_normalization.ts";
@@ -77,6 +78,8 @@ export interface EvaluateDfmsOptions {
   corruptFormat?: CorruptFormat;
   /** Generated ImageNet-C: where defocus/motion/zoom blur run. */
   corruptDevice?: CorruptDevice;
+  /** Generated ImageNet-C: folder of the original's frost textures (frost is generated). */
+  frostTextures?: string;
   attack?: "fgsm";
   /** FGSM step on [0,1] pixels, and how it was written (`8/255`). */
   epsilon?: number;
@@ -236,6 +239,7 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
       classes: classIds,
       subsets: o.subsets,
       limit,
+      frost: o.frostTextures !== undefined,
     });
     warn(`ood: ${o.ood} (${r.layout})`);
     for (const n of r.notes) warn(`note: ${n}`);
@@ -244,6 +248,11 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
     oodLayoutUsed = r.layout;
   }
   const corruptFormat = o.corruptFormat ?? "jpeg";
+  // generated frost: the textures are read once, before any model is opened
+  const frost = o.frostTextures !== undefined &&
+      parts.some((p) => p.group === "frost")
+    ? await loadFrostTextures(o.frostTextures)
+    : null;
 
   // FGSM: onnxruntime-web runs single-threaded unless `threads` says
   // otherwise: building the gradient model with threaded wasm can deadlock
@@ -409,8 +418,12 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
       format: corruptFormat,
       jpeg_quality: corruptFormat === "jpeg" ? kStoredJpegQuality : null,
       blur_device: blur.description,
-      not_generated: kUnavailable,
+      not_generated: frost ? {} : kUnavailable,
     };
+    // top level, so a resume under another generator or other textures is
+    // refused with the key named
+    config.corrupt_generator_version = kCorruptGeneratorVersion;
+    config.frost_textures = frost ? frostTexturesRecord(frost) : null;
   }
   const workers = o.workers ?? 0;
   const loader: BatchLoader = (samples, lo) =>
@@ -424,6 +437,7 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
         seed,
         format: corruptFormat,
         gpu: blur?.gpu ?? null,
+        frost,
         onError: (s, e) => lo.onError(s.path, e),
       })
       : loadBatches(samples, {

@@ -8,12 +8,19 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { encode as encodePng } from "fast-png";
 import { buildProgram } from "../../main.ts";
-import { UsageError } from "../../src/cli/args.ts";
+import { flagFor, UsageError } from "../../src/cli/args.ts";
+import { ConfigMismatchError } from "../../src/io/resume_config.ts";
 import { OptionError } from "../../src/errors.ts";
 import { decodeImage } from "../../src/data/decode.ts";
 import { writeTestStage } from "../eval/stage_fixture.ts";
 import { meanLinearModel } from "../../src/testing/tiny_models.ts";
 import { kFixtureDir } from "../corrupt/_fixtures.ts";
+import { kFrostTextureFiles } from "../../src/corrupt/frost.ts";
+import { kCorruptGeneratorVersion } from "../../src/corrupt/registry.ts";
+import { sha256Hex } from "../../src/io/sha256.ts";
+import { hfss } from "./_hfss.ts";
+
+const kFrostDir = join(kFixtureDir, "frost");
 
 async function run(args: string[]): Promise<void> {
   await buildProgram().parseAsync(args, { from: "user" });
@@ -80,7 +87,7 @@ Deno.test({
         normalization: "imagenet",
       });
       const subsets =
-        "contrast/5,gaussian_noise/3,zoom_blur/1,jpeg_compression/5";
+        "contrast/5,gaussian_noise/3,zoom_blur/1,jpeg_compression/5,frost/2";
       const inc = join(dir, "inc");
       await run([
         "corrupt",
@@ -95,6 +102,8 @@ Deno.test({
         "--quiet",
         "--corrupt-device",
         "cpu",
+        "--frost-textures",
+        kFrostDir,
       ]);
       const meta = JSON.parse(
         await Deno.readTextFile(join(inc, "hfss_corrupt.json")),
@@ -102,10 +111,17 @@ Deno.test({
       assert.deepStrictEqual(meta.subsets, [
         "gaussian_noise/3",
         "zoom_blur/1",
+        "frost/2",
         "contrast/5",
         "jpeg_compression/5",
       ]);
       assert.equal(meta.seed, 3);
+      assert.equal(meta.generator_version, kCorruptGeneratorVersion);
+      assert.equal(meta.finished, true);
+      assert.deepStrictEqual(
+        meta.frost_textures.map((t: { file: string }) => t.file),
+        [...kFrostTextureFiles],
+      );
       const f = await Deno.readFile(
         join(inc, "zoom_blur", "1", "n01443537", "c.png"),
       );
@@ -137,6 +153,8 @@ Deno.test({
         "imagenet-c-generate",
         "--corrupt-device",
         "cpu",
+        "--frost-textures",
+        kFrostDir,
         "--out",
         join(dir, "gen"),
       ]);
@@ -162,12 +180,55 @@ Deno.test({
         await Deno.readTextFile(join(dir, "disk", "summary.json")),
       );
       assert.deepStrictEqual(sa.groups, sb.groups);
-      assert.equal(sa.groups.length, 4);
+      assert.equal(sa.groups.length, 5);
       const cfg = JSON.parse(
         await Deno.readTextFile(join(dir, "gen", "config.json")),
       );
       assert.equal(cfg.ood.layout, "imagenet-c-generate");
       assert.equal(cfg.ood.generate.format, "jpeg");
+      assert.equal(cfg.corrupt_generator_version, kCorruptGeneratorVersion);
+      assert.deepStrictEqual(cfg.frost_textures, meta.frost_textures);
+
+      // Resuming under other textures or another generator is refused.
+      const genEval = (textures: string) =>
+        run([
+          "eval",
+          ...common,
+          "--ood",
+          clean,
+          "--ood-layout",
+          "imagenet-c-generate",
+          "--corrupt-device",
+          "cpu",
+          "--frost-textures",
+          textures,
+          "--out",
+          join(dir, "gen"),
+        ]);
+      const other = join(dir, "frost");
+      await Deno.mkdir(other);
+      for (const f of kFrostTextureFiles) {
+        await Deno.copyFile(join(kFrostDir, f), join(other, f));
+      }
+      await Deno.copyFile(
+        join(kFrostDir, "frost3.png"),
+        join(other, "frost1.png"),
+      );
+      const refused = (key: string) => (e: unknown) =>
+        e instanceof ConfigMismatchError && e.key === key;
+      await assert.rejects(() => genEval(other), refused("frost_textures"));
+      await Deno.writeTextFile(
+        join(dir, "gen", "config.json"),
+        JSON.stringify({ ...cfg, corrupt_generator_version: 0 }),
+      );
+      await assert.rejects(
+        () => genEval(kFrostDir),
+        refused("corrupt_generator_version"),
+      );
+      assert.match(
+        flagFor("corrupt_generator_version", "eval"),
+        /generator version/,
+      );
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
@@ -193,14 +254,175 @@ Deno.test("hfss corrupt checks --format, --corrupt-device and --subsets before o
     assert.equal(err.exitCode, 2);
   }
   for (
-    const [sel, why] of [["frost", /photographs of frost/], [
-      "fog/6",
-      /severity/,
-    ], ["rain", /unknown corruption/]] as const
+    const [sel, option, why] of [
+      ["frost", "frostTextures", /photographs of frost.*imagecorruptions/],
+      ["fog/6", "subsets", /severity/],
+      ["rain", "subsets", /unknown corruption/],
+    ] as const
   ) {
     const err = await reject(["--subsets", sel]);
     assert.ok(err instanceof OptionError, `${sel}: got ${err}`);
-    assert.equal(err.option, "subsets");
+    assert.equal(err.option, option);
     assert.match(err.message, why);
   }
+});
+
+Deno.test("hfss eval takes --frost-textures only with --ood-layout imagenet-c-generate", async () => {
+  const err = await buildProgram().parseAsync(
+    [
+      ..."eval --model m.onnx --dfm d --id i --out o --ood x".split(" "),
+      ...["--frost-textures", kFrostDir],
+    ],
+    { from: "user" },
+  ).then(() => null, (e: unknown) => e);
+  assert.ok(err instanceof UsageError, `got ${err}`);
+  assert.equal(err.flag, "--frost-textures");
+  assert.match(err.message, /imagenet-c-generate/);
+});
+
+/** A clean folder of two images, and a run of `hfss corrupt` on it. */
+async function tinyRun(dir: string) {
+  const clean = join(dir, "val");
+  await cleanSet(clean);
+  const out = join(dir, "inc");
+  const corrupt = (...extra: string[]) =>
+    hfss(
+      "corrupt",
+      "--data",
+      clean,
+      "--out",
+      out,
+      "--subsets",
+      "contrast/1,frost/1",
+      "--format",
+      "png",
+      "--corrupt-device",
+      "cpu",
+      "--quiet",
+      ...extra,
+    );
+  return { clean, out, corrupt };
+}
+
+/** Every file under `dir` with its bytes. */
+async function snapshot(dir: string): Promise<Map<string, string>> {
+  const files = new Map<string, string>();
+  const walk = async (d: string) => {
+    for await (const e of Deno.readDir(d)) {
+      const p = join(d, e.name);
+      if (e.isDirectory) await walk(p);
+      else files.set(p, await sha256Hex(await Deno.readFile(p)));
+    }
+  };
+  await walk(dir);
+  return files;
+}
+
+Deno.test({
+  name:
+    "hfss corrupt refuses a rerun with another seed, generator or textures, naming the file and key, and changes nothing",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "hfss_cli_corrupt_resume_" });
+    try {
+      const { out, corrupt } = await tinyRun(dir);
+      const first = await corrupt("--seed", "1", "--frost-textures", kFrostDir);
+      assert.equal(first.code, 0, first.stderr);
+      const before = await snapshot(out);
+      assert.equal(before.size, 2 * 4 + 1); // 2 subsets x 4 images + record
+
+      const again = await corrupt("--seed", "2", "--frost-textures", kFrostDir);
+      assert.equal(again.code, 2);
+      const record = join(out, "hfss_corrupt.json");
+      assert.equal(
+        again.stderr.trim(),
+        `error: Cannot resume generated ImageNet-C in "${out}": "${record}" records seed 1, this run has 2 (its files would mix with this run's; choose another --out, or rerun with the recorded --seed)`,
+      );
+      assert.deepStrictEqual(await snapshot(out), before);
+
+      // Other textures: refused, with the flag named.
+      const other = join(dir, "frost");
+      await Deno.mkdir(other);
+      for (const f of kFrostTextureFiles) {
+        await Deno.copyFile(join(kFrostDir, f), join(other, f));
+      }
+      await Deno.copyFile(
+        join(kFrostDir, "frost2.png"),
+        join(other, "frost1.png"),
+      );
+      const tex = await corrupt("--seed", "1", "--frost-textures", other);
+      assert.equal(tex.code, 2);
+      assert.match(
+        tex.stderr,
+        /records frost textures frost1\.png sha256 [0-9a-f]{12}…, this run has frost1\.png sha256 [0-9a-f]{12}… \(.*--frost-textures\)$/m,
+      );
+      assert.deepStrictEqual(await snapshot(out), before);
+
+      // Same configuration: resumes, keeps every file.
+      const resume = await corrupt(
+        "--seed",
+        "1",
+        "--frost-textures",
+        kFrostDir,
+      );
+      assert.equal(resume.code, 0, resume.stderr);
+      assert.deepStrictEqual(await snapshot(out), before);
+      // Without textures (frost not asked): other subsets may be added, the
+      // recorded textures stay.
+      const more = await hfss(
+        "corrupt",
+        ...["--data", join(dir, "val"), "--out", out, "--subsets", "fog/1"],
+        ...["--format", "png", "--corrupt-device", "cpu", "--seed", "1"],
+        "--quiet",
+      );
+      assert.equal(more.code, 0, more.stderr);
+      const meta = JSON.parse(await Deno.readTextFile(record));
+      assert.deepStrictEqual(meta.subsets, ["frost/1", "contrast/1", "fog/1"]);
+      assert.equal(meta.frost_textures.length, 5);
+
+      // A record of another generator version.
+      await Deno.writeTextFile(
+        record,
+        JSON.stringify({ ...meta, generator_version: 99 }),
+      );
+      const gen = await corrupt("--seed", "1", "--frost-textures", kFrostDir);
+      assert.equal(gen.code, 2);
+      assert.match(
+        gen.stderr,
+        /records generator version 99, this run has \d+ \(another hfss version made its files; choose another --out\)/,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "hfss corrupt refuses a non-empty --out without a record, and frost without --frost-textures says how to get it",
+  sanitizeResources: false,
+  sanitizeOps: false,
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "hfss_cli_corrupt_out_" });
+    try {
+      const { out, corrupt } = await tinyRun(dir);
+      await Deno.mkdir(join(out, "contrast"), { recursive: true });
+      const r = await corrupt("--frost-textures", kFrostDir);
+      assert.equal(r.code, 2);
+      assert.match(
+        r.stderr,
+        /not empty and has no hfss_corrupt\.json.*choose another --out/,
+      );
+      const noTex = await corrupt();
+      assert.equal(noTex.code, 2);
+      assert.equal(noTex.stderr.trim().split("\n").length, 1);
+      assert.match(
+        noTex.stderr,
+        /^error: --frost-textures: not given, and frost needs them: .*frost1\.png .*imagecorruptions\/frost\//,
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

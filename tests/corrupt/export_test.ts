@@ -131,11 +131,23 @@ Deno.test("generatedOodParts() gives one part per subset, grouped by corruption,
     const only0 = await generatedOodParts(root, { classes: [0] });
     assert.equal(only0.parts.length, 70);
     assert.ok(only0.parts.every((p) => p.samples.length === 1));
+    assert.match(only0.notes.at(-1)!, /frost is not generated/);
     await assert.rejects(
       () => generatedOodParts(root, { classes: [0], subsets: ["frost/1"] }),
       (e: unknown) =>
-        e instanceof OptionError && /photographs of frost/.test(e.message),
+        e instanceof OptionError && e.option === "frostTextures" &&
+        /photographs of frost/.test(e.message),
     );
+    const withFrost = await generatedOodParts(root, {
+      classes: [0],
+      frost: true,
+    });
+    assert.equal(withFrost.parts.length, 75);
+    assert.deepStrictEqual(
+      withFrost.parts.filter((p) => p.group === "frost").map((p) => p.name),
+      ["frost/1", "frost/2", "frost/3", "frost/4", "frost/5"],
+    );
+    assert.doesNotMatch(withFrost.notes.join("\n"), /not generated/);
     const out = join(dir, "inc");
     await exportCorruptions({
       root,

@@ -60,3 +60,29 @@ Deno.test("resolveSubsets() rejects unknown names, bad severities and frost with
       e instanceof OptionError && /photographs of frost/.test(e.message),
   );
 });
+
+Deno.test("resolveSubsets() with frost textures adds frost to every selection that covers it", () => {
+  const frost = { frost: true };
+  assert.deepStrictEqual(resolveSubsets([], frost).length, 15 * 5);
+  assert.deepStrictEqual(resolveSubsets(["3"], frost).length, 15);
+  assert.deepStrictEqual(
+    resolveSubsets(["weather/2"], frost).map(subsetName),
+    ["snow/2", "frost/2", "fog/2", "brightness/2"],
+  );
+  assert.deepStrictEqual(
+    resolveSubsets(["frost/4", "noise/1"], frost).map(subsetName),
+    ["gaussian_noise/1", "shot_noise/1", "impulse_noise/1", "frost/4"],
+  );
+  // Without textures: left out of families and severities, refused by name
+  // under the textures' option.
+  assert.deepStrictEqual(
+    resolveSubsets(["weather/2"]).map(subsetName),
+    ["snow/2", "fog/2", "brightness/2"],
+  );
+  assert.throws(
+    () => resolveSubsets(["frost/1"]),
+    (e: unknown) =>
+      e instanceof OptionError && e.option === "frostTextures" &&
+      /frost1\.png/.test(e.problem),
+  );
+});
