@@ -15,7 +15,7 @@
  */
 import type { Rng } from "../rng.ts";
 import { kConstants, type Severity } from "./registry.ts";
-import { gaussianKernel1d, mapIndex } from "./filters.ts";
+import { gaussianFilter, mapIndex, toFloat } from "./filters.ts";
 import { motionBlur as imMotionBlur, motionKernel } from "./motion.ts";
 import { roundHalfEven } from "../data/preprocess.ts";
 
@@ -100,17 +100,17 @@ const kScratchU8: Uint8Array[] = [];
 function scratchF64(slot: number, n: number): Float64Array {
   let a = kScratchF64[slot];
   if (!a || a.length < n) kScratchF64[slot] = a = new Float64Array(n);
-  return a;
+  return a.length === n ? a : a.subarray(0, n);
 }
 function scratchI32(slot: number, n: number): Int32Array {
   let a = kScratchI32[slot];
   if (!a || a.length < n) kScratchI32[slot] = a = new Int32Array(n);
-  return a;
+  return a.length === n ? a : a.subarray(0, n);
 }
 function scratchU8(slot: number, n: number): Uint8Array {
   let a = kScratchU8[slot];
   if (!a || a.length < n) kScratchU8[slot] = a = new Uint8Array(n);
-  return a;
+  return a.length === n ? a : a.subarray(0, n);
 }
 
 /** `b / 255` for every byte b (the same doubles as the division). */
@@ -746,13 +746,11 @@ export function glassBlur(
 ): Uint8Array {
   const [sigma, delta, iterations] = kConstants.glass_blur[severity - 1]!;
   const n8 = data.length;
+  // One scratch image for both Gaussians (filtered in place).
+  const f = toFloat(data, scratchF64(3, n8));
+  gaussianFilter(f, size, size, 3, sigma, "nearest", 4, f);
   const x = scratchU8(1, n8);
-  gaussianRows3(data, size, sigma, (y, row) => {
-    const o = y * row.length;
-    for (let i = 0; i < row.length; i++) {
-      x[o + i] = Math.trunc(row[i]! * 255); // np.uint8(... * 255)
-    }
-  });
+  for (let i = 0; i < n8; i++) x[i] = Math.trunc(f[i]! * 255); // np.uint8
   // The swaps stay sequential; the draws are `rng.int(2δ) − δ`, inlined
   // (same rejection rule, so the same stream; for a power of two nothing
   // is rejected and the remainder is the low bits).
@@ -783,167 +781,19 @@ export function glassBlur(
       }
     }
   }
+  gaussianFilter(
+    toFloat(x, f),
+    size,
+    size,
+    3,
+    sigma,
+    "nearest",
+    4,
+    f,
+  );
   const out = new Uint8Array(n8);
-  gaussianRows3(x, size, sigma, (y, row) => {
-    const o = y * row.length;
-    for (let i = 0; i < row.length; i++) {
-      const v = row[i]!;
-      out[o + i] = Math.trunc((v < 0 ? 0 : v > 1 ? 1 : v) * 255); // toUint8
-    }
-  });
+  for (let i = 0; i < n8; i++) out[i] = toByte(f[i]!); // toUint8
   return out;
-}
-
-/**
- * Per output index of a line of `n` samples, the taps of a centred kernel
- * under the `nearest` border rule, repeated indices merged (weights summed
- * in tap order): `correlateAxis`'s own table, so the sums below match it.
- */
-function nearestTaps(
-  n: number,
-  weights: Float64Array,
-): {
-  start: Int32Array;
-  count: Int32Array;
-  index: Int32Array;
-  weight: Float64Array;
-} {
-  const r = (weights.length - 1) >> 1;
-  const start = new Int32Array(n), count = new Int32Array(n);
-  const index: number[] = [], weight: number[] = [];
-  const acc = new Map<number, number>();
-  for (let i = 0; i < n; i++) {
-    acc.clear();
-    for (let k = -r; k <= r; k++) {
-      const j = mapIndex(i + k, n, "nearest");
-      acc.set(j, (acc.get(j) ?? 0) + weights[k + r]!);
-    }
-    start[i] = index.length;
-    count[i] = acc.size;
-    for (const [j, w] of acc) {
-      index.push(j);
-      weight.push(w);
-    }
-  }
-  return {
-    start,
-    count,
-    index: Int32Array.from(index),
-    weight: Float64Array.from(weight),
-  };
-}
-
-/**
- * `gaussianFilter(toFloat(src), size, size, 3, sigma)` (border `nearest`) on
- * 8-bit samples, row by row:
- * each output row (a reused buffer) goes to `emit`. The vertical pass of a
- * row, then its horizontal pass, every sum in `correlateAxis`'s tap order
- * (the same bits), three channels side by side.
- */
-function gaussianRows3(
-  src: Uint8Array,
-  size: number,
-  sigma: number,
-  emit: (y: number, row: Float64Array) => void,
-): void {
-  const w = gaussianKernel1d(sigma);
-  const nw = w.length, r = (nw - 1) >> 1;
-  const taps = nearestTaps(size, w);
-  const u = kByteToUnit;
-  const rs = size * 3;
-  // The last nw source rows as float (`toFloat`), row j at (j % nw)·rs.
-  const ring = new Float64Array(nw * rs);
-  let loaded = -1;
-  const col = new Float64Array(rs);
-  const row = new Float64Array(rs);
-  const off = new Int32Array(nw), wt = new Float64Array(nw);
-  const x0 = Math.min(r, size), x1 = Math.max(x0, size - r);
-  for (let y = 0; y < size; y++) {
-    const s0 = taps.start[y]!, cnt = taps.count[y]!;
-    const last = Math.min(size - 1, y + r);
-    for (; loaded < last;) {
-      loaded++;
-      const o = (loaded % nw) * rs, q = loaded * rs;
-      for (let i = 0; i < rs; i++) ring[o + i] = u[src[q + i]!]!;
-    }
-    for (let t = 0; t < cnt; t++) {
-      off[t] = (taps.index[s0 + t]! % nw) * rs;
-      wt[t] = taps.weight[s0 + t]!;
-    }
-    // Six samples at a time (rs = 3·size is even for even sizes).
-    let i = 0;
-    for (; i + 6 <= rs; i += 6) {
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
-      for (let t = 0; t < cnt; t++) {
-        const wk = wt[t]!, q = off[t]! + i;
-        a0 += wk * ring[q]!;
-        a1 += wk * ring[q + 1]!;
-        a2 += wk * ring[q + 2]!;
-        a3 += wk * ring[q + 3]!;
-        a4 += wk * ring[q + 4]!;
-        a5 += wk * ring[q + 5]!;
-      }
-      col[i] = a0;
-      col[i + 1] = a1;
-      col[i + 2] = a2;
-      col[i + 3] = a3;
-      col[i + 4] = a4;
-      col[i + 5] = a5;
-    }
-    for (; i < rs; i++) {
-      let a = 0;
-      for (let t = 0; t < cnt; t++) a += wt[t]! * ring[off[t]! + i]!;
-      col[i] = a;
-    }
-    // Interior pixels two at a time, then the rest (borders, odd one).
-    let x = x0;
-    for (; x + 2 <= x1; x += 2) {
-      const o = x * 3, b = o - r * 3;
-      let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
-      for (let k = 0; k < nw; k++) {
-        const wk = w[k]!, q = b + k * 3;
-        a0 += wk * col[q]!;
-        a1 += wk * col[q + 1]!;
-        a2 += wk * col[q + 2]!;
-        a3 += wk * col[q + 3]!;
-        a4 += wk * col[q + 4]!;
-        a5 += wk * col[q + 5]!;
-      }
-      row[o] = a0;
-      row[o + 1] = a1;
-      row[o + 2] = a2;
-      row[o + 3] = a3;
-      row[o + 4] = a4;
-      row[o + 5] = a5;
-    }
-    const xDone = x;
-    for (let x = 0; x < size; x++) {
-      if (x >= x0 && x < xDone) continue;
-      const o = x * 3;
-      let a0 = 0, a1 = 0, a2 = 0;
-      if (x >= x0 && x < x1) {
-        const b = o - r * 3;
-        for (let k = 0; k < nw; k++) {
-          const wk = w[k]!, q = b + k * 3;
-          a0 += wk * col[q]!;
-          a1 += wk * col[q + 1]!;
-          a2 += wk * col[q + 2]!;
-        }
-      } else {
-        const h0 = taps.start[x]!, hc = taps.count[x]!;
-        for (let k = 0; k < hc; k++) {
-          const wk = taps.weight[h0 + k]!, q = taps.index[h0 + k]! * 3;
-          a0 += wk * col[q]!;
-          a1 += wk * col[q + 1]!;
-          a2 += wk * col[q + 2]!;
-        }
-      }
-      row[o] = a0;
-      row[o + 1] = a1;
-      row[o + 2] = a2;
-    }
-    emit(y, row);
-  }
 }
 
 /** Motion blur (random: the angle). */
