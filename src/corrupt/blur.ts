@@ -163,9 +163,29 @@ interface DiskPlan {
   cW: Float64Array;
   /** The correction taps on the (k + 2·rg)² grid, zeros elsewhere. */
   cGrid: Float64Array;
+  /** `diskFix`'s terms, worked out on first use. */
+  fix?: DiskFix;
 }
 
+/** Plans by (radius, alias, size, channels): pure functions of those. */
+const kDiskPlans = new Map<string, DiskPlan>();
+
 function diskPlan(
+  radius: number,
+  aliasBlur: number,
+  size: number,
+  channels: number,
+): DiskPlan {
+  const key = `${radius}/${aliasBlur}/${size}/${channels}`;
+  let plan = kDiskPlans.get(key);
+  if (!plan) {
+    plan = makeDiskPlan(radius, aliasBlur, size, channels);
+    if (kDiskPlans.size < 64) kDiskPlans.set(key, plan);
+  }
+  return plan;
+}
+
+function makeDiskPlan(
   radius: number,
   aliasBlur: number,
   size: number,
@@ -439,7 +459,32 @@ interface DiskFix {
   vQ: Int32Array;
 }
 
+/** The bracket of `plan`'s correction over the padded image `pad`. */
 function diskFix(
+  plan: DiskPlan,
+  pad: Uint8Array,
+  pw: number,
+  C: number,
+): DiskFix {
+  const t = plan.fix ??= makeDiskFix(plan, pad, pw, C);
+  // Fresh per-call state: the image, the rings (prefix row 0 is zeros).
+  const vp = scratchF64(2, t.vpRows * t.vpStride);
+  vp.fill(0, 0, t.vpStride);
+  return {
+    ...t,
+    pad,
+    hp: scratchF64(1, t.hpRows * t.hpStride),
+    hpNext: 0,
+    vp,
+    vpNext: 1,
+    hP: new Int32Array(t.hW.length),
+    hQ: new Int32Array(t.hW.length),
+    vP: new Int32Array(t.vW.length),
+    vQ: new Int32Array(t.vW.length),
+  };
+}
+
+function makeDiskFix(
   plan: DiskPlan,
   pad: Uint8Array,
   pw: number,
