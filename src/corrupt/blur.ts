@@ -797,28 +797,19 @@ export function glassBlur(
   const x = scratchU8(1, n8);
   for (let i = 0; i < n8; i++) x[i] = Math.trunc(f[i]! * 255); // np.uint8
   // The swaps stay sequential; the draws are `rng.int(2δ) − δ`, inlined
-  // (same rejection rule, so the same stream; for a power of two nothing
-  // is rejected and the remainder is the low bits).
+  // (same rejection rule, so the same stream).
   const n = 2 * delta;
   const limit = 4294967296 - (4294967296 % n);
-  const pow2 = (n & (n - 1)) === 0;
-  const mask = n - 1;
   for (let it = 0; it < iterations; it++) {
     for (let h = size - delta; h > delta; h--) {
       let dst = (h * size + size - delta) * 3;
       for (let w = size - delta; w > delta; w--, dst -= 3) {
-        let dx: number, dy: number;
-        if (pow2) {
-          dx = (rng.nextU32() & mask) - delta;
-          dy = (rng.nextU32() & mask) - delta;
-        } else {
-          let v = rng.nextU32();
-          while (v >= limit) v = rng.nextU32();
-          dx = v - Math.floor(v / n) * n - delta; // exact: v < 2^32
-          v = rng.nextU32();
-          while (v >= limit) v = rng.nextU32();
-          dy = v - Math.floor(v / n) * n - delta;
-        }
+        let v = rng.nextU32();
+        while (v >= limit) v = rng.nextU32();
+        const dx = v - Math.floor(v / n) * n - delta; // exact: v < 2^32
+        v = rng.nextU32();
+        while (v >= limit) v = rng.nextU32();
+        const dy = v - Math.floor(v / n) * n - delta;
         const src = dst + (dy * size + dx) * 3;
         x[dst] = x[src]!;
         x[dst + 1] = x[src + 1]!;
