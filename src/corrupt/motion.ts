@@ -77,13 +77,11 @@ export function motionBlur(
     const sy = Math.min(height - 1, Math.max(0, y - r)) * rowLen;
     const o = y * pw * channels;
     pad.set(data.subarray(sy, sy + rowLen), o + r * channels);
+    const last = sy + rowLen - channels, right = o + (r + width) * channels;
     for (let x = 0; x < r; x++) {
       for (let c = 0; c < channels; c++) {
         pad[o + x * channels + c] = data[sy + c]!;
-        pad[o + (r + width + x) * channels + c] = data[
-          sy + rowLen - channels +
-          c
-        ]!;
+        pad[right + x * channels + c] = data[last + c]!;
       }
     }
   }
