@@ -1011,8 +1011,8 @@ export function zoomBlur(
     if (first) { for (let i = 0; i < rs; i++) acc[i] = unit[data[o + i]!]!; }
     else acc.fill(0);
     for (const z of passes) zoomRows(data, h, y, z);
-    // Two zooms per pass over the row: the float32 sum still adds them
-    // one at a time, in order.
+    // Up to four zooms per pass over the row: the float32 sum still adds
+    // them one at a time, in order.
     let p = 0;
     for (; p + 4 <= np; p += 4) {
       const z1 = passes[p]!, z2 = passes[p + 1]!;
