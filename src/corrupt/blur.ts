@@ -15,7 +15,7 @@
  */
 import type { Rng } from "../rng.ts";
 import { kConstants, type Severity } from "./registry.ts";
-import { gaussianFilter, mapIndex, toFloat, toUint8 } from "./filters.ts";
+import { gaussianFilter, mapIndex, toFloat } from "./filters.ts";
 import { motionBlur as imMotionBlur, motionKernel } from "./motion.ts";
 import { roundHalfEven } from "../data/preprocess.ts";
 
@@ -77,7 +77,53 @@ export function defocusBlur(
   severity: Severity,
 ): Uint8Array {
   const [radius, alias] = kConstants.defocus_blur[severity - 1]!;
-  return toUint8(diskFilter(data, size, 3, radius, alias));
+  const out = new Uint8Array(data.length);
+  diskFilterRows(data, size, 3, radius, alias, (y, row, fix) => {
+    const o = y * row.length;
+    if (fix) {
+      correctToBytes(row, fix, y, out, o);
+      return;
+    }
+    for (let i = 0; i < row.length; i++) out[o + i] = toByte(row[i]!);
+  });
+  return out;
+}
+
+/**
+ * Grow-only scratch arrays, one per slot, reused across calls: a fresh array
+ * of a megabyte costs more (page faults on first touch) than the work done
+ * in it. Contents are stale: callers write every element they read.
+ */
+const kScratchF64: Float64Array[] = [];
+const kScratchI32: Int32Array[] = [];
+const kScratchU8: Uint8Array[] = [];
+function scratchF64(slot: number, n: number): Float64Array {
+  let a = kScratchF64[slot];
+  if (!a || a.length < n) kScratchF64[slot] = a = new Float64Array(n);
+  return a.length === n ? a : a.subarray(0, n);
+}
+function scratchI32(slot: number, n: number): Int32Array {
+  let a = kScratchI32[slot];
+  if (!a || a.length < n) kScratchI32[slot] = a = new Int32Array(n);
+  return a.length === n ? a : a.subarray(0, n);
+}
+function scratchU8(slot: number, n: number): Uint8Array {
+  let a = kScratchU8[slot];
+  if (!a || a.length < n) kScratchU8[slot] = a = new Uint8Array(n);
+  return a.length === n ? a : a.subarray(0, n);
+}
+
+/** `b / 255` for every byte b (the same doubles as the division). */
+const kByteToUnit = Float64Array.from({ length: 256 }, (_, b) => b / 255);
+/** The same rounded to float32: the original's `float32(x) / 255`. */
+const kByteToUnit32 = Float64Array.from(
+  { length: 256 },
+  (_, b) => Math.fround(b / 255),
+);
+
+/** The original's `np.uint8(np.clip(v, 0, 1) * 255)`; monotone in v. */
+function toByte(v: number): number {
+  return Math.trunc((v < 0 ? 0 : v > 1 ? 1 : v) * 255);
 }
 
 /**
@@ -96,6 +142,55 @@ export function diskFilter(
   radius: number,
   aliasBlur: number,
 ): Float64Array {
+  const out = new Float64Array(size * size * channels);
+  diskFilterRows(data, size, channels, radius, aliasBlur, (y, row, fix) => {
+    if (fix) addCorrection(row, fix.pad, y * fix.pw * fix.C, fix.cOff, fix.cW);
+    out.set(row, y * row.length);
+  });
+  return out;
+}
+
+/** The pieces of `diskFilter`: alias Gaussian, disk rows, correction taps. */
+interface DiskPlan {
+  g: Float64Array;
+  /** Half-width of the disk per kernel row (-1: empty row). */
+  spanW: Int32Array;
+  area: number;
+  /** Kernel half-size. */
+  half: number;
+  /** Correction taps: offsets (padded HWC, from the box corner) and weights. */
+  cOff: Int32Array;
+  cW: Float64Array;
+  /** The correction taps on the (k + 2·rg)² grid, zeros elsewhere. */
+  cGrid: Float64Array;
+  /** `diskFix`'s terms, worked out on first use. */
+  fix?: DiskFix;
+}
+
+/** Plans by (radius, alias, size, channels): pure functions of those. */
+const kDiskPlans = new Map<string, DiskPlan>();
+
+function diskPlan(
+  radius: number,
+  aliasBlur: number,
+  size: number,
+  channels: number,
+): DiskPlan {
+  const key = `${radius}/${aliasBlur}/${size}/${channels}`;
+  let plan = kDiskPlans.get(key);
+  if (!plan) {
+    plan = makeDiskPlan(radius, aliasBlur, size, channels);
+    if (kDiskPlans.size < 64) kDiskPlans.set(key, plan);
+  }
+  return plan;
+}
+
+function makeDiskPlan(
+  radius: number,
+  aliasBlur: number,
+  size: number,
+  channels: number,
+): DiskPlan {
   const { kernel, k } = diskKernel(radius, aliasBlur);
   const half = (k - 1) >> 1;
   const ks = radius <= 8 ? 3 : 5;
@@ -108,7 +203,6 @@ export function diskFilter(
     gs += g[i]!;
   }
   for (let i = 0; i < ks; i++) g[i]! /= gs;
-  // Disk rows: half-width per row offset (-1: empty), and the disk's area.
   const spanW = new Int32Array(k).fill(-1);
   let area = 0;
   for (let dy = -half; dy <= half; dy++) {
@@ -140,8 +234,8 @@ export function diskFilter(
   // Correction taps: kernel (embedded at offset rg) minus the unfolded one.
   const cOff: number[] = [];
   const cW: number[] = [];
-  const pr = half + rg; // padding of the image
-  const pw = size + 2 * pr;
+  const cGrid = new Float64Array(k2 * k2);
+  const pw = size + 2 * (half + rg); // row length of the padded image
   for (let y = 0; y < k2; y++) {
     for (let x = 0; x < k2; x++) {
       let full = 0;
@@ -157,93 +251,535 @@ export function diskFilter(
       if (Math.abs(d) > 1e-13) {
         cOff.push((y * pw + x) * channels);
         cW.push(d);
+        cGrid[y * k2 + x] = d;
       }
     }
   }
-  // Reflect-101 padded 8-bit image and per-row, per-channel prefix sums.
-  const rowIdx = new Int32Array(pw);
-  for (let i = 0; i < pw; i++) rowIdx[i] = mapIndex(i - pr, size, "reflect101");
-  const pad = new Uint8Array(pw * pw * channels);
+  return {
+    g,
+    spanW,
+    area,
+    half,
+    cOff: Int32Array.from(cOff),
+    cW: Float64Array.from(cW),
+    cGrid,
+  };
+}
+
+/**
+ * `diskFilter`, handing each output row (`size · channels` samples, a reused
+ * buffer) to `emit`, before the correction taps (`fix`, where the kernel
+ * folds) are added. Rows flow through: disk sums of one row, its
+ * g pass along x, and g along y once `ks` of those are ready; every float sum
+ * keeps the order of the direct form, so the values are the same bits.
+ */
+function diskFilterRows(
+  data: Uint8Array,
+  size: number,
+  channels: number,
+  radius: number,
+  aliasBlur: number,
+  emit: (y: number, row: Float64Array, fix?: DiskFix) => void,
+): void {
+  const plan = diskPlan(radius, aliasBlur, size, channels);
+  const { g, spanW, area, half, cW } = plan;
+  const ks = g.length, rg = (ks - 1) >> 1;
+  const C = channels;
+  const pr = half + rg; // padding of the image
+  const pw = size + 2 * pr;
+  // Reflect-101 padded rows as per-channel prefix sums, channels
+  // interleaved: P[y·PL + x·C + c] = Σ_{x' < x} pad[y][x'][c].
+  const idx = new Int32Array(pw);
+  for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
+  const PL = (pw + 1) * C;
+  const P = scratchI32(0, pw * PL);
+  const nc = cW.length;
+  const pad = nc > 0 ? scratchU8(0, pw * pw * C) : undefined;
   for (let y = 0; y < pw; y++) {
-    const sy = rowIdx[y]! * size;
-    for (let x = 0; x < pw; x++) {
-      const s = (sy + rowIdx[x]!) * channels, o = (y * pw + x) * channels;
-      for (let c = 0; c < channels; c++) pad[o + c] = data[s + c]!;
-    }
-  }
-  const pl = pw + 1;
-  const prefix = new Int32Array(pw * channels * pl);
-  for (let y = 0; y < pw; y++) {
-    for (let c = 0; c < channels; c++) {
-      const base = (y * channels + c) * pl;
-      let acc = 0;
+    const sy = idx[y]! * size;
+    const b = y * PL;
+    for (let c = 0; c < C; c++) P[b + c] = 0;
+    if (C === 3) {
+      let s0 = 0, s1 = 0, s2 = 0;
+      for (let x = 0, o = b + 3; x < pw; x++, o += 3) {
+        const s = (sy + idx[x]!) * 3;
+        s0 += data[s]!;
+        s1 += data[s + 1]!;
+        s2 += data[s + 2]!;
+        P[o] = s0;
+        P[o + 1] = s1;
+        P[o + 2] = s2;
+      }
+    } else {
       for (let x = 0; x < pw; x++) {
-        acc += pad[(y * pw + x) * channels + c]!;
-        prefix[base + x + 1] = acc;
+        const s = (sy + idx[x]!) * C, o = b + x * C;
+        for (let c = 0; c < C; c++) P[o + C + c] = P[o + c]! + data[s + c]!;
+      }
+    }
+    if (pad) {
+      // The image row in the middle, reflected pixels either side.
+      const o = y * pw * C, rowLen = size * C;
+      pad.set(data.subarray(sy * C, sy * C + rowLen), o + pr * C);
+      for (let x = 0; x < pw; x++) {
+        if (x === pr) x += size;
+        const s = (sy + idx[x]!) * C;
+        for (let c = 0; c < C; c++) pad[o + x * C + c] = data[s + c]!;
       }
     }
   }
-  // Disk correlation over the image grown by rg on every side.
+  const fix = pad ? diskFix(plan, pad, pw, C) : undefined;
+  // Disk rows present and their span bounds in P (offsets from the row).
+  const rowsJ: number[] = [], hiO: number[] = [], loO: number[] = [];
+  for (let j = 0; j < spanW.length; j++) {
+    const w = spanW[j]!;
+    if (w < 0) continue;
+    rowsJ.push(j);
+    hiO.push((half + w + 1) * C);
+    loO.push((half - w) * C);
+  }
+  const nj = rowsJ.length;
   const m = size + 2 * rg;
-  const disk = new Float64Array(m * m * channels);
+  const mC = m * C, RS = size * C;
   const scale = area * 255;
-  const sums = new Int32Array(m);
+  const sums = new Int32Array(mC);
+  const disk = new Float64Array(mC);
+  // Ring of the last ks rows of the g pass along x.
+  const hx: Float64Array[] = [];
+  for (let i = 0; i < ks; i++) hx.push(new Float64Array(RS));
+  const row = new Float64Array(RS);
+  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
+  const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
+  const C2 = 2 * C, C3 = 3 * C, C4 = 4 * C;
   for (let y = 0; y < m; y++) {
-    for (let c = 0; c < channels; c++) {
-      sums.fill(0);
-      for (let j = 0; j < k; j++) {
-        const w = spanW[j]!;
-        if (w < 0) continue;
-        // Centre (y + half, x + half) in padded coordinates.
-        const b = ((y + j) * channels + c) * pl + half;
-        const hiB = b + w + 1, loB = b - w;
-        for (let x = 0; x < m; x++) {
-          sums[x]! += prefix[hiB + x]! - prefix[loB + x]!;
-        }
-      }
-      for (let x = 0; x < m; x++) {
-        disk[(y * m + x) * channels + c] = sums[x]! / scale;
+    // Integer sums: any grouping gives the same value; four rows a pass.
+    sums.fill(0);
+    let t = 0;
+    for (; t + 4 <= nj; t += 4) {
+      const h0 = (y + rowsJ[t]!) * PL, h1 = (y + rowsJ[t + 1]!) * PL;
+      const h2 = (y + rowsJ[t + 2]!) * PL, h3 = (y + rowsJ[t + 3]!) * PL;
+      const a0 = h0 + hiO[t]!, b0 = h0 + loO[t]!;
+      const a1 = h1 + hiO[t + 1]!, b1 = h1 + loO[t + 1]!;
+      const a2 = h2 + hiO[t + 2]!, b2 = h2 + loO[t + 2]!;
+      const a3 = h3 + hiO[t + 3]!, b3 = h3 + loO[t + 3]!;
+      for (let i = 0; i < mC; i++) {
+        sums[i] = sums[i]! + (P[a0 + i]! - P[b0 + i]!) +
+          (P[a1 + i]! - P[b1 + i]!) + (P[a2 + i]! - P[b2 + i]!) +
+          (P[a3 + i]! - P[b3 + i]!);
       }
     }
-  }
-  // g along x (m rows x size columns), then along y (size x size).
-  const hx = new Float64Array(m * size * channels);
-  for (let y = 0; y < m; y++) {
-    for (let x = 0; x < size; x++) {
-      for (let c = 0; c < channels; c++) {
-        let a = 0;
-        for (let i = 0; i < ks; i++) {
-          a += g[i]! * disk[(y * m + x + i) * channels + c]!;
-        }
-        hx[(y * size + x) * channels + c] = a;
+    for (; t < nj; t++) {
+      const b = (y + rowsJ[t]!) * PL;
+      const hb = b + hiO[t]!, lb = b + loO[t]!;
+      for (let i = 0; i < mC; i++) sums[i]! += P[hb + i]! - P[lb + i]!;
+    }
+    for (let i = 0; i < mC; i++) disk[i] = sums[i]! / scale;
+    const h = hx[y % ks]!;
+    if (ks === 3) {
+      for (let i = 0; i < RS; i++) {
+        h[i] = g0 * disk[i]! + g1 * disk[i + C]! + g2 * disk[i + C2]!;
+      }
+    } else {
+      for (let i = 0; i < RS; i++) {
+        h[i] = g0 * disk[i]! + g1 * disk[i + C]! + g2 * disk[i + C2]! +
+          g3 * disk[i + C3]! + g4 * disk[i + C4]!;
       }
     }
+    if (y < ks - 1) continue;
+    const oy = y - ks + 1;
+    const h0 = hx[oy % ks]!, h1 = hx[(oy + 1) % ks]!, h2 = hx[(oy + 2) % ks]!;
+    if (ks === 3) {
+      for (let i = 0; i < RS; i++) {
+        row[i] = g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]!;
+      }
+    } else {
+      const h3 = hx[(oy + 3) % ks]!, h4 = hx[(oy + 4) % ks]!;
+      for (let i = 0; i < RS; i++) {
+        row[i] = g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]! + g3 * h3[i]! +
+          g4 * h4[i]!;
+      }
+    }
+    emit(oy, row, fix);
   }
-  const out = new Float64Array(size * size * channels);
-  const rs = size * channels;
-  for (let y = 0; y < size; y++) {
-    for (let i0 = 0; i0 < rs; i0++) {
+}
+
+/**
+ * The correction taps of a disk kernel that folds at its box, and a cheap
+ * bracket of their sum. The fold is linear along each axis: with F the
+ * folded 1-D pass of g on the box, G the plain one and M = F − G (non-zero
+ * only within rg of the box's edges), the correction is
+ * M_y·(G_x·D) + G_y·(M_x·D) (+ M_y·M_x·D, zero unless the disk's edge
+ * columns reach a corner). Each term is a coefficient times a row of G_x·D
+ * (g ⊛ a span of the disk) or a column of G_y·D, so its sum over the image
+ * is one span of the g-filtered image: two reads of a prefix-sum table
+ * (`hp` rows for the first kind, `vp` columns for the second). The terms
+ * kept reproduce the taps to within `slack` on the output value (the
+ * measured difference of the kernels, the small terms left out, float
+ * rounding); the exact sum of all taps in order is taken only where that
+ * bracket straddles a byte boundary.
+ */
+interface DiskFix {
+  /** The reflect-101 padded 8-bit image. */
+  pad: Uint8Array;
+  pw: number;
+  C: number;
+  g: Float64Array;
+  cOff: Int32Array;
+  cW: Float64Array;
+  slack: number;
+  /**
+   * Span terms along rows: weight, k2 row, and the two prefix columns
+   * (times C). Their prefix rows (of the g-filtered image, 0..255 units)
+   * live in a ring of k2 rows, padded row Y in slot Y % k2.
+   */
+  hW: Float64Array;
+  hAt: Int32Array;
+  hHi: Int32Array;
+  hLo: Int32Array;
+  hp: Float64Array;
+  hpStride: number;
+  hpRows: number;
+  hpNext: number;
+  /**
+   * Span terms down columns: weight, the two prefix rows (offsets from the
+   * output row) and the column (times C). Column-prefix rows live in a
+   * ring of `vpRows` rows, prefix row Y' in slot Y' % vpRows.
+   */
+  vW: Float64Array;
+  vHi: Int32Array;
+  vLo: Int32Array;
+  vCol: Int32Array;
+  vp: Float64Array;
+  vpStride: number;
+  vpRows: number;
+  vpNext: number;
+  /** Per output row: where each term's two reads start. */
+  hP: Int32Array;
+  hQ: Int32Array;
+  vP: Int32Array;
+  vQ: Int32Array;
+}
+
+/** The bracket of `plan`'s correction over the padded image `pad`. */
+function diskFix(
+  plan: DiskPlan,
+  pad: Uint8Array,
+  pw: number,
+  C: number,
+): DiskFix {
+  const t = plan.fix ??= makeDiskFix(plan, pad, pw, C);
+  // Fresh per-call state: the image, the rings (prefix row 0 is zeros).
+  const vp = scratchF64(2, t.vpRows * t.vpStride);
+  vp.fill(0, 0, t.vpStride);
+  return {
+    ...t,
+    pad,
+    hp: scratchF64(1, t.hpRows * t.hpStride),
+    hpNext: 0,
+    vp,
+    vpNext: 1,
+    hP: new Int32Array(t.hW.length),
+    hQ: new Int32Array(t.hW.length),
+    vP: new Int32Array(t.vW.length),
+    vQ: new Int32Array(t.vW.length),
+  };
+}
+
+function makeDiskFix(
+  plan: DiskPlan,
+  pad: Uint8Array,
+  pw: number,
+  C: number,
+): DiskFix {
+  const { g, spanW, area, half, cOff, cW, cGrid } = plan;
+  const ks = g.length, rg = (ks - 1) >> 1;
+  const k = 2 * half + 1, k2 = k + 2 * rg;
+  const pr = half + rg;
+  // M = F − G on the k2 grid (rows: output index + rg, columns: box index).
+  const M = new Float64Array(k2 * k);
+  for (let o = -rg; o < k + rg; o++) {
+    for (let i = 0; i < ks; i++) {
+      const j = o + i - rg;
+      if (o >= 0 && o < k) {
+        M[(o + rg) * k + mapIndex(j, k, "reflect101")]! += g[i]!;
+      }
+      if (j >= 0 && j < k) M[(o + rg) * k + j]! -= g[i]!;
+    }
+  }
+  // Disk half-heights per column (the disk is symmetric: = spanW).
+  // g ⊛ (a centred span of half-width w) / area, on the k2 grid.
+  const prof = (w: number): Float64Array => {
+    const out = new Float64Array(k2);
+    for (let x = 0; x < k2; x++) {
       let a = 0;
-      for (let i = 0; i < ks; i++) a += g[i]! * hx[(y + i) * rs + i0]!;
-      out[y * rs + i0] = a;
-    }
-  }
-  const nc = cOff.length;
-  if (nc > 0) {
-    const padF = new Float64Array(pad.length);
-    for (let i = 0; i < pad.length; i++) padF[i] = pad[i]! / 255;
-    for (let y = 0; y < size; y++) {
-      for (let x = 0; x < size; x++) {
-        const base = (y * pw + x) * channels;
-        for (let c = 0; c < channels; c++) {
-          let a = 0;
-          for (let t = 0; t < nc; t++) a += cW[t]! * padF[base + c + cOff[t]!]!;
-          out[(y * size + x) * channels + c]! += a;
-        }
+      for (let i = 0; i < ks; i++) {
+        const d = x + i - rg - rg - half;
+        if (Math.abs(d) <= w) a += g[i]!;
       }
+      out[x] = a / area;
+    }
+    return out;
+  };
+  interface Term {
+    vertical: boolean;
+    at: number; // k2 row (horizontal terms) or column (vertical ones)
+    w: number;
+    coef: number;
+    profile: Float64Array;
+  }
+  const terms: Term[] = [];
+  for (let at = 0; at < k2; at++) {
+    for (let j = 0; j < k; j++) {
+      const coef = M[at * k + j]!;
+      const w = spanW[j]!;
+      if (coef === 0 || w < 0) continue;
+      const profile = prof(w);
+      terms.push({ vertical: false, at, w, coef, profile });
+      terms.push({ vertical: true, at, w, coef, profile });
     }
   }
-  return out;
+  terms.sort((a, b) => Math.abs(b.coef) - Math.abs(a.coef));
+  // Keep the largest terms while they pay: each costs about two reads;
+  // a bracket of width 2·slack sends ~2·255·slack of the samples to the
+  // exact sum of all taps.
+  const approx = new Float64Array(k2 * k2);
+  const mismatch = () => {
+    let m = 0;
+    for (let i = 0; i < approx.length; i++) {
+      m += Math.abs(cGrid[i]! - approx[i]!);
+    }
+    return m;
+  };
+  const rounding = 1e-11;
+  let best = 0, bestCost = 2 * 255 * (mismatch() + rounding) * cW.length;
+  for (let n = 0; n < terms.length; n++) {
+    const t = terms[n]!;
+    for (let u = 0; u < k2; u++) {
+      const cell = t.vertical ? u * k2 + t.at : t.at * k2 + u;
+      approx[cell]! += t.coef * t.profile[u]!;
+    }
+    const cost = 2 * (n + 1) +
+      2 * 255 * (mismatch() + rounding) * cW.length;
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = n + 1;
+    }
+  }
+  approx.fill(0);
+  const kept = terms.slice(0, best);
+  for (const t of kept) {
+    for (let u = 0; u < k2; u++) {
+      const cell = t.vertical ? u * k2 + t.at : t.at * k2 + u;
+      approx[cell]! += t.coef * t.profile[u]!;
+    }
+  }
+  const slack = mismatch() + rounding;
+  const hpStride = (pw + 1) * C, vpStride = pw * C;
+  const hW: number[] = [], hAt: number[] = [], hHi: number[] = [];
+  const hLo: number[] = [];
+  const vW: number[] = [], vHi: number[] = [], vLo: number[] = [];
+  const vCol: number[] = [];
+  let wv = 0;
+  for (const t of kept) {
+    // Output sample (oy, ox) sees k2 cell (r, c) at padded (oy + r, ox + c);
+    // the span is centred on the kernel's centre, padded offset pr.
+    if (t.vertical) {
+      vW.push(t.coef / (area * 255));
+      vHi.push(pr + t.w + 1);
+      vLo.push(pr - t.w);
+      vCol.push(t.at * C);
+      wv = Math.max(wv, t.w);
+    } else {
+      hW.push(t.coef / (area * 255));
+      hAt.push(t.at);
+      hHi.push((pr + t.w + 1) * C);
+      hLo.push((pr - t.w) * C);
+    }
+  }
+  const vpRows = 2 * wv + 3;
+  const vp = scratchF64(2, vpRows * vpStride);
+  vp.fill(0, 0, vpStride); // prefix row 0
+  return {
+    pad,
+    pw,
+    C,
+    g,
+    cOff,
+    cW,
+    slack,
+    hW: Float64Array.from(hW),
+    hAt: Int32Array.from(hAt),
+    hHi: Int32Array.from(hHi),
+    hLo: Int32Array.from(hLo),
+    hp: scratchF64(1, k2 * hpStride),
+    hpRows: k2,
+    hpStride,
+    hpNext: 0,
+    vW: Float64Array.from(vW),
+    vHi: Int32Array.from(vHi),
+    vLo: Int32Array.from(vLo),
+    vCol: Int32Array.from(vCol),
+    vp,
+    vpStride,
+    vpRows,
+    vpNext: 1, // prefix row 0 (zeros) is in slot 0
+    hP: new Int32Array(hW.length),
+    hQ: new Int32Array(hW.length),
+    vP: new Int32Array(vW.length),
+    vQ: new Int32Array(vW.length),
+  };
+}
+
+/**
+ * Bring the rings of `fix` up to output row `y` and point each term's reads
+ * at them: rows are computed once, in order, while they are needed.
+ */
+function advanceFix(fix: DiskFix, y: number): void {
+  const { pad, pw, C, g, hp, hpStride, vp, vpStride, vpRows } = fix;
+  const ks = g.length, rg = (ks - 1) >> 1;
+  const k2 = fix.hpRows;
+  const rs = pw * C;
+  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
+  const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
+  const C2 = 2 * C, C3 = 3 * C, C4 = 4 * C;
+  const lo = rg * C, hi = (pw - rg) * C;
+  let hNeed = 0;
+  for (let t = 0; t < fix.hAt.length; t++) {
+    hNeed = Math.max(hNeed, y + fix.hAt[t]!);
+  }
+  for (; fix.hpNext <= hNeed; fix.hpNext++) {
+    // Prefix along the padded row Y of (g ⊛ row): hp[b + i] for i = x·C + c
+    // holds the sum over columns before x.
+    const Y = fix.hpNext;
+    const b = (Y % k2) * hpStride + C, q = Y * rs - lo;
+    hp.fill(0, b - C, b + lo);
+    for (let i = lo; i < hi; i++) {
+      const p = q + i;
+      const v = ks === 3
+        ? g0 * pad[p]! + g1 * pad[p + C]! + g2 * pad[p + C2]!
+        : g0 * pad[p]! + g1 * pad[p + C]! + g2 * pad[p + C2]! +
+          g3 * pad[p + C3]! + g4 * pad[p + C4]!;
+      hp[b + i] = hp[b + i - C]! + v;
+    }
+    for (let i = hi; i < rs; i++) hp[b + i] = hp[b + i - C]!;
+  }
+  let vNeed = 0;
+  for (let t = 0; t < fix.vHi.length; t++) {
+    vNeed = Math.max(vNeed, y + fix.vHi[t]!);
+  }
+  const r1 = rs, r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs;
+  for (; fix.vpNext <= vNeed; fix.vpNext++) {
+    // Prefix row Y' = prefix row Y' − 1 + (g ⊛ column) at padded row Y' − 1.
+    const Y = fix.vpNext - 1;
+    const b = (fix.vpNext % vpRows) * vpStride;
+    const prev = (Y % vpRows) * vpStride;
+    if (Y >= rg && Y < pw - rg) {
+      const q = (Y - rg) * rs;
+      for (let i = 0; i < rs; i++) {
+        const p = q + i;
+        const v = ks === 3
+          ? g0 * pad[p]! + g1 * pad[p + r1]! + g2 * pad[p + r2]!
+          : g0 * pad[p]! + g1 * pad[p + r1]! + g2 * pad[p + r2]! +
+            g3 * pad[p + r3]! + g4 * pad[p + r4]!;
+        vp[b + i] = vp[prev + i]! + v;
+      }
+    } else vp.copyWithin(b, prev, prev + rs);
+  }
+  for (let t = 0; t < fix.hAt.length; t++) {
+    const row = ((y + fix.hAt[t]!) % k2) * hpStride;
+    fix.hP[t] = row + fix.hHi[t]!;
+    fix.hQ[t] = row + fix.hLo[t]!;
+  }
+  for (let t = 0; t < fix.vHi.length; t++) {
+    fix.vP[t] = ((y + fix.vHi[t]!) % vpRows) * vpStride + fix.vCol[t]!;
+    fix.vQ[t] = ((y + fix.vLo[t]!) % vpRows) * vpStride + fix.vCol[t]!;
+  }
+}
+
+/**
+ * Bytes of `row + correction` (output row `y`) into `out` at `o`, the same
+ * as `toByte` of the exact sum: the span terms bracket the value within
+ * `slack`; where both ends of the bracket give the same byte, so does the
+ * exact value (`toByte` is monotone); elsewhere the exact sum, all taps in
+ * order, decides.
+ */
+function correctToBytes(
+  row: Float64Array,
+  fix: DiskFix,
+  y: number,
+  out: Uint8Array,
+  o: number,
+): void {
+  advanceFix(fix, y);
+  const { pad, cOff, cW, slack, hp, vp, hW, hP, hQ, vW, vP, vQ } = fix;
+  const u = kByteToUnit;
+  const base = y * fix.pw * fix.C;
+  const n = row.length, nh = hW.length, nv = vW.length, nc = cW.length;
+  for (let i = 0; i < n; i += 3) {
+    let a0 = 0, a1 = 0, a2 = 0;
+    for (let t = 0; t < nh; t++) {
+      const w = hW[t]!, p = hP[t]! + i, q = hQ[t]! + i;
+      a0 += w * (hp[p]! - hp[q]!);
+      a1 += w * (hp[p + 1]! - hp[q + 1]!);
+      a2 += w * (hp[p + 2]! - hp[q + 2]!);
+    }
+    for (let t = 0; t < nv; t++) {
+      const w = vW[t]!, p = vP[t]! + i, q = vQ[t]! + i;
+      a0 += w * (vp[p]! - vp[q]!);
+      a1 += w * (vp[p + 1]! - vp[q + 1]!);
+      a2 += w * (vp[p + 2]! - vp[q + 2]!);
+    }
+    for (let c = 0; c < 3; c++) {
+      const v = row[i + c]! + (c === 0 ? a0 : c === 1 ? a1 : a2);
+      const lo = toByte(v - slack);
+      if (lo === toByte(v + slack)) {
+        out[o + i + c] = lo;
+        continue;
+      }
+      let a = 0;
+      const b = base + i + c;
+      for (let t = 0; t < nc; t++) a += cW[t]! * u[pad[b + cOff[t]!]!]!;
+      out[o + i + c] = toByte(row[i + c]! + a);
+    }
+  }
+}
+
+/**
+ * `row[i] += Σ_t cW[t] · pad[base + i + cOff[t]] / 255`, each sum from 0 in tap
+ * order; six samples at a time so their chains of additions overlap.
+ */
+function addCorrection(
+  row: Float64Array,
+  pad: Uint8Array,
+  base: number,
+  cOff: Int32Array,
+  cW: Float64Array,
+): void {
+  const n = row.length, nc = cW.length, u = kByteToUnit;
+  let i = 0;
+  for (; i + 6 <= n; i += 6) {
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
+    const b = base + i;
+    for (let t = 0; t < nc; t++) {
+      const w = cW[t]!, o = b + cOff[t]!;
+      a0 += w * u[pad[o]!]!;
+      a1 += w * u[pad[o + 1]!]!;
+      a2 += w * u[pad[o + 2]!]!;
+      a3 += w * u[pad[o + 3]!]!;
+      a4 += w * u[pad[o + 4]!]!;
+      a5 += w * u[pad[o + 5]!]!;
+    }
+    row[i]! += a0;
+    row[i + 1]! += a1;
+    row[i + 2]! += a2;
+    row[i + 3]! += a3;
+    row[i + 4]! += a4;
+    row[i + 5]! += a5;
+  }
+  for (; i < n; i++) {
+    let a = 0;
+    for (let t = 0; t < nc; t++) a += cW[t]! * u[pad[base + i + cOff[t]!]!]!;
+    row[i]! += a;
+  }
 }
 
 /** Glass blur (random: the local shuffles). */
@@ -254,11 +790,12 @@ export function glassBlur(
   rng: Rng,
 ): Uint8Array {
   const [sigma, delta, iterations] = kConstants.glass_blur[severity - 1]!;
-  const blurred = gaussianFilter(toFloat(data), size, size, 3, sigma);
-  const x = new Uint8Array(blurred.length);
-  for (let i = 0; i < x.length; i++) {
-    x[i] = Math.trunc(blurred[i]! * 255); // np.uint8(... * 255)
-  }
+  const n8 = data.length;
+  // One scratch image for both Gaussians (filtered in place).
+  const f = toFloat(data, scratchF64(3, n8));
+  gaussianFilter(f, size, size, 3, sigma, "nearest", 4, f);
+  const x = scratchU8(1, n8);
+  for (let i = 0; i < n8; i++) x[i] = Math.trunc(f[i]! * 255); // np.uint8
   // The swaps stay sequential; the draws are `rng.int(2δ) − δ`, inlined
   // (same rejection rule, so the same stream).
   const n = 2 * delta;
@@ -280,7 +817,19 @@ export function glassBlur(
       }
     }
   }
-  return toUint8(gaussianFilter(toFloat(x), size, size, 3, sigma));
+  gaussianFilter(
+    toFloat(x, f),
+    size,
+    size,
+    3,
+    sigma,
+    "nearest",
+    4,
+    f,
+  );
+  const out = new Uint8Array(n8);
+  for (let i = 0; i < n8; i++) out[i] = toByte(f[i]!); // toUint8
+  return out;
 }
 
 /** Motion blur (random: the angle). */
@@ -360,18 +909,35 @@ export function clippedZoom(
 }
 
 /**
- * `acc += float32(clippedZoom(src, h, 3, zoom))` without the intermediate
- * image: the same per-sample expression, the taps' offsets and weights
- * hoisted out of the pixel loop. A zero weight multiplies a finite sample
- * (it adds an exact zero), so the `tx ? … : 0` tests of `clippedZoom` are
- * not needed for the same values.
+ * One zoom of `zoomBlur` as tables: per output index, the two source taps
+ * (`lo`, `hi`, absolute) and weights (`u = 1 − t`, `t`); and the two source
+ * rows of the current output row, interpolated along x.
  */
-function addClippedZoom3(
-  src: Float64Array,
-  h: number,
-  zoom: number,
-  acc: Float32Array,
-): void {
+interface ZoomPass {
+  lo: Int32Array;
+  hi: Int32Array;
+  t: Float64Array;
+  u: Float64Array;
+  a: Float64Array;
+  b: Float64Array;
+  ra: number;
+  rb: number;
+}
+
+/**
+ * The passes of one call, cached per (size, zoom): their tables are pure
+ * functions of those, and the row buffers are rewritten before they are
+ * read (`ra`, `rb` reset per call).
+ */
+const kZoomPasses = new Map<string, ZoomPass>();
+
+function zoomPass(h: number, zoom: number): ZoomPass {
+  const key = `${h}/${zoom}`;
+  const cached = kZoomPasses.get(key);
+  if (cached) {
+    cached.ra = cached.rb = -1;
+    return cached;
+  }
   const { ch, top, trim, ratio } = zoomGeometry(h, zoom);
   const lo = new Int32Array(h), hi = new Int32Array(h);
   const t = new Float64Array(h), u = new Float64Array(h);
@@ -384,40 +950,125 @@ function addClippedZoom3(
     lo[o] = top + f;
     hi[o] = top + Math.min(f + 1, ch - 1);
   }
-  for (let y = 0; y < h; y++) {
-    const ty = t[y]!, uy = u[y]!;
-    const r0 = lo[y]! * h, r1 = hi[y]! * h;
-    let o = y * h * 3;
-    for (let x = 0; x < h; x++, o += 3) {
-      const tx = t[x]!, ux = u[x]!;
-      const p00 = (r0 + lo[x]!) * 3, p01 = (r0 + hi[x]!) * 3;
-      const p10 = (r1 + lo[x]!) * 3, p11 = (r1 + hi[x]!) * 3;
-      for (let k = 0; k < 3; k++) {
-        const a = src[p00 + k]! * ux + src[p01 + k]! * tx;
-        const b = src[p10 + k]! * ux + src[p11 + k]! * tx;
-        acc[o + k]! += Math.fround(a * uy + b * ty);
-      }
-    }
+  const a = new Float64Array(h * 3), b = new Float64Array(h * 3);
+  const pass = { lo, hi, t, u, a, b, ra: -1, rb: -1 };
+  if (kZoomPasses.size < 256) kZoomPasses.set(key, pass);
+  return pass;
+}
+
+/**
+ * Source row `r` of a 3-channel 8-bit image, as float32 `b / 255`,
+ * interpolated along x: `s0·u + s1·t`.
+ */
+function interpRow3(
+  src: Uint8Array,
+  h: number,
+  r: number,
+  z: ZoomPass,
+  dst: Float64Array,
+): void {
+  const { lo, hi, t, u } = z;
+  const v = kByteToUnit32;
+  const base = r * h * 3;
+  for (let x = 0, o = 0; x < h; x++, o += 3) {
+    const tx = t[x]!, ux = u[x]!;
+    const p0 = base + lo[x]! * 3, p1 = base + hi[x]! * 3;
+    dst[o] = v[src[p0]!]! * ux + v[src[p1]!]! * tx;
+    dst[o + 1] = v[src[p0 + 1]!]! * ux + v[src[p1 + 1]!]! * tx;
+    dst[o + 2] = v[src[p0 + 2]!]! * ux + v[src[p1 + 2]!]! * tx;
   }
 }
 
-/** Zoom blur (deterministic; float32 arithmetic, as the original). */
+/**
+ * Zoom blur (deterministic; float32 arithmetic, as the original): the mean
+ * of the image and its `clippedZoom`s, each zoom rounded to float32 and
+ * added in order. Computed row by row, zooms inner: each sample sees the
+ * same expression as `clippedZoom`, `(s00·ux + s01·tx)·uy + (s10·ux +
+ * s11·tx)·ty`, with a source row's interpolation along x (the brackets)
+ * computed once and shared by the output rows that read it. A zero weight
+ * multiplies a finite sample (it adds an exact zero), so the `tx ? … : 0`
+ * tests of `clippedZoom` are not needed for the same values.
+ */
 export function zoomBlur(
   data: Uint8Array,
   size: number,
   severity: Severity,
 ): Uint8Array {
   const zooms = kConstants.zoom_blur[severity - 1]!;
-  const x = new Float32Array(data.length);
-  for (let i = 0; i < x.length; i++) x[i] = data[i]! / 255;
-  const x64 = Float64Array.from(x);
-  const acc = new Float32Array(x.length);
-  for (const z of zooms) addClippedZoom3(x64, size, z, acc);
+  const h = size, rs = h * 3, len = data.length;
+  const unit = kByteToUnit32;
+  // A zoom of exactly 1 is the image itself (weights 1 and 0): its term is
+  // x, so the sum starts there.
+  const first = zooms[0] === 1 ? 1 : 0;
+  const passes = zooms.slice(first).map((z) => zoomPass(h, z));
+  const np = passes.length;
+  const acc = new Float32Array(rs);
   const n = zooms.length + 1;
-  const out = new Uint8Array(x.length);
-  for (let i = 0; i < acc.length; i++) {
-    const v = Math.fround(Math.fround(x[i]! + acc[i]!) / n);
-    out[i] = Math.trunc(Math.fround((v < 0 ? 0 : v > 1 ? 1 : v) * 255));
+  const out = new Uint8Array(len);
+  const f = Math.fround;
+  for (let y = 0; y < h; y++) {
+    const o = y * rs;
+    if (first) { for (let i = 0; i < rs; i++) acc[i] = unit[data[o + i]!]!; }
+    else acc.fill(0);
+    for (const z of passes) zoomRows(data, h, y, z);
+    // Up to four zooms per pass over the row: the float32 sum still adds
+    // them one at a time, in order.
+    let p = 0;
+    for (; p + 4 <= np; p += 4) {
+      const z1 = passes[p]!, z2 = passes[p + 1]!;
+      const z3 = passes[p + 2]!, z4 = passes[p + 3]!;
+      const a1 = z1.a, b1 = z1.b, t1 = z1.t[y]!, u1 = z1.u[y]!;
+      const a2 = z2.a, b2 = z2.b, t2 = z2.t[y]!, u2 = z2.u[y]!;
+      const a3 = z3.a, b3 = z3.b, t3 = z3.t[y]!, u3 = z3.u[y]!;
+      const a4 = z4.a, b4 = z4.b, t4 = z4.t[y]!, u4 = z4.u[y]!;
+      for (let i = 0; i < rs; i++) {
+        acc[i] = f(
+          f(
+            f(acc[i]! + f(a1[i]! * u1 + b1[i]! * t1)) +
+              f(a2[i]! * u2 + b2[i]! * t2),
+          ) + f(a3[i]! * u3 + b3[i]! * t3),
+        ) + f(a4[i]! * u4 + b4[i]! * t4);
+      }
+    }
+    for (; p + 2 <= np; p += 2) {
+      const z1 = passes[p]!, z2 = passes[p + 1]!;
+      const a1 = z1.a, b1 = z1.b, t1 = z1.t[y]!, u1 = z1.u[y]!;
+      const a2 = z2.a, b2 = z2.b, t2 = z2.t[y]!, u2 = z2.u[y]!;
+      for (let i = 0; i < rs; i++) {
+        acc[i] = f(acc[i]! + f(a1[i]! * u1 + b1[i]! * t1)) +
+          f(a2[i]! * u2 + b2[i]! * t2);
+      }
+    }
+    if (p < np) {
+      const z = passes[p]!;
+      const a = z.a, b = z.b, ty = z.t[y]!, uy = z.u[y]!;
+      for (let i = 0; i < rs; i++) {
+        acc[i]! += f(a[i]! * uy + b[i]! * ty);
+      }
+    }
+    for (let i = 0; i < rs; i++) {
+      const v = f(f(unit[data[o + i]!]! + acc[i]!) / n);
+      out[o + i] = Math.trunc(f((v < 0 ? 0 : v > 1 ? 1 : v) * 255));
+    }
   }
   return out;
+}
+
+/** Bring `z.a`, `z.b` to the two source rows output row `y` reads. */
+function zoomRows(src: Uint8Array, h: number, y: number, z: ZoomPass): void {
+  const r0 = z.lo[y]!, r1 = z.hi[y]!;
+  if (r0 !== z.ra) {
+    if (r0 === z.rb) {
+      const s = z.a;
+      z.a = z.b;
+      z.b = s;
+      z.rb = -1;
+    } else interpRow3(src, h, r0, z, z.a);
+    z.ra = r0;
+  }
+  if (r1 !== z.rb) {
+    if (r1 === z.ra) z.b.set(z.a);
+    else interpRow3(src, h, r1, z, z.b);
+    z.rb = r1;
+  }
 }

@@ -75,3 +75,37 @@ Deno.test({
     }
   },
 });
+
+Deno.test("motionBlur() equals a direct sum of its taps, edge pixels repeated, on odd sizes", () => {
+  // Widths that leave a remainder after the blocks of two (three-channel)
+  // and four (grey) pixels the blur sums side by side.
+  const sizes: [number, number, number][] = [[7, 5, 3], [9, 6, 1], [4, 3, 3]];
+  for (const [width, height, channels] of sizes) {
+    const data = new Uint8Array(width * height * channels);
+    for (let i = 0; i < data.length; i++) data[i] = (i * 97 + 13) % 256;
+    for (const angle of [0, 33, -44.9, 90, 180]) {
+      const k = motionKernel(3, 1.5, angle);
+      const got = motionBlur(data, height, width, channels, k);
+      for (let y = 0; y < height; y++) {
+        for (let x = 0; x < width; x++) {
+          for (let c = 0; c < channels; c++) {
+            let acc = 0;
+            for (let j = 0; j < k.weights.length; j++) {
+              const sy = Math.min(height - 1, Math.max(0, y + k.dy[j]!));
+              const sx = Math.min(width - 1, Math.max(0, x + k.dx[j]!));
+              acc += k.weights[j]! * data[(sy * width + sx) * channels + c]!;
+            }
+            const q = Math.floor(acc * 257 + 0.5);
+            const want = Math.min(255, Math.max(0, Math.floor(q / 257)));
+            const o = (y * width + x) * channels + c;
+            assert.equal(
+              got[o],
+              want,
+              `${width}x${height}x${channels} ${angle}° at ${o}`,
+            );
+          }
+        }
+      }
+    }
+  }
+});

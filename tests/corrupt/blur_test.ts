@@ -1,0 +1,156 @@
+import assert from "node:assert/strict";
+import {
+  clippedZoom,
+  defocusBlur,
+  diskFilter,
+  diskKernel,
+  glassBlur,
+  zoomBlur,
+} from "../../src/corrupt/blur.ts";
+import {
+  filter2d,
+  gaussianFilter,
+  toFloat,
+  toUint8,
+} from "../../src/corrupt/filters.ts";
+import { kConstants, type Severity } from "../../src/corrupt/registry.ts";
+import { Rng } from "../../src/rng.ts";
+import { loadFixtureImages } from "./_fixtures.ts";
+
+// The blurs are computed row by row, several samples at a time, with parts
+// read through tables; each test below checks them byte for byte against a
+// plain transcription of the same arithmetic, on the two fixture pictures
+// and on synthetic images that hit the edge cases (flat areas, where a
+// bracketed value sits exactly on a byte boundary, and saturated ones).
+
+const kSize = 224;
+const fx = await loadFixtureImages();
+
+function synthetic(): Uint8Array[] {
+  const flat = (v: number) => new Uint8Array(kSize * kSize * 3).fill(v);
+  // Flat halves and a bright disc: flat areas next to edges.
+  const mixed = new Uint8Array(kSize * kSize * 3);
+  for (let y = 0; y < kSize; y++) {
+    for (let x = 0; x < kSize; x++) {
+      const o = (y * kSize + x) * 3;
+      const inDisc = (x - 150) ** 2 + (y - 70) ** 2 < 40 ** 2;
+      mixed[o] = inDisc ? 255 : x < 112 ? 37 : 200;
+      mixed[o + 1] = inDisc ? 255 : y < 112 ? 128 : 3;
+      mixed[o + 2] = (x * 7 + y * 13) & 255;
+    }
+  }
+  return [flat(255), flat(128), flat(1), mixed];
+}
+
+const kImages = [...fx.images.map((im) => im.data), ...synthetic()];
+
+function firstDiff(a: Uint8Array, b: Uint8Array): string {
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) return `sample ${i}: ${a[i]} vs ${b[i]}`;
+  }
+  return a.length === b.length ? "" : "lengths differ";
+}
+
+Deno.test("defocusBlur() equals the bytes of diskFilter()'s exact sums at every severity", () => {
+  // Severities 4 and 5 bracket the fold correction and sum its taps only
+  // where a byte could differ; diskFilter() sums every tap everywhere.
+  for (const severity of [1, 2, 3, 4, 5] as Severity[]) {
+    const [radius, alias] = kConstants.defocus_blur[severity - 1]!;
+    for (const [k, data] of kImages.entries()) {
+      const got = defocusBlur(data, kSize, severity);
+      const want = toUint8(diskFilter(data, kSize, 3, radius, alias));
+      assert.equal(
+        firstDiff(got, want),
+        "",
+        `severity ${severity}, image ${k}`,
+      );
+    }
+  }
+});
+
+Deno.test("defocusBlur() matches a direct 2-D correlation with diskKernel() to float rounding", () => {
+  // filter2d() sums every tap of the kernel; defocusBlur() sums the disk
+  // from prefix sums and the alias Gaussian separably, so the float sums
+  // round differently: a byte may move by one where a value sits on a
+  // boundary (flat areas, ~6 % of this picture at severity 1, where the
+  // exact integer disk sum lands on the level and 29 float taps fall just
+  // below it), never more.
+  for (const severity of [1, 4, 5] as Severity[]) {
+    const [radius, alias] = kConstants.defocus_blur[severity - 1]!;
+    const { kernel, k } = diskKernel(radius, alias);
+    const data = fx.images[0]!.data;
+    const got = defocusBlur(data, kSize, severity);
+    const want = toUint8(filter2d(toFloat(data), kSize, kSize, 3, kernel, k));
+    let moved = 0;
+    for (let i = 0; i < got.length; i++) {
+      const d = Math.abs(got[i]! - want[i]!);
+      assert.ok(d <= 1, `severity ${severity}: sample ${i} differs by ${d}`);
+      moved += d;
+    }
+    assert.ok(
+      moved < got.length * 0.1,
+      `severity ${severity}: ${moved} samples moved`,
+    );
+  }
+});
+
+Deno.test("zoomBlur() equals the float32 mean of clippedZoom() images", () => {
+  const f = Math.fround;
+  for (const severity of [1, 2, 3, 4, 5] as Severity[]) {
+    const zooms = kConstants.zoom_blur[severity - 1]!;
+    for (const [k, data] of kImages.entries()) {
+      const x = new Float32Array(data.length);
+      for (let i = 0; i < x.length; i++) x[i] = data[i]! / 255;
+      const x64 = Float64Array.from(x);
+      const acc = new Float32Array(x.length);
+      for (const z of zooms) {
+        const zoomed = clippedZoom(x64, kSize, 3, z);
+        for (let i = 0; i < acc.length; i++) acc[i]! += f(zoomed[i]!);
+      }
+      const want = new Uint8Array(x.length);
+      for (let i = 0; i < want.length; i++) {
+        const v = f(f(x[i]! + acc[i]!) / (zooms.length + 1));
+        want[i] = Math.trunc(f((v < 0 ? 0 : v > 1 ? 1 : v) * 255));
+      }
+      const got = zoomBlur(data, kSize, severity);
+      assert.equal(
+        firstDiff(got, want),
+        "",
+        `severity ${severity}, image ${k}`,
+      );
+    }
+  }
+});
+
+Deno.test("glassBlur() equals gaussianFilter(), the swaps drawn with Rng.int(), and gaussianFilter()", () => {
+  for (const severity of [1, 2, 3, 4, 5] as Severity[]) {
+    const [sigma, delta, iterations] = kConstants.glass_blur[severity - 1]!;
+    for (const [k, data] of kImages.entries()) {
+      if (k > 2) continue; // two pictures and one flat image suffice
+      const rng = new Rng(7, ["glass", k, severity]);
+      const got = glassBlur(data, kSize, severity, rng.fork("x"));
+      const draws = rng.fork("x");
+      const blurred = gaussianFilter(toFloat(data), kSize, kSize, 3, sigma);
+      const x = new Uint8Array(blurred.length);
+      for (let i = 0; i < x.length; i++) x[i] = Math.trunc(blurred[i]! * 255);
+      for (let it = 0; it < iterations; it++) {
+        for (let h = kSize - delta; h > delta; h--) {
+          for (let w = kSize - delta; w > delta; w--) {
+            const dx = draws.int(2 * delta) - delta;
+            const dy = draws.int(2 * delta) - delta;
+            const hp = h + dy, wp = w + dx;
+            for (let c = 0; c < 3; c++) {
+              x[(h * kSize + w) * 3 + c] = x[(hp * kSize + wp) * 3 + c]!;
+            }
+          }
+        }
+      }
+      const want = toUint8(gaussianFilter(toFloat(x), kSize, kSize, 3, sigma));
+      assert.equal(
+        firstDiff(got, want),
+        "",
+        `severity ${severity}, image ${k}`,
+      );
+    }
+  }
+});
