@@ -84,6 +84,19 @@ export function affineFromPoints(
 /** `float32(x / 255)` for every 8-bit x. */
 const kUnit32 = Float32Array.from(kUnit);
 
+let kReflect101: Int32Array | undefined;
+
+/** `mapIndex(i, n, "reflect101")` for i in [−2n, 3n), at i + 2n. */
+function reflect101Table(n: number): Int32Array {
+  if (kReflect101?.length !== 5 * n) {
+    kReflect101 = Int32Array.from(
+      { length: 5 * n },
+      (_, i) => mapIndex(i - 2 * n, n, "reflect101"),
+    );
+  }
+  return kReflect101;
+}
+
 /**
  * OpenCV's bilinear weights on its 1/32-pixel grid, as float32 values:
  * entry (fy·32 + fx)·4 + t for the taps (0,0), (0,1), (1,0), (1,1).
@@ -130,6 +143,8 @@ export function warpAffine(
     ady[x] = roundHalfEven(a3 * x * 1024);
   }
   const W = kWarpWeights, C = channels, last = size - 1;
+  // reflect101 of i in [lo, hi) at R[i + P] (hi − 1 leaves room for i + 1).
+  const R = reflect101Table(size), P = 2 * size, lo = -P, hi = 3 * size - 1;
   for (let y = 0; y < size; y++) {
     const x0 = roundHalfEven((a1 * y + a2) * 1024) + 16;
     const y0 = roundHalfEven((a4 * y + a5) * 1024) + 16;
@@ -141,12 +156,22 @@ export function warpAffine(
       const w0 = W[wo]!, w1 = W[wo + 1]!, w2 = W[wo + 2]!, w3 = W[wo + 3]!;
       let xa = ix, xb = ix + 1, ya = iy, yb = iy + 1;
       if (ix < 0 || ix >= last) {
-        xa = mapIndex(ix, size, "reflect101");
-        xb = mapIndex(ix + 1, size, "reflect101");
+        if (ix >= lo && ix < hi) {
+          xa = R[ix + P]!;
+          xb = R[ix + 1 + P]!;
+        } else {
+          xa = mapIndex(ix, size, "reflect101");
+          xb = mapIndex(ix + 1, size, "reflect101");
+        }
       }
       if (iy < 0 || iy >= last) {
-        ya = mapIndex(iy, size, "reflect101");
-        yb = mapIndex(iy + 1, size, "reflect101");
+        if (iy >= lo && iy < hi) {
+          ya = R[iy + P]!;
+          yb = R[iy + 1 + P]!;
+        } else {
+          ya = mapIndex(iy, size, "reflect101");
+          yb = mapIndex(iy + 1, size, "reflect101");
+        }
       }
       const p00 = (ya * size + xa) * C, p01 = (ya * size + xb) * C;
       const p10 = (yb * size + xa) * C, p11 = (yb * size + xb) * C;
