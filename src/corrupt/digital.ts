@@ -86,6 +86,18 @@ const kUnit32 = Float32Array.from(kUnit);
 
 let kReflect101: Int32Array | undefined;
 
+/** `gaussianKernel1d(sigma, 3)` per elastic sigma, computed once. */
+const kElasticKernels = new Map<number, Float64Array>();
+
+function elasticKernel(sigma: number): Float64Array {
+  let w = kElasticKernels.get(sigma);
+  if (!w) {
+    w = gaussianKernel1d(sigma, 3);
+    kElasticKernels.set(sigma, w);
+  }
+  return w;
+}
+
 /** `mapIndex(i, n, "reflect101")` for i in [−2n, 3n), at i + 2n. */
 function reflect101Table(n: number): Int32Array {
   if (kReflect101?.length !== 5 * n) {
@@ -263,7 +275,7 @@ export function elasticTransform(
   reflectCorrelate2dRows(
     [uniforms, uniforms],
     size,
-    gaussianKernel1d(sigma, 3),
+    elasticKernel(sigma),
     (row, j, i) => {
       const d = i === 0 ? dx : dy, o = j * size;
       for (let k = 0; k < size; k++) d[o + k] = row[k]! * alpha;
