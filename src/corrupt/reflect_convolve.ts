@@ -302,13 +302,15 @@ function sum15(
 interface DctPlan {
   n: number;
   fft: Fft;
-  /** λ_m: the 2n-point DFT of the folded kernel (real: it is even). */
-  lambda: Float64Array;
-  /** λ_{n−m} (0 for m = 0: X_n is 0). */
-  lambdaRev: Float64Array;
-  /** cos, sin of π m / 2n. */
-  c: Float64Array;
-  s: Float64Array;
+  /**
+   * Per m ≤ n/2, the symmetric 2x2 map (α β; β γ) from 2·V_a,m to V'_a,m
+   * (and likewise for b): with c, s = cos, sin(πm/2n), λ = λ_m,
+   * λ' = λ_{n−m} (0 for m = 0),
+   * α = (λc² + λ's²)/2, β = cs(λ − λ')/2, γ = (λs² + λ'c²)/2.
+   */
+  alpha: Float64Array;
+  beta: Float64Array;
+  gamma: Float64Array;
   re: Float64Array;
   im: Float64Array;
   rowA: Float64Array;
@@ -340,18 +342,23 @@ function dctPlan(n: number, weights: Float64Array): DctPlan {
     }
     lambda[m] = acc;
   }
-  const c = new Float64Array(n), s = new Float64Array(n);
-  for (let m = 0; m < n; m++) {
-    c[m] = Math.cos((Math.PI * m) / (2 * n));
-    s[m] = Math.sin((Math.PI * m) / (2 * n));
+  const h = n >> 1;
+  const alpha = new Float64Array(h + 1), beta = new Float64Array(h + 1);
+  const gamma = new Float64Array(h + 1);
+  for (let m = 0; m <= h; m++) {
+    const c = Math.cos((Math.PI * m) / (2 * n));
+    const s = Math.sin((Math.PI * m) / (2 * n));
+    const l = lambda[m]!, lq = m === 0 ? 0 : lambda[n - m]!;
+    alpha[m] = 0.5 * (l * c * c + lq * s * s);
+    beta[m] = 0.5 * (c * s * (l - lq));
+    gamma[m] = 0.5 * (l * s * s + lq * c * c);
   }
   const plan: DctPlan = {
     n,
     fft: new Fft(n),
-    lambda,
-    lambdaRev: lambda.map((_, m) => (m === 0 ? 0 : lambda[n - m]!)),
-    c,
-    s,
+    alpha,
+    beta,
+    gamma,
     re: new Float64Array(n),
     im: new Float64Array(n),
     rowA: new Float64Array(n),
@@ -382,7 +389,7 @@ function spectralPass(
   sink?: RowSink,
   image = 0,
 ): void {
-  const { n, fft, lambda, lambdaRev, c, s, re, im } = plan;
+  const { n, fft, alpha, beta, gamma, re, im } = plan;
   const h = n >> 1;
   const bb = b ?? (plan.zeros ??= new Float64Array(n * n));
   const step = columns ? n : 1;
@@ -399,14 +406,11 @@ function spectralPass(
     for (let m = 0; m <= h; m++) {
       const q = m === 0 ? 0 : n - m;
       const vr = re[m]!, vi = im[m]!, wr = re[q]!, wi = im[q]!;
-      const cm = c[m]!, sm = s[m]!, l = lambda[m]!, lq = lambdaRev[m]!;
-      // V_a = ((vr + wr) / 2, (vi − wi) / 2), V_b = ((vi + wi) / 2, (wr − vr) / 2).
-      const aR = 0.5 * (vr + wr), aI = 0.5 * (vi - wi);
-      const bR = 0.5 * (vi + wi), bI = 0.5 * (wr - vr);
-      const pa = l * (cm * aR + sm * aI), qa = lq * (cm * aI - sm * aR);
-      const pb = l * (cm * bR + sm * bI), qb = lq * (cm * bI - sm * bR);
-      const Ar = cm * pa - sm * qa, Ai = sm * pa + cm * qa;
-      const Br = cm * pb - sm * qb, Bi = sm * pb + cm * qb;
+      const al = alpha[m]!, be = beta[m]!, ga = gamma[m]!;
+      // 2·V_a = (vr + wr, vi − wi), 2·V_b = (vi + wi, wr − vr).
+      const sR = vr + wr, dI = vi - wi, sI = vi + wi, dR = wr - vr;
+      const Ar = al * sR + be * dI, Ai = be * sR + ga * dI;
+      const Br = al * sI + be * dR, Bi = be * sI + ga * dR;
       re[m] = Ar - Bi;
       im[m] = Ai + Br;
       if (q !== m && m !== 0) {
