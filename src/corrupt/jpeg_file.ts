@@ -7,7 +7,7 @@
  * for every component (valid for any data; Pillow's `optimize=True` only
  * makes its files smaller, never different in pixels).
  */
-import { type QuantizedPlane, quantizeImage } from "./libjpeg.ts";
+import { type QuantizedPlane, quantizeImageScratch } from "./libjpeg.ts";
 
 /** Natural index of each zigzag position. */
 // deno-fmt-ignore
@@ -131,6 +131,41 @@ export function jpegCategory(v: number): number {
   return n;
 }
 
+/**
+ * The same bit stream as `BitWriter`, into a growing byte buffer with a
+ * 32-bit accumulator (codes are at most 16 bits, values at most 15).
+ */
+class ByteSink {
+  buf = new Uint8Array(1 << 16);
+  len = 0;
+  acc = 0;
+  n = 0;
+  put(value: number, n: number): void {
+    this.acc = (this.acc << n) | (value & ((1 << n) - 1));
+    this.n += n;
+    while (this.n >= 8) {
+      this.n -= 8;
+      const b = (this.acc >>> this.n) & 255;
+      if (this.len + 2 > this.buf.length) {
+        const grown = new Uint8Array(this.buf.length * 2);
+        grown.set(this.buf);
+        this.buf = grown;
+      }
+      this.buf[this.len++] = b;
+      if (b === 0xff) this.buf[this.len++] = 0;
+    }
+    this.acc &= (1 << this.n) - 1;
+  }
+  /** Pad the last byte with 1 bits. */
+  flush(): void {
+    if (this.n !== 0) this.put((1 << (8 - this.n)) - 1, 8 - this.n);
+  }
+}
+
+const kDc = huffman(kDcBits, kDcVals);
+const kAc = huffman(kAcBits, kAcVals);
+const kZigzagI = Int32Array.from(kZigzag);
+
 /** Encode 8-bit RGB (sides multiples of 16) as a baseline JPEG at `quality`. */
 export function encodeJpegFile(
   rgb: Uint8Array,
@@ -138,36 +173,38 @@ export function encodeJpegFile(
   height: number,
   quality: number,
 ): Uint8Array {
-  const planes = quantizeImage(rgb, width, height, quality);
-  const dc = huffman(kDcBits, kDcVals);
-  const ac = huffman(kAcBits, kAcVals);
-  const bw = new BitWriter();
+  const planes = quantizeImageScratch(rgb, width, height, quality);
+  const dcCode = kDc.code, dcSize = kDc.size;
+  const acCode = kAc.code, acSize = kAc.size;
+  const zz = kZigzagI;
+  const bw = new ByteSink();
   const pred = [0, 0, 0];
   const block = (comp: number, q: QuantizedPlane, bx: number, by: number) => {
+    const blocks = q.blocks;
     const at = (by * (q.width / 8) + bx) * 64;
-    const d = q.blocks[at]! - pred[comp]!;
-    pred[comp] = q.blocks[at]!;
+    const d = blocks[at]! - pred[comp]!;
+    pred[comp] = blocks[at]!;
     const c = jpegCategory(d);
-    bw.put(dc.code[c]!, dc.size[c]!);
+    bw.put(dcCode[c]!, dcSize[c]!);
     if (c) bw.put(d < 0 ? d - 1 + (1 << c) : d, c);
     let run = 0;
     for (let k = 1; k < 64; k++) {
-      const v = q.blocks[at + kZigzag[k]!]!;
+      const v = blocks[at + zz[k]!]!;
       if (v === 0) {
         run++;
         continue;
       }
       while (run > 15) {
-        bw.put(ac.code[0xf0]!, ac.size[0xf0]!);
+        bw.put(acCode[0xf0]!, acSize[0xf0]!);
         run -= 16;
       }
-      const s = jpegCategory(v);
+      const s = 32 - Math.clz32(v < 0 ? -v : v);
       const sym = run * 16 + s;
-      bw.put(ac.code[sym]!, ac.size[sym]!);
+      bw.put(acCode[sym]!, acSize[sym]!);
       bw.put(v < 0 ? v - 1 + (1 << s) : v, s);
       run = 0;
     }
-    if (run > 0) bw.put(ac.code[0]!, ac.size[0]!);
+    if (run > 0) bw.put(acCode[0]!, acSize[0]!);
   };
   for (let my = 0; my < height / 16; my++) {
     for (let mx = 0; mx < width / 16; mx++) {
@@ -213,9 +250,9 @@ export function encodeJpegFile(
   segment(0xc4, [0x00, ...kDcBits, ...kDcVals]);
   segment(0xc4, [0x10, ...kAcBits, ...kAcVals]);
   segment(0xda, [3, 1, 0x00, 2, 0x00, 3, 0x00, 0, 63, 0]);
-  const out = new Uint8Array(head.length + bw.bytes.length + 2);
+  const out = new Uint8Array(head.length + bw.len + 2);
   out.set(head);
-  out.set(bw.bytes, head.length);
-  out.set([0xff, 0xd9], head.length + bw.bytes.length);
+  out.set(bw.buf.subarray(0, bw.len), head.length);
+  out.set([0xff, 0xd9], head.length + bw.len);
   return out;
 }

@@ -45,141 +45,166 @@ export function quantTables(quality: number): [Int32Array, Int32Array] {
   return [scale(kLuma), scale(kChroma)];
 }
 
-const CB = 13; // CONST_BITS
-const P1 = 2; // PASS1_BITS
+// CONST_BITS = 13, PASS1_BITS = 2: the shifts below are 11 (= 13 − 2), 15
+// (= 13 + 2), 2 and 18 (= 13 + 2 + 3).
 const F0_298 = 2446, F0_390 = 3196, F0_541 = 4433, F0_765 = 6270;
 const F0_899 = 7373, F1_175 = 9633, F1_501 = 12299, F1_847 = 15137;
 const F1_961 = 16069, F2_053 = 16819, F2_562 = 20995, F3_072 = 25172;
 
-/** Arithmetic right shift with rounding, without 32-bit wrap-around. */
-function descale(x: number, n: number): number {
-  return Math.floor((x + 2 ** (n - 1)) / 2 ** n);
-}
+// DESCALE(x, n) = floor((x + 2^(n-1)) / 2^n), on doubles (exact for these
+// integers, no 32-bit wrap-around): x·2^-n is exact, so floor is the shift.
+const S2 = 1 / 4, S11 = 1 / 2048, S15 = 1 / 32768, S18 = 1 / 262144;
 
 /** jfdctint.c: in-place forward DCT of 64 centred samples (output scaled by 8). */
 function fdctIslow(d: Float64Array): void {
-  for (let pass = 0; pass < 2; pass++) {
-    for (let k = 0; k < 8; k++) {
-      const at = (i: number) => (pass === 0 ? k * 8 + i : i * 8 + k);
-      const d0 = d[at(0)]!, d1 = d[at(1)]!, d2 = d[at(2)]!, d3 = d[at(3)]!;
-      const d4 = d[at(4)]!, d5 = d[at(5)]!, d6 = d[at(6)]!, d7 = d[at(7)]!;
-      const tmp0 = d0 + d7, tmp7 = d0 - d7, tmp1 = d1 + d6, tmp6 = d1 - d6;
-      const tmp2 = d2 + d5, tmp5 = d2 - d5, tmp3 = d3 + d4, tmp4 = d3 - d4;
-      const tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3;
-      const tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
-      const sh = pass === 0 ? CB - P1 : CB + P1;
-      if (pass === 0) {
-        d[at(0)] = (tmp10 + tmp11) * 4;
-        d[at(4)] = (tmp10 - tmp11) * 4;
-      } else {
-        d[at(0)] = descale(tmp10 + tmp11, P1);
-        d[at(4)] = descale(tmp10 - tmp11, P1);
-      }
-      let z1 = (tmp12 + tmp13) * F0_541;
-      d[at(2)] = descale(z1 + tmp13 * F0_765, sh);
-      d[at(6)] = descale(z1 + tmp12 * -F1_847, sh);
-      z1 = tmp4 + tmp7;
-      let z2 = tmp5 + tmp6, z3 = tmp4 + tmp6, z4 = tmp5 + tmp7;
-      const z5 = (z3 + z4) * F1_175;
-      const t4 = tmp4 * F0_298, t5 = tmp5 * F2_053;
-      const t6 = tmp6 * F3_072, t7 = tmp7 * F1_501;
-      z1 *= -F0_899;
-      z2 *= -F2_562;
-      z3 = z3 * -F1_961 + z5;
-      z4 = z4 * -F0_390 + z5;
-      d[at(7)] = descale(t4 + z1 + z3, sh);
-      d[at(5)] = descale(t5 + z2 + z4, sh);
-      d[at(3)] = descale(t6 + z2 + z3, sh);
-      d[at(1)] = descale(t7 + z1 + z4, sh);
-    }
+  // Pass 1: rows.
+  for (let o = 0; o < 64; o += 8) {
+    const d0 = d[o]!, d1 = d[o + 1]!, d2 = d[o + 2]!, d3 = d[o + 3]!;
+    const d4 = d[o + 4]!, d5 = d[o + 5]!, d6 = d[o + 6]!, d7 = d[o + 7]!;
+    const tmp0 = d0 + d7, tmp7 = d0 - d7, tmp1 = d1 + d6, tmp6 = d1 - d6;
+    const tmp2 = d2 + d5, tmp5 = d2 - d5, tmp3 = d3 + d4, tmp4 = d3 - d4;
+    const tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3;
+    const tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+    d[o] = (tmp10 + tmp11) * 4;
+    d[o + 4] = (tmp10 - tmp11) * 4;
+    const z1 = (tmp12 + tmp13) * F0_541;
+    d[o + 2] = Math.floor((z1 + tmp13 * F0_765 + 1024) * S11);
+    d[o + 6] = Math.floor((z1 + tmp12 * -F1_847 + 1024) * S11);
+    const z5 = (tmp4 + tmp6 + tmp5 + tmp7) * F1_175;
+    const a1 = (tmp4 + tmp7) * -F0_899, a2 = (tmp5 + tmp6) * -F2_562;
+    const a3 = (tmp4 + tmp6) * -F1_961 + z5;
+    const a4 = (tmp5 + tmp7) * -F0_390 + z5;
+    d[o + 7] = Math.floor((tmp4 * F0_298 + a1 + a3 + 1024) * S11);
+    d[o + 5] = Math.floor((tmp5 * F2_053 + a2 + a4 + 1024) * S11);
+    d[o + 3] = Math.floor((tmp6 * F3_072 + a2 + a3 + 1024) * S11);
+    d[o + 1] = Math.floor((tmp7 * F1_501 + a1 + a4 + 1024) * S11);
+  }
+  // Pass 2: columns.
+  for (let k = 0; k < 8; k++) {
+    const d0 = d[k]!, d1 = d[k + 8]!, d2 = d[k + 16]!, d3 = d[k + 24]!;
+    const d4 = d[k + 32]!, d5 = d[k + 40]!, d6 = d[k + 48]!, d7 = d[k + 56]!;
+    const tmp0 = d0 + d7, tmp7 = d0 - d7, tmp1 = d1 + d6, tmp6 = d1 - d6;
+    const tmp2 = d2 + d5, tmp5 = d2 - d5, tmp3 = d3 + d4, tmp4 = d3 - d4;
+    const tmp10 = tmp0 + tmp3, tmp13 = tmp0 - tmp3;
+    const tmp11 = tmp1 + tmp2, tmp12 = tmp1 - tmp2;
+    d[k] = Math.floor((tmp10 + tmp11 + 2) * S2);
+    d[k + 32] = Math.floor((tmp10 - tmp11 + 2) * S2);
+    const z1 = (tmp12 + tmp13) * F0_541;
+    d[k + 16] = Math.floor((z1 + tmp13 * F0_765 + 16384) * S15);
+    d[k + 48] = Math.floor((z1 + tmp12 * -F1_847 + 16384) * S15);
+    const z5 = (tmp4 + tmp6 + tmp5 + tmp7) * F1_175;
+    const a1 = (tmp4 + tmp7) * -F0_899, a2 = (tmp5 + tmp6) * -F2_562;
+    const a3 = (tmp4 + tmp6) * -F1_961 + z5;
+    const a4 = (tmp5 + tmp7) * -F0_390 + z5;
+    d[k + 56] = Math.floor((tmp4 * F0_298 + a1 + a3 + 16384) * S15);
+    d[k + 40] = Math.floor((tmp5 * F2_053 + a2 + a4 + 16384) * S15);
+    d[k + 24] = Math.floor((tmp6 * F3_072 + a2 + a3 + 16384) * S15);
+    d[k + 8] = Math.floor((tmp7 * F1_501 + a1 + a4 + 16384) * S15);
   }
 }
 
-/** jidctint.c: inverse DCT of 64 dequantised coefficients to 64 samples 0..255. */
-function idctIslow(c: Float64Array, out: Uint8Array): void {
-  const ws = new Float64Array(64);
-  for (let pass = 0; pass < 2; pass++) {
-    const src = pass === 0 ? c : ws;
-    for (let k = 0; k < 8; k++) {
-      const at = (i: number) => (pass === 0 ? i * 8 + k : k * 8 + i);
-      let z2 = src[at(2)]!, z3 = src[at(6)]!;
-      let z1 = (z2 + z3) * F0_541;
-      const tmp2a = z1 + z3 * -F1_847;
-      const tmp3a = z1 + z2 * F0_765;
-      z2 = src[at(0)]!;
-      z3 = src[at(4)]!;
-      const tmp0a = (z2 + z3) * 8192;
-      const tmp1a = (z2 - z3) * 8192;
-      const tmp10 = tmp0a + tmp3a, tmp13 = tmp0a - tmp3a;
-      const tmp11 = tmp1a + tmp2a, tmp12 = tmp1a - tmp2a;
-      let tmp0 = src[at(7)]!, tmp1 = src[at(5)]!;
-      let tmp2 = src[at(3)]!, tmp3 = src[at(1)]!;
-      z1 = tmp0 + tmp3;
-      z2 = tmp1 + tmp2;
-      z3 = tmp0 + tmp2;
-      let z4 = tmp1 + tmp3;
-      const z5 = (z3 + z4) * F1_175;
-      tmp0 *= F0_298;
-      tmp1 *= F2_053;
-      tmp2 *= F3_072;
-      tmp3 *= F1_501;
-      z1 *= -F0_899;
-      z2 *= -F2_562;
-      z3 = z3 * -F1_961 + z5;
-      z4 = z4 * -F0_390 + z5;
-      tmp0 += z1 + z3;
-      tmp1 += z2 + z4;
-      tmp2 += z2 + z3;
-      tmp3 += z1 + z4;
-      const v = [
-        tmp10 + tmp3,
-        tmp11 + tmp2,
-        tmp12 + tmp1,
-        tmp13 + tmp0,
-        tmp13 - tmp0,
-        tmp12 - tmp1,
-        tmp11 - tmp2,
-        tmp10 - tmp3,
-      ];
-      for (let i = 0; i < 8; i++) {
-        if (pass === 0) {
-          ws[at(i)] = descale(v[i]!, CB - P1);
-        } else {
-          // range_limit[(x) & RANGE_MASK] with the +128 centring.
-          const x = (descale(v[i]!, CB + P1 + 3) & 1023) - (1023 & 0);
-          const y = x >= 512 ? x - 1024 : x;
-          const s = y + 128;
-          out[k * 8 + i] = s < 0 ? 0 : s > 255 ? 255 : s;
-        }
-      }
-    }
-  }
-}
+const kWs = new Float64Array(64);
 
-/** Forward DCT and quantisation of one 8x8 block (natural order, islow divisors = q·8). */
-function quantizeBlock(
+/**
+ * jidctint.c: inverse DCT of 64 dequantised coefficients (`c`) to samples
+ * 0..255 written at `plane[at + y·stride + x]`. A column whose AC terms are
+ * all zero is the DC term times 4, as the full computation gives.
+ */
+function idctIslow(
+  c: Float64Array,
   plane: Uint8Array,
-  w: number,
-  bx: number,
-  by: number,
-  table: Int32Array,
-  out: Int32Array,
   at: number,
+  stride: number,
 ): void {
-  const d = new Float64Array(64);
-  for (let y = 0; y < 8; y++) {
-    for (let x = 0; x < 8; x++) {
-      d[y * 8 + x] = plane[(by + y) * w + bx + x]! - 128;
+  const ws = kWs;
+  // Pass 1: columns.
+  for (let k = 0; k < 8; k++) {
+    if (
+      c[k + 8] === 0 && c[k + 16] === 0 && c[k + 24] === 0 &&
+      c[k + 32] === 0 && c[k + 40] === 0 && c[k + 48] === 0 && c[k + 56] === 0
+    ) {
+      const dc = c[k]! * 4;
+      for (let i = 0; i < 64; i += 8) ws[k + i] = dc;
+      continue;
     }
+    let z2 = c[k + 16]!, z3 = c[k + 48]!;
+    let z1 = (z2 + z3) * F0_541;
+    const tmp2a = z1 + z3 * -F1_847;
+    const tmp3a = z1 + z2 * F0_765;
+    z2 = c[k]!;
+    z3 = c[k + 32]!;
+    const tmp0a = (z2 + z3) * 8192;
+    const tmp1a = (z2 - z3) * 8192;
+    const tmp10 = tmp0a + tmp3a, tmp13 = tmp0a - tmp3a;
+    const tmp11 = tmp1a + tmp2a, tmp12 = tmp1a - tmp2a;
+    let tmp0 = c[k + 56]!, tmp1 = c[k + 40]!;
+    let tmp2 = c[k + 24]!, tmp3 = c[k + 8]!;
+    z1 = tmp0 + tmp3;
+    z2 = tmp1 + tmp2;
+    z3 = tmp0 + tmp2;
+    let z4 = tmp1 + tmp3;
+    const z5 = (z3 + z4) * F1_175;
+    z1 *= -F0_899;
+    z2 *= -F2_562;
+    z3 = z3 * -F1_961 + z5;
+    z4 = z4 * -F0_390 + z5;
+    tmp0 = tmp0 * F0_298 + (z1 + z3);
+    tmp1 = tmp1 * F2_053 + (z2 + z4);
+    tmp2 = tmp2 * F3_072 + (z2 + z3);
+    tmp3 = tmp3 * F1_501 + (z1 + z4);
+    ws[k] = Math.floor((tmp10 + tmp3 + 1024) * S11);
+    ws[k + 8] = Math.floor((tmp11 + tmp2 + 1024) * S11);
+    ws[k + 16] = Math.floor((tmp12 + tmp1 + 1024) * S11);
+    ws[k + 24] = Math.floor((tmp13 + tmp0 + 1024) * S11);
+    ws[k + 32] = Math.floor((tmp13 - tmp0 + 1024) * S11);
+    ws[k + 40] = Math.floor((tmp12 - tmp1 + 1024) * S11);
+    ws[k + 48] = Math.floor((tmp11 - tmp2 + 1024) * S11);
+    ws[k + 56] = Math.floor((tmp10 - tmp3 + 1024) * S11);
   }
-  fdctIslow(d);
-  for (let i = 0; i < 64; i++) {
-    const div = table[i]! * 8;
-    const t = d[i]!;
-    out[at + i] = t < 0
-      ? -Math.floor((-t + (div >> 1)) / div)
-      : Math.floor((t + (div >> 1)) / div);
+  // Pass 2: rows, to range_limit[(x) & RANGE_MASK] with the +128 centring.
+  for (let r = 0; r < 64; r += 8) {
+    let z2 = ws[r + 2]!, z3 = ws[r + 6]!;
+    let z1 = (z2 + z3) * F0_541;
+    const tmp2a = z1 + z3 * -F1_847;
+    const tmp3a = z1 + z2 * F0_765;
+    z2 = ws[r]!;
+    z3 = ws[r + 4]!;
+    const tmp0a = (z2 + z3) * 8192;
+    const tmp1a = (z2 - z3) * 8192;
+    const tmp10 = tmp0a + tmp3a, tmp13 = tmp0a - tmp3a;
+    const tmp11 = tmp1a + tmp2a, tmp12 = tmp1a - tmp2a;
+    let tmp0 = ws[r + 7]!, tmp1 = ws[r + 5]!;
+    let tmp2 = ws[r + 3]!, tmp3 = ws[r + 1]!;
+    z1 = tmp0 + tmp3;
+    z2 = tmp1 + tmp2;
+    z3 = tmp0 + tmp2;
+    let z4 = tmp1 + tmp3;
+    const z5 = (z3 + z4) * F1_175;
+    z1 *= -F0_899;
+    z2 *= -F2_562;
+    z3 = z3 * -F1_961 + z5;
+    z4 = z4 * -F0_390 + z5;
+    tmp0 = tmp0 * F0_298 + (z1 + z3);
+    tmp1 = tmp1 * F2_053 + (z2 + z4);
+    tmp2 = tmp2 * F3_072 + (z2 + z3);
+    tmp3 = tmp3 * F1_501 + (z1 + z4);
+    const o = at + (r >> 3) * stride;
+    plane[o] = rangeLimit(tmp10 + tmp3);
+    plane[o + 1] = rangeLimit(tmp11 + tmp2);
+    plane[o + 2] = rangeLimit(tmp12 + tmp1);
+    plane[o + 3] = rangeLimit(tmp13 + tmp0);
+    plane[o + 4] = rangeLimit(tmp13 - tmp0);
+    plane[o + 5] = rangeLimit(tmp12 - tmp1);
+    plane[o + 6] = rangeLimit(tmp11 - tmp2);
+    plane[o + 7] = rangeLimit(tmp10 - tmp3);
   }
+}
+
+/** DESCALE(x, 18), wrapped to 10 bits as signed, +128, clamped to 0..255. */
+function rangeLimit(x: number): number {
+  const m = Math.floor((x + 131072) * S18) & 1023;
+  const s = (m >= 512 ? m - 1024 : m) + 128;
+  return s < 0 ? 0 : s > 255 ? 255 : s;
 }
 
 /** One component's quantised blocks, row-major, 64 natural-order coefficients each. */
@@ -190,38 +215,89 @@ export interface QuantizedPlane {
   table: Int32Array;
 }
 
+const kBlock = new Float64Array(64);
+
+/**
+ * Scratch planes for one image size, reused across calls: allocating
+ * typed arrays of this size costs as much as the arithmetic on them.
+ */
+interface Work {
+  w: number;
+  h: number;
+  y: Uint8Array;
+  cb: Uint8Array;
+  cr: Uint8Array;
+  cbHalf: Uint8Array;
+  crHalf: Uint8Array;
+  blocks: [Int32Array, Int32Array, Int32Array];
+  ucb: Uint8Array;
+  ucr: Uint8Array;
+  col: Int32Array;
+}
+
+let kWork: Work | undefined;
+
+function work(w: number, h: number): Work {
+  if (kWork?.w === w && kWork.h === h) return kWork;
+  const n = w * h, c = n / 4;
+  kWork = {
+    w,
+    h,
+    y: new Uint8Array(n),
+    cb: new Uint8Array(n),
+    cr: new Uint8Array(n),
+    cbHalf: new Uint8Array(c),
+    crHalf: new Uint8Array(c),
+    blocks: [new Int32Array(n), new Int32Array(c), new Int32Array(c)],
+    ucb: new Uint8Array(n),
+    ucr: new Uint8Array(n),
+    col: new Int32Array(w / 2),
+  };
+  return kWork;
+}
+
 function quantizePlane(
   plane: Uint8Array,
   w: number,
   h: number,
   table: Int32Array,
+  blocks: Int32Array,
 ): QuantizedPlane {
-  const blocks = new Int32Array(w * h);
+  // islow divisors are q·8; rounding as libjpeg's quantize (away from zero).
+  const div = new Float64Array(64), half = new Float64Array(64);
+  for (let i = 0; i < 64; i++) {
+    div[i] = table[i]! * 8;
+    half[i] = (table[i]! * 8) >> 1;
+  }
+  const d = kBlock;
   let k = 0;
   for (let by = 0; by < h; by += 8) {
     for (let bx = 0; bx < w; bx += 8) {
-      quantizeBlock(plane, w, bx, by, table, blocks, k);
+      for (let y = 0; y < 8; y++) {
+        const s = (by + y) * w + bx, o = y * 8;
+        for (let x = 0; x < 8; x++) d[o + x] = plane[s + x]! - 128;
+      }
+      fdctIslow(d);
+      for (let i = 0; i < 64; i++) {
+        const t = d[i]!;
+        blocks[k + i] = t < 0
+          ? -Math.floor((-t + half[i]!) / div[i]!)
+          : Math.floor((t + half[i]!) / div[i]!);
+      }
       k += 64;
     }
   }
   return { width: w, height: h, blocks, table };
 }
 
-function reconstructPlane(q: QuantizedPlane): Uint8Array {
+function reconstructPlane(q: QuantizedPlane, plane: Uint8Array): Uint8Array {
   const { width: w, height: h, blocks, table } = q;
-  const plane = new Uint8Array(w * h);
-  const c = new Float64Array(64);
-  const out = new Uint8Array(64);
+  const c = kBlock;
   let k = 0;
   for (let by = 0; by < h; by += 8) {
     for (let bx = 0; bx < w; bx += 8) {
       for (let i = 0; i < 64; i++) c[i] = blocks[k + i]! * table[i]!;
-      idctIslow(c, out);
-      for (let y = 0; y < 8; y++) {
-        for (let x = 0; x < 8; x++) {
-          plane[(by + y) * w + bx + x] = out[y * 8 + x]!;
-        }
-      }
+      idctIslow(c, plane, by * w + bx, w);
       k += 64;
     }
   }
@@ -230,12 +306,32 @@ function reconstructPlane(q: QuantizedPlane): Uint8Array {
 
 const FIX = (x: number) => Math.trunc(x * 65536 + 0.5);
 const HALF = 1 << 15;
+const kYr = FIX(0.299), kYg = FIX(0.587), kYb = FIX(0.114);
+const kCbR = FIX(0.16874), kCbG = FIX(0.33126), kC5 = FIX(0.5);
+const kCrG = FIX(0.41869), kCrB = FIX(0.08131);
+const kRCr = FIX(1.402), kBCb = FIX(1.772);
+const kGCb = FIX(0.34414), kGCr = FIX(0.71414);
+
+/** 2x2 chroma averaging; the bias alternates 1, 2 along each row. */
+function downsample(src: Uint8Array, w: number, h: number, o: Uint8Array) {
+  const cw = w / 2, chh = h / 2;
+  for (let y = 0; y < chh; y++) {
+    let i = 2 * y * w;
+    const ro = y * cw;
+    for (let x = 0; x < cw; x += 2, i += 4) {
+      o[ro + x] = (src[i]! + src[i + 1]! + src[i + w]! + src[i + w + 1]! + 1) >>
+        2;
+      o[ro + x + 1] = (src[i + 2]! + src[i + 3]! + src[i + w + 2]! +
+        src[i + w + 3]! + 2) >> 2;
+    }
+  }
+}
 
 /**
- * libjpeg's encoder up to the entropy coder: YCbCr, 4:2:0, DCT, quantisation
- * (w, h multiples of 16). Returns the Y, Cb and Cr planes' coefficients.
+ * `quantizeImage()` into shared scratch arrays: the planes are valid until
+ * the next call of this or of `jpegRoundTrip()`.
  */
-export function quantizeImage(
+export function quantizeImageScratch(
   rgb: Uint8Array,
   w: number,
   h: number,
@@ -247,35 +343,90 @@ export function quantizeImage(
     );
   }
   const [lt, ct] = quantTables(quality);
+  const s = work(w, h);
   const n = w * h;
-  const Y = new Uint8Array(n), Cb = new Uint8Array(n), Cr = new Uint8Array(n);
+  const Y = s.y, Cb = s.cb, Cr = s.cr;
   const off = (128 << 16) + HALF - 1;
-  for (let p = 0; p < n; p++) {
-    const r = rgb[3 * p]!, g = rgb[3 * p + 1]!, b = rgb[3 * p + 2]!;
-    Y[p] = (FIX(0.299) * r + FIX(0.587) * g + FIX(0.114) * b + HALF) >> 16;
-    Cb[p] = (-FIX(0.16874) * r - FIX(0.33126) * g + FIX(0.5) * b + off) >> 16;
-    Cr[p] = (FIX(0.5) * r - FIX(0.41869) * g - FIX(0.08131) * b + off) >> 16;
+  for (let p = 0, q = 0; p < n; p++, q += 3) {
+    const r = rgb[q]!, g = rgb[q + 1]!, b = rgb[q + 2]!;
+    Y[p] = (kYr * r + kYg * g + kYb * b + HALF) >> 16;
+    Cb[p] = (-kCbR * r - kCbG * g + kC5 * b + off) >> 16;
+    Cr[p] = (kC5 * r - kCrG * g - kCrB * b + off) >> 16;
   }
+  downsample(Cb, w, h, s.cbHalf);
+  downsample(Cr, w, h, s.crHalf);
   const cw = w / 2, chh = h / 2;
-  const down = (src: Uint8Array) => {
-    const o = new Uint8Array(cw * chh);
-    for (let y = 0; y < chh; y++) {
-      let bias = 1;
-      for (let x = 0; x < cw; x++) {
-        const i = 2 * y * w + 2 * x;
-        o[y * cw + x] =
-          (src[i]! + src[i + 1]! + src[i + w]! + src[i + w + 1]! + bias) >> 2;
-        bias ^= 3;
-      }
-    }
-    return o;
-  };
   return [
-    quantizePlane(Y, w, h, lt),
-    quantizePlane(down(Cb), cw, chh, ct),
-    quantizePlane(down(Cr), cw, chh, ct),
+    quantizePlane(Y, w, h, lt, s.blocks[0]),
+    quantizePlane(s.cbHalf, cw, chh, ct, s.blocks[1]),
+    quantizePlane(s.crHalf, cw, chh, ct, s.blocks[2]),
   ];
 }
+
+/**
+ * libjpeg's encoder up to the entropy coder: YCbCr, 4:2:0, DCT, quantisation
+ * (w, h multiples of 16). Returns the Y, Cb and Cr planes' coefficients.
+ */
+export function quantizeImage(
+  rgb: Uint8Array,
+  w: number,
+  h: number,
+  quality: number,
+): [QuantizedPlane, QuantizedPlane, QuantizedPlane] {
+  const [y, cb, cr] = quantizeImageScratch(rgb, w, h, quality);
+  return [
+    { ...y, blocks: y.blocks.slice() },
+    { ...cb, blocks: cb.blocks.slice() },
+    { ...cr, blocks: cr.blocks.slice() },
+  ];
+}
+
+/**
+ * libjpeg's "fancy" 2h2v upsampling of one chroma plane (cw x ch) to
+ * 2cw x 2ch: triangular weights 3/4, 1/4 on each axis.
+ */
+function upsample(
+  src: Uint8Array,
+  cw: number,
+  chh: number,
+  o: Uint8Array,
+  col: Int32Array,
+): Uint8Array {
+  const w = 2 * cw;
+  for (let y = 0; y < 2 * chh; y++) {
+    const r0 = (y >> 1) * cw;
+    const r1 = ((y & 1) === 0
+      ? Math.max(0, (y >> 1) - 1)
+      : Math.min(chh - 1, (y >> 1) + 1)) * cw;
+    for (let x = 0; x < cw; x++) {
+      col[x] = src[r0 + x]! * 3 + src[r1 + x]!;
+    }
+    const ro = y * w;
+    if (cw === 1) {
+      o[ro] = (col[0]! * 4 + 8) >> 4;
+      o[ro + 1] = (col[0]! * 4 + 7) >> 4;
+      continue;
+    }
+    o[ro] = (col[0]! * 4 + 8) >> 4;
+    o[ro + 1] = (col[0]! * 3 + col[1]! + 7) >> 4;
+    for (let x = 1; x < cw - 1; x++) {
+      const t = col[x]! * 3;
+      o[ro + 2 * x] = (t + col[x - 1]! + 8) >> 4;
+      o[ro + 2 * x + 1] = (t + col[x + 1]! + 7) >> 4;
+    }
+    const l = cw - 1;
+    o[ro + 2 * l] = (col[l]! * 3 + col[l - 1]! + 8) >> 4;
+    o[ro + 2 * l + 1] = (col[l]! * 4 + 7) >> 4;
+  }
+  return o;
+}
+
+/** `(x < 0 ? 0 : x > 255 ? 255 : x)`, as a table from index x + 512. */
+const kClamp = (() => {
+  const t = new Uint8Array(1536);
+  for (let i = 0; i < 1536; i++) t[i] = Math.min(255, Math.max(0, i - 512));
+  return t;
+})();
 
 /** libjpeg's decoder from quantised coefficients: IDCT, fancy upsampling, RGB. */
 export function reconstructImage(
@@ -283,42 +434,31 @@ export function reconstructImage(
 ): Uint8Array {
   const w = planes[0].width, h = planes[0].height, n = w * h;
   const cw = w / 2, chh = h / 2;
-  const Y = reconstructPlane(planes[0]);
-  const cb = reconstructPlane(planes[1]);
-  const cr = reconstructPlane(planes[2]);
-  const up = (src: Uint8Array) => {
-    const o = new Uint8Array(n);
-    for (let y = 0; y < h; y++) {
-      const r0 = y >> 1;
-      const r1 = (y & 1) === 0
-        ? Math.max(0, r0 - 1)
-        : Math.min(chh - 1, r0 + 1);
-      const col = (x: number) => src[r0 * cw + x]! * 3 + src[r1 * cw + x]!;
-      for (let x = 0; x < cw; x++) {
-        const t = col(x);
-        const last = x > 0 ? col(x - 1) : -1;
-        const next = x < cw - 1 ? col(x + 1) : -1;
-        o[y * w + 2 * x] = last < 0
-          ? (t * 4 + 8) >> 4
-          : (t * 3 + last + 8) >> 4;
-        o[y * w + 2 * x + 1] = next < 0
-          ? (t * 4 + 7) >> 4
-          : (t * 3 + next + 7) >> 4;
-      }
-    }
-    return o;
-  };
-  const ucb = up(cb), ucr = up(cr);
+  const s = work(w, h);
+  // The planes may be the scratch's own blocks: the sample planes are
+  // separate arrays, so reusing them here is safe.
+  const Y = reconstructPlane(planes[0], s.y);
+  const ucb = upsample(
+    reconstructPlane(planes[1], s.cbHalf),
+    cw,
+    chh,
+    s.ucb,
+    s.col,
+  );
+  const ucr = upsample(
+    reconstructPlane(planes[2], s.crHalf),
+    cw,
+    chh,
+    s.ucr,
+    s.col,
+  );
   const out = new Uint8Array(3 * n);
-  const clamp = (v: number) => (v < 0 ? 0 : v > 255 ? 255 : v);
-  for (let p = 0; p < n; p++) {
-    const y = Y[p]!, b = ucb[p]! - 128, r = ucr[p]! - 128;
-    const crR = (FIX(1.402) * r + HALF) >> 16;
-    const cbB = (FIX(1.772) * b + HALF) >> 16;
-    const g = (-FIX(0.34414) * b + HALF + -FIX(0.71414) * r) >> 16;
-    out[3 * p] = clamp(y + crR);
-    out[3 * p + 1] = clamp(y + g);
-    out[3 * p + 2] = clamp(y + cbB);
+  const clamp = kClamp;
+  for (let p = 0, q = 0; p < n; p++, q += 3) {
+    const y = Y[p]! + 512, b = ucb[p]! - 128, r = ucr[p]! - 128;
+    out[q] = clamp[y + ((kRCr * r + HALF) >> 16)]!;
+    out[q + 1] = clamp[y + ((-kGCb * b + HALF + -kGCr * r) >> 16)]!;
+    out[q + 2] = clamp[y + ((kBCb * b + HALF) >> 16)]!;
   }
   return out;
 }
@@ -330,5 +470,5 @@ export function jpegRoundTrip(
   h: number,
   quality: number,
 ): Uint8Array {
-  return reconstructImage(quantizeImage(rgb, w, h, quality));
+  return reconstructImage(quantizeImageScratch(rgb, w, h, quality));
 }

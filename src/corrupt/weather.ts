@@ -15,10 +15,41 @@
 import type { Rng } from "../rng.ts";
 import { kConstants, type Severity } from "./registry.ts";
 import { toFloat, toUint8 } from "./filters.ts";
-import { clippedZoom } from "./blur.ts";
+import { clippedZoom, zoomGeometry } from "./blur.ts";
 import { motionBlur, motionKernel } from "./motion.ts";
 
-/** Snow (random: the snow field and the blur angle). */
+/** `x / 255` for every 8-bit x: the same doubles as dividing per sample. */
+const kUnit = (() => {
+  const t = new Float64Array(256);
+  for (let i = 0; i < 256; i++) t[i] = i / 255;
+  return t;
+})();
+
+/** `float32(x / 255)` for every 8-bit x. */
+const kUnit32 = Float32Array.from(kUnit);
+
+/** Snow's field and layer, reused across calls (one size at a time). */
+let kSnowField = new Float64Array(0);
+let kSnowLayer = new Uint8Array(0);
+const kSnowTables = new Float64Array(5 * 256);
+let kSnowBits = new Uint32Array(0);
+
+/**
+ * `Rng.normal()` from its two 32-bit draws (the same expression): snow
+ * draws its whole field's bits at once and transforms only those it uses.
+ */
+export function normalFromU32(a: number, b: number): number {
+  const u = 1 - a / 4294967296;
+  const v = b / 4294967296;
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+}
+
+/**
+ * Snow (random: the snow field and the blur angle). `clippedZoom` reads only
+ * the centre `ch` x `ch` window of the field, so only those normals are
+ * computed; the others are drawn (two 32-bit words each, as `normal()`
+ * draws) to keep the stream, but not transformed.
+ */
 export function snow(
   data: Uint8Array,
   size: number,
@@ -28,10 +59,26 @@ export function snow(
   const [loc, scale, zoom, thresh, radius, sigma, blend] = kConstants
     .snow[severity - 1]!;
   const n = size * size;
-  const field = new Float64Array(n);
-  for (let i = 0; i < n; i++) field[i] = loc + scale * rng.normal();
+  if (kSnowField.length !== n) {
+    kSnowField = new Float64Array(n);
+    kSnowLayer = new Uint8Array(n);
+  }
+  const field = kSnowField, layer8 = kSnowLayer;
+  const { ch, top } = zoomGeometry(size, zoom);
+  // A row's normals' bits at a time (two words each, as `normal()` draws);
+  // rows outside the window are drawn and skipped.
+  const bits = kSnowBits.length === 2 * size
+    ? kSnowBits
+    : (kSnowBits = new Uint32Array(2 * size));
+  for (let y = 0; y < size; y++) {
+    rng.fillU32(bits);
+    if (y < top || y >= top + ch) continue;
+    for (let x = top; x < top + ch; x++) {
+      field[y * size + x] = loc +
+        scale * normalFromU32(bits[2 * x]!, bits[2 * x + 1]!);
+    }
+  }
   const zoomed = clippedZoom(field, size, 1, zoom);
-  const layer8 = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     let v = zoomed[i]!;
     if (v < thresh) v = 0;
@@ -46,24 +93,38 @@ export function snow(
     motionKernel(radius, sigma, angle),
   );
   const f = Math.fround;
-  const out = new Float64Array(data.length);
-  for (let p = 0; p < n; p++) {
-    const r = f(data[3 * p]! / 255);
-    const g = f(data[3 * p + 1]! / 255);
-    const b = f(data[3 * p + 2]! / 255);
-    // cv2.cvtColor(RGB2GRAY) on float32, then * 1.5 + 0.5.
-    const grey = f(f(f(f(r * f(0.299)) + f(g * f(0.587))) + f(b * f(0.114))));
-    const lift = f(f(grey * 1.5) + 0.5);
-    const snowAt = blurred[p]! / 255 + blurred[n - 1 - p]! / 255;
-    for (let c = 0; c < 3; c++) {
-      const x = c === 0 ? r : c === 1 ? g : b;
-      const mixed = f(
-        f(blend * x) + f(f(1 - blend) * (x > lift ? x : lift)),
-      );
-      out[3 * p + c] = mixed + snowAt;
-    }
+  const unit = kUnit, unit32 = kUnit32;
+  // The float32 products of one 8-bit sample, tabulated (the same values):
+  // the grey weights' terms, blend·x and (1 − blend)·x.
+  const k299 = f(0.299), k587 = f(0.587), k114 = f(0.114);
+  const keep = f(1 - blend);
+  const t = kSnowTables;
+  for (let v = 0; v < 256; v++) {
+    const x = unit32[v]!;
+    t[v] = f(x * k299);
+    t[256 + v] = f(x * k587);
+    t[512 + v] = f(x * k114);
+    t[768 + v] = f(blend * x);
+    t[1024 + v] = f(keep * x);
   }
-  return toUint8(out);
+  const res = new Uint8Array(data.length);
+  for (let p = 0, q = 0; p < n; p++, q += 3) {
+    const ir = data[q]!, ig = data[q + 1]!, ib = data[q + 2]!;
+    const r = unit32[ir]!, g = unit32[ig]!, b = unit32[ib]!;
+    // cv2.cvtColor(RGB2GRAY) on float32, then * 1.5 + 0.5.
+    const grey = f(f(t[ir]! + t[256 + ig]!) + t[512 + ib]!);
+    const lift = f(f(grey * 1.5) + 0.5);
+    const keepLift = f(keep * lift);
+    const snowAt = unit[blurred[p]!]! + unit[blurred[n - 1 - p]!]!;
+    // toUint8 of blend·x + (1 − blend)·max(x, lift) + snow.
+    const v0 = f(t[768 + ir]! + (r > lift ? t[1024 + ir]! : keepLift)) + snowAt;
+    const v1 = f(t[768 + ig]! + (g > lift ? t[1024 + ig]! : keepLift)) + snowAt;
+    const v2 = f(t[768 + ib]! + (b > lift ? t[1024 + ib]! : keepLift)) + snowAt;
+    res[q] = (v0 < 0 ? 0 : v0 > 1 ? 1 : v0) * 255;
+    res[q + 1] = (v1 < 0 ? 0 : v1 > 1 ? 1 : v1) * 255;
+    res[q + 2] = (v2 < 0 ? 0 : v2 > 1 ? 1 : v2) * 255;
+  }
+  return res;
 }
 
 /**
@@ -205,21 +266,61 @@ export function hsvToRgb(
   }
 }
 
-/** Brightness (deterministic). */
+/**
+ * Brightness (deterministic): `rgbToHsv`, V + c clipped, `hsvToRgb` and
+ * `toUint8`, inlined per pixel with the same expressions. Two steps are
+ * rewritten without `%`, with equal results: |h| < 1 here, so `h % 1` is h,
+ * and `(h + 1) % 1` is `h + 1 − 1` when h + 1 ≥ 1 (fmod is exact).
+ */
 export function brightness(data: Uint8Array, severity: Severity): Uint8Array {
   const c = kConstants.brightness[severity - 1]!;
-  const out = new Float64Array(data.length);
+  const unit = kUnit;
+  const res = new Uint8Array(data.length);
   for (let i = 0; i < data.length; i += 3) {
-    const [h, s, v] = rgbToHsv(
-      data[i]! / 255,
-      data[i + 1]! / 255,
-      data[i + 2]! / 255,
-    );
+    const r = unit[data[i]!]!, g = unit[data[i + 1]!]!, b = unit[data[i + 2]!]!;
+    const v = Math.max(r, g, b);
+    const delta = v - Math.min(r, g, b);
+    const s = delta === 0 ? 0 : delta / v;
+    let h = 0;
+    if (delta !== 0) {
+      // Later matches win, as in skimage (blue over green over red).
+      if (b === v) h = 4 + (r - g) / delta;
+      else if (g === v) h = 2 + (b - r) / delta;
+      else h = (g - b) / delta;
+      h = h / 6 + 1;
+      if (h >= 1) h -= 1;
+    }
     const v2 = Math.min(1, Math.max(0, v + c));
-    const [r, g, b] = hsvToRgb(h, s, v2);
-    out[i] = r;
-    out[i + 1] = g;
-    out[i + 2] = b;
+    let hi0 = Math.floor(h * 6);
+    const f = h * 6 - hi0;
+    const p = v2 * (1 - s);
+    const q = v2 * (1 - f * s);
+    const t = v2 * (1 - (1 - f) * s);
+    if (hi0 < 0 || hi0 > 5) hi0 = ((hi0 % 6) + 6) % 6;
+    let ro: number, go: number, bo: number;
+    switch (hi0) {
+      case 0:
+        ro = v2, go = t, bo = p;
+        break;
+      case 1:
+        ro = q, go = v2, bo = p;
+        break;
+      case 2:
+        ro = p, go = v2, bo = t;
+        break;
+      case 3:
+        ro = p, go = q, bo = v2;
+        break;
+      case 4:
+        ro = t, go = p, bo = v2;
+        break;
+      default:
+        ro = v2, go = p, bo = q;
+    }
+    // toUint8: clip, scale, truncate.
+    res[i] = Math.trunc((ro < 0 ? 0 : ro > 1 ? 1 : ro) * 255);
+    res[i + 1] = Math.trunc((go < 0 ? 0 : go > 1 ? 1 : go) * 255);
+    res[i + 2] = Math.trunc((bo < 0 ? 0 : bo > 1 ? 1 : bo) * 255);
   }
-  return toUint8(out);
+  return res;
 }

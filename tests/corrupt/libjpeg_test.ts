@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { jpegRoundTrip, quantTables } from "../../src/corrupt/libjpeg.ts";
+import {
+  jpegRoundTrip,
+  quantizeImage,
+  quantTables,
+  reconstructImage,
+} from "../../src/corrupt/libjpeg.ts";
 import { encodeJpegFile } from "../../src/corrupt/jpeg_file.ts";
 import { decodeImage } from "../../src/data/decode.ts";
 import { loadFixtureImages } from "./_fixtures.ts";
@@ -46,4 +51,18 @@ Deno.test("encodeJpegFile() writes a baseline JPEG that decodes to exactly jpegR
       assert.deepStrictEqual(dec.data, jpegRoundTrip(img.data, 224, 224, q));
     }
   }
+});
+
+Deno.test("quantizeImage() returns coefficients that later calls do not overwrite", async () => {
+  const { images } = await loadFixtureImages();
+  const [a, b] = images.map((im) => im.data) as [Uint8Array, Uint8Array];
+  const first = quantizeImage(a, 224, 224, 25);
+  const copy = first.map((p) => p.blocks.slice());
+  quantizeImage(b, 224, 224, 7);
+  jpegRoundTrip(b, 224, 224, 85);
+  first.forEach((p, i) => assert.deepStrictEqual(p.blocks, copy[i]));
+  assert.deepStrictEqual(
+    reconstructImage(first),
+    jpegRoundTrip(a, 224, 224, 25),
+  );
 });

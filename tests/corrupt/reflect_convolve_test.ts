@@ -1,0 +1,90 @@
+import assert from "node:assert/strict";
+import { correlateAxis, gaussianKernel1d } from "../../src/corrupt/filters.ts";
+import {
+  Fft,
+  kDirectMaxTaps,
+  reflectCorrelate2d,
+} from "../../src/corrupt/reflect_convolve.ts";
+import { Rng } from "../../src/rng.ts";
+
+function uniformField(n: number, seed: number): Float64Array {
+  const rng = new Rng(seed);
+  return Float64Array.from({ length: n * n }, () => -1 + 2 * rng.float());
+}
+
+/** scipy's gaussian_filter(mode="reflect") as `correlateAxis` computes it. */
+function reference(u: Float64Array, n: number, w: Float64Array): Float64Array {
+  const a = correlateAxis(u, n, n, 1, 0, w, "reflect");
+  return correlateAxis(a, n, n, 1, 1, w, "reflect");
+}
+
+Deno.test("reflectCorrelate2d() gives correlateAxis' doubles bit for bit for short kernels", () => {
+  // Elastic's severities 3-5 (15 taps), the longest direct kernel, and an
+  // axis shorter than the kernel (taps folded more than once).
+  const cases: [number, number][] = [[224, 2.44], [224, 5], [12, 2.44]];
+  for (const [n, sigma] of cases) {
+    const w = gaussianKernel1d(sigma, 3);
+    assert.ok(w.length <= kDirectMaxTaps);
+    const u = [uniformField(n, 1), uniformField(n, 2)];
+    const want = u.map((x) => reference(x, n, w));
+    const got = reflectCorrelate2d(u, n, w);
+    for (let i = 0; i < 2; i++) assert.deepStrictEqual(got[i], want[i]);
+    // In place, and from row sources drawing one stream.
+    assert.deepStrictEqual(reflectCorrelate2d(u, n, w, u), want);
+    const rng = new Rng(1);
+    const rows = (row: Float64Array) => {
+      for (let k = 0; k < n; k++) row[k] = -1 + 2 * rng.float();
+    };
+    const fromRows = reflectCorrelate2d([rows, rows], n, w);
+    assert.deepStrictEqual(fromRows[0], reference(uniformField(n, 1), n, w));
+  }
+});
+
+Deno.test("reflectCorrelate2d() matches the folded sums within float64 rounding for long kernels", () => {
+  // Elastic's severities 1 and 2 (1025 and 119 taps), an odd image count,
+  // and in place.
+  for (const sigma of [244 * 0.7, 244 * 0.08]) {
+    const n = 224;
+    const w = gaussianKernel1d(sigma, 3);
+    assert.ok(w.length > kDirectMaxTaps);
+    const u = [uniformField(n, 3), uniformField(n, 4), uniformField(n, 5)];
+    const want = u.map((x) => reference(x, n, w));
+    const got = reflectCorrelate2d(u, n, w, u);
+    for (let i = 0; i < 3; i++) {
+      let scale = 0, err = 0;
+      for (let k = 0; k < n * n; k++) {
+        scale = Math.max(scale, Math.abs(want[i]![k]!));
+        err = Math.max(err, Math.abs(got[i]![k]! - want[i]![k]!));
+      }
+      assert.ok(err <= 1e-13 * scale, `sigma ${sigma}: ${err} vs ${scale}`);
+      assert.ok(got[i] === u[i]);
+    }
+  }
+});
+
+Deno.test("Fft.transform() is the DFT (forward) and its inverse with 1/n", () => {
+  for (const n of [224, 28, 12, 32, 5]) {
+    const rng = new Rng(n);
+    const re = Float64Array.from({ length: n }, () => rng.float() - 0.5);
+    const im = Float64Array.from({ length: n }, () => rng.float() - 0.5);
+    const fr = re.slice(), fi = im.slice();
+    const fft = new Fft(n);
+    fft.transform(fr, fi, false);
+    for (let k = 0; k < n; k++) {
+      let sr = 0, si = 0;
+      for (let t = 0; t < n; t++) {
+        const a = (-2 * Math.PI * ((k * t) % n)) / n;
+        sr += re[t]! * Math.cos(a) - im[t]! * Math.sin(a);
+        si += re[t]! * Math.sin(a) + im[t]! * Math.cos(a);
+      }
+      assert.ok(Math.abs(fr[k]! - sr) < 1e-12, `n ${n} k ${k}`);
+      assert.ok(Math.abs(fi[k]! - si) < 1e-12, `n ${n} k ${k}`);
+    }
+    fft.transform(fr, fi, true);
+    for (let t = 0; t < n; t++) {
+      assert.ok(Math.abs(fr[t]! - re[t]!) < 1e-14);
+      assert.ok(Math.abs(fi[t]! - im[t]!) < 1e-14);
+    }
+  }
+  assert.throws(() => new Fft(34), /odd factor 17/);
+});
