@@ -20,6 +20,7 @@ import type { ShardSpec } from "../shard/partition.ts";
 
 /** The flags of `hfss score`, parsed. */
 export interface ScoreCliOptions {
+  quiet?: boolean;
   masks: string;
   model: string;
   data: string;
@@ -166,12 +167,14 @@ export function register(program: Command): void {
         "score shard i of n (whole classes) into <out>/shard-i-of-n/; join them with hfss merge --score",
       ),
     )
+    .option("--quiet", "no progress on stderr")
     .option("--json", "print the summary as one JSON object")
     .action(async (o: ScoreCliOptions) => {
       const opts = toScoreOptions(o);
       let bar: Progress | null = null;
       opts.progress = {
         start(total, done) {
+          if (o.quiet) return;
           bar = new Progress({
             label: "score",
             total: total - done,

@@ -32,6 +32,7 @@ import {
 
 /** The flags of `hfss search`, parsed. */
 export interface SearchCliOptions {
+  quiet?: boolean;
   model: string;
   data: string;
   layout: DatasetLayout;
@@ -305,10 +306,11 @@ export function register(program: Command): void {
         arg.number({ min: 0 }),
       ),
     )
+    .option("--quiet", "no progress on stderr")
     .option("--json", "print the summary as one JSON object")
     .action(async (o: SearchCliOptions) => {
       const opts = toSearchOptions(o);
-      opts.progress = new SearchProgressBar();
+      if (!o.quiet) opts.progress = new SearchProgressBar();
       const summary = await runSearch(opts);
       if (o.json) {
         printJson(summary);

@@ -137,6 +137,19 @@ Deno.test({
       const full = join(tmp, "full"), killed = join(tmp, "killed");
       const r0 = await hfss(...args(model, data, full));
       assert.equal(r0.code, 0, r0.stderr);
+      // --quiet: the same files, no progress lines.
+      const quiet = join(tmp, "quiet");
+      const rq = await hfss(...args(model, data, quiet, ["--quiet"]));
+      assert.equal(rq.code, 0, rq.stderr);
+      assert.match(r0.stderr, /eval \(100%\)/);
+      assert.doesNotMatch(rq.stderr, /eval \(/);
+      for (const f of kFiles) {
+        assert.deepEqual(
+          await Deno.readFile(join(quiet, f)),
+          await Deno.readFile(join(full, f)),
+          f,
+        );
+      }
 
       // Kill once mid stage 1, once mid stage 2, then finish.
       const k1 = await runAndKill(
