@@ -12,16 +12,13 @@
  */
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
-import {
-  type DatasetLayout,
-  openDataset,
-  parseClassList,
-} from "../data/dataset.ts";
+import { type DatasetLayout, parseClassList } from "../data/dataset.ts";
 import { UserError } from "../errors.ts";
 import { writeJsonAtomic } from "../io/atomic.ts";
 import { showConfigValue } from "../io/resume_config.ts";
 import type { ExportSummary } from "../corrupt/export.ts";
 import { exportCorruptionsParallel } from "../corrupt/export_pool.ts";
+import { openCorruptSource } from "../corrupt/source.ts";
 import {
   type CorruptDevice,
   kCorruptDevices,
@@ -202,23 +199,15 @@ export async function corruptCommand(
   const frost = withFrost && subsets.some((s) => s.corruption === "frost")
     ? await loadFrostTextures(o.frostTextures!)
     : null;
-  const ds = await openDataset(o.data, {
-    layout: o.layout ?? "auto",
+  const ds = await openCorruptSource(o.data, {
+    ...(o.layout !== undefined ? { layout: o.layout } : {}),
     ...(o.classes !== undefined ? { classes: parseClassList(o.classes) } : {}),
   });
-  if (ds.layout === "imagenet-c") {
-    throw new UserError(
-      `Cannot corrupt "${o.data}": it is already an ImageNet-C folder; give the clean images`,
-    );
+  if (!o.quiet) {
+    console.error(`data: ${o.data} (${ds.description})`);
+    for (const n of ds.notes) console.error(`note: ${n}`);
   }
-  for (const n of ds.notes) if (!o.quiet) console.error(`note: ${n}`);
-  const folderOf = new Map(
-    ds.classes.map((c) => [c.index, c.wnid ?? c.folder ?? String(c.index)]),
-  );
-  const samples = ds.samples.map((s) => ({
-    path: s.path,
-    folder: folderOf.get(s.label)!,
-  }));
+  const samples = ds.samples;
   using engine = await openBlurEngine(o.corruptDevice);
   const notGenerated = frost ? {} : { ...kUnavailable };
   const recordPath = join(o.out, kCorruptRecordFile);
