@@ -163,6 +163,8 @@ interface DiskPlan {
   cW: Float64Array;
   /** The correction taps on the (k + 2·rg)² grid, zeros elsewhere. */
   cGrid: Float64Array;
+  /** The disk sum as reads of prefix tables (`diskSumPlan`). */
+  sums: DiskSums;
   /** `diskFix`'s terms, worked out on first use. */
   fix?: DiskFix;
 }
@@ -263,6 +265,7 @@ function makeDiskPlan(
     cOff: Int32Array.from(cOff),
     cW: Float64Array.from(cW),
     cGrid,
+    sums: diskSumPlan(spanW, half, channels),
   };
 }
 
@@ -282,62 +285,21 @@ function diskFilterRows(
   emit: (y: number, row: Float64Array, fix?: DiskFix) => void,
 ): void {
   const plan = diskPlan(radius, aliasBlur, size, channels);
-  const { g, spanW, area, half, cW } = plan;
+  const { g, area, half, cW } = plan;
   const ks = g.length, rg = (ks - 1) >> 1;
   const C = channels;
   const pr = half + rg; // padding of the image
   const pw = size + 2 * pr;
-  // Reflect-101 padded rows as per-channel prefix sums, channels
-  // interleaved: P[y·PL + x·C + c] = Σ_{x' < x} pad[y][x'][c].
-  const idx = new Int32Array(pw);
-  for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
-  const PL = (pw + 1) * C;
-  const P = scratchI32(0, pw * PL);
   const nc = cW.length;
-  const pad = nc > 0 ? scratchU8(0, pw * pw * C) : undefined;
-  for (let y = 0; y < pw; y++) {
-    const sy = idx[y]! * size;
-    const b = y * PL;
-    for (let c = 0; c < C; c++) P[b + c] = 0;
-    if (C === 3) {
-      let s0 = 0, s1 = 0, s2 = 0;
-      for (let x = 0, o = b + 3; x < pw; x++, o += 3) {
-        const s = (sy + idx[x]!) * 3;
-        s0 += data[s]!;
-        s1 += data[s + 1]!;
-        s2 += data[s + 2]!;
-        P[o] = s0;
-        P[o + 1] = s1;
-        P[o + 2] = s2;
-      }
-    } else {
-      for (let x = 0; x < pw; x++) {
-        const s = (sy + idx[x]!) * C, o = b + x * C;
-        for (let c = 0; c < C; c++) P[o + C + c] = P[o + c]! + data[s + c]!;
-      }
-    }
-    if (pad) {
-      // The image row in the middle, reflected pixels either side.
-      const o = y * pw * C, rowLen = size * C;
-      pad.set(data.subarray(sy * C, sy * C + rowLen), o + pr * C);
-      for (let x = 0; x < pw; x++) {
-        if (x === pr) x += size;
-        const s = (sy + idx[x]!) * C;
-        for (let c = 0; c < C; c++) pad[o + x * C + c] = data[s + c]!;
-      }
-    }
-  }
+  const pad = nc > 0 ? padImage(data, size, C, pr) : undefined;
+  const sp = plan.sums;
+  const tabs = diskTables(data, size, C, pr, sp.tables, sp.ring);
+  const T = tabs.T;
   const fix = pad ? diskFix(plan, pad, pw, C) : undefined;
-  // Disk rows present and their span bounds in P (offsets from the row).
-  const rowsJ: number[] = [], hiO: number[] = [], loO: number[] = [];
-  for (let j = 0; j < spanW.length; j++) {
-    const w = spanW[j]!;
-    if (w < 0) continue;
-    rowsJ.push(j);
-    hiO.push((half + w + 1) * C);
-    loO.push((half - w) * C);
-  }
-  const nj = rowsJ.length;
+  const S = (pw + 1) * C, RR = sp.ring * S, zero = nTables(sp.tables) * RR;
+  const np = sp.pairs.length / 6, ns = sp.singles.length / 3;
+  const pb = new Int32Array(Math.ceil(np / 4) * 8);
+  const sb = new Int32Array(Math.ceil(ns / 4) * 4);
   const m = size + 2 * rg;
   const mC = m * C, RS = size * C;
   const scale = area * 255;
@@ -351,26 +313,48 @@ function diskFilterRows(
   const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
   const C2 = 2 * C, C3 = 3 * C, C4 = 4 * C;
   for (let y = 0; y < m; y++) {
-    // Integer sums: any grouping gives the same value; four rows a pass.
-    sums.fill(0);
-    let t = 0;
-    for (; t + 4 <= nj; t += 4) {
-      const h0 = (y + rowsJ[t]!) * PL, h1 = (y + rowsJ[t + 1]!) * PL;
-      const h2 = (y + rowsJ[t + 2]!) * PL, h3 = (y + rowsJ[t + 3]!) * PL;
-      const a0 = h0 + hiO[t]!, b0 = h0 + loO[t]!;
-      const a1 = h1 + hiO[t + 1]!, b1 = h1 + loO[t + 1]!;
-      const a2 = h2 + hiO[t + 2]!, b2 = h2 + loO[t + 2]!;
-      const a3 = h3 + hiO[t + 3]!, b3 = h3 + loO[t + 3]!;
-      for (let i = 0; i < mC; i++) {
-        sums[i] = sums[i]! + (P[a0 + i]! - P[b0 + i]!) +
-          (P[a1 + i]! - P[b1 + i]!) + (P[a2 + i]! - P[b2 + i]!) +
-          (P[a3 + i]! - P[b3 + i]!);
-      }
+    // Integer sums: any grouping gives the same value; four pairs or four
+    // singles a pass (a zero row fills the rest).
+    advanceTables(tabs, y + sp.ahead);
+    const at = (r: Int32Array, t: number) =>
+      r[t]! * RR + ((y + r[t + 1]!) % sp.ring) * S + r[t + 2]!;
+    for (let t = 0; t < pb.length; t++) {
+      pb[t] = t < 2 * np ? at(sp.pairs, 3 * t) : zero;
     }
-    for (; t < nj; t++) {
-      const b = (y + rowsJ[t]!) * PL;
-      const hb = b + hiO[t]!, lb = b + loO[t]!;
-      for (let i = 0; i < mC; i++) sums[i]! += P[hb + i]! - P[lb + i]!;
+    for (let t = 0; t < sb.length; t++) {
+      sb[t] = t < ns ? at(sp.singles, 3 * t) : zero;
+    }
+    let first = true;
+    for (let t = 0; t < pb.length; t += 8) {
+      const a0 = pb[t]!, b0 = pb[t + 1]!, a1 = pb[t + 2]!, b1 = pb[t + 3]!;
+      const a2 = pb[t + 4]!, b2 = pb[t + 5]!, a3 = pb[t + 6]!, b3 = pb[t + 7]!;
+      if (first) {
+        for (let i = 0; i < mC; i++) {
+          sums[i] = (T[a0 + i]! - T[b0 + i]!) + (T[a1 + i]! - T[b1 + i]!) +
+            (T[a2 + i]! - T[b2 + i]!) + (T[a3 + i]! - T[b3 + i]!);
+        }
+      } else {
+        for (let i = 0; i < mC; i++) {
+          sums[i] = sums[i]! + (T[a0 + i]! - T[b0 + i]!) +
+            (T[a1 + i]! - T[b1 + i]!) + (T[a2 + i]! - T[b2 + i]!) +
+            (T[a3 + i]! - T[b3 + i]!);
+        }
+      }
+      first = false;
+    }
+    for (let t = 0; t < sb.length; t += 4) {
+      const a0 = sb[t]!, a1 = sb[t + 1]!, a2 = sb[t + 2]!, a3 = sb[t + 3]!;
+      if (first) {
+        for (let i = 0; i < mC; i++) {
+          sums[i] = T[a0 + i]! + T[a1 + i]! + T[a2 + i]! + T[a3 + i]!;
+        }
+      } else {
+        for (let i = 0; i < mC; i++) {
+          sums[i] = sums[i]! + T[a0 + i]! + T[a1 + i]! + T[a2 + i]! +
+            T[a3 + i]!;
+        }
+      }
+      first = false;
     }
     for (let i = 0; i < mC; i++) disk[i] = sums[i]! / scale;
     const h = hx[y % ks]!;
@@ -402,6 +386,313 @@ function diskFilterRows(
   }
 }
 
+/** Padded-image tables a disk sum reads (`diskTables`). */
+const enum Tab {
+  /** Summed-area table: Σ over rows < Y and columns < X. */
+  Area = 1,
+  /** Prefix along each row: Σ over columns < X. */
+  Row = 2,
+  /** Prefix down each column: Σ over rows < Y. */
+  Col = 4,
+  /** The padded pixels. */
+  Pixel = 8,
+}
+
+/**
+ * A disk sum as integer reads of the tables of `diskTables`: each pair
+ * adds `T[a + i] − T[b + i]`, each single adds `T[a + i]`, for the output
+ * sample i of padded row 0 (add y·stride for row y). The disk is cut into a
+ * central rectangle (four summed-area reads), the rows above and below it
+ * (a row-prefix pair each) and the columns either side (a column-prefix
+ * pair each), a lone pixel being one read; the cut with the fewest reads,
+ * counting each table built as about one read per sample, wins.
+ */
+interface DiskSums {
+  tables: number;
+  /** Rows of the rings (`diskTables`). */
+  ring: number;
+  /**
+   * Each read as three numbers: the table's place among those built, the
+   * table row for output row 0 (add y), the column offset (times C).
+   */
+  pairs: Int32Array;
+  singles: Int32Array;
+  /** Table rows to make before output row y: y + ahead. */
+  ahead: number;
+}
+
+function diskSumPlan(
+  spanW: Int32Array,
+  half: number,
+  C: number,
+): DiskSums {
+  const W = spanW[half]!;
+  const colH = (dx: number) => {
+    let h = -1;
+    for (let dy = 0; dy <= half && spanW[half + dy]! >= dx; dy++) h = dy;
+    return h;
+  };
+  const reads = (n: number) => (n === 0 ? 1 : 2);
+  // b = −1: no rectangle, rows only.
+  let best = { a: 0, b: -1, cost: Infinity };
+  for (let b = -1; b <= half; b++) {
+    const a = b < 0 ? 0 : Math.min(spanW[half - b]!, spanW[half + b]!);
+    if (b >= 0 && (a < 0 || colH(a) < b)) continue;
+    let cost = 0, tables = 0;
+    if (b >= 0) {
+      cost += 4;
+      tables |= Tab.Area;
+    }
+    for (let dy = -half; dy <= half; dy++) {
+      const w = spanW[half + dy]!;
+      if (Math.abs(dy) <= b || w < 0) continue;
+      cost += reads(w);
+      tables |= w === 0 ? Tab.Pixel : Tab.Row;
+    }
+    for (let dx = b < 0 ? W + 1 : a + 1; dx <= W; dx++) {
+      const h = Math.min(colH(dx), b);
+      cost += 2 * reads(h);
+      tables |= h === 0 ? Tab.Pixel : Tab.Col;
+    }
+    for (let t = tables; t; t &= t - 1) cost += 1.2;
+    if (cost < best.cost) best = { a, b, cost };
+  }
+  const { a, b } = best;
+  let tables = 0;
+  const pairs: [Tab, number, number, Tab, number, number][] = [];
+  const singles: [Tab, number, number][] = [];
+  // Reads are (table, row, column) relative to the disk's centre.
+  if (b >= 0) {
+    tables |= Tab.Area;
+    pairs.push([Tab.Area, b + 1, a + 1, Tab.Area, b + 1, -a]);
+    pairs.push([Tab.Area, -b, -a, Tab.Area, -b, a + 1]);
+  }
+  for (let dy = -half; dy <= half; dy++) {
+    const w = spanW[half + dy]!;
+    if (Math.abs(dy) <= b || w < 0) continue;
+    if (w === 0) singles.push([Tab.Pixel, dy, 0]);
+    else pairs.push([Tab.Row, dy, w + 1, Tab.Row, dy, -w]);
+  }
+  for (let dx = b < 0 ? W + 1 : a + 1; dx <= W; dx++) {
+    const h = Math.min(colH(dx), b);
+    for (const x of [-dx, dx]) {
+      if (h === 0) singles.push([Tab.Pixel, 0, x]);
+      else pairs.push([Tab.Col, h + 1, x, Tab.Col, -h, x]);
+    }
+  }
+  for (const p of pairs) tables |= p[0];
+  for (const s of singles) tables |= s[0];
+  // Padded rows needed: up to the last row a read sees (area and column
+  // prefix row Y sums the rows before Y).
+  let lo = Infinity, ahead = 0;
+  const see = (t: Tab, r: number) => {
+    lo = Math.min(lo, half + r);
+    ahead = Math.max(ahead, t & (Tab.Area | Tab.Col) ? half + r : half + r + 1);
+  };
+  for (const p of pairs) {
+    see(p[0], p[1]);
+    see(p[3], p[4]);
+  }
+  for (const q of singles) see(q[0], q[1]);
+  const at = (t: Tab, r: number, c: number) => [
+    tableIndex(tables, t),
+    half + r,
+    (half + c) * C,
+  ];
+  return {
+    tables,
+    // Rows from the first read to the last made, and one more.
+    ring: ahead - lo + 2,
+    pairs: Int32Array.from(
+      pairs.flatMap((p) => [...at(p[0], p[1], p[2]), ...at(p[3], p[4], p[5])]),
+    ),
+    singles: Int32Array.from(singles.flatMap((s) => at(s[0], s[1], s[2]))),
+    ahead,
+  };
+}
+
+function nTables(tables: number): number {
+  let n = 0;
+  for (let t = tables; t; t &= t - 1) n++;
+  return n;
+}
+
+/** Where table `t` sits among the `tables` built (in `Tab` order). */
+function tableIndex(tables: number, t: Tab): number {
+  let n = 0;
+  for (let u = 1; u < t; u <<= 1) if (tables & u) n++;
+  return n;
+}
+
+/**
+ * The `tables` (a `Tab` set) of `data` padded by `pr` (reflect-101), rows
+ * made as they are needed into rings of `ring` rows each, channels
+ * interleaved, rows of (pw + 1)·C: table row Y of every kind sits in slot
+ * Y % ring. Pixel and row-prefix row Y are of padded row Y; area and
+ * column-prefix row Y sum the padded rows before Y (row 0: zeros). One
+ * array holds the rings, then a row of zeros.
+ */
+interface DiskTables {
+  T: Int32Array;
+  tables: number;
+  ring: number;
+  /** Padded rows made so far. */
+  done: number;
+  data: Uint8Array;
+  size: number;
+  C: number;
+  pr: number;
+  idx: Int32Array;
+  /** The row prefix when there is no row table but an area one. */
+  rowP: Int32Array;
+  /** The padded row when there is no pixel table. */
+  px: Int32Array;
+}
+
+function diskTables(
+  data: Uint8Array,
+  size: number,
+  C: number,
+  pr: number,
+  tables: number,
+  ring: number,
+): DiskTables {
+  const pw = size + 2 * pr, S = (pw + 1) * C;
+  const idx = new Int32Array(pw);
+  for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
+  const nt = nTables(tables), RS = ring * S;
+  const T = scratchI32(20, nt * RS + S);
+  T.fill(0, nt * RS);
+  // Area and column-prefix row 0 (slot 0).
+  if (tables & Tab.Area) {
+    const o = tableIndex(tables, Tab.Area) * RS;
+    T.fill(0, o, o + S);
+  }
+  if (tables & Tab.Col) {
+    const o = tableIndex(tables, Tab.Col) * RS;
+    T.fill(0, o, o + S);
+  }
+  return {
+    T,
+    tables,
+    ring,
+    done: 0,
+    data,
+    size,
+    C,
+    pr,
+    idx,
+    rowP: scratchI32(21, S),
+    px: scratchI32(22, S),
+  };
+}
+
+/** Make the padded rows of `t` up to (not including) row `end`. */
+function advanceTables(t: DiskTables, end: number): void {
+  const { T, tables, ring, data, size, C, pr, idx } = t;
+  const pw = size + 2 * pr, S = (pw + 1) * C, RS = ring * S;
+  const oA = tables & Tab.Area ? tableIndex(tables, Tab.Area) * RS : -1;
+  const oR = tables & Tab.Row ? tableIndex(tables, Tab.Row) * RS : -1;
+  const oC = tables & Tab.Col ? tableIndex(tables, Tab.Col) * RS : -1;
+  const oP = tables & Tab.Pixel ? tableIndex(tables, Tab.Pixel) * RS : -1;
+  const n = pw * C, mid = pr * C, rowLen = size * C;
+  for (; t.done < end; t.done++) {
+    const y = t.done;
+    const sy = idx[y]! * size;
+    const slot = (y % ring) * S, next = ((y + 1) % ring) * S;
+    if (C === 3) {
+      // One pass: running row sums in locals; tables written as they go.
+      const pP = oP + slot, pR = oR + slot;
+      const pA = oA + slot, pA1 = oA + next, pC = oC + slot, pC1 = oC + next;
+      if (oR >= 0) T[pR] = T[pR + 1] = T[pR + 2] = 0;
+      let s0 = 0, s1 = 0, s2 = 0;
+      for (let x = 0, o = 0; x < pw; x++, o += 3) {
+        const s = (sy + idx[x]!) * 3;
+        const v0 = data[s]!, v1 = data[s + 1]!, v2 = data[s + 2]!;
+        if (oP >= 0) {
+          T[pP + o] = v0;
+          T[pP + o + 1] = v1;
+          T[pP + o + 2] = v2;
+        }
+        if (oC >= 0) {
+          T[pC1 + o] = T[pC + o]! + v0;
+          T[pC1 + o + 1] = T[pC + o + 1]! + v1;
+          T[pC1 + o + 2] = T[pC + o + 2]! + v2;
+        }
+        // Area row y + 1 at column x: the prefix before x, so it lags.
+        if (oA >= 0) {
+          T[pA1 + o] = T[pA + o]! + s0;
+          T[pA1 + o + 1] = T[pA + o + 1]! + s1;
+          T[pA1 + o + 2] = T[pA + o + 2]! + s2;
+        }
+        s0 += v0;
+        s1 += v1;
+        s2 += v2;
+        if (oR >= 0) {
+          T[pR + o + 3] = s0;
+          T[pR + o + 4] = s1;
+          T[pR + o + 5] = s2;
+        }
+      }
+      if (oA >= 0) {
+        const o = pw * 3;
+        T[pA1 + o] = T[pA + o]! + s0;
+        T[pA1 + o + 1] = T[pA + o + 1]! + s1;
+        T[pA1 + o + 2] = T[pA + o + 2]! + s2;
+      }
+      continue;
+    }
+    // The padded row: the image row in the middle, reflected pixels either
+    // side.
+    const px = oP >= 0 ? T : t.px, p0 = oP >= 0 ? oP + slot : 0;
+    const src = sy * C;
+    for (let i = 0; i < rowLen; i++) px[p0 + mid + i] = data[src + i]!;
+    for (let x = 0; x < pw; x++) {
+      if (x === pr) x += size;
+      const s = (sy + idx[x]!) * C, o = p0 + x * C;
+      for (let c = 0; c < C; c++) px[o + c] = data[s + c]!;
+    }
+    if (oR >= 0 || oA >= 0) {
+      // P[x] = Σ_{x' < x}: P[0] = 0; the area table adds up these rows.
+      const P = oR >= 0 ? T : t.rowP, b = oR >= 0 ? oR + slot : 0;
+      for (let c = 0; c < C; c++) P[b + c] = 0;
+      const bc = b + C;
+      for (let i = 0; i < n; i++) P[bc + i] = P[b + i]! + px[p0 + i]!;
+      if (oA >= 0) {
+        const q = oA + slot, q1 = oA + next;
+        for (let i = 0; i < S; i++) T[q1 + i] = T[q + i]! + P[b + i]!;
+      }
+    }
+    if (oC >= 0) {
+      const q = oC + slot, q1 = oC + next;
+      for (let i = 0; i < n; i++) T[q1 + i] = T[q + i]! + px[p0 + i]!;
+    }
+  }
+}
+
+/** The reflect-101 padded 8-bit image (for the correction taps). */
+function padImage(
+  data: Uint8Array,
+  size: number,
+  C: number,
+  pr: number,
+): Uint8Array {
+  const pw = size + 2 * pr, n = pw * C, mid = pr * C, rowLen = size * C;
+  const pad = scratchU8(0, pw * n);
+  const idx = new Int32Array(pw);
+  for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
+  for (let y = 0; y < pw; y++) {
+    const src = idx[y]! * size * C, o = y * n;
+    pad.set(data.subarray(src, src + rowLen), o + mid);
+    for (let x = 0; x < pw; x++) {
+      if (x === pr) x += size;
+      const s = src + idx[x]! * C;
+      for (let c = 0; c < C; c++) pad[o + x * C + c] = data[s + c]!;
+    }
+  }
+  return pad;
+}
+
 /**
  * The correction taps of a disk kernel that folds at its box, and a cheap
  * bracket of their sum. The fold is linear along each axis: with F the
@@ -425,7 +716,14 @@ interface DiskFix {
   g: Float64Array;
   cOff: Int32Array;
   cW: Float64Array;
+  /** Bracket half-widths after the first stage's terms and after all. */
   slack: number;
+  slack2: number;
+  /** How many of the span terms (h, v) are in the first stage. */
+  nh1: number;
+  nv1: number;
+  /** Row of first-stage values (the output row plus those terms). */
+  acc: Float64Array;
   /**
    * Span terms along rows: weight, k2 row, and the two prefix columns
    * (times C). Their prefix rows (of the g-filtered image, 0..255 units)
@@ -473,6 +771,7 @@ function diskFix(
   return {
     ...t,
     pad,
+    acc: scratchF64(24, (pw - 2 * (plan.half + (plan.g.length >> 1))) * C),
     hp: scratchF64(1, t.hpRows * t.hpStride),
     hpNext: 0,
     vp,
@@ -538,9 +837,12 @@ function makeDiskFix(
     }
   }
   terms.sort((a, b) => Math.abs(b.coef) - Math.abs(a.coef));
-  // Keep the largest terms while they pay: each costs about two reads;
-  // a bracket of width 2·slack sends ~2·255·slack of the samples to the
-  // exact sum of all taps.
+  // Two stages: the largest terms for every sample, and the rest only where
+  // the first bracket straddles a byte boundary. A bracket of width
+  // 2·slack sends ~2·255·slack of the samples on to the next stage; a
+  // term costs about one unit in the first stage (two reads per sample, in
+  // a row loop) and four in the second (per sample); the last resort sums
+  // every tap.
   const approx = new Float64Array(k2 * k2);
   const mismatch = () => {
     let m = 0;
@@ -549,30 +851,41 @@ function makeDiskFix(
     }
     return m;
   };
-  const rounding = 1e-11;
-  let best = 0, bestCost = 2 * 255 * (mismatch() + rounding) * cW.length;
-  for (let n = 0; n < terms.length; n++) {
-    const t = terms[n]!;
+  const addTerm = (t: Term) => {
     for (let u = 0; u < k2; u++) {
       const cell = t.vertical ? u * k2 + t.at : t.at * k2 + u;
       approx[cell]! += t.coef * t.profile[u]!;
     }
-    const cost = 2 * (n + 1) +
-      2 * 255 * (mismatch() + rounding) * cW.length;
+  };
+  const rounding = 1e-11;
+  for (const t of terms) addTerm(t);
+  const slack2 = mismatch() + rounding;
+  approx.fill(0);
+  const n2 = terms.length;
+  const stageCost = (n1: number, s1: number) =>
+    n1 + 2 * 255 * s1 * (4 * (n2 - n1) + 2 * 255 * slack2 * cW.length);
+  let best = 0, bestCost = stageCost(0, mismatch() + rounding);
+  for (let n = 0; n < n2; n++) {
+    addTerm(terms[n]!);
+    const cost = stageCost(n + 1, mismatch() + rounding);
     if (cost < bestCost) {
       bestCost = cost;
       best = n + 1;
     }
   }
   approx.fill(0);
-  const kept = terms.slice(0, best);
-  for (const t of kept) {
-    for (let u = 0; u < k2; u++) {
-      const cell = t.vertical ? u * k2 + t.at : t.at * k2 + u;
-      approx[cell]! += t.coef * t.profile[u]!;
-    }
-  }
+  for (let n = 0; n < best; n++) addTerm(terms[n]!);
   const slack = mismatch() + rounding;
+  // Stage-one terms first in each list; nh1, nv1 count them.
+  const kept = [
+    ...terms.slice(0, best),
+    ...terms.slice(best),
+  ];
+  let nh1 = 0, nv1 = 0;
+  for (let n = 0; n < best; n++) {
+    if (terms[n]!.vertical) nv1++;
+    else nh1++;
+  }
   const hpStride = (pw + 1) * C, vpStride = pw * C;
   const hW: number[] = [], hAt: number[] = [], hHi: number[] = [];
   const hLo: number[] = [];
@@ -606,6 +919,10 @@ function makeDiskFix(
     cOff,
     cW,
     slack,
+    slack2,
+    nh1,
+    nv1,
+    acc: new Float64Array(0),
     hW: Float64Array.from(hW),
     hAt: Int32Array.from(hAt),
     hHi: Int32Array.from(hHi),
@@ -710,37 +1027,75 @@ function correctToBytes(
   o: number,
 ): void {
   advanceFix(fix, y);
-  const { pad, cOff, cW, slack, hp, vp, hW, hP, hQ, vW, vP, vQ } = fix;
-  const u = kByteToUnit;
-  const base = y * fix.pw * fix.C;
-  const n = row.length, nh = hW.length, nv = vW.length, nc = cW.length;
-  for (let i = 0; i < n; i += 3) {
-    let a0 = 0, a1 = 0, a2 = 0;
-    for (let t = 0; t < nh; t++) {
-      const w = hW[t]!, p = hP[t]! + i, q = hQ[t]! + i;
-      a0 += w * (hp[p]! - hp[q]!);
-      a1 += w * (hp[p + 1]! - hp[q + 1]!);
-      a2 += w * (hp[p + 2]! - hp[q + 2]!);
-    }
-    for (let t = 0; t < nv; t++) {
-      const w = vW[t]!, p = vP[t]! + i, q = vQ[t]! + i;
-      a0 += w * (vp[p]! - vp[q]!);
-      a1 += w * (vp[p + 1]! - vp[q + 1]!);
-      a2 += w * (vp[p + 2]! - vp[q + 2]!);
-    }
-    for (let c = 0; c < 3; c++) {
-      const v = row[i + c]! + (c === 0 ? a0 : c === 1 ? a1 : a2);
-      const lo = toByte(v - slack);
-      if (lo === toByte(v + slack)) {
-        out[o + i + c] = lo;
-        continue;
-      }
-      let a = 0;
-      const b = base + i + c;
-      for (let t = 0; t < nc; t++) a += cW[t]! * u[pad[b + cOff[t]!]!]!;
-      out[o + i + c] = toByte(row[i + c]! + a);
+  const { slack, hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, acc } = fix;
+  const n = row.length;
+  acc.set(row);
+  addSpans(acc, hp, hW, hP, hQ, 0, nh1);
+  addSpans(acc, vp, vW, vP, vQ, 0, nv1);
+  for (let i = 0; i < n; i++) {
+    const v = acc[i]!;
+    const lo = toByte(v - slack);
+    out[o + i] = lo === toByte(v + slack) ? lo : refineByte(row, fix, y, i);
+  }
+}
+
+/**
+ * `acc[i] += Σ_t w[t]·(tab[p[t] + i] − tab[q[t] + i])` over terms t in
+ * [t0, t1), two terms a pass.
+ */
+function addSpans(
+  acc: Float64Array,
+  tab: Float64Array,
+  w: Float64Array,
+  p: Int32Array,
+  q: Int32Array,
+  t0: number,
+  t1: number,
+): void {
+  const n = acc.length;
+  let t = t0;
+  for (; t + 2 <= t1; t += 2) {
+    const w0 = w[t]!, p0 = p[t]!, q0 = q[t]!;
+    const w1 = w[t + 1]!, p1 = p[t + 1]!, q1 = q[t + 1]!;
+    for (let i = 0; i < n; i++) {
+      acc[i] = acc[i]! + w0 * (tab[p0 + i]! - tab[q0 + i]!) +
+        w1 * (tab[p1 + i]! - tab[q1 + i]!);
     }
   }
+  for (; t < t1; t++) {
+    const w0 = w[t]!, p0 = p[t]!, q0 = q[t]!;
+    for (let i = 0; i < n; i++) {
+      acc[i] = acc[i]! + w0 * (tab[p0 + i]! - tab[q0 + i]!);
+    }
+  }
+}
+
+/**
+ * The byte of sample `i` of output row `y` where the first bracket
+ * straddles a boundary: the second-stage terms narrow it; where that still
+ * straddles, the exact sum of all taps in order decides.
+ */
+function refineByte(
+  row: Float64Array,
+  fix: DiskFix,
+  y: number,
+  i: number,
+): number {
+  const { hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, slack2 } = fix;
+  let v = fix.acc[i]!;
+  for (let t = nh1; t < hW.length; t++) {
+    v += hW[t]! * (hp[hP[t]! + i]! - hp[hQ[t]! + i]!);
+  }
+  for (let t = nv1; t < vW.length; t++) {
+    v += vW[t]! * (vp[vP[t]! + i]! - vp[vQ[t]! + i]!);
+  }
+  const lo = toByte(v - slack2);
+  if (lo === toByte(v + slack2)) return lo;
+  const { pad, cOff, cW } = fix, u = kByteToUnit;
+  const b = y * fix.pw * fix.C + i;
+  let a = 0;
+  for (let t = 0; t < cW.length; t++) a += cW[t]! * u[pad[b + cOff[t]!]!]!;
+  return toByte(row[i]! + a);
 }
 
 /**
