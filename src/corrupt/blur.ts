@@ -77,15 +77,31 @@ export function defocusBlur(
   severity: Severity,
 ): Uint8Array {
   const [radius, alias] = kConstants.defocus_blur[severity - 1]!;
+  return diskFilterBytes(data, size, radius, alias);
+}
+
+/**
+ * The bytes (`toUint8`) of `diskFilter` on an RGB image. Where the kernel
+ * folds, the correction is bracketed and summed tap by tap only where a
+ * byte could differ; `widen` multiplies the brackets' half-widths (tests
+ * widen them to send samples down the slower paths).
+ */
+export function diskFilterBytes(
+  data: Uint8Array,
+  size: number,
+  radius: number,
+  aliasBlur: number,
+  widen = 1,
+): Uint8Array {
   const out = new Uint8Array(data.length);
-  diskFilterRows(data, size, 3, radius, alias, (y, row, fix) => {
+  diskFilterRows(data, size, 3, radius, aliasBlur, (y, row, fix) => {
     const o = y * row.length;
     if (fix) {
       correctToBytes(row, fix, y, out, o);
       return;
     }
     for (let i = 0; i < row.length; i++) out[o + i] = toByte(row[i]!);
-  });
+  }, widen);
   return out;
 }
 
@@ -283,6 +299,7 @@ function diskFilterRows(
   radius: number,
   aliasBlur: number,
   emit: (y: number, row: Float64Array, fix?: DiskFix) => void,
+  widen = 1,
 ): void {
   const plan = diskPlan(radius, aliasBlur, size, channels);
   const { g, area, half, cW } = plan;
@@ -295,7 +312,7 @@ function diskFilterRows(
   const sp = plan.sums;
   const tabs = diskTables(data, size, C, pr, sp.tables, sp.ring);
   const T = tabs.T;
-  const fix = pad ? diskFix(plan, pad, pw, C) : undefined;
+  const fix = pad ? diskFix(plan, pad, pw, C, widen) : undefined;
   const S = (pw + 1) * C, RR = sp.ring * S, zero = nTables(sp.tables) * RR;
   const np = sp.pairs.length / 6, ns = sp.singles.length / 3;
   const pb = new Int32Array(Math.ceil(np / 4) * 8);
@@ -757,12 +774,16 @@ interface DiskFix {
   vQ: Int32Array;
 }
 
-/** The bracket of `plan`'s correction over the padded image `pad`. */
+/**
+ * The bracket of `plan`'s correction over the padded image `pad`, its
+ * half-widths times `widen`.
+ */
 function diskFix(
   plan: DiskPlan,
   pad: Uint8Array,
   pw: number,
   C: number,
+  widen: number,
 ): DiskFix {
   const t = plan.fix ??= makeDiskFix(plan, pad, pw, C);
   // Fresh per-call state: the image, the rings (prefix row 0 is zeros).
@@ -771,6 +792,8 @@ function diskFix(
   return {
     ...t,
     pad,
+    slack: t.slack * widen,
+    slack2: t.slack2 * widen,
     acc: scratchF64(24, (pw - 2 * (plan.half + (plan.g.length >> 1))) * C),
     hp: scratchF64(1, t.hpRows * t.hpStride),
     hpNext: 0,
@@ -1029,13 +1052,37 @@ function correctToBytes(
   advanceFix(fix, y);
   const { slack, hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, acc } = fix;
   const n = row.length;
+  if (nh1 === 4 && nv1 === 4) {
+    // The usual case (severities 4 and 5), in one pass.
+    const w0 = hW[0]!, w1 = hW[1]!, w2 = hW[2]!, w3 = hW[3]!;
+    const p0 = hP[0]!, p1 = hP[1]!, p2 = hP[2]!, p3 = hP[3]!;
+    const q0 = hQ[0]!, q1 = hQ[1]!, q2 = hQ[2]!, q3 = hQ[3]!;
+    const u0 = vW[0]!, u1 = vW[1]!, u2 = vW[2]!, u3 = vW[3]!;
+    const r0 = vP[0]!, r1 = vP[1]!, r2 = vP[2]!, r3 = vP[3]!;
+    const s0 = vQ[0]!, s1 = vQ[1]!, s2 = vQ[2]!, s3 = vQ[3]!;
+    for (let i = 0; i < n; i++) {
+      const v = row[i]! +
+        (w0 * (hp[p0 + i]! - hp[q0 + i]!) + w1 * (hp[p1 + i]! - hp[q1 + i]!) +
+          w2 * (hp[p2 + i]! - hp[q2 + i]!) +
+          w3 * (hp[p3 + i]! - hp[q3 + i]!)) +
+        (u0 * (vp[r0 + i]! - vp[s0 + i]!) + u1 * (vp[r1 + i]! - vp[s1 + i]!) +
+          u2 * (vp[r2 + i]! - vp[s2 + i]!) +
+          u3 * (vp[r3 + i]! - vp[s3 + i]!));
+      // toByte of both ends, inlined.
+      const a = v - slack, b = v + slack;
+      const lo = a <= 0 ? 0 : a >= 1 ? 255 : (a * 255) | 0;
+      const hi = b <= 0 ? 0 : b >= 1 ? 255 : (b * 255) | 0;
+      out[o + i] = lo === hi ? lo : refineByte(row, fix, y, i, v);
+    }
+    return;
+  }
   acc.set(row);
   addSpans(acc, hp, hW, hP, hQ, 0, nh1);
   addSpans(acc, vp, vW, vP, vQ, 0, nv1);
   for (let i = 0; i < n; i++) {
     const v = acc[i]!;
     const lo = toByte(v - slack);
-    out[o + i] = lo === toByte(v + slack) ? lo : refineByte(row, fix, y, i);
+    out[o + i] = lo === toByte(v + slack) ? lo : refineByte(row, fix, y, i, v);
   }
 }
 
@@ -1071,8 +1118,8 @@ function addSpans(
 }
 
 /**
- * The byte of sample `i` of output row `y` where the first bracket
- * straddles a boundary: the second-stage terms narrow it; where that still
+ * The byte of sample `i` of output row `y` where the first bracket (about
+ * `v1`) straddles a boundary: the second-stage terms narrow it; where that still
  * straddles, the exact sum of all taps in order decides.
  */
 function refineByte(
@@ -1080,9 +1127,10 @@ function refineByte(
   fix: DiskFix,
   y: number,
   i: number,
+  v1: number,
 ): number {
   const { hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, slack2 } = fix;
-  let v = fix.acc[i]!;
+  let v = v1;
   for (let t = nh1; t < hW.length; t++) {
     v += hW[t]! * (hp[hP[t]! + i]! - hp[hQ[t]! + i]!);
   }

@@ -3,6 +3,7 @@ import {
   clippedZoom,
   defocusBlur,
   diskFilter,
+  diskFilterBytes,
   diskKernel,
   glassBlur,
   zoomBlur,
@@ -151,6 +152,29 @@ Deno.test("glassBlur() equals gaussianFilter(), the swaps drawn with Rng.int(), 
         "",
         `severity ${severity}, image ${k}`,
       );
+    }
+  }
+});
+
+Deno.test("diskFilterBytes() with widened brackets still equals the bytes of diskFilter()'s exact sums", () => {
+  // On real pictures the second stage of the fold bracket settles every
+  // sample, so the last resort (all taps in order) never runs; widening
+  // the brackets sends samples down each slower path: ×1e4 makes the
+  // first stage undecided everywhere, ×1e9 the second too. A byte that
+  // differs here means that path computes something else than the taps.
+  for (const severity of [4, 5] as Severity[]) {
+    const [radius, alias] = kConstants.defocus_blur[severity - 1]!;
+    for (const [k, data] of kImages.entries()) {
+      if (k > 0 && k < fx.images.length) continue; // one picture is enough
+      const want = toUint8(diskFilter(data, kSize, 3, radius, alias));
+      for (const widen of [1e4, 1e9]) {
+        const got = diskFilterBytes(data, kSize, radius, alias, widen);
+        assert.equal(
+          firstDiff(got, want),
+          "",
+          `severity ${severity}, image ${k}, brackets ×${widen}`,
+        );
+      }
     }
   }
 });
