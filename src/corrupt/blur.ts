@@ -986,19 +986,44 @@ function advanceFix(fix: DiskFix, y: number): void {
   for (let t = 0; t < fix.hAt.length; t++) {
     hNeed = Math.max(hNeed, y + fix.hAt[t]!);
   }
+  // g is symmetric (g[i] = g[ks − 1 − i]); these sums only feed the
+  // bracket, so their order is free.
   for (; fix.hpNext <= hNeed; fix.hpNext++) {
     // Prefix along the padded row Y of (g ⊛ row): hp[b + i] for i = x·C + c
     // holds the sum over columns before x.
     const Y = fix.hpNext;
     const b = (Y % k2) * hpStride + C, q = Y * rs - lo;
     hp.fill(0, b - C, b + lo);
-    for (let i = lo; i < hi; i++) {
-      const p = q + i;
-      const v = ks === 3
-        ? g0 * pad[p]! + g1 * pad[p + C]! + g2 * pad[p + C2]!
-        : g0 * pad[p]! + g1 * pad[p + C]! + g2 * pad[p + C2]! +
-          g3 * pad[p + C3]! + g4 * pad[p + C4]!;
-      hp[b + i] = hp[b + i - C]! + v;
+    if (C === 3) {
+      // Running sums in locals: no store-to-load chain.
+      let s0 = 0, s1 = 0, s2 = 0;
+      for (let i = lo; i < hi; i += 3) {
+        const p = q + i;
+        if (ks === 3) {
+          s0 += g0 * (pad[p]! + pad[p + 6]!) + g1 * pad[p + 3]!;
+          s1 += g0 * (pad[p + 1]! + pad[p + 7]!) + g1 * pad[p + 4]!;
+          s2 += g0 * (pad[p + 2]! + pad[p + 8]!) + g1 * pad[p + 5]!;
+        } else {
+          s0 += g0 * (pad[p]! + pad[p + 12]!) +
+            g1 * (pad[p + 3]! + pad[p + 9]!) + g2 * pad[p + 6]!;
+          s1 += g0 * (pad[p + 1]! + pad[p + 13]!) +
+            g1 * (pad[p + 4]! + pad[p + 10]!) + g2 * pad[p + 7]!;
+          s2 += g0 * (pad[p + 2]! + pad[p + 14]!) +
+            g1 * (pad[p + 5]! + pad[p + 11]!) + g2 * pad[p + 8]!;
+        }
+        hp[b + i] = s0;
+        hp[b + i + 1] = s1;
+        hp[b + i + 2] = s2;
+      }
+    } else {
+      for (let i = lo; i < hi; i++) {
+        const p = q + i;
+        const v = ks === 3
+          ? g0 * pad[p]! + g1 * pad[p + C]! + g2 * pad[p + C2]!
+          : g0 * pad[p]! + g1 * pad[p + C]! + g2 * pad[p + C2]! +
+            g3 * pad[p + C3]! + g4 * pad[p + C4]!;
+        hp[b + i] = hp[b + i - C]! + v;
+      }
     }
     for (let i = hi; i < rs; i++) hp[b + i] = hp[b + i - C]!;
   }
@@ -1014,13 +1039,18 @@ function advanceFix(fix: DiskFix, y: number): void {
     const prev = (Y % vpRows) * vpStride;
     if (Y >= rg && Y < pw - rg) {
       const q = (Y - rg) * rs;
-      for (let i = 0; i < rs; i++) {
-        const p = q + i;
-        const v = ks === 3
-          ? g0 * pad[p]! + g1 * pad[p + r1]! + g2 * pad[p + r2]!
-          : g0 * pad[p]! + g1 * pad[p + r1]! + g2 * pad[p + r2]! +
-            g3 * pad[p + r3]! + g4 * pad[p + r4]!;
-        vp[b + i] = vp[prev + i]! + v;
+      if (ks === 3) {
+        for (let i = 0; i < rs; i++) {
+          const p = q + i;
+          vp[b + i] = vp[prev + i]! + g0 * (pad[p]! + pad[p + r2]!) +
+            g1 * pad[p + r1]!;
+        }
+      } else {
+        for (let i = 0; i < rs; i++) {
+          const p = q + i;
+          vp[b + i] = vp[prev + i]! + g0 * (pad[p]! + pad[p + r4]!) +
+            g1 * (pad[p + r1]! + pad[p + r3]!) + g2 * pad[p + r2]!;
+        }
       }
     } else vp.copyWithin(b, prev, prev + rs);
   }
