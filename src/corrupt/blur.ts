@@ -341,7 +341,7 @@ function diskFilterRows(
     for (let t = 0; t < sb.length; t++) {
       sb[t] = t < ns ? at(sp.singles, 3 * t) : zero;
     }
-    let first = true;
+    let first = true, done = false;
     for (let t = 0; t < pb.length; t += 8) {
       const a0 = pb[t]!, b0 = pb[t + 1]!, a1 = pb[t + 2]!, b1 = pb[t + 3]!;
       const a2 = pb[t + 4]!, b2 = pb[t + 5]!, a3 = pb[t + 6]!, b3 = pb[t + 7]!;
@@ -361,7 +361,14 @@ function diskFilterRows(
     }
     for (let t = 0; t < sb.length; t += 4) {
       const a0 = sb[t]!, a1 = sb[t + 1]!, a2 = sb[t + 2]!, a3 = sb[t + 3]!;
-      if (first) {
+      if (t + 4 >= sb.length && !first) {
+        // The last pass: straight on to the disk means.
+        for (let i = 0; i < mC; i++) {
+          disk[i] = (sums[i]! + T[a0 + i]! + T[a1 + i]! + T[a2 + i]! +
+            T[a3 + i]!) / scale;
+        }
+        done = true;
+      } else if (first) {
         for (let i = 0; i < mC; i++) {
           sums[i] = T[a0 + i]! + T[a1 + i]! + T[a2 + i]! + T[a3 + i]!;
         }
@@ -373,7 +380,7 @@ function diskFilterRows(
       }
       first = false;
     }
-    for (let i = 0; i < mC; i++) disk[i] = sums[i]! / scale;
+    if (!done) { for (let i = 0; i < mC; i++) disk[i] = sums[i]! / scale; }
     const h = hx[y % ks]!;
     if (ks === 3) {
       for (let i = 0; i < RS; i++) {
