@@ -727,10 +727,12 @@ function padImage(
  * (g ⊛ a span of the disk) or a column of G_y·D, so its sum over the image
  * is one span of the g-filtered image: two reads of a prefix-sum table
  * (`hp` rows for the first kind, `vp` columns for the second). The terms
- * kept reproduce the taps to within `slack` on the output value (the
- * measured difference of the kernels, the small terms left out, float
- * rounding); the exact sum of all taps in order is taken only where that
- * bracket straddles a byte boundary.
+ * kept reproduce the taps to within a bracket on the output value (from
+ * the measured difference of the kernels, the small terms left out, float
+ * rounding: each pixel in [0, 1] moves the value by its residual weight,
+ * so the negative and the positive residuals bound it either side); the
+ * exact sum of all taps in order is taken only where that bracket
+ * straddles a byte boundary.
  */
 interface DiskFix {
   /** The reflect-101 padded 8-bit image. */
@@ -740,9 +742,14 @@ interface DiskFix {
   g: Float64Array;
   cOff: Int32Array;
   cW: Float64Array;
-  /** Bracket half-widths after the first stage's terms and after all. */
-  slack: number;
-  slack2: number;
+  /**
+   * The bracket, as offsets from the value (lo ≤ 0 ≤ hi), after the first
+   * stage's terms and after all.
+   */
+  lo1: number;
+  hi1: number;
+  lo2: number;
+  hi2: number;
   /** How many of the span terms (h, v) are in the first stage. */
   nh1: number;
   nv1: number;
@@ -799,8 +806,10 @@ function diskFix(
   return {
     ...t,
     pad,
-    slack: t.slack * widen,
-    slack2: t.slack2 * widen,
+    lo1: t.lo1 * widen,
+    hi1: t.hi1 * widen,
+    lo2: t.lo2 * widen,
+    hi2: t.hi2 * widen,
     acc: scratchF64(24, (pw - 2 * (plan.half + (plan.g.length >> 1))) * C),
     hp: scratchF64(1, t.hpRows * t.hpStride),
     hpNext: 0,
@@ -868,18 +877,27 @@ function makeDiskFix(
   }
   terms.sort((a, b) => Math.abs(b.coef) - Math.abs(a.coef));
   // Two stages: the largest terms for every sample, and the rest only where
-  // the first bracket straddles a byte boundary. A bracket of width
-  // 2·slack sends ~2·255·slack of the samples on to the next stage; a
-  // term costs about one unit in the first stage (two reads per sample, in
-  // a row loop) and four in the second (per sample); the last resort sums
-  // every tap.
+  // the first bracket straddles a byte boundary. A bracket of width w
+  // sends ~255·w of the samples on to the next stage. In units of a
+  // first-stage term (two reads per sample, in a row loop), a sample sent
+  // on costs about 30 plus 2 per second-stage term (measured); the last
+  // resort sums every tap.
   const approx = new Float64Array(k2 * k2);
-  const mismatch = () => {
-    let m = 0;
+  const rounding = 1e-11;
+  // The bracket [lo, hi] of the taps' sum minus the terms' (pixels in
+  // [0, 1]), float rounding included.
+  const bracket = (): [number, number] => {
+    let lo = -rounding, hi = rounding;
     for (let i = 0; i < approx.length; i++) {
-      m += Math.abs(cGrid[i]! - approx[i]!);
+      const r = cGrid[i]! - approx[i]!;
+      if (r < 0) lo += r;
+      else hi += r;
     }
-    return m;
+    return [lo, hi];
+  };
+  const width = () => {
+    const [lo, hi] = bracket();
+    return hi - lo;
   };
   const addTerm = (t: Term) => {
     for (let u = 0; u < k2; u++) {
@@ -887,17 +905,16 @@ function makeDiskFix(
       approx[cell]! += t.coef * t.profile[u]!;
     }
   };
-  const rounding = 1e-11;
   for (const t of terms) addTerm(t);
-  const slack2 = mismatch() + rounding;
+  const [lo2, hi2] = bracket();
   approx.fill(0);
   const n2 = terms.length;
-  const stageCost = (n1: number, s1: number) =>
-    n1 + 2 * 255 * s1 * (4 * (n2 - n1) + 2 * 255 * slack2 * cW.length);
-  let best = 0, bestCost = stageCost(0, mismatch() + rounding);
+  const stageCost = (n1: number, w1: number) =>
+    n1 + 255 * w1 * (30 + 2 * (n2 - n1) + 255 * (hi2 - lo2) * cW.length);
+  let best = 0, bestCost = stageCost(0, width());
   for (let n = 0; n < n2; n++) {
     addTerm(terms[n]!);
-    const cost = stageCost(n + 1, mismatch() + rounding);
+    const cost = stageCost(n + 1, width());
     if (cost < bestCost) {
       bestCost = cost;
       best = n + 1;
@@ -905,7 +922,7 @@ function makeDiskFix(
   }
   approx.fill(0);
   for (let n = 0; n < best; n++) addTerm(terms[n]!);
-  const slack = mismatch() + rounding;
+  const [lo1, hi1] = bracket();
   // Stage-one terms first in each list; nh1, nv1 count them.
   const kept = [
     ...terms.slice(0, best),
@@ -948,8 +965,10 @@ function makeDiskFix(
     g,
     cOff,
     cW,
-    slack,
-    slack2,
+    lo1,
+    hi1,
+    lo2,
+    hi2,
     nh1,
     nv1,
     acc: new Float64Array(0),
@@ -1075,7 +1094,7 @@ function advanceFix(fix: DiskFix, y: number): void {
 /**
  * Bytes of `row + correction` (output row `y`) into `out` at `o`, the same
  * as `toByte` of the exact sum: the span terms bracket the value within
- * `slack`; where both ends of the bracket give the same byte, so does the
+ * [v + lo1, v + hi1]; where both ends give the same byte, so does the
  * exact value (`toByte` is monotone); elsewhere the exact sum, all taps in
  * order, decides.
  */
@@ -1087,7 +1106,7 @@ function correctToBytes(
   o: number,
 ): void {
   advanceFix(fix, y);
-  const { slack, hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, acc } = fix;
+  const { lo1, hi1, hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, acc } = fix;
   const n = row.length;
   if (nh1 === 4 && nv1 === 4) {
     // The usual case (severities 4 and 5), in one pass.
@@ -1106,7 +1125,7 @@ function correctToBytes(
           u2 * (vp[r2 + i]! - vp[s2 + i]!) +
           u3 * (vp[r3 + i]! - vp[s3 + i]!));
       // toByte of both ends, inlined.
-      const a = v - slack, b = v + slack;
+      const a = v + lo1, b = v + hi1;
       const lo = a <= 0 ? 0 : a >= 1 ? 255 : (a * 255) | 0;
       const hi = b <= 0 ? 0 : b >= 1 ? 255 : (b * 255) | 0;
       out[o + i] = lo === hi ? lo : refineByte(row, fix, y, i, v);
@@ -1118,8 +1137,8 @@ function correctToBytes(
   addSpans(acc, vp, vW, vP, vQ, 0, nv1);
   for (let i = 0; i < n; i++) {
     const v = acc[i]!;
-    const lo = toByte(v - slack);
-    out[o + i] = lo === toByte(v + slack) ? lo : refineByte(row, fix, y, i, v);
+    const lo = toByte(v + lo1);
+    out[o + i] = lo === toByte(v + hi1) ? lo : refineByte(row, fix, y, i, v);
   }
 }
 
@@ -1166,7 +1185,7 @@ function refineByte(
   i: number,
   v1: number,
 ): number {
-  const { hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, slack2 } = fix;
+  const { hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, lo2, hi2 } = fix;
   let v = v1;
   for (let t = nh1; t < hW.length; t++) {
     v += hW[t]! * (hp[hP[t]! + i]! - hp[hQ[t]! + i]!);
@@ -1174,8 +1193,8 @@ function refineByte(
   for (let t = nv1; t < vW.length; t++) {
     v += vW[t]! * (vp[vP[t]! + i]! - vp[vQ[t]! + i]!);
   }
-  const lo = toByte(v - slack2);
-  if (lo === toByte(v + slack2)) return lo;
+  const lo = toByte(v + lo2);
+  if (lo === toByte(v + hi2)) return lo;
   const { pad, cOff, cW } = fix, u = kByteToUnit;
   const b = y * fix.pw * fix.C + i;
   let a = 0;
