@@ -310,7 +310,9 @@ function diskFilterRows(
   const nc = cW.length;
   const pad = nc > 0 ? padImage(data, size, C, pr) : undefined;
   const sp = plan.sums;
-  const tabs = diskTables(data, size, C, pr, sp.tables, sp.ring);
+  // Three channels: packed rows (`PackedRows`); otherwise prefix tables.
+  const pk = C === 3 ? packedRows(data, size, pr, plan.spanW, half) : undefined;
+  const tabs = diskTables(data, size, C, pr, pk ? 0 : sp.tables, sp.ring);
   const T = tabs.T;
   const fix = pad ? diskFix(plan, pad, pw, C, widen) : undefined;
   const S = (pw + 1) * C, RR = sp.ring * S, zero = nTables(sp.tables) * RR;
@@ -330,57 +332,64 @@ function diskFilterRows(
   const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
   const C2 = 2 * C, C3 = 3 * C, C4 = 4 * C;
   for (let y = 0; y < m; y++) {
-    // Integer sums: any grouping gives the same value; four pairs or four
-    // singles a pass (a zero row fills the rest).
-    advanceTables(tabs, y + sp.ahead);
-    const at = (r: Int32Array, t: number) =>
-      r[t]! * RR + ((y + r[t + 1]!) % sp.ring) * S + r[t + 2]!;
-    for (let t = 0; t < pb.length; t++) {
-      pb[t] = t < 2 * np ? at(sp.pairs, 3 * t) : zero;
-    }
-    for (let t = 0; t < sb.length; t++) {
-      sb[t] = t < ns ? at(sp.singles, 3 * t) : zero;
-    }
-    let first = true, done = false;
-    for (let t = 0; t < pb.length; t += 8) {
-      const a0 = pb[t]!, b0 = pb[t + 1]!, a1 = pb[t + 2]!, b1 = pb[t + 3]!;
-      const a2 = pb[t + 4]!, b2 = pb[t + 5]!, a3 = pb[t + 6]!, b3 = pb[t + 7]!;
-      if (first) {
-        for (let i = 0; i < mC; i++) {
-          sums[i] = (T[a0 + i]! - T[b0 + i]!) + (T[a1 + i]! - T[b1 + i]!) +
-            (T[a2 + i]! - T[b2 + i]!) + (T[a3 + i]! - T[b3 + i]!);
-        }
-      } else {
-        for (let i = 0; i < mC; i++) {
-          sums[i] = sums[i]! + (T[a0 + i]! - T[b0 + i]!) +
-            (T[a1 + i]! - T[b1 + i]!) + (T[a2 + i]! - T[b2 + i]!) +
-            (T[a3 + i]! - T[b3 + i]!);
-        }
+    if (pk) {
+      packedDiskRow(pk, y, disk, scale);
+    } else {
+      // Integer sums: any grouping gives the same value; four pairs or four
+      // singles a pass (a zero row fills the rest).
+      advanceTables(tabs, y + sp.ahead);
+      const at = (r: Int32Array, t: number) =>
+        r[t]! * RR + ((y + r[t + 1]!) % sp.ring) * S + r[t + 2]!;
+      for (let t = 0; t < pb.length; t++) {
+        pb[t] = t < 2 * np ? at(sp.pairs, 3 * t) : zero;
       }
-      first = false;
-    }
-    for (let t = 0; t < sb.length; t += 4) {
-      const a0 = sb[t]!, a1 = sb[t + 1]!, a2 = sb[t + 2]!, a3 = sb[t + 3]!;
-      if (t + 4 >= sb.length && !first) {
-        // The last pass: straight on to the disk means.
-        for (let i = 0; i < mC; i++) {
-          disk[i] = (sums[i]! + T[a0 + i]! + T[a1 + i]! + T[a2 + i]! +
-            T[a3 + i]!) / scale;
-        }
-        done = true;
-      } else if (first) {
-        for (let i = 0; i < mC; i++) {
-          sums[i] = T[a0 + i]! + T[a1 + i]! + T[a2 + i]! + T[a3 + i]!;
-        }
-      } else {
-        for (let i = 0; i < mC; i++) {
-          sums[i] = sums[i]! + T[a0 + i]! + T[a1 + i]! + T[a2 + i]! +
-            T[a3 + i]!;
-        }
+      for (let t = 0; t < sb.length; t++) {
+        sb[t] = t < ns ? at(sp.singles, 3 * t) : zero;
       }
-      first = false;
+      let first = true, done = false;
+      for (let t = 0; t < pb.length; t += 8) {
+        const a0 = pb[t]!, b0 = pb[t + 1]!, a1 = pb[t + 2]!, b1 = pb[t + 3]!;
+        const a2 = pb[t + 4]!,
+          b2 = pb[t + 5]!,
+          a3 = pb[t + 6]!,
+          b3 = pb[t + 7]!;
+        if (first) {
+          for (let i = 0; i < mC; i++) {
+            sums[i] = (T[a0 + i]! - T[b0 + i]!) + (T[a1 + i]! - T[b1 + i]!) +
+              (T[a2 + i]! - T[b2 + i]!) + (T[a3 + i]! - T[b3 + i]!);
+          }
+        } else {
+          for (let i = 0; i < mC; i++) {
+            sums[i] = sums[i]! + (T[a0 + i]! - T[b0 + i]!) +
+              (T[a1 + i]! - T[b1 + i]!) + (T[a2 + i]! - T[b2 + i]!) +
+              (T[a3 + i]! - T[b3 + i]!);
+          }
+        }
+        first = false;
+      }
+      for (let t = 0; t < sb.length; t += 4) {
+        const a0 = sb[t]!, a1 = sb[t + 1]!, a2 = sb[t + 2]!, a3 = sb[t + 3]!;
+        if (t + 4 >= sb.length && !first) {
+          // The last pass: straight on to the disk means.
+          for (let i = 0; i < mC; i++) {
+            disk[i] = (sums[i]! + T[a0 + i]! + T[a1 + i]! + T[a2 + i]! +
+              T[a3 + i]!) / scale;
+          }
+          done = true;
+        } else if (first) {
+          for (let i = 0; i < mC; i++) {
+            sums[i] = T[a0 + i]! + T[a1 + i]! + T[a2 + i]! + T[a3 + i]!;
+          }
+        } else {
+          for (let i = 0; i < mC; i++) {
+            sums[i] = sums[i]! + T[a0 + i]! + T[a1 + i]! + T[a2 + i]! +
+              T[a3 + i]!;
+          }
+        }
+        first = false;
+      }
+      if (!done) { for (let i = 0; i < mC; i++) disk[i] = sums[i]! / scale; }
     }
-    if (!done) { for (let i = 0; i < mC; i++) disk[i] = sums[i]! / scale; }
     const h = hx[y % ks]!;
     if (ks === 3) {
       for (let i = 0; i < RS; i++) {
@@ -407,6 +416,133 @@ function diskFilterRows(
       }
     }
     emit(oy, row, fix);
+  }
+}
+
+/**
+ * Disk sums of an RGB image with its three channels packed in one float64,
+ * c0 + c1·2^17 + c2·2^34: integers below 2^53 add exactly, and a channel's
+ * disk sum (at most 255 · area < 2^17) cannot carry into the next, so one
+ * read serves three samples. Row prefix sums of the packed pixels (below
+ * 2^51) in a ring of rows; the disk row by row, two reads a row.
+ */
+interface PackedRows {
+  /** Row prefix sums, padded row Y in slot Y % ring, pw + 1 a row. */
+  PP: Float64Array;
+  ring: number;
+  /** Padded rows made so far. */
+  done: number;
+  data: Uint8Array;
+  size: number;
+  pr: number;
+  idx: Int32Array;
+  /** Disk rows (kernel rows j) and their span bounds (from the row). */
+  rowsJ: Int32Array;
+  hiO: Int32Array;
+  loO: Int32Array;
+  sums: Float64Array;
+}
+
+const kP17 = 131072;
+const kP34 = 17179869184;
+
+function packedRows(
+  data: Uint8Array,
+  size: number,
+  pr: number,
+  spanW: Int32Array,
+  half: number,
+): PackedRows {
+  const pw = size + 2 * pr, k = spanW.length;
+  const idx = new Int32Array(pw);
+  for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
+  const rowsJ: number[] = [], hiO: number[] = [], loO: number[] = [];
+  for (let j = 0; j < k; j++) {
+    const w = spanW[j]!;
+    if (w < 0) continue;
+    rowsJ.push(j);
+    hiO.push(half + w + 1);
+    loO.push(half - w);
+  }
+  const ring = k + 1;
+  return {
+    PP: scratchF64(25, ring * (pw + 1)),
+    ring,
+    done: 0,
+    data,
+    size,
+    pr,
+    idx,
+    rowsJ: Int32Array.from(rowsJ),
+    hiO: Int32Array.from(hiO),
+    loO: Int32Array.from(loO),
+    sums: scratchF64(26, pw),
+  };
+}
+
+/**
+ * `disk[x·3 + c] = (disk sum of channel c at output column x) / scale` for
+ * the disk whose top kernel row is padded row y, output columns 0..m − 1
+ * (m = disk.length / 3).
+ */
+function packedDiskRow(
+  pk: PackedRows,
+  y: number,
+  disk: Float64Array,
+  scale: number,
+): void {
+  const { PP, ring, data, size, pr, idx, rowsJ, hiO, loO, sums } = pk;
+  const pw = size + 2 * pr, PS = pw + 1;
+  const nj = rowsJ.length, m = disk.length / 3;
+  const end = y + rowsJ[nj - 1]! + 1;
+  for (; pk.done < end; pk.done++) {
+    const Y = pk.done, sy = idx[Y]! * size, b = (Y % ring) * PS;
+    let s = 0;
+    PP[b] = 0;
+    for (let x = 0; x < pw; x++) {
+      const q = (sy + idx[x]!) * 3;
+      s += data[q]! + data[q + 1]! * kP17 + data[q + 2]! * kP34;
+      PP[b + x + 1] = s;
+    }
+  }
+  // Four disk rows a pass; every partial sum is a sum of spans, exact.
+  let t = 0;
+  for (; t + 4 <= nj; t += 4) {
+    const h0 = ((y + rowsJ[t]!) % ring) * PS;
+    const h1 = ((y + rowsJ[t + 1]!) % ring) * PS;
+    const h2 = ((y + rowsJ[t + 2]!) % ring) * PS;
+    const h3 = ((y + rowsJ[t + 3]!) % ring) * PS;
+    const a0 = h0 + hiO[t]!, b0 = h0 + loO[t]!;
+    const a1 = h1 + hiO[t + 1]!, b1 = h1 + loO[t + 1]!;
+    const a2 = h2 + hiO[t + 2]!, b2 = h2 + loO[t + 2]!;
+    const a3 = h3 + hiO[t + 3]!, b3 = h3 + loO[t + 3]!;
+    if (t === 0) {
+      for (let x = 0; x < m; x++) {
+        sums[x] = (PP[a0 + x]! - PP[b0 + x]!) + (PP[a1 + x]! - PP[b1 + x]!) +
+          (PP[a2 + x]! - PP[b2 + x]!) + (PP[a3 + x]! - PP[b3 + x]!);
+      }
+    } else {
+      for (let x = 0; x < m; x++) {
+        sums[x] = sums[x]! + (PP[a0 + x]! - PP[b0 + x]!) +
+          (PP[a1 + x]! - PP[b1 + x]!) + (PP[a2 + x]! - PP[b2 + x]!) +
+          (PP[a3 + x]! - PP[b3 + x]!);
+      }
+    }
+  }
+  if (t === 0) sums.fill(0, 0, m);
+  for (; t < nj; t++) {
+    const h = ((y + rowsJ[t]!) % ring) * PS;
+    const a = h + hiO[t]!, b = h + loO[t]!;
+    for (let x = 0; x < m; x++) sums[x] = sums[x]! + (PP[a + x]! - PP[b + x]!);
+  }
+  // Unpack: the fields are below 2^17, so floor division splits them.
+  for (let x = 0, o = 0; x < m; x++, o += 3) {
+    const v = sums[x]!;
+    const c2 = Math.floor(v / kP34), r = v - c2 * kP34;
+    const c1 = Math.floor(r / kP17);
+    disk[o] = (r - c1 * kP17) / scale;
+    disk[o + 1] = c1 / scale;
+    disk[o + 2] = c2 / scale;
   }
 }
 
