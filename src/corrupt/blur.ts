@@ -179,8 +179,6 @@ interface DiskPlan {
   cW: Float64Array;
   /** The correction taps on the (k + 2·rg)² grid, zeros elsewhere. */
   cGrid: Float64Array;
-  /** The disk sum as reads of prefix tables (`diskSumPlan`). */
-  sums: DiskSums;
   /** `diskFix`'s terms, worked out on first use. */
   fix?: DiskFix;
 }
@@ -281,7 +279,6 @@ function makeDiskPlan(
     cOff: Int32Array.from(cOff),
     cW: Float64Array.from(cW),
     cGrid,
-    sums: diskSumPlan(spanW, half, channels),
   };
 }
 
@@ -309,20 +306,11 @@ function diskFilterRows(
   const pw = size + 2 * pr;
   const nc = cW.length;
   const pad = nc > 0 ? padImage(data, size, C, pr) : undefined;
-  const sp = plan.sums;
-  // Three channels: packed rows (`PackedRows`); otherwise prefix tables.
-  const pk = C === 3 ? packedRows(data, size, pr, plan.spanW, half) : undefined;
-  const tabs = diskTables(data, size, C, pr, pk ? 0 : sp.tables, sp.ring);
-  const T = tabs.T;
+  const pk = packedRows(data, size, C, pr, plan.spanW, half);
   const fix = pad ? diskFix(plan, pad, pw, C, widen) : undefined;
-  const S = (pw + 1) * C, RR = sp.ring * S, zero = nTables(sp.tables) * RR;
-  const np = sp.pairs.length / 6, ns = sp.singles.length / 3;
-  const pb = new Int32Array(Math.ceil(np / 4) * 8);
-  const sb = new Int32Array(Math.ceil(ns / 4) * 4);
   const m = size + 2 * rg;
   const mC = m * C, RS = size * C;
   const scale = area * 255;
-  const sums = new Int32Array(mC);
   const disk = new Float64Array(mC);
   // Ring of the last ks rows of the g pass along x.
   const hx: Float64Array[] = [];
@@ -332,64 +320,7 @@ function diskFilterRows(
   const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
   const C2 = 2 * C, C3 = 3 * C, C4 = 4 * C;
   for (let y = 0; y < m; y++) {
-    if (pk) {
-      packedDiskRow(pk, y, disk, scale);
-    } else {
-      // Integer sums: any grouping gives the same value; four pairs or four
-      // singles a pass (a zero row fills the rest).
-      advanceTables(tabs, y + sp.ahead);
-      const at = (r: Int32Array, t: number) =>
-        r[t]! * RR + ((y + r[t + 1]!) % sp.ring) * S + r[t + 2]!;
-      for (let t = 0; t < pb.length; t++) {
-        pb[t] = t < 2 * np ? at(sp.pairs, 3 * t) : zero;
-      }
-      for (let t = 0; t < sb.length; t++) {
-        sb[t] = t < ns ? at(sp.singles, 3 * t) : zero;
-      }
-      let first = true, done = false;
-      for (let t = 0; t < pb.length; t += 8) {
-        const a0 = pb[t]!, b0 = pb[t + 1]!, a1 = pb[t + 2]!, b1 = pb[t + 3]!;
-        const a2 = pb[t + 4]!,
-          b2 = pb[t + 5]!,
-          a3 = pb[t + 6]!,
-          b3 = pb[t + 7]!;
-        if (first) {
-          for (let i = 0; i < mC; i++) {
-            sums[i] = (T[a0 + i]! - T[b0 + i]!) + (T[a1 + i]! - T[b1 + i]!) +
-              (T[a2 + i]! - T[b2 + i]!) + (T[a3 + i]! - T[b3 + i]!);
-          }
-        } else {
-          for (let i = 0; i < mC; i++) {
-            sums[i] = sums[i]! + (T[a0 + i]! - T[b0 + i]!) +
-              (T[a1 + i]! - T[b1 + i]!) + (T[a2 + i]! - T[b2 + i]!) +
-              (T[a3 + i]! - T[b3 + i]!);
-          }
-        }
-        first = false;
-      }
-      for (let t = 0; t < sb.length; t += 4) {
-        const a0 = sb[t]!, a1 = sb[t + 1]!, a2 = sb[t + 2]!, a3 = sb[t + 3]!;
-        if (t + 4 >= sb.length && !first) {
-          // The last pass: straight on to the disk means.
-          for (let i = 0; i < mC; i++) {
-            disk[i] = (sums[i]! + T[a0 + i]! + T[a1 + i]! + T[a2 + i]! +
-              T[a3 + i]!) / scale;
-          }
-          done = true;
-        } else if (first) {
-          for (let i = 0; i < mC; i++) {
-            sums[i] = T[a0 + i]! + T[a1 + i]! + T[a2 + i]! + T[a3 + i]!;
-          }
-        } else {
-          for (let i = 0; i < mC; i++) {
-            sums[i] = sums[i]! + T[a0 + i]! + T[a1 + i]! + T[a2 + i]! +
-              T[a3 + i]!;
-          }
-        }
-        first = false;
-      }
-      if (!done) { for (let i = 0; i < mC; i++) disk[i] = sums[i]! / scale; }
-    }
+    packedDiskRow(pk, y, disk, scale);
     const h = hx[y % ks]!;
     if (ks === 3) {
       for (let i = 0; i < RS; i++) {
@@ -420,23 +351,27 @@ function diskFilterRows(
 }
 
 /**
- * Disk sums of an RGB image with its three channels packed in one float64,
- * c0 + c1·2^17 + c2·2^34: integers below 2^53 add exactly, and a channel's
- * disk sum (at most 255 · area < 2^17) cannot carry into the next, so one
- * read serves three samples. Row prefix sums of the packed pixels (below
- * 2^51) in a ring of rows; the disk row by row, two reads a row.
+ * Disk sums with three channels packed in one float64, c0 + c1·2^17 +
+ * c2·2^34 (other channel counts: one a word): integers below 2^53 add
+ * exactly, and a channel's disk sum (at most 255 · area < 2^17) cannot
+ * carry into the next, so one read serves three samples. Row prefix sums
+ * of the packed pixels (below 2^51) in a ring of rows; the disk row by
+ * row, two reads a row.
  */
 interface PackedRows {
-  /** Row prefix sums, padded row Y in slot Y % ring, pw + 1 a row. */
+  /** Row prefix sums, padded row Y in slot Y % ring, (pw + 1)·W a row. */
   PP: Float64Array;
   ring: number;
+  /** Channels a word (3 or 1) and words a pixel. */
+  F: number;
+  W: number;
   /** Padded rows made so far. */
   done: number;
   data: Uint8Array;
   size: number;
   pr: number;
   idx: Int32Array;
-  /** Disk rows (kernel rows j) and their span bounds (from the row). */
+  /** Disk rows (kernel rows j) and their span bounds (words, from the row). */
   rowsJ: Int32Array;
   hiO: Int32Array;
   loO: Int32Array;
@@ -449,25 +384,29 @@ const kP34 = 17179869184;
 function packedRows(
   data: Uint8Array,
   size: number,
+  C: number,
   pr: number,
   spanW: Int32Array,
   half: number,
 ): PackedRows {
   const pw = size + 2 * pr, k = spanW.length;
-  const idx = new Int32Array(pw);
+  const F = C === 3 ? 3 : 1, W = C / F;
+  const idx = scratchI32(27, pw);
   for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
   const rowsJ: number[] = [], hiO: number[] = [], loO: number[] = [];
   for (let j = 0; j < k; j++) {
     const w = spanW[j]!;
     if (w < 0) continue;
     rowsJ.push(j);
-    hiO.push(half + w + 1);
-    loO.push(half - w);
+    hiO.push((half + w + 1) * W);
+    loO.push((half - w) * W);
   }
   const ring = k + 1;
   return {
-    PP: scratchF64(25, ring * (pw + 1)),
+    PP: scratchF64(25, ring * (pw + 1) * W),
     ring,
+    F,
+    W,
     done: 0,
     data,
     size,
@@ -476,14 +415,14 @@ function packedRows(
     rowsJ: Int32Array.from(rowsJ),
     hiO: Int32Array.from(hiO),
     loO: Int32Array.from(loO),
-    sums: scratchF64(26, pw),
+    sums: scratchF64(26, pw * W),
   };
 }
 
 /**
- * `disk[x·3 + c] = (disk sum of channel c at output column x) / scale` for
+ * `disk[x·C + c] = (disk sum of channel c at output column x) / scale` for
  * the disk whose top kernel row is padded row y, output columns 0..m − 1
- * (m = disk.length / 3).
+ * (m = disk.length / C).
  */
 function packedDiskRow(
   pk: PackedRows,
@@ -491,18 +430,26 @@ function packedDiskRow(
   disk: Float64Array,
   scale: number,
 ): void {
-  const { PP, ring, data, size, pr, idx, rowsJ, hiO, loO, sums } = pk;
-  const pw = size + 2 * pr, PS = pw + 1;
-  const nj = rowsJ.length, m = disk.length / 3;
+  const { PP, ring, F, W, data, size, pr, idx, rowsJ, hiO, loO, sums } = pk;
+  const pw = size + 2 * pr, PS = (pw + 1) * W;
+  const nj = rowsJ.length, n = (disk.length / F) | 0;
   const end = y + rowsJ[nj - 1]! + 1;
   for (; pk.done < end; pk.done++) {
     const Y = pk.done, sy = idx[Y]! * size, b = (Y % ring) * PS;
-    let s = 0;
-    PP[b] = 0;
-    for (let x = 0; x < pw; x++) {
-      const q = (sy + idx[x]!) * 3;
-      s += data[q]! + data[q + 1]! * kP17 + data[q + 2]! * kP34;
-      PP[b + x + 1] = s;
+    if (F === 3) {
+      let s = 0;
+      PP[b] = 0;
+      for (let x = 0; x < pw; x++) {
+        const q = (sy + idx[x]!) * 3;
+        s += data[q]! + data[q + 1]! * kP17 + data[q + 2]! * kP34;
+        PP[b + x + 1] = s;
+      }
+    } else {
+      for (let c = 0; c < W; c++) PP[b + c] = 0;
+      for (let x = 0; x < pw; x++) {
+        const q = (sy + idx[x]!) * W, o = b + x * W;
+        for (let c = 0; c < W; c++) PP[o + W + c] = PP[o + c]! + data[q + c]!;
+      }
     }
   }
   // Four disk rows a pass; every partial sum is a sum of spans, exact.
@@ -517,316 +464,36 @@ function packedDiskRow(
     const a2 = h2 + hiO[t + 2]!, b2 = h2 + loO[t + 2]!;
     const a3 = h3 + hiO[t + 3]!, b3 = h3 + loO[t + 3]!;
     if (t === 0) {
-      for (let x = 0; x < m; x++) {
+      for (let x = 0; x < n; x++) {
         sums[x] = (PP[a0 + x]! - PP[b0 + x]!) + (PP[a1 + x]! - PP[b1 + x]!) +
           (PP[a2 + x]! - PP[b2 + x]!) + (PP[a3 + x]! - PP[b3 + x]!);
       }
     } else {
-      for (let x = 0; x < m; x++) {
+      for (let x = 0; x < n; x++) {
         sums[x] = sums[x]! + (PP[a0 + x]! - PP[b0 + x]!) +
           (PP[a1 + x]! - PP[b1 + x]!) + (PP[a2 + x]! - PP[b2 + x]!) +
           (PP[a3 + x]! - PP[b3 + x]!);
       }
     }
   }
-  if (t === 0) sums.fill(0, 0, m);
+  if (t === 0) sums.fill(0, 0, n);
   for (; t < nj; t++) {
     const h = ((y + rowsJ[t]!) % ring) * PS;
     const a = h + hiO[t]!, b = h + loO[t]!;
-    for (let x = 0; x < m; x++) sums[x] = sums[x]! + (PP[a + x]! - PP[b + x]!);
+    for (let x = 0; x < n; x++) sums[x] = sums[x]! + (PP[a + x]! - PP[b + x]!);
+  }
+  if (F === 1) {
+    for (let x = 0; x < n; x++) disk[x] = sums[x]! / scale;
+    return;
   }
   // Unpack: the fields are below 2^17, so floor division splits them.
-  for (let x = 0, o = 0; x < m; x++, o += 3) {
+  for (let x = 0, o = 0; x < n; x++, o += 3) {
     const v = sums[x]!;
     const c2 = Math.floor(v / kP34), r = v - c2 * kP34;
     const c1 = Math.floor(r / kP17);
     disk[o] = (r - c1 * kP17) / scale;
     disk[o + 1] = c1 / scale;
     disk[o + 2] = c2 / scale;
-  }
-}
-
-/** Padded-image tables a disk sum reads (`diskTables`). */
-const enum Tab {
-  /** Summed-area table: Σ over rows < Y and columns < X. */
-  Area = 1,
-  /** Prefix along each row: Σ over columns < X. */
-  Row = 2,
-  /** Prefix down each column: Σ over rows < Y. */
-  Col = 4,
-  /** The padded pixels. */
-  Pixel = 8,
-}
-
-/**
- * A disk sum as integer reads of the tables of `diskTables`: each pair
- * adds `T[a + i] − T[b + i]`, each single adds `T[a + i]`, for the output
- * sample i of padded row 0 (add y·stride for row y). The disk is cut into a
- * central rectangle (four summed-area reads), the rows above and below it
- * (a row-prefix pair each) and the columns either side (a column-prefix
- * pair each), a lone pixel being one read; the cut with the fewest reads,
- * counting each table built as about one read per sample, wins.
- */
-interface DiskSums {
-  tables: number;
-  /** Rows of the rings (`diskTables`). */
-  ring: number;
-  /**
-   * Each read as three numbers: the table's place among those built, the
-   * table row for output row 0 (add y), the column offset (times C).
-   */
-  pairs: Int32Array;
-  singles: Int32Array;
-  /** Table rows to make before output row y: y + ahead. */
-  ahead: number;
-}
-
-function diskSumPlan(
-  spanW: Int32Array,
-  half: number,
-  C: number,
-): DiskSums {
-  const W = spanW[half]!;
-  const colH = (dx: number) => {
-    let h = -1;
-    for (let dy = 0; dy <= half && spanW[half + dy]! >= dx; dy++) h = dy;
-    return h;
-  };
-  const reads = (n: number) => (n === 0 ? 1 : 2);
-  // b = −1: no rectangle, rows only.
-  let best = { a: 0, b: -1, cost: Infinity };
-  for (let b = -1; b <= half; b++) {
-    const a = b < 0 ? 0 : Math.min(spanW[half - b]!, spanW[half + b]!);
-    if (b >= 0 && (a < 0 || colH(a) < b)) continue;
-    let cost = 0, tables = 0;
-    if (b >= 0) {
-      cost += 4;
-      tables |= Tab.Area;
-    }
-    for (let dy = -half; dy <= half; dy++) {
-      const w = spanW[half + dy]!;
-      if (Math.abs(dy) <= b || w < 0) continue;
-      cost += reads(w);
-      tables |= w === 0 ? Tab.Pixel : Tab.Row;
-    }
-    for (let dx = b < 0 ? W + 1 : a + 1; dx <= W; dx++) {
-      const h = Math.min(colH(dx), b);
-      cost += 2 * reads(h);
-      tables |= h === 0 ? Tab.Pixel : Tab.Col;
-    }
-    for (let t = tables; t; t &= t - 1) cost += 1.2;
-    if (cost < best.cost) best = { a, b, cost };
-  }
-  const { a, b } = best;
-  let tables = 0;
-  const pairs: [Tab, number, number, Tab, number, number][] = [];
-  const singles: [Tab, number, number][] = [];
-  // Reads are (table, row, column) relative to the disk's centre.
-  if (b >= 0) {
-    tables |= Tab.Area;
-    pairs.push([Tab.Area, b + 1, a + 1, Tab.Area, b + 1, -a]);
-    pairs.push([Tab.Area, -b, -a, Tab.Area, -b, a + 1]);
-  }
-  for (let dy = -half; dy <= half; dy++) {
-    const w = spanW[half + dy]!;
-    if (Math.abs(dy) <= b || w < 0) continue;
-    if (w === 0) singles.push([Tab.Pixel, dy, 0]);
-    else pairs.push([Tab.Row, dy, w + 1, Tab.Row, dy, -w]);
-  }
-  for (let dx = b < 0 ? W + 1 : a + 1; dx <= W; dx++) {
-    const h = Math.min(colH(dx), b);
-    for (const x of [-dx, dx]) {
-      if (h === 0) singles.push([Tab.Pixel, 0, x]);
-      else pairs.push([Tab.Col, h + 1, x, Tab.Col, -h, x]);
-    }
-  }
-  for (const p of pairs) tables |= p[0];
-  for (const s of singles) tables |= s[0];
-  // Padded rows needed: up to the last row a read sees (area and column
-  // prefix row Y sums the rows before Y).
-  let lo = Infinity, ahead = 0;
-  const see = (t: Tab, r: number) => {
-    lo = Math.min(lo, half + r);
-    ahead = Math.max(ahead, t & (Tab.Area | Tab.Col) ? half + r : half + r + 1);
-  };
-  for (const p of pairs) {
-    see(p[0], p[1]);
-    see(p[3], p[4]);
-  }
-  for (const q of singles) see(q[0], q[1]);
-  const at = (t: Tab, r: number, c: number) => [
-    tableIndex(tables, t),
-    half + r,
-    (half + c) * C,
-  ];
-  return {
-    tables,
-    // Rows from the first read to the last made, and one more.
-    ring: ahead - lo + 2,
-    pairs: Int32Array.from(
-      pairs.flatMap((p) => [...at(p[0], p[1], p[2]), ...at(p[3], p[4], p[5])]),
-    ),
-    singles: Int32Array.from(singles.flatMap((s) => at(s[0], s[1], s[2]))),
-    ahead,
-  };
-}
-
-function nTables(tables: number): number {
-  let n = 0;
-  for (let t = tables; t; t &= t - 1) n++;
-  return n;
-}
-
-/** Where table `t` sits among the `tables` built (in `Tab` order). */
-function tableIndex(tables: number, t: Tab): number {
-  let n = 0;
-  for (let u = 1; u < t; u <<= 1) if (tables & u) n++;
-  return n;
-}
-
-/**
- * The `tables` (a `Tab` set) of `data` padded by `pr` (reflect-101), rows
- * made as they are needed into rings of `ring` rows each, channels
- * interleaved, rows of (pw + 1)·C: table row Y of every kind sits in slot
- * Y % ring. Pixel and row-prefix row Y are of padded row Y; area and
- * column-prefix row Y sum the padded rows before Y (row 0: zeros). One
- * array holds the rings, then a row of zeros.
- */
-interface DiskTables {
-  T: Int32Array;
-  tables: number;
-  ring: number;
-  /** Padded rows made so far. */
-  done: number;
-  data: Uint8Array;
-  size: number;
-  C: number;
-  pr: number;
-  idx: Int32Array;
-  /** The row prefix when there is no row table but an area one. */
-  rowP: Int32Array;
-  /** The padded row when there is no pixel table. */
-  px: Int32Array;
-}
-
-function diskTables(
-  data: Uint8Array,
-  size: number,
-  C: number,
-  pr: number,
-  tables: number,
-  ring: number,
-): DiskTables {
-  const pw = size + 2 * pr, S = (pw + 1) * C;
-  const idx = new Int32Array(pw);
-  for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
-  const nt = nTables(tables), RS = ring * S;
-  const T = scratchI32(20, nt * RS + S);
-  T.fill(0, nt * RS);
-  // Area and column-prefix row 0 (slot 0).
-  if (tables & Tab.Area) {
-    const o = tableIndex(tables, Tab.Area) * RS;
-    T.fill(0, o, o + S);
-  }
-  if (tables & Tab.Col) {
-    const o = tableIndex(tables, Tab.Col) * RS;
-    T.fill(0, o, o + S);
-  }
-  return {
-    T,
-    tables,
-    ring,
-    done: 0,
-    data,
-    size,
-    C,
-    pr,
-    idx,
-    rowP: scratchI32(21, S),
-    px: scratchI32(22, S),
-  };
-}
-
-/** Make the padded rows of `t` up to (not including) row `end`. */
-function advanceTables(t: DiskTables, end: number): void {
-  const { T, tables, ring, data, size, C, pr, idx } = t;
-  const pw = size + 2 * pr, S = (pw + 1) * C, RS = ring * S;
-  const oA = tables & Tab.Area ? tableIndex(tables, Tab.Area) * RS : -1;
-  const oR = tables & Tab.Row ? tableIndex(tables, Tab.Row) * RS : -1;
-  const oC = tables & Tab.Col ? tableIndex(tables, Tab.Col) * RS : -1;
-  const oP = tables & Tab.Pixel ? tableIndex(tables, Tab.Pixel) * RS : -1;
-  const n = pw * C, mid = pr * C, rowLen = size * C;
-  for (; t.done < end; t.done++) {
-    const y = t.done;
-    const sy = idx[y]! * size;
-    const slot = (y % ring) * S, next = ((y + 1) % ring) * S;
-    if (C === 3) {
-      // One pass: running row sums in locals; tables written as they go.
-      const pP = oP + slot, pR = oR + slot;
-      const pA = oA + slot, pA1 = oA + next, pC = oC + slot, pC1 = oC + next;
-      if (oR >= 0) T[pR] = T[pR + 1] = T[pR + 2] = 0;
-      let s0 = 0, s1 = 0, s2 = 0;
-      for (let x = 0, o = 0; x < pw; x++, o += 3) {
-        const s = (sy + idx[x]!) * 3;
-        const v0 = data[s]!, v1 = data[s + 1]!, v2 = data[s + 2]!;
-        if (oP >= 0) {
-          T[pP + o] = v0;
-          T[pP + o + 1] = v1;
-          T[pP + o + 2] = v2;
-        }
-        if (oC >= 0) {
-          T[pC1 + o] = T[pC + o]! + v0;
-          T[pC1 + o + 1] = T[pC + o + 1]! + v1;
-          T[pC1 + o + 2] = T[pC + o + 2]! + v2;
-        }
-        // Area row y + 1 at column x: the prefix before x, so it lags.
-        if (oA >= 0) {
-          T[pA1 + o] = T[pA + o]! + s0;
-          T[pA1 + o + 1] = T[pA + o + 1]! + s1;
-          T[pA1 + o + 2] = T[pA + o + 2]! + s2;
-        }
-        s0 += v0;
-        s1 += v1;
-        s2 += v2;
-        if (oR >= 0) {
-          T[pR + o + 3] = s0;
-          T[pR + o + 4] = s1;
-          T[pR + o + 5] = s2;
-        }
-      }
-      if (oA >= 0) {
-        const o = pw * 3;
-        T[pA1 + o] = T[pA + o]! + s0;
-        T[pA1 + o + 1] = T[pA + o + 1]! + s1;
-        T[pA1 + o + 2] = T[pA + o + 2]! + s2;
-      }
-      continue;
-    }
-    // The padded row: the image row in the middle, reflected pixels either
-    // side.
-    const px = oP >= 0 ? T : t.px, p0 = oP >= 0 ? oP + slot : 0;
-    const src = sy * C;
-    for (let i = 0; i < rowLen; i++) px[p0 + mid + i] = data[src + i]!;
-    for (let x = 0; x < pw; x++) {
-      if (x === pr) x += size;
-      const s = (sy + idx[x]!) * C, o = p0 + x * C;
-      for (let c = 0; c < C; c++) px[o + c] = data[s + c]!;
-    }
-    if (oR >= 0 || oA >= 0) {
-      // P[x] = Σ_{x' < x}: P[0] = 0; the area table adds up these rows.
-      const P = oR >= 0 ? T : t.rowP, b = oR >= 0 ? oR + slot : 0;
-      for (let c = 0; c < C; c++) P[b + c] = 0;
-      const bc = b + C;
-      for (let i = 0; i < n; i++) P[bc + i] = P[b + i]! + px[p0 + i]!;
-      if (oA >= 0) {
-        const q = oA + slot, q1 = oA + next;
-        for (let i = 0; i < S; i++) T[q1 + i] = T[q + i]! + P[b + i]!;
-      }
-    }
-    if (oC >= 0) {
-      const q = oC + slot, q1 = oC + next;
-      for (let i = 0; i < n; i++) T[q1 + i] = T[q + i]! + px[p0 + i]!;
-    }
   }
 }
 
