@@ -1029,16 +1029,42 @@ export function zoomBlur(
   if (zoomF.length < len) zoomF = new Float64Array(len);
   if (zoomU.length < rs + 3) {
     zoomU = new Float64Array(rs + 3);
+    zoomU2 = new Float64Array(rs + 3);
     zoomAcc = new Float64Array(rs);
     zoomMiss = new Int32Array(rs);
   }
-  const F = zoomF, U = zoomU, acc = zoomAcc, miss = zoomMiss;
+  const F = zoomF, U = zoomU, U2 = zoomU2, acc = zoomAcc, miss = zoomMiss;
   for (let i = 0; i < len; i++) F[i] = data[i]!;
   const w0 = 1 + first;
   for (let y = 0; y < h; y++) {
     const o = y * rs;
     for (let i = 0; i < rs; i++) acc[i] = w0 * F[o + i]!;
-    for (let p = 0; p < np; p++) {
+    let p = 0;
+    for (; p + 2 <= np; p += 2) {
+      const z = passes[p]!, z2 = passes[p + 1]!;
+      const ty = z.t[y]!, r0 = z.lo[y]! * rs, r1 = z.hi[y]! * rs;
+      const ty2 = z2.t[y]!, r02 = z2.lo[y]! * rs, r12 = z2.hi[y]! * rs;
+      const c0 = z.c0 < z2.c0 ? z.c0 : z2.c0, c1 = z.c1 > z2.c1 ? z.c1 : z2.c1;
+      for (let i = c0; i < c1; i++) {
+        const a = F[r0 + i]!;
+        U[i] = a + (F[r1 + i]! - a) * ty;
+        const a2 = F[r02 + i]!;
+        U2[i] = a2 + (F[r12 + i]! - a2) * ty2;
+      }
+      const x3 = z.x3, tz = z.tz, x32 = z2.x3, tz2 = z2.tz;
+      for (let x = 0, q = 0; x < h; x++, q += 3) {
+        const tx = tz[x]!, s = x3[x]!, tx2 = tz2[x]!, s2 = x32[x]!;
+        const a = U[s]!, b = U[s + 1]!, c = U[s + 2]!;
+        const a2 = U2[s2]!, b2 = U2[s2 + 1]!, c2 = U2[s2 + 2]!;
+        acc[q] = acc[q]! + (a + (U[s + 3]! - a) * tx) +
+          (a2 + (U2[s2 + 3]! - a2) * tx2);
+        acc[q + 1] = acc[q + 1]! + (b + (U[s + 4]! - b) * tx) +
+          (b2 + (U2[s2 + 4]! - b2) * tx2);
+        acc[q + 2] = acc[q + 2]! + (c + (U[s + 5]! - c) * tx) +
+          (c2 + (U2[s2 + 5]! - c2) * tx2);
+      }
+    }
+    for (; p < np; p++) {
       const z = passes[p]!;
       const ty = z.t[y]!, r0 = z.lo[y]! * rs, r1 = z.hi[y]! * rs;
       const c1 = z.c1;
@@ -1060,8 +1086,7 @@ export function zoomBlur(
     let nm = 0;
     for (let i = 0; i < rs; i++) {
       const e = acc[i]!, w = e * inv;
-      let k = Math.floor(w - d);
-      if (k < 0) k = 0;
+      const k = (w - d) | 0;
       if (w + d < k + 1 && k < 255) out[o + i] = k;
       else if (e >= white) out[o + i] = 255;
       else miss[nm++] = i;
@@ -1080,6 +1105,7 @@ export function zoomBlur(
 /** Scratch of `zoomBlur`: the image as doubles, a y-interpolated row, sums. */
 let zoomF = new Float64Array(0);
 let zoomU = new Float64Array(0);
+let zoomU2 = new Float64Array(0);
 let zoomAcc = new Float64Array(0);
 let zoomMiss = new Int32Array(0);
 
