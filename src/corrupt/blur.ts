@@ -1018,7 +1018,11 @@ export function zoomBlur(
   const np = passes.length;
   const n = zooms.length + 1;
   const out = new Uint8Array(len);
-  if (h < 4) {
+  // The estimate reads one sample past each crop (weight 0): it needs a
+  // column and a row to spare, and the zooms in increasing order.
+  if (
+    passes.some((z, j) => z.c1 >= rs || (j > 0 && z.c0 < passes[j - 1]!.c0))
+  ) {
     for (let y = 0; y < h; y++) zoomRowExact(data, h, y, passes, first, out);
     return out;
   }
@@ -1044,8 +1048,8 @@ export function zoomBlur(
       const z = passes[p]!, z2 = passes[p + 1]!;
       const ty = z.t[y]!, r0 = z.lo[y]! * rs, r1 = z.hi[y]! * rs;
       const ty2 = z2.t[y]!, r02 = z2.lo[y]! * rs, r12 = z2.hi[y]! * rs;
-      const c0 = z.c0 < z2.c0 ? z.c0 : z2.c0, c1 = z.c1 > z2.c1 ? z.c1 : z2.c1;
-      for (let i = c0; i < c1; i++) {
+      // The first zoom of a pair is the smaller: its crop is the wider.
+      for (let i = z.c0, c1 = z.c1; i < c1; i++) {
         const a = F[r0 + i]!;
         U[i] = a + (F[r1 + i]! - a) * ty;
         const a2 = F[r02 + i]!;
