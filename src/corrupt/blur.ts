@@ -1002,7 +1002,9 @@ function interpRow3(
  * whose bracket straddles a byte boundary gets the exact float32 sequence
  * (`zoomSampleExact`), a row with many such samples the exact row kernel
  * (`zoomRowExact`). The estimate works in byte units and interpolates each
- * zoom along y first (two contiguous source rows), then along x.
+ * zoom along y first (two contiguous source rows), then along x, two zooms
+ * per pass over the row. On ImageNet validation crops under 0.1 % of the
+ * samples need the exact sequence.
  */
 export function zoomBlur(
   data: Uint8Array,
@@ -1018,8 +1020,9 @@ export function zoomBlur(
   const np = passes.length;
   const n = zooms.length + 1;
   const out = new Uint8Array(len);
-  // The estimate reads one sample past each crop (weight 0): it needs a
-  // column and a row to spare, and the zooms in increasing order.
+  // The estimate reads one sample past each crop's last column (weight 0),
+  // and a pair of zooms shares the first's (wider) crop: it needs a column
+  // to spare and the zooms in increasing order.
   if (
     passes.some((z, j) => z.c1 >= rs || (j > 0 && z.c0 < passes[j - 1]!.c0))
   ) {
@@ -1106,7 +1109,10 @@ export function zoomBlur(
   return out;
 }
 
-/** Scratch of `zoomBlur`: the image as doubles, a y-interpolated row, sums. */
+/**
+ * Scratch of `zoomBlur`: the image as doubles, the y-interpolated rows of
+ * a pair of zooms, a row of sums, the undecided samples of a row.
+ */
 let zoomF = new Float64Array(0);
 let zoomU = new Float64Array(0);
 let zoomU2 = new Float64Array(0);
