@@ -1052,11 +1052,20 @@ export function zoomBlur(
       const ty = z.t[y]!, r0 = z.lo[y]! * rs, r1 = z.hi[y]! * rs;
       const ty2 = z2.t[y]!, r02 = z2.lo[y]! * rs, r12 = z2.hi[y]! * rs;
       // The first zoom of a pair is the smaller: its crop is the wider.
-      for (let i = z.c0, c1 = z.c1; i < c1; i++) {
-        const a = F[r0 + i]!;
-        U[i] = a + (F[r1 + i]! - a) * ty;
-        const a2 = F[r02 + i]!;
-        U2[i] = a2 + (F[r12 + i]! - a2) * ty2;
+      // Close zooms often read the same two rows: load them once.
+      if (r0 === r02 && r1 === r12) {
+        for (let i = z.c0, c1 = z.c1; i < c1; i++) {
+          const a = F[r0 + i]!, g = F[r1 + i]! - a;
+          U[i] = a + g * ty;
+          U2[i] = a + g * ty2;
+        }
+      } else {
+        for (let i = z.c0, c1 = z.c1; i < c1; i++) {
+          const a = F[r0 + i]!;
+          U[i] = a + (F[r1 + i]! - a) * ty;
+          const a2 = F[r02 + i]!;
+          U2[i] = a2 + (F[r12 + i]! - a2) * ty2;
+        }
       }
       const x3 = z.x3, tz = z.tz, x32 = z2.x3, tz2 = z2.tz;
       for (let x = 0, q = 0; x < h; x++, q += 3) {
