@@ -15,7 +15,7 @@
  */
 import type { Rng } from "../rng.ts";
 import { kConstants, type Severity } from "./registry.ts";
-import { gaussianFilter, mapIndex, toFloat } from "./filters.ts";
+import { gaussianKernel1d, mapIndex } from "./filters.ts";
 import { motionBlur as imMotionBlur, motionKernel } from "./motion.ts";
 import { roundHalfEven } from "../data/preprocess.ts";
 
@@ -782,7 +782,12 @@ function addCorrection(
   }
 }
 
-/** Glass blur (random: the local shuffles). */
+/**
+ * Glass blur (random: the local shuffles). The same arithmetic as
+ * `gaussianFilter` + `Math.trunc(·255)`, the swaps drawn with `Rng.int`, and
+ * `gaussianFilter` + `toUint8` (tests/corrupt/blur_test.ts checks it byte for
+ * byte), computed by `glassGaussian` and `glassSwaps` below.
+ */
 export function glassBlur(
   data: Uint8Array,
   size: number,
@@ -790,46 +795,349 @@ export function glassBlur(
   rng: Rng,
 ): Uint8Array {
   const [sigma, delta, iterations] = kConstants.glass_blur[severity - 1]!;
-  const n8 = data.length;
-  // One scratch image for both Gaussians (filtered in place).
-  const f = toFloat(data, scratchF64(3, n8));
-  gaussianFilter(f, size, size, 3, sigma, "nearest", 4, f);
-  const x = scratchU8(1, n8);
-  for (let i = 0; i < n8; i++) x[i] = Math.trunc(f[i]! * 255); // np.uint8
-  // The swaps stay sequential; the draws are `rng.int(2δ) − δ`, inlined
-  // (same rejection rule, so the same stream).
-  const n = 2 * delta;
+  const plan = glassPlan(size, sigma);
+  const x = glassBytes(data.length);
+  glassGaussian(data, x, plan);
+  glassSwaps(x, size, delta, iterations, rng);
+  const out = new Uint8Array(data.length);
+  glassGaussian(x, out, plan);
+  return out;
+}
+
+/**
+ * The taps of scipy's `gaussian_filter1d` (mode nearest, truncate 4) on one
+ * axis of a square `size x size x 3` image, unrolled `nt` wide (9 or 13).
+ * Indices in [m, size - m), m = (nt - 1) / 2, take the kernel `w`, padded
+ * with a zero weight at both ends where it is narrower than `nt`, over
+ * consecutive samples. The `m` indices at each end take `off` and `wt`
+ * (`nt` per index, relative sample offsets in units of the axis stride):
+ * taps that land on the same input after clamping merged the way
+ * `filters.ts` folds them (weights summed in kernel order, the merged tap
+ * where the input first appears), padded with zero-weight taps at the end.
+ * A zero-weight tap adds +0 to a sum of non-negative terms, so padding
+ * leaves every sum's bits unchanged.
+ */
+interface GlassPlan {
+  size: number;
+  sigma: number;
+  m: number;
+  nt: number;
+  w: Float64Array;
+  off: Int32Array;
+  wt: Float64Array;
+}
+
+const glassPlans: GlassPlan[] = [];
+
+function glassPlan(size: number, sigma: number): GlassPlan {
+  for (const p of glassPlans) {
+    if (p.size === size && p.sigma === sigma) return p;
+  }
+  const k = gaussianKernel1d(sigma, 4);
+  const r = (k.length - 1) >> 1;
+  const nt = r <= 4 ? 9 : 13, m = (nt - 1) >> 1;
+  if (r > m || nt > size) {
+    throw new RangeError(`Cannot plan glass blur: sigma ${sigma} on ${size}`);
+  }
+  const w = new Float64Array(nt);
+  w.set(k, m - r);
+  const off = new Int32Array(size * nt), wt = new Float64Array(size * nt);
+  const idx: number[] = [], ws: number[] = [];
+  for (let i = 0; i < size; i++) {
+    if (i === m) i = size - m;
+    idx.length = 0;
+    ws.length = 0;
+    for (let t = -r; t <= r; t++) {
+      const j = Math.min(size - 1, Math.max(0, i + t));
+      const at = idx.indexOf(j);
+      if (at < 0) {
+        idx.push(j);
+        ws.push(0 + k[t + r]!);
+      } else ws[at]! += k[t + r]!;
+    }
+    for (let t = 0; t < idx.length; t++) {
+      off[i * nt + t] = idx[t]! - i;
+      wt[i * nt + t] = ws[t]!;
+    }
+  }
+  const p = { size, sigma, m, nt, w, off, wt };
+  glassPlans.push(p);
+  return p;
+}
+
+let glassF = new Float64Array(0);
+let glassG = new Float64Array(0);
+let glassX = new Uint8Array(0);
+let glassDraws = new Uint32Array(0);
+
+function glassBytes(n: number): Uint8Array {
+  if (glassX.length < n) glassX = new Uint8Array(n);
+  return glassX.subarray(0, n);
+}
+
+/**
+ * `trunc(gaussian(src / 255) · 255)` for a square 8-bit RGB image, each
+ * sum taken in `gaussianFilter`'s order (rows first; every output's taps
+ * from the first, starting at 0). The result lies in [0, 1 + 1e-14] (non-
+ * negative weights summing to 1 within rounding), so the truncation is both
+ * the first Gaussian's `np.uint8(x · 255)` and the second's `toByte`.
+ */
+function glassGaussian(src: Uint8Array, dst: Uint8Array, p: GlassPlan): void {
+  const { size, m, nt, w } = p;
+  const rs = size * 3, n = size * rs;
+  if (glassF.length < n) {
+    glassF = new Float64Array(n);
+    glassG = new Float64Array(n);
+  }
+  const f = glassF, g = glassG, u = kByteToUnit;
+  for (let i = 0; i < n; i++) f[i] = u[src[i]!]!;
+  const step = nt === 9 ? glassStep9 : glassStep13;
+  const dot = nt === 9 ? glassDot9 : glassDot13;
+  // Rows first (offsets in rows), then columns (in pixels).
+  step(f, g, m * rs, n - m * rs, -m * rs, rs, w);
+  for (let y = 0; y < size; y++) {
+    if (y === m) y = size - m;
+    glassTaps(p, y, rs);
+    dot(f, g, y * rs, y * rs + rs, glassO, glassW);
+  }
+  for (let y = 0; y < size; y++) {
+    const line = y * rs;
+    step(g, f, line + 3 * m, line + rs - 3 * m, -3 * m, 3, w);
+    for (let x = 0; x < size; x++) {
+      if (x === m) x = size - m;
+      glassTaps(p, x, 3);
+      dot(g, f, line + 3 * x, line + 3 * x + 3, glassO, glassW);
+    }
+  }
+  for (let i = 0; i < n; i++) dst[i] = (f[i]! * 255) | 0;
+}
+
+const glassO = new Int32Array(13);
+const glassW = new Float64Array(13);
+
+/** Border index i's taps into `glassO` (in samples) and `glassW`. */
+function glassTaps(p: GlassPlan, i: number, stride: number): void {
+  const { nt, off, wt } = p;
+  for (let t = 0; t < nt; t++) {
+    glassO[t] = off[i * nt + t]! * stride;
+    glassW[t] = wt[i * nt + t]!;
+  }
+}
+
+/**
+ * `out[q] = Σ_t w[t] · src[q + o0 + t·st]`, t = 0..8 in order, from 0, for
+ * q in [q0, q1) (the offsets as one running index: fewer live registers).
+ */
+function glassStep9(
+  src: Float64Array,
+  out: Float64Array,
+  q0: number,
+  q1: number,
+  o0: number,
+  st: number,
+  w: Float64Array,
+): void {
+  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
+  const w5 = w[5]!, w6 = w[6]!, w7 = w[7]!, w8 = w[8]!;
+  for (let q = q0; q < q1; q++) {
+    let i = q + o0, a = 0;
+    a += w0 * src[i]!;
+    a += w1 * src[i += st]!;
+    a += w2 * src[i += st]!;
+    a += w3 * src[i += st]!;
+    a += w4 * src[i += st]!;
+    a += w5 * src[i += st]!;
+    a += w6 * src[i += st]!;
+    a += w7 * src[i += st]!;
+    a += w8 * src[i += st]!;
+    out[q] = a;
+  }
+}
+
+/** `glassStep9` with 13 taps. */
+function glassStep13(
+  src: Float64Array,
+  out: Float64Array,
+  q0: number,
+  q1: number,
+  o0: number,
+  st: number,
+  w: Float64Array,
+): void {
+  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
+  const w5 = w[5]!, w6 = w[6]!, w7 = w[7]!, w8 = w[8]!, w9 = w[9]!;
+  const w10 = w[10]!, w11 = w[11]!, w12 = w[12]!;
+  for (let q = q0; q < q1; q++) {
+    let i = q + o0, a = 0;
+    a += w0 * src[i]!;
+    a += w1 * src[i += st]!;
+    a += w2 * src[i += st]!;
+    a += w3 * src[i += st]!;
+    a += w4 * src[i += st]!;
+    a += w5 * src[i += st]!;
+    a += w6 * src[i += st]!;
+    a += w7 * src[i += st]!;
+    a += w8 * src[i += st]!;
+    a += w9 * src[i += st]!;
+    a += w10 * src[i += st]!;
+    a += w11 * src[i += st]!;
+    a += w12 * src[i += st]!;
+    out[q] = a;
+  }
+}
+
+/** `out[q] = Σ_t w[t] · src[q + off[t]]`, t = 0..8 in order, from 0. */
+function glassDot9(
+  src: Float64Array,
+  out: Float64Array,
+  q0: number,
+  q1: number,
+  off: Int32Array,
+  w: Float64Array,
+): void {
+  const o0 = off[0]!, o1 = off[1]!, o2 = off[2]!;
+  const o3 = off[3]!, o4 = off[4]!, o5 = off[5]!;
+  const o6 = off[6]!, o7 = off[7]!, o8 = off[8]!;
+  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!;
+  const w3 = w[3]!, w4 = w[4]!, w5 = w[5]!;
+  const w6 = w[6]!, w7 = w[7]!, w8 = w[8]!;
+  for (let q = q0; q < q1; q++) {
+    let a = 0;
+    a += w0 * src[q + o0]!;
+    a += w1 * src[q + o1]!;
+    a += w2 * src[q + o2]!;
+    a += w3 * src[q + o3]!;
+    a += w4 * src[q + o4]!;
+    a += w5 * src[q + o5]!;
+    a += w6 * src[q + o6]!;
+    a += w7 * src[q + o7]!;
+    a += w8 * src[q + o8]!;
+    out[q] = a;
+  }
+}
+
+/** `glassDot9` with 13 taps. */
+function glassDot13(
+  src: Float64Array,
+  out: Float64Array,
+  q0: number,
+  q1: number,
+  off: Int32Array,
+  w: Float64Array,
+): void {
+  const o0 = off[0]!, o1 = off[1]!, o2 = off[2]!;
+  const o3 = off[3]!, o4 = off[4]!, o5 = off[5]!;
+  const o6 = off[6]!, o7 = off[7]!, o8 = off[8]!;
+  const o9 = off[9]!, o10 = off[10]!, o11 = off[11]!;
+  const o12 = off[12]!;
+  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!;
+  const w3 = w[3]!, w4 = w[4]!, w5 = w[5]!;
+  const w6 = w[6]!, w7 = w[7]!, w8 = w[8]!;
+  const w9 = w[9]!, w10 = w[10]!, w11 = w[11]!;
+  const w12 = w[12]!;
+  for (let q = q0; q < q1; q++) {
+    let a = 0;
+    a += w0 * src[q + o0]!;
+    a += w1 * src[q + o1]!;
+    a += w2 * src[q + o2]!;
+    a += w3 * src[q + o3]!;
+    a += w4 * src[q + o4]!;
+    a += w5 * src[q + o5]!;
+    a += w6 * src[q + o6]!;
+    a += w7 * src[q + o7]!;
+    a += w8 * src[q + o8]!;
+    a += w9 * src[q + o9]!;
+    a += w10 * src[q + o10]!;
+    a += w11 * src[q + o11]!;
+    a += w12 * src[q + o12]!;
+    out[q] = a;
+  }
+}
+
+/**
+ * The original's swaps, `iterations` sweeps over the interior from the
+ * bottom-right, each pixel taking the value at (h + dy, w + dx) with `dx`
+ * then `dy` drawn as `rng.int(2δ) − δ`. The draws of a row come from one
+ * `fillU32` (the same stream); for δ = 3 a row holding a value that
+ * `Rng.int(6)` rejects (p ≈ 1e-9 per draw) is redone draw by draw, the
+ * values past the row's batch taken with `nextU32`.
+ */
+function glassSwaps(
+  x: Uint8Array,
+  size: number,
+  delta: number,
+  iterations: number,
+  rng: Rng,
+): void {
+  const n = 2 * delta, span = size - 2 * delta;
   const limit = 4294967296 - (4294967296 % n);
+  if (glassDraws.length < 2 * span) glassDraws = new Uint32Array(2 * span);
+  const draws = glassDraws.subarray(0, 2 * span);
+  const pow2 = (n & (n - 1)) === 0, mask = n - 1;
   for (let it = 0; it < iterations; it++) {
     for (let h = size - delta; h > delta; h--) {
+      rng.fillU32(draws);
       let dst = (h * size + size - delta) * 3;
-      for (let w = size - delta; w > delta; w--, dst -= 3) {
-        let v = rng.nextU32();
-        while (v >= limit) v = rng.nextU32();
-        const dx = v - Math.floor(v / n) * n - delta; // exact: v < 2^32
-        v = rng.nextU32();
-        while (v >= limit) v = rng.nextU32();
-        const dy = v - Math.floor(v / n) * n - delta;
-        const src = dst + (dy * size + dx) * 3;
-        x[dst] = x[src]!;
-        x[dst + 1] = x[src + 1]!;
-        x[dst + 2] = x[src + 2]!;
+      if (limit < 4294967296 && glassMaxU32(draws) >= limit) {
+        glassSwapRow(x, size, delta, dst, draws, limit, rng);
+        continue;
+      }
+      if (pow2) {
+        for (let j = 0; j < 2 * span; j += 2, dst -= 3) {
+          const dx = (draws[j]! & mask) - delta;
+          const dy = (draws[j + 1]! & mask) - delta;
+          const src = dst + (dy * size + dx) * 3;
+          x[dst] = x[src]!;
+          x[dst + 1] = x[src + 1]!;
+          x[dst + 2] = x[src + 2]!;
+        }
+      } else {
+        for (let j = 0; j < 2 * span; j += 2, dst -= 3) {
+          const a = draws[j]!, b = draws[j + 1]!;
+          const dx = a - Math.floor(a / n) * n - delta; // exact: a < 2^32
+          const dy = b - Math.floor(b / n) * n - delta;
+          const src = dst + (dy * size + dx) * 3;
+          x[dst] = x[src]!;
+          x[dst + 1] = x[src + 1]!;
+          x[dst + 2] = x[src + 2]!;
+        }
       }
     }
   }
-  gaussianFilter(
-    toFloat(x, f),
-    size,
-    size,
-    3,
-    sigma,
-    "nearest",
-    4,
-    f,
-  );
-  const out = new Uint8Array(n8);
-  for (let i = 0; i < n8; i++) out[i] = toByte(f[i]!); // toUint8
-  return out;
+}
+
+function glassMaxU32(a: Uint32Array): number {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) if (a[i]! > m) m = a[i]!;
+  return m;
+}
+
+/** One row of `glassSwaps` with `Rng.int`'s rejection, draw by draw. */
+function glassSwapRow(
+  x: Uint8Array,
+  size: number,
+  delta: number,
+  dst: number,
+  draws: Uint32Array,
+  limit: number,
+  rng: Rng,
+): void {
+  const n = 2 * delta;
+  let k = 0;
+  const next = () => {
+    for (;;) {
+      const v = k < draws.length ? draws[k++]! : rng.nextU32();
+      if (v < limit) return v % n - delta;
+    }
+  };
+  for (let w = size - delta; w > delta; w--, dst -= 3) {
+    const dx = next();
+    const dy = next();
+    const src = dst + (dy * size + dx) * 3;
+    x[dst] = x[src]!;
+    x[dst + 1] = x[src + 1]!;
+    x[dst + 2] = x[src + 2]!;
+  }
 }
 
 /** Motion blur (random: the angle). */
