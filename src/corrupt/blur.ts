@@ -783,10 +783,14 @@ function addCorrection(
 }
 
 /**
- * Glass blur (random: the local shuffles). The same arithmetic as
- * `gaussianFilter` + `Math.trunc(·255)`, the swaps drawn with `Rng.int`, and
- * `gaussianFilter` + `toUint8` (tests/corrupt/blur_test.ts checks it byte for
- * byte), computed by `glassGaussian` and `glassSwaps` below.
+ * Glass blur (random: the local shuffles): the original's `gaussian`,
+ * `np.uint8(· 255)`, swaps, `gaussian` and `toUint8`, to the same bytes
+ * (tests/corrupt/blur_test.ts checks them against `gaussianFilter` and
+ * `Rng.int`). The swaps only move pixels and their draws do not depend on
+ * the image, so they run first, on pixel indices: `map[p]` is the pixel
+ * whose first-blur value ends up at p. The first blur's second pass is then
+ * computed only at pixels that `map` names (a quarter to a half of them),
+ * and the second blur reads its input through `map`.
  */
 export function glassBlur(
   data: Uint8Array,
@@ -796,11 +800,11 @@ export function glassBlur(
 ): Uint8Array {
   const [sigma, delta, iterations] = kConstants.glass_blur[severity - 1]!;
   const plan = glassPlan(size, sigma);
+  const map = glassMap(size, delta, iterations, rng);
   const x = glassBytes(data.length);
-  glassGaussian(data, x, plan);
-  glassSwaps(x, size, delta, iterations, rng);
+  glassGaussian(data, null, x, plan, glassUsed(map, plan));
   const out = new Uint8Array(data.length);
-  glassGaussian(x, out, plan);
+  glassGaussian(x, map, out, plan, null);
   return out;
 }
 
@@ -809,8 +813,8 @@ export function glassBlur(
  * axis of a square `size x size x 3` image, unrolled `nt` wide (9 or 13).
  * Indices in [m, size - m), m = (nt - 1) / 2, take the kernel `w`, padded
  * with a zero weight at both ends where it is narrower than `nt`, over
- * consecutive samples. The `m` indices at each end take `off` and `wt`
- * (`nt` per index, relative sample offsets in units of the axis stride):
+ * consecutive samples. The `m` indices at each end take `wt` at offsets
+ * `vOff` (vertical, in samples) or `hOff` (horizontal), `nt` per index:
  * taps that land on the same input after clamping merged the way
  * `filters.ts` folds them (weights summed in kernel order, the merged tap
  * where the input first appears), padded with zero-weight taps at the end.
@@ -823,7 +827,8 @@ interface GlassPlan {
   m: number;
   nt: number;
   w: Float64Array;
-  off: Int32Array;
+  vOff: Int32Array;
+  hOff: Int32Array;
   wt: Float64Array;
 }
 
@@ -841,7 +846,8 @@ function glassPlan(size: number, sigma: number): GlassPlan {
   }
   const w = new Float64Array(nt);
   w.set(k, m - r);
-  const off = new Int32Array(size * nt), wt = new Float64Array(size * nt);
+  const vOff = new Int32Array(size * nt), hOff = new Int32Array(size * nt);
+  const wt = new Float64Array(size * nt);
   const idx: number[] = [], ws: number[] = [];
   for (let i = 0; i < size; i++) {
     if (i === m) i = size - m;
@@ -856,18 +862,24 @@ function glassPlan(size: number, sigma: number): GlassPlan {
       } else ws[at]! += k[t + r]!;
     }
     for (let t = 0; t < idx.length; t++) {
-      off[i * nt + t] = idx[t]! - i;
+      vOff[i * nt + t] = (idx[t]! - i) * size * 3;
+      hOff[i * nt + t] = (idx[t]! - i) * 3;
       wt[i * nt + t] = ws[t]!;
     }
   }
-  const p = { size, sigma, m, nt, w, off, wt };
+  const p = { size, sigma, m, nt, w, vOff, hOff, wt };
   glassPlans.push(p);
   return p;
 }
 
 let glassF = new Float64Array(0);
 let glassG = new Float64Array(0);
+let glassRow = new Float64Array(0);
 let glassX = new Uint8Array(0);
+let glassMapA = new Int32Array(0);
+let glassFlags = new Uint8Array(0);
+let glassCols = new Int32Array(0);
+let glassStart = new Int32Array(0);
 let glassDraws = new Uint32Array(0);
 
 function glassBytes(n: number): Uint8Array {
@@ -875,62 +887,134 @@ function glassBytes(n: number): Uint8Array {
   return glassX.subarray(0, n);
 }
 
+/** Rows per block of `glassGaussian`. */
+const kGlassBlock = 8;
+
 /**
  * `trunc(gaussian(src / 255) · 255)` for a square 8-bit RGB image, each
  * sum taken in `gaussianFilter`'s order (rows first; every output's taps
- * from the first, starting at 0). The result lies in [0, 1 + 1e-14] (non-
- * negative weights summing to 1 within rounding), so the truncation is both
- * the first Gaussian's `np.uint8(x · 255)` and the second's `toByte`.
+ * from the first, starting at 0). With `map`, pixel p of the input is
+ * pixel `map[p]` of `src`. With `used`, the output is written only at the
+ * border columns and at the interior pixels `used` lists (the rest of `dst`
+ * is left as it was). The sums lie in [0, 1 + 1e-14] (non-negative weights
+ * summing to 1 within rounding), so truncating `· 255` is both the first
+ * Gaussian's `np.uint8` and the second's `toByte`.
  */
-function glassGaussian(src: Uint8Array, dst: Uint8Array, p: GlassPlan): void {
-  const { size, m, nt, w } = p;
+function glassGaussian(
+  src: Uint8Array,
+  map: Int32Array | null,
+  dst: Uint8Array,
+  p: GlassPlan,
+  used: { start: Int32Array; cols: Int32Array } | null,
+): void {
+  const { size, m, nt, w, vOff, hOff, wt } = p;
   const rs = size * 3, n = size * rs;
   if (glassF.length < n) {
     glassF = new Float64Array(n);
     glassG = new Float64Array(n);
   }
-  const f = glassF, g = glassG, u = kByteToUnit;
-  for (let i = 0; i < n; i++) f[i] = u[src[i]!]!;
+  if (glassRow.length !== rs) glassRow = new Float64Array(rs);
+  const f = glassF, g = glassG, row = glassRow;
+  if (map) glassGather(src, map, f);
+  else glassToFloat(src, f);
   const step = nt === 9 ? glassStep9 : glassStep13;
   const dot = nt === 9 ? glassDot9 : glassDot13;
-  // Rows first (offsets in rows), then columns (in pixels).
-  step(f, g, m * rs, n - m * rs, -m * rs, rs, w);
-  for (let y = 0; y < size; y++) {
-    if (y === m) y = size - m;
-    glassTaps(p, y, rs);
-    dot(f, g, y * rs, y * rs + rs, glassO, glassW);
-  }
-  for (let y = 0; y < size; y++) {
-    const line = y * rs;
-    step(g, f, line + 3 * m, line + rs - 3 * m, -3 * m, 3, w);
-    for (let x = 0; x < size; x++) {
-      if (x === m) x = size - m;
-      glassTaps(p, x, 3);
-      dot(g, f, line + 3 * x, line + 3 * x + 3, glassO, glassW);
+  const cols = nt === 9 ? glassCols9 : glassCols13;
+  // Rows first (vertical taps), then columns, a few rows at a time so that
+  // what the second pass reads is still in cache.
+  for (let y0 = 0; y0 < size; y0 += kGlassBlock) {
+    const y1 = Math.min(size, y0 + kGlassBlock);
+    const i0 = Math.max(y0, m), i1 = Math.min(y1, size - m);
+    if (i0 < i1) step(f, g, 0, i0 * rs, i1 * rs, -m * rs, rs, w);
+    for (let y = y0; y < y1; y++) {
+      if (y >= m && y < size - m) continue;
+      dot(f, g, 0, y * rs, y * rs + rs, vOff, wt, y * nt);
+    }
+    for (let y = y0; y < y1; y++) {
+      const line = y * rs;
+      for (let x = 0; x < size; x++) {
+        if (x === m) x = size - m;
+        const q = line + 3 * x;
+        dot(g, row, line, q, q + 3, hOff, wt, x * nt);
+      }
+      if (used) {
+        cols(g, dst, used.cols, used.start[y]!, used.start[y + 1]!, line, w);
+        glassTrunc(row, dst, line, 0, 3 * m);
+        glassTrunc(row, dst, line, rs - 3 * m, rs);
+      } else {
+        step(g, row, line, line + 3 * m, line + rs - 3 * m, -3 * m, 3, w);
+        glassTrunc(row, dst, line, 0, rs);
+      }
     }
   }
-  for (let i = 0; i < n; i++) dst[i] = (f[i]! * 255) | 0;
 }
 
-const glassO = new Int32Array(13);
-const glassW = new Float64Array(13);
+function glassToFloat(src: Uint8Array, f: Float64Array): void {
+  const u = kByteToUnit;
+  for (let i = 0; i < src.length; i++) f[i] = u[src[i]!]!;
+}
 
-/** Border index i's taps into `glassO` (in samples) and `glassW`. */
-function glassTaps(p: GlassPlan, i: number, stride: number): void {
-  const { nt, off, wt } = p;
-  for (let t = 0; t < nt; t++) {
-    glassO[t] = off[i * nt + t]! * stride;
-    glassW[t] = wt[i * nt + t]!;
+/** `f[3p + c] = src[3 · map[p] + c] / 255`. */
+function glassGather(src: Uint8Array, map: Int32Array, f: Float64Array): void {
+  const u = kByteToUnit;
+  for (let p = 0, o = 0; p < map.length; p++, o += 3) {
+    const s = 3 * map[p]!;
+    f[o] = u[src[s]!]!;
+    f[o + 1] = u[src[s + 1]!]!;
+    f[o + 2] = u[src[s + 2]!]!;
   }
+}
+
+/** `dst[at + i] = trunc(row[i] · 255)` for i in [i0, i1). */
+function glassTrunc(
+  row: Float64Array,
+  dst: Uint8Array,
+  at: number,
+  i0: number,
+  i1: number,
+): void {
+  for (let i = i0; i < i1; i++) dst[at + i] = (row[i]! * 255) | 0;
 }
 
 /**
- * `out[q] = Σ_t w[t] · src[q + o0 + t·st]`, t = 0..8 in order, from 0, for
- * q in [q0, q1) (the offsets as one running index: fewer live registers).
+ * The interior columns (x in [m, size - m)) of each row whose pixel some
+ * `map[p]` names: row y's are `cols[start[y] .. start[y + 1])`, ascending.
+ */
+function glassUsed(
+  map: Int32Array,
+  p: GlassPlan,
+): { start: Int32Array; cols: Int32Array } {
+  const { size, m } = p;
+  const np = size * size;
+  if (glassFlags.length < np) {
+    glassFlags = new Uint8Array(np);
+    glassCols = new Int32Array(np);
+  }
+  if (glassStart.length < size + 1) glassStart = new Int32Array(size + 1);
+  const flags = glassFlags, cols = glassCols, start = glassStart;
+  flags.fill(0, 0, np);
+  for (let i = 0; i < np; i++) flags[map[i]!] = 1;
+  let k = 0;
+  for (let y = 0; y < size; y++) {
+    start[y] = k;
+    for (let x = m, i = y * size + m; x < size - m; x++, i++) {
+      cols[k] = x; // kept only where the pixel is used (branch-free)
+      k += flags[i]!;
+    }
+  }
+  start[size] = k;
+  return { start, cols };
+}
+
+/**
+ * `out[q - d] = Σ_t w[t] · src[q + o0 + t·st]`, t = 0..8 in order, from 0, for
+ * q in [q0, q1) (the offsets as one running index, and w symmetric, so
+ * that fewer registers are live).
  */
 function glassStep9(
   src: Float64Array,
   out: Float64Array,
+  d: number,
   q0: number,
   q1: number,
   o0: number,
@@ -938,7 +1022,6 @@ function glassStep9(
   w: Float64Array,
 ): void {
   const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
-  const w5 = w[5]!, w6 = w[6]!, w7 = w[7]!, w8 = w[8]!;
   for (let q = q0; q < q1; q++) {
     let i = q + o0, a = 0;
     a += w0 * src[i]!;
@@ -946,11 +1029,11 @@ function glassStep9(
     a += w2 * src[i += st]!;
     a += w3 * src[i += st]!;
     a += w4 * src[i += st]!;
-    a += w5 * src[i += st]!;
-    a += w6 * src[i += st]!;
-    a += w7 * src[i += st]!;
-    a += w8 * src[i += st]!;
-    out[q] = a;
+    a += w3 * src[i += st]!;
+    a += w2 * src[i += st]!;
+    a += w1 * src[i += st]!;
+    a += w0 * src[i += st]!;
+    out[q - d] = a;
   }
 }
 
@@ -958,6 +1041,7 @@ function glassStep9(
 function glassStep13(
   src: Float64Array,
   out: Float64Array,
+  d: number,
   q0: number,
   q1: number,
   o0: number,
@@ -965,8 +1049,7 @@ function glassStep13(
   w: Float64Array,
 ): void {
   const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
-  const w5 = w[5]!, w6 = w[6]!, w7 = w[7]!, w8 = w[8]!, w9 = w[9]!;
-  const w10 = w[10]!, w11 = w[11]!, w12 = w[12]!;
+  const w5 = w[5]!, w6 = w[6]!;
   for (let q = q0; q < q1; q++) {
     let i = q + o0, a = 0;
     a += w0 * src[i]!;
@@ -976,31 +1059,33 @@ function glassStep13(
     a += w4 * src[i += st]!;
     a += w5 * src[i += st]!;
     a += w6 * src[i += st]!;
-    a += w7 * src[i += st]!;
-    a += w8 * src[i += st]!;
-    a += w9 * src[i += st]!;
-    a += w10 * src[i += st]!;
-    a += w11 * src[i += st]!;
-    a += w12 * src[i += st]!;
-    out[q] = a;
+    a += w5 * src[i += st]!;
+    a += w4 * src[i += st]!;
+    a += w3 * src[i += st]!;
+    a += w2 * src[i += st]!;
+    a += w1 * src[i += st]!;
+    a += w0 * src[i += st]!;
+    out[q - d] = a;
   }
 }
 
-/** `out[q] = Σ_t w[t] · src[q + off[t]]`, t = 0..8 in order, from 0. */
+/** `out[q - d] = Σ_t w[t0 + t] · src[q + off[t0 + t]]`, t = 0..8 in order, from 0. */
 function glassDot9(
   src: Float64Array,
   out: Float64Array,
+  d: number,
   q0: number,
   q1: number,
   off: Int32Array,
   w: Float64Array,
+  t0: number,
 ): void {
-  const o0 = off[0]!, o1 = off[1]!, o2 = off[2]!;
-  const o3 = off[3]!, o4 = off[4]!, o5 = off[5]!;
-  const o6 = off[6]!, o7 = off[7]!, o8 = off[8]!;
-  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!;
-  const w3 = w[3]!, w4 = w[4]!, w5 = w[5]!;
-  const w6 = w[6]!, w7 = w[7]!, w8 = w[8]!;
+  const o0 = off[t0]!, o1 = off[t0 + 1]!, o2 = off[t0 + 2]!;
+  const o3 = off[t0 + 3]!, o4 = off[t0 + 4]!, o5 = off[t0 + 5]!;
+  const o6 = off[t0 + 6]!, o7 = off[t0 + 7]!, o8 = off[t0 + 8]!;
+  const w0 = w[t0]!, w1 = w[t0 + 1]!, w2 = w[t0 + 2]!;
+  const w3 = w[t0 + 3]!, w4 = w[t0 + 4]!, w5 = w[t0 + 5]!;
+  const w6 = w[t0 + 6]!, w7 = w[t0 + 7]!, w8 = w[t0 + 8]!;
   for (let q = q0; q < q1; q++) {
     let a = 0;
     a += w0 * src[q + o0]!;
@@ -1012,7 +1097,7 @@ function glassDot9(
     a += w6 * src[q + o6]!;
     a += w7 * src[q + o7]!;
     a += w8 * src[q + o8]!;
-    out[q] = a;
+    out[q - d] = a;
   }
 }
 
@@ -1020,21 +1105,23 @@ function glassDot9(
 function glassDot13(
   src: Float64Array,
   out: Float64Array,
+  d: number,
   q0: number,
   q1: number,
   off: Int32Array,
   w: Float64Array,
+  t0: number,
 ): void {
-  const o0 = off[0]!, o1 = off[1]!, o2 = off[2]!;
-  const o3 = off[3]!, o4 = off[4]!, o5 = off[5]!;
-  const o6 = off[6]!, o7 = off[7]!, o8 = off[8]!;
-  const o9 = off[9]!, o10 = off[10]!, o11 = off[11]!;
-  const o12 = off[12]!;
-  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!;
-  const w3 = w[3]!, w4 = w[4]!, w5 = w[5]!;
-  const w6 = w[6]!, w7 = w[7]!, w8 = w[8]!;
-  const w9 = w[9]!, w10 = w[10]!, w11 = w[11]!;
-  const w12 = w[12]!;
+  const o0 = off[t0]!, o1 = off[t0 + 1]!, o2 = off[t0 + 2]!;
+  const o3 = off[t0 + 3]!, o4 = off[t0 + 4]!, o5 = off[t0 + 5]!;
+  const o6 = off[t0 + 6]!, o7 = off[t0 + 7]!, o8 = off[t0 + 8]!;
+  const o9 = off[t0 + 9]!, o10 = off[t0 + 10]!, o11 = off[t0 + 11]!;
+  const o12 = off[t0 + 12]!;
+  const w0 = w[t0]!, w1 = w[t0 + 1]!, w2 = w[t0 + 2]!;
+  const w3 = w[t0 + 3]!, w4 = w[t0 + 4]!, w5 = w[t0 + 5]!;
+  const w6 = w[t0 + 6]!, w7 = w[t0 + 7]!, w8 = w[t0 + 8]!;
+  const w9 = w[t0 + 9]!, w10 = w[t0 + 10]!, w11 = w[t0 + 11]!;
+  const w12 = w[t0 + 12]!;
   for (let q = q0; q < q1; q++) {
     let a = 0;
     a += w0 * src[q + o0]!;
@@ -1050,59 +1137,134 @@ function glassDot13(
     a += w10 * src[q + o10]!;
     a += w11 * src[q + o11]!;
     a += w12 * src[q + o12]!;
-    out[q] = a;
+    out[q - d] = a;
   }
 }
 
 /**
- * The original's swaps, `iterations` sweeps over the interior from the
- * bottom-right, each pixel taking the value at (h + dy, w + dx) with `dx`
- * then `dy` drawn as `rng.int(2δ) − δ`. The draws of a row come from one
- * `fillU32` (the same stream); for δ = 3 a row holding a value that
- * `Rng.int(6)` rejects (p ≈ 1e-9 per draw) is redone draw by draw, the
- * values past the row's batch taken with `nextU32`.
+ * `dst[q + c] = trunc(255 · Σ_t w[t] · src[q + c + 3·(t − 4)])`, t = 0..8 in
+ * order from 0, at q = line + 3 · cols[k], k in [k0, k1), c = 0, 1, 2: the
+ * horizontal pass at the listed interior pixels (w symmetric).
  */
-function glassSwaps(
-  x: Uint8Array,
+function glassCols9(
+  src: Float64Array,
+  dst: Uint8Array,
+  cols: Int32Array,
+  k0: number,
+  k1: number,
+  line: number,
+  w: Float64Array,
+): void {
+  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
+  for (let k = k0; k < k1; k++) {
+    const q = line + 3 * cols[k]!;
+    for (let c = 0; c < 3; c++) {
+      let i = q + c - 12, a = 0;
+      a += w0 * src[i]!;
+      a += w1 * src[i += 3]!;
+      a += w2 * src[i += 3]!;
+      a += w3 * src[i += 3]!;
+      a += w4 * src[i += 3]!;
+      a += w3 * src[i += 3]!;
+      a += w2 * src[i += 3]!;
+      a += w1 * src[i += 3]!;
+      a += w0 * src[i += 3]!;
+      dst[q + c] = (a * 255) | 0;
+    }
+  }
+}
+
+/** `glassCols9` with 13 taps. */
+function glassCols13(
+  src: Float64Array,
+  dst: Uint8Array,
+  cols: Int32Array,
+  k0: number,
+  k1: number,
+  line: number,
+  w: Float64Array,
+): void {
+  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
+  const w5 = w[5]!, w6 = w[6]!;
+  for (let k = k0; k < k1; k++) {
+    const q = line + 3 * cols[k]!;
+    for (let c = 0; c < 3; c++) {
+      let i = q + c - 18, a = 0;
+      a += w0 * src[i]!;
+      a += w1 * src[i += 3]!;
+      a += w2 * src[i += 3]!;
+      a += w3 * src[i += 3]!;
+      a += w4 * src[i += 3]!;
+      a += w5 * src[i += 3]!;
+      a += w6 * src[i += 3]!;
+      a += w5 * src[i += 3]!;
+      a += w4 * src[i += 3]!;
+      a += w3 * src[i += 3]!;
+      a += w2 * src[i += 3]!;
+      a += w1 * src[i += 3]!;
+      a += w0 * src[i += 3]!;
+      dst[q + c] = (a * 255) | 0;
+    }
+  }
+}
+
+/**
+ * The original's swaps on pixel indices: `iterations` sweeps over the
+ * interior from the bottom-right, each pixel taking what (h + dy, w + dx)
+ * holds, `dx` then `dy` drawn as `rng.int(2δ) − δ`. Returns `map` with
+ * `map[p]` the pixel whose value ends up at p. The draws of a row come
+ * from one `fillU32` (the same stream); for δ = 3 a row holding a value
+ * that `Rng.int(6)` rejects (p ≈ 1e-9 per draw) is redone draw by draw,
+ * the values past the row's batch taken with `nextU32`.
+ */
+function glassMap(
   size: number,
   delta: number,
   iterations: number,
   rng: Rng,
-): void {
-  const n = 2 * delta, span = size - 2 * delta;
+): Int32Array {
+  const np = size * size, n = 2 * delta, span = size - 2 * delta;
   const limit = 4294967296 - (4294967296 % n);
+  if (glassMapA.length < np) glassMapA = new Int32Array(np);
   if (glassDraws.length < 2 * span) glassDraws = new Uint32Array(2 * span);
+  const map = glassMapA.subarray(0, np);
   const draws = glassDraws.subarray(0, 2 * span);
-  const pow2 = (n & (n - 1)) === 0, mask = n - 1;
+  for (let i = 0; i < np; i++) map[i] = i;
   for (let it = 0; it < iterations; it++) {
     for (let h = size - delta; h > delta; h--) {
       rng.fillU32(draws);
-      let dst = (h * size + size - delta) * 3;
+      const dst = h * size + size - delta;
       if (limit < 4294967296 && glassMaxU32(draws) >= limit) {
-        glassSwapRow(x, size, delta, dst, draws, limit, rng);
-        continue;
-      }
-      if (pow2) {
-        for (let j = 0; j < 2 * span; j += 2, dst -= 3) {
-          const dx = (draws[j]! & mask) - delta;
-          const dy = (draws[j + 1]! & mask) - delta;
-          const src = dst + (dy * size + dx) * 3;
-          x[dst] = x[src]!;
-          x[dst + 1] = x[src + 1]!;
-          x[dst + 2] = x[src + 2]!;
-        }
-      } else {
-        for (let j = 0; j < 2 * span; j += 2, dst -= 3) {
-          const a = draws[j]!, b = draws[j + 1]!;
-          const dx = a - Math.floor(a / n) * n - delta; // exact: a < 2^32
-          const dy = b - Math.floor(b / n) * n - delta;
-          const src = dst + (dy * size + dx) * 3;
-          x[dst] = x[src]!;
-          x[dst + 1] = x[src + 1]!;
-          x[dst + 2] = x[src + 2]!;
-        }
-      }
+        glassMapRowExact(map, size, delta, dst, draws, limit, rng);
+      } else glassMapRow(map, size, delta, dst, draws);
     }
+  }
+  return map;
+}
+
+/** One row of `glassMap` from `draws`, none of them rejected. */
+function glassMapRow(
+  map: Int32Array,
+  size: number,
+  delta: number,
+  dst: number,
+  draws: Uint32Array,
+): void {
+  const n = 2 * delta;
+  if ((n & (n - 1)) === 0) {
+    const mask = n - 1;
+    for (let j = 0; j < draws.length; j += 2, dst--) {
+      const dx = (draws[j]! & mask) - delta;
+      const dy = (draws[j + 1]! & mask) - delta;
+      map[dst] = map[dst + dy * size + dx]!;
+    }
+    return;
+  }
+  for (let j = 0; j < draws.length; j += 2, dst--) {
+    const a = draws[j]!, b = draws[j + 1]!;
+    const dx = a - Math.floor(a / n) * n - delta; // exact: a < 2^32
+    const dy = b - Math.floor(b / n) * n - delta;
+    map[dst] = map[dst + dy * size + dx]!;
   }
 }
 
@@ -1112,9 +1274,9 @@ function glassMaxU32(a: Uint32Array): number {
   return m;
 }
 
-/** One row of `glassSwaps` with `Rng.int`'s rejection, draw by draw. */
-function glassSwapRow(
-  x: Uint8Array,
+/** One row of `glassMap` with `Rng.int`'s rejection, draw by draw. */
+function glassMapRowExact(
+  map: Int32Array,
   size: number,
   delta: number,
   dst: number,
@@ -1130,13 +1292,10 @@ function glassSwapRow(
       if (v < limit) return v % n - delta;
     }
   };
-  for (let w = size - delta; w > delta; w--, dst -= 3) {
+  for (let w = size - delta; w > delta; w--, dst--) {
     const dx = next();
     const dy = next();
-    const src = dst + (dy * size + dx) * 3;
-    x[dst] = x[src]!;
-    x[dst + 1] = x[src + 1]!;
-    x[dst + 2] = x[src + 2]!;
+    map[dst] = map[dst + dy * size + dx]!;
   }
 }
 
