@@ -813,7 +813,7 @@ export function glassBlur(
  * axis of a square `size x size x 3` image, unrolled `nt` wide (9 or 13).
  * Indices in [m, size - m), m = (nt - 1) / 2, take the kernel `w`, padded
  * with a zero weight at both ends where it is narrower than `nt`, over
- * consecutive samples. The `m` indices at each end take `wt` at offsets
+ * consecutive samples. Every index also has its own taps, `wt` at offsets
  * `vOff` (vertical, in samples) or `hOff` (horizontal), `nt` per index:
  * taps that land on the same input after clamping merged the way
  * `filters.ts` folds them (weights summed in kernel order, the merged tap
@@ -850,7 +850,6 @@ function glassPlan(size: number, sigma: number): GlassPlan {
   const wt = new Float64Array(size * nt);
   const idx: number[] = [], ws: number[] = [];
   for (let i = 0; i < size; i++) {
-    if (i === m) i = size - m;
     idx.length = 0;
     ws.length = 0;
     for (let t = -r; t <= r; t++) {
@@ -874,7 +873,7 @@ function glassPlan(size: number, sigma: number): GlassPlan {
 
 let glassF = new Float64Array(0);
 let glassG = new Float64Array(0);
-let glassRow = new Float64Array(0);
+let glassRows = new Float64Array(0);
 let glassX = new Uint8Array(0);
 let glassMapA = new Int32Array(0);
 let glassFlags = new Uint8Array(0);
@@ -908,43 +907,46 @@ function glassGaussian(
   used: { start: Int32Array; cols: Int32Array } | null,
 ): void {
   const { size, m, nt, w, vOff, hOff, wt } = p;
-  const rs = size * 3, n = size * rs;
+  const rs = size * 3, n = size * rs, B = kGlassBlock;
   if (glassF.length < n) {
     glassF = new Float64Array(n);
     glassG = new Float64Array(n);
   }
-  if (glassRow.length !== rs) glassRow = new Float64Array(rs);
-  const f = glassF, g = glassG, row = glassRow;
+  if (glassRows.length < B * rs) glassRows = new Float64Array(B * rs);
+  const f = glassF, g = glassG, h = glassRows;
   if (map) glassGather(src, map, f);
   else glassToFloat(src, f);
-  const step = nt === 9 ? glassStep9 : glassStep13;
+  const pair = nt === 9 ? glassPair9 : glassPair13;
   const dot = nt === 9 ? glassDot9 : glassDot13;
   const cols = nt === 9 ? glassCols9 : glassCols13;
-  // Rows first (vertical taps), then columns, a few rows at a time so that
-  // what the second pass reads is still in cache.
-  for (let y0 = 0; y0 < size; y0 += kGlassBlock) {
-    const y1 = Math.min(size, y0 + kGlassBlock);
-    const i0 = Math.max(y0, m), i1 = Math.min(y1, size - m);
-    if (i0 < i1) step(f, g, 0, i0 * rs, i1 * rs, -m * rs, rs, w);
+  const xs = size - 2 * m, xPairs = xs >> 1; // interior columns
+  // Rows first (vertical taps), then columns, B rows at a time so that what
+  // the second pass reads is still in cache; h holds the block's results.
+  for (let y0 = 0; y0 < size; y0 += B) {
+    const y1 = Math.min(size, y0 + B), d = y0 * rs;
+    const i0 = Math.max(y0, m), i1 = Math.max(i0, Math.min(y1, size - m));
+    const iPair = i0 + ((i1 - i0) & ~1);
+    pair(f, g, 0, i0 * rs, iPair * rs, -m * rs, rs, w);
     for (let y = y0; y < y1; y++) {
-      if (y >= m && y < size - m) continue;
-      dot(f, g, 0, y * rs, y * rs + rs, vOff, wt, y * nt);
+      if (y >= i0 && y < iPair) continue;
+      dot(f, g, 0, y * rs, rs, 1, 0, vOff, wt, y * nt);
+    }
+    for (let x = 0; x < size; x++) {
+      if (x === m) x = size - m;
+      dot(g, h, d, d + 3 * x, 3, y1 - y0, rs, hOff, wt, x * nt);
     }
     for (let y = y0; y < y1; y++) {
-      const line = y * rs;
-      for (let x = 0; x < size; x++) {
-        if (x === m) x = size - m;
-        const q = line + 3 * x;
-        dot(g, row, line, q, q + 3, hOff, wt, x * nt);
-      }
+      const line = y * rs, hl = line - d;
       if (used) {
         cols(g, dst, used.cols, used.start[y]!, used.start[y + 1]!, line, w);
-        glassTrunc(row, dst, line, 0, 3 * m);
-        glassTrunc(row, dst, line, rs - 3 * m, rs);
-      } else {
-        step(g, row, line, line + 3 * m, line + rs - 3 * m, -3 * m, 3, w);
-        glassTrunc(row, dst, line, 0, rs);
+        glassTrunc(h, hl, dst, line, 3 * m);
+        glassTrunc(h, hl + rs - 3 * m, dst, line + rs - 3 * m, 3 * m);
+        continue;
       }
+      const q0 = line + 3 * m, q1 = q0 + 6 * xPairs;
+      pair(g, h, d, q0, q1, -3 * m, 3, w);
+      if (xs & 1) dot(g, h, d, q1, 3, 1, 0, hOff, wt, (m + xs - 1) * nt);
+      glassTrunc(h, hl, dst, line, rs);
     }
   }
 }
@@ -965,15 +967,15 @@ function glassGather(src: Uint8Array, map: Int32Array, f: Float64Array): void {
   }
 }
 
-/** `dst[at + i] = trunc(row[i] · 255)` for i in [i0, i1). */
+/** `dst[at + i] = trunc(h[from + i] · 255)` for i in [0, len). */
 function glassTrunc(
-  row: Float64Array,
+  h: Float64Array,
+  from: number,
   dst: Uint8Array,
   at: number,
-  i0: number,
-  i1: number,
+  len: number,
 ): void {
-  for (let i = i0; i < i1; i++) dst[at + i] = (row[i]! * 255) | 0;
+  for (let i = 0; i < len; i++) dst[at + i] = (h[from + i]! * 255) | 0;
 }
 
 /**
@@ -1007,11 +1009,12 @@ function glassUsed(
 }
 
 /**
- * `out[q - d] = Σ_t w[t] · src[q + o0 + t·st]`, t = 0..8 in order, from 0, for
- * q in [q0, q1) (the offsets as one running index, and w symmetric, so
- * that fewer registers are live).
+ * `out[q - d] = Σ_t w[t] · src[q + o0 + t·st]`, t = 0..8 in order, from 0,
+ * for q and q + st, for q in [qq, qq + st), qq = q0, q0 + 2·st, … < q1:
+ * two outputs whose taps overlap, each sum in its own order, sharing the
+ * loads (w symmetric, so that fewer registers are live).
  */
-function glassStep9(
+function glassPair9(
   src: Float64Array,
   out: Float64Array,
   d: number,
@@ -1022,23 +1025,44 @@ function glassStep9(
   w: Float64Array,
 ): void {
   const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
-  for (let q = q0; q < q1; q++) {
-    let i = q + o0, a = 0;
-    a += w0 * src[i]!;
-    a += w1 * src[i += st]!;
-    a += w2 * src[i += st]!;
-    a += w3 * src[i += st]!;
-    a += w4 * src[i += st]!;
-    a += w3 * src[i += st]!;
-    a += w2 * src[i += st]!;
-    a += w1 * src[i += st]!;
-    a += w0 * src[i += st]!;
-    out[q - d] = a;
+  for (let qq = q0; qq < q1; qq += 2 * st) {
+    for (let q = qq, qe = qq + st; q < qe; q++) {
+      let i = q + o0, s = src[i]!;
+      let a = w0 * s; // = 0 + w0 · s: s >= 0, so never -0
+      s = src[i += st]!;
+      a += w1 * s;
+      let b = w0 * s;
+      s = src[i += st]!;
+      a += w2 * s;
+      b += w1 * s;
+      s = src[i += st]!;
+      a += w3 * s;
+      b += w2 * s;
+      s = src[i += st]!;
+      a += w4 * s;
+      b += w3 * s;
+      s = src[i += st]!;
+      a += w3 * s;
+      b += w4 * s;
+      s = src[i += st]!;
+      a += w2 * s;
+      b += w3 * s;
+      s = src[i += st]!;
+      a += w1 * s;
+      b += w2 * s;
+      s = src[i += st]!;
+      a += w0 * s;
+      b += w1 * s;
+      s = src[i += st]!;
+      b += w0 * s;
+      out[q - d] = a;
+      out[q + st - d] = b;
+    }
   }
 }
 
-/** `glassStep9` with 13 taps. */
-function glassStep13(
+/** `glassPair9` with 13 taps. */
+function glassPair13(
   src: Float64Array,
   out: Float64Array,
   d: number,
@@ -1048,34 +1072,73 @@ function glassStep13(
   st: number,
   w: Float64Array,
 ): void {
-  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
-  const w5 = w[5]!, w6 = w[6]!;
-  for (let q = q0; q < q1; q++) {
-    let i = q + o0, a = 0;
-    a += w0 * src[i]!;
-    a += w1 * src[i += st]!;
-    a += w2 * src[i += st]!;
-    a += w3 * src[i += st]!;
-    a += w4 * src[i += st]!;
-    a += w5 * src[i += st]!;
-    a += w6 * src[i += st]!;
-    a += w5 * src[i += st]!;
-    a += w4 * src[i += st]!;
-    a += w3 * src[i += st]!;
-    a += w2 * src[i += st]!;
-    a += w1 * src[i += st]!;
-    a += w0 * src[i += st]!;
-    out[q - d] = a;
+  const w0 = w[0]!,
+    w1 = w[1]!,
+    w2 = w[2]!,
+    w3 = w[3]!,
+    w4 = w[4]!,
+    w5 = w[5]!,
+    w6 = w[6]!;
+  for (let qq = q0; qq < q1; qq += 2 * st) {
+    for (let q = qq, qe = qq + st; q < qe; q++) {
+      let i = q + o0, s = src[i]!;
+      let a = w0 * s; // = 0 + w0 · s: s >= 0, so never -0
+      s = src[i += st]!;
+      a += w1 * s;
+      let b = w0 * s;
+      s = src[i += st]!;
+      a += w2 * s;
+      b += w1 * s;
+      s = src[i += st]!;
+      a += w3 * s;
+      b += w2 * s;
+      s = src[i += st]!;
+      a += w4 * s;
+      b += w3 * s;
+      s = src[i += st]!;
+      a += w5 * s;
+      b += w4 * s;
+      s = src[i += st]!;
+      a += w6 * s;
+      b += w5 * s;
+      s = src[i += st]!;
+      a += w5 * s;
+      b += w6 * s;
+      s = src[i += st]!;
+      a += w4 * s;
+      b += w5 * s;
+      s = src[i += st]!;
+      a += w3 * s;
+      b += w4 * s;
+      s = src[i += st]!;
+      a += w2 * s;
+      b += w3 * s;
+      s = src[i += st]!;
+      a += w1 * s;
+      b += w2 * s;
+      s = src[i += st]!;
+      a += w0 * s;
+      b += w1 * s;
+      s = src[i += st]!;
+      b += w0 * s;
+      out[q - d] = a;
+      out[q + st - d] = b;
+    }
   }
 }
 
-/** `out[q - d] = Σ_t w[t0 + t] · src[q + off[t0 + t]]`, t = 0..8 in order, from 0. */
+/**
+ * `out[q - d] = Σ_t w[t0 + t] · src[q + off[t0 + t]]`, t = 0..8 in order,
+ * from 0, for q in [qs, qs + len), qs = q0 + r · rstride, r < rows.
+ */
 function glassDot9(
   src: Float64Array,
   out: Float64Array,
   d: number,
   q0: number,
-  q1: number,
+  len: number,
+  rows: number,
+  rstride: number,
   off: Int32Array,
   w: Float64Array,
   t0: number,
@@ -1086,18 +1149,20 @@ function glassDot9(
   const w0 = w[t0]!, w1 = w[t0 + 1]!, w2 = w[t0 + 2]!;
   const w3 = w[t0 + 3]!, w4 = w[t0 + 4]!, w5 = w[t0 + 5]!;
   const w6 = w[t0 + 6]!, w7 = w[t0 + 7]!, w8 = w[t0 + 8]!;
-  for (let q = q0; q < q1; q++) {
-    let a = 0;
-    a += w0 * src[q + o0]!;
-    a += w1 * src[q + o1]!;
-    a += w2 * src[q + o2]!;
-    a += w3 * src[q + o3]!;
-    a += w4 * src[q + o4]!;
-    a += w5 * src[q + o5]!;
-    a += w6 * src[q + o6]!;
-    a += w7 * src[q + o7]!;
-    a += w8 * src[q + o8]!;
-    out[q - d] = a;
+  for (let r = 0, qs = q0; r < rows; r++, qs += rstride) {
+    for (let q = qs; q < qs + len; q++) {
+      let a = 0;
+      a += w0 * src[q + o0]!;
+      a += w1 * src[q + o1]!;
+      a += w2 * src[q + o2]!;
+      a += w3 * src[q + o3]!;
+      a += w4 * src[q + o4]!;
+      a += w5 * src[q + o5]!;
+      a += w6 * src[q + o6]!;
+      a += w7 * src[q + o7]!;
+      a += w8 * src[q + o8]!;
+      out[q - d] = a;
+    }
   }
 }
 
@@ -1107,7 +1172,9 @@ function glassDot13(
   out: Float64Array,
   d: number,
   q0: number,
-  q1: number,
+  len: number,
+  rows: number,
+  rstride: number,
   off: Int32Array,
   w: Float64Array,
   t0: number,
@@ -1122,22 +1189,24 @@ function glassDot13(
   const w6 = w[t0 + 6]!, w7 = w[t0 + 7]!, w8 = w[t0 + 8]!;
   const w9 = w[t0 + 9]!, w10 = w[t0 + 10]!, w11 = w[t0 + 11]!;
   const w12 = w[t0 + 12]!;
-  for (let q = q0; q < q1; q++) {
-    let a = 0;
-    a += w0 * src[q + o0]!;
-    a += w1 * src[q + o1]!;
-    a += w2 * src[q + o2]!;
-    a += w3 * src[q + o3]!;
-    a += w4 * src[q + o4]!;
-    a += w5 * src[q + o5]!;
-    a += w6 * src[q + o6]!;
-    a += w7 * src[q + o7]!;
-    a += w8 * src[q + o8]!;
-    a += w9 * src[q + o9]!;
-    a += w10 * src[q + o10]!;
-    a += w11 * src[q + o11]!;
-    a += w12 * src[q + o12]!;
-    out[q - d] = a;
+  for (let r = 0, qs = q0; r < rows; r++, qs += rstride) {
+    for (let q = qs; q < qs + len; q++) {
+      let a = 0;
+      a += w0 * src[q + o0]!;
+      a += w1 * src[q + o1]!;
+      a += w2 * src[q + o2]!;
+      a += w3 * src[q + o3]!;
+      a += w4 * src[q + o4]!;
+      a += w5 * src[q + o5]!;
+      a += w6 * src[q + o6]!;
+      a += w7 * src[q + o7]!;
+      a += w8 * src[q + o8]!;
+      a += w9 * src[q + o9]!;
+      a += w10 * src[q + o10]!;
+      a += w11 * src[q + o11]!;
+      a += w12 * src[q + o12]!;
+      out[q - d] = a;
+    }
   }
 }
 
