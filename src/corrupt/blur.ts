@@ -841,8 +841,8 @@ function glassPlan(size: number, sigma: number): GlassPlan {
   const k = gaussianKernel1d(sigma, 4);
   const r = (k.length - 1) >> 1;
   const nt = r <= 4 ? 9 : 13, m = (nt - 1) >> 1;
-  if (r > m || nt > size) {
-    throw new RangeError(`Cannot plan glass blur: sigma ${sigma} on ${size}`);
+  if (r > m) {
+    throw new RangeError(`Cannot plan glass blur: sigma ${sigma} is too wide`);
   }
   const w = new Float64Array(nt);
   w.set(k, m - r);
@@ -919,12 +919,14 @@ function glassGaussian(
   const pair = nt === 9 ? glassPair9 : glassPair13;
   const dot = nt === 9 ? glassDot9 : glassDot13;
   const cols = nt === 9 ? glassCols9 : glassCols13;
-  const xs = size - 2 * m, xPairs = xs >> 1; // interior columns
+  // Interior rows and columns: [lo, hi) (none on images narrower than nt).
+  const lo = Math.min(m, size), hi = Math.max(lo, size - m);
+  const xs = hi - lo, xPairs = xs >> 1;
   // Rows first (vertical taps), then columns, B rows at a time so that what
   // the second pass reads is still in cache; h holds the block's results.
   for (let y0 = 0; y0 < size; y0 += B) {
     const y1 = Math.min(size, y0 + B), d = y0 * rs;
-    const i0 = Math.max(y0, m), i1 = Math.max(i0, Math.min(y1, size - m));
+    const i0 = Math.max(y0, lo), i1 = Math.max(i0, Math.min(y1, hi));
     const iPair = i0 + ((i1 - i0) & ~1);
     pair(f, g, 0, i0 * rs, iPair * rs, -m * rs, rs, w);
     for (let y = y0; y < y1; y++) {
@@ -932,20 +934,20 @@ function glassGaussian(
       dot(f, g, 0, y * rs, rs, 1, 0, vOff, wt, y * nt);
     }
     for (let x = 0; x < size; x++) {
-      if (x === m) x = size - m;
-      dot(g, h, d, d + 3 * x, 3, y1 - y0, rs, hOff, wt, x * nt);
+      if (x === lo) x = hi;
+      if (x < size) dot(g, h, d, d + 3 * x, 3, y1 - y0, rs, hOff, wt, x * nt);
     }
     for (let y = y0; y < y1; y++) {
       const line = y * rs, hl = line - d;
       if (used) {
         cols(g, dst, used.cols, used.start[y]!, used.start[y + 1]!, line, w);
-        glassTrunc(h, hl, dst, line, 3 * m);
-        glassTrunc(h, hl + rs - 3 * m, dst, line + rs - 3 * m, 3 * m);
+        glassTrunc(h, hl, dst, line, 3 * lo);
+        glassTrunc(h, hl + 3 * hi, dst, line + 3 * hi, rs - 3 * hi);
         continue;
       }
-      const q0 = line + 3 * m, q1 = q0 + 6 * xPairs;
+      const q0 = line + 3 * lo, q1 = q0 + 6 * xPairs;
       pair(g, h, d, q0, q1, -3 * m, 3, w);
-      if (xs & 1) dot(g, h, d, q1, 3, 1, 0, hOff, wt, (m + xs - 1) * nt);
+      if (xs & 1) dot(g, h, d, q1, 3, 1, 0, hOff, wt, (hi - 1) * nt);
       glassTrunc(h, hl, dst, line, rs);
     }
   }
@@ -1292,7 +1294,8 @@ function glassMap(
   iterations: number,
   rng: Rng,
 ): Int32Array {
-  const np = size * size, n = 2 * delta, span = size - 2 * delta;
+  const np = size * size, n = 2 * delta;
+  const span = Math.max(0, size - 2 * delta);
   const limit = 4294967296 - (4294967296 % n);
   if (glassMapA.length < np) glassMapA = new Int32Array(np);
   if (glassDraws.length < 2 * span) glassDraws = new Uint32Array(2 * span);

@@ -169,8 +169,9 @@ Deno.test("glassBlur() equals gaussianFilter(), the swaps drawn with Rng.int(), 
 
 Deno.test("glassBlur() equals the plain transcription on other image sizes", () => {
   // Odd sizes: an odd number of interior rows and columns, a last block of
-  // fewer rows, and (size 14) images barely wider than the 13-tap kernel.
-  for (const size of [14, 37, 50]) {
+  // fewer rows, images barely wider than the 13-tap kernel (14) and images
+  // narrower than the kernels, all border (3, 5, 9, 12).
+  for (const size of [3, 5, 9, 12, 14, 37, 50]) {
     const data = new Uint8Array(size * size * 3);
     const fill = new Rng(3, ["glass-size", size]);
     for (let i = 0; i < data.length; i++) data[i] = fill.int(256);
