@@ -123,36 +123,94 @@ Deno.test("zoomBlur() equals the float32 mean of clippedZoom() images", () => {
   }
 });
 
-Deno.test("glassBlur() equals gaussianFilter(), the swaps drawn with Rng.int(), and gaussianFilter()", () => {
-  for (const severity of [1, 2, 3, 4, 5] as Severity[]) {
-    const [sigma, delta, iterations] = kConstants.glass_blur[severity - 1]!;
-    for (const [k, data] of kImages.entries()) {
-      if (k > 2) continue; // two pictures and one flat image suffice
-      const rng = new Rng(7, ["glass", k, severity]);
-      const got = glassBlur(data, kSize, severity, rng.fork("x"));
-      const draws = rng.fork("x");
-      const blurred = gaussianFilter(toFloat(data), kSize, kSize, 3, sigma);
-      const x = new Uint8Array(blurred.length);
-      for (let i = 0; i < x.length; i++) x[i] = Math.trunc(blurred[i]! * 255);
-      for (let it = 0; it < iterations; it++) {
-        for (let h = kSize - delta; h > delta; h--) {
-          for (let w = kSize - delta; w > delta; w--) {
-            const dx = draws.int(2 * delta) - delta;
-            const dy = draws.int(2 * delta) - delta;
-            const hp = h + dy, wp = w + dx;
-            for (let c = 0; c < 3; c++) {
-              x[(h * kSize + w) * 3 + c] = x[(hp * kSize + wp) * 3 + c]!;
-            }
-          }
+/**
+ * The original glass blur, transcribed plainly: `gaussianFilter`, truncation
+ * to bytes, the swaps in place with `Rng.int` draws, `gaussianFilter`,
+ * `toUint8`.
+ */
+function glassReference(
+  data: Uint8Array,
+  size: number,
+  severity: Severity,
+  draws: Rng,
+): Uint8Array {
+  const [sigma, delta, iterations] = kConstants.glass_blur[severity - 1]!;
+  const blurred = gaussianFilter(toFloat(data), size, size, 3, sigma);
+  const x = new Uint8Array(blurred.length);
+  for (let i = 0; i < x.length; i++) x[i] = Math.trunc(blurred[i]! * 255);
+  for (let it = 0; it < iterations; it++) {
+    for (let h = size - delta; h > delta; h--) {
+      for (let w = size - delta; w > delta; w--) {
+        const dx = draws.int(2 * delta) - delta;
+        const dy = draws.int(2 * delta) - delta;
+        const hp = h + dy, wp = w + dx;
+        for (let c = 0; c < 3; c++) {
+          x[(h * size + w) * 3 + c] = x[(hp * size + wp) * 3 + c]!;
         }
       }
-      const want = toUint8(gaussianFilter(toFloat(x), kSize, kSize, 3, sigma));
+    }
+  }
+  return toUint8(gaussianFilter(toFloat(x), size, size, 3, sigma));
+}
+
+Deno.test("glassBlur() equals gaussianFilter(), the swaps drawn with Rng.int(), and gaussianFilter()", () => {
+  for (const severity of [1, 2, 3, 4, 5] as Severity[]) {
+    for (const [k, data] of kImages.entries()) {
+      const rng = new Rng(7, ["glass", k, severity]);
+      const got = glassBlur(data, kSize, severity, rng.fork("x"));
+      const want = glassReference(data, kSize, severity, rng.fork("x"));
       assert.equal(
         firstDiff(got, want),
         "",
         `severity ${severity}, image ${k}`,
       );
     }
+  }
+});
+
+Deno.test("glassBlur() equals the plain transcription on other image sizes", () => {
+  // Odd sizes: an odd number of interior rows and columns, a last block of
+  // fewer rows, images barely wider than the 13-tap kernel (14) and images
+  // narrower than the kernels, all border (3, 5, 9, 12).
+  for (const size of [3, 5, 9, 12, 14, 37, 50]) {
+    const data = new Uint8Array(size * size * 3);
+    const fill = new Rng(3, ["glass-size", size]);
+    for (let i = 0; i < data.length; i++) data[i] = fill.int(256);
+    for (const severity of [1, 2, 3, 4, 5] as Severity[]) {
+      const rng = new Rng(11, ["glass", size, severity]);
+      const got = glassBlur(data, size, severity, rng.fork("x"));
+      const want = glassReference(data, size, severity, rng.fork("x"));
+      assert.equal(
+        firstDiff(got, want),
+        "",
+        `size ${size}, severity ${severity}`,
+      );
+    }
+  }
+});
+
+Deno.test("glassBlur() draws as Rng.int() does where a draw is rejected", () => {
+  // xoshiro128**'s first output is rotl(s1 · 5, 7) · 9: pick s1 so that it
+  // is 2^32 − 2, which Rng.int(6) (severity 4, δ = 3) rejects. The first row
+  // then needs one draw more than its batch.
+  const first = 4294967294;
+  const t = Math.imul(first, 0x38e38e39) >>> 0; // · 9⁻¹ mod 2^32
+  const s1 = Math.imul((t >>> 7) | (t << 25), 0xcccccccd) >>> 0; // rotr 7, · 5⁻¹
+  const state: [number, number, number, number] = [
+    0x12345678,
+    s1,
+    0x9abcdef0,
+    0x0fedcba9,
+  ];
+  assert.equal(Rng.fromState(state).nextU32(), first);
+  assert.ok(first >= 4294967296 - (4294967296 % 6));
+  const severity: Severity = 4;
+  assert.equal(kConstants.glass_blur[severity - 1]![1], 3);
+  for (const [k, data] of kImages.entries()) {
+    if (k > 1) continue; // the two pictures
+    const got = glassBlur(data, kSize, severity, Rng.fromState(state));
+    const want = glassReference(data, kSize, severity, Rng.fromState(state));
+    assert.equal(firstDiff(got, want), "", `image ${k}`);
   }
 });
 
