@@ -6,6 +6,7 @@ import {
   diskKernel,
   glassBlur,
   zoomBlur,
+  zoomEstimateBound,
 } from "../../src/corrupt/blur.ts";
 import {
   filter2d,
@@ -211,4 +212,100 @@ Deno.test("glassBlur() draws as Rng.int() does where a draw is rejected", () => 
     const want = glassReference(data, kSize, severity, Rng.fromState(state));
     assert.equal(firstDiff(got, want), "", `image ${k}`);
   }
+});
+
+/**
+ * The original's zoom blur per sample, both ways: `f` the float32 value
+ * `fround(clip(v) · 255)` whose truncation is the byte (each zoom rounded to
+ * float32 and added in order), and `w` the float64 mean in byte units with
+ * no rounding to float32 anywhere.
+ */
+function zoomReference(
+  data: Uint8Array,
+  severity: Severity,
+): { f: Float32Array; w: Float64Array } {
+  const r = Math.fround;
+  const zooms = kConstants.zoom_blur[severity - 1]!;
+  const n = zooms.length + 1;
+  const x = new Float32Array(data.length);
+  for (let i = 0; i < x.length; i++) x[i] = data[i]! / 255;
+  const x64 = Float64Array.from(x), b64 = Float64Array.from(data);
+  const acc = new Float32Array(x.length), sum = Float64Array.from(b64);
+  for (const z of zooms) {
+    const zx = clippedZoom(x64, kSize, 3, z),
+      zb = clippedZoom(b64, kSize, 3, z);
+    for (let i = 0; i < acc.length; i++) {
+      acc[i]! += r(zx[i]!);
+      sum[i]! += zb[i]!;
+    }
+  }
+  const f = new Float32Array(x.length), w = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = r(r(x[i]! + acc[i]!) / n);
+    f[i] = (v < 0 ? 0 : v > 1 ? 1 : v) * 255;
+    w[i] = sum[i]! / n;
+  }
+  return { f, w };
+}
+
+/** Images whose zoom means sit on or next to byte boundaries. */
+function zoomEdgeImages(): Uint8Array[] {
+  const len = kSize * kSize * 3;
+  const rng = new Rng(3, ["zoom"]);
+  const noise = Uint8Array.from({ length: len }, () => rng.int(256));
+  // Mostly 255 with scattered 254s, and mostly 0 with scattered 1s: means
+  // a hair below 255 or above 0.
+  const nearWhite = Uint8Array.from(
+    { length: len },
+    (_, i) => (i * 7919) % 97 === 0 ? 254 : 255,
+  );
+  const nearBlack = Uint8Array.from(
+    { length: len },
+    (_, i) => (i * 7919) % 89 === 0 ? 1 : 0,
+  );
+  const flat = (v: number) => new Uint8Array(len).fill(v);
+  return [noise, nearWhite, nearBlack, flat(0), flat(254), flat(37)];
+}
+
+Deno.test("zoomBlur() equals the original's float32 sequence next to byte boundaries", () => {
+  for (const severity of [1, 2, 3, 4, 5] as Severity[]) {
+    for (const [k, data] of zoomEdgeImages().entries()) {
+      const { f } = zoomReference(data, severity);
+      const want = Uint8Array.from(f, Math.trunc);
+      assert.equal(
+        firstDiff(zoomBlur(data, kSize, severity), want),
+        "",
+        `severity ${severity}, image ${k}`,
+      );
+    }
+  }
+});
+
+Deno.test("zoomEstimateBound() covers the float64 mean's distance from the original's float32 value", () => {
+  // zoomBlur() takes the byte from the float64 mean w wherever w ± bound
+  // stays within one byte; the float32 value must then lie in that range.
+  // Samples where the truncations of f and w differ show that the exact
+  // fallback is needed: the equality tests above fail without it.
+  let worst = 0, undecidedByW = 0;
+  const images = [...kImages, ...zoomEdgeImages()];
+  for (const severity of [1, 2, 3, 4, 5] as Severity[]) {
+    const zooms = kConstants.zoom_blur[severity - 1]!;
+    const bound = zoomEstimateBound(zooms.length - 1, zooms.length + 1);
+    for (const [k, data] of images.entries()) {
+      const { f, w } = zoomReference(data, severity);
+      for (let i = 0; i < f.length; i++) {
+        const e = Math.abs(f[i]! - w[i]!);
+        assert.ok(
+          e <= bound,
+          `severity ${severity}, image ${k}, sample ${i}: ${e} > ${bound}`,
+        );
+        worst = Math.max(worst, e / bound);
+        if (Math.trunc(f[i]!) !== Math.floor(w[i]!)) undecidedByW++;
+      }
+    }
+  }
+  // The bound is a worst case, but not a loose one: the largest distance
+  // seen is over a third of it.
+  assert.ok(worst > 0.3, `largest distance ${worst} of the bound`);
+  assert.ok(undecidedByW > 1000, `${undecidedByW} samples`);
 });
