@@ -7,6 +7,7 @@ import {
   diskKernel,
   glassBlur,
   zoomBlur,
+  zoomEstimateBound,
 } from "../../src/corrupt/blur.ts";
 import {
   filter2d,
@@ -123,30 +124,42 @@ Deno.test("zoomBlur() equals the float32 mean of clippedZoom() images", () => {
   }
 });
 
-Deno.test("glassBlur() equals gaussianFilter(), the swaps drawn with Rng.int(), and gaussianFilter()", () => {
-  for (const severity of [1, 2, 3, 4, 5] as Severity[]) {
-    const [sigma, delta, iterations] = kConstants.glass_blur[severity - 1]!;
-    for (const [k, data] of kImages.entries()) {
-      if (k > 2) continue; // two pictures and one flat image suffice
-      const rng = new Rng(7, ["glass", k, severity]);
-      const got = glassBlur(data, kSize, severity, rng.fork("x"));
-      const draws = rng.fork("x");
-      const blurred = gaussianFilter(toFloat(data), kSize, kSize, 3, sigma);
-      const x = new Uint8Array(blurred.length);
-      for (let i = 0; i < x.length; i++) x[i] = Math.trunc(blurred[i]! * 255);
-      for (let it = 0; it < iterations; it++) {
-        for (let h = kSize - delta; h > delta; h--) {
-          for (let w = kSize - delta; w > delta; w--) {
-            const dx = draws.int(2 * delta) - delta;
-            const dy = draws.int(2 * delta) - delta;
-            const hp = h + dy, wp = w + dx;
-            for (let c = 0; c < 3; c++) {
-              x[(h * kSize + w) * 3 + c] = x[(hp * kSize + wp) * 3 + c]!;
-            }
-          }
+/**
+ * The original glass blur, transcribed plainly: `gaussianFilter`, truncation
+ * to bytes, the swaps in place with `Rng.int` draws, `gaussianFilter`,
+ * `toUint8`.
+ */
+function glassReference(
+  data: Uint8Array,
+  size: number,
+  severity: Severity,
+  draws: Rng,
+): Uint8Array {
+  const [sigma, delta, iterations] = kConstants.glass_blur[severity - 1]!;
+  const blurred = gaussianFilter(toFloat(data), size, size, 3, sigma);
+  const x = new Uint8Array(blurred.length);
+  for (let i = 0; i < x.length; i++) x[i] = Math.trunc(blurred[i]! * 255);
+  for (let it = 0; it < iterations; it++) {
+    for (let h = size - delta; h > delta; h--) {
+      for (let w = size - delta; w > delta; w--) {
+        const dx = draws.int(2 * delta) - delta;
+        const dy = draws.int(2 * delta) - delta;
+        const hp = h + dy, wp = w + dx;
+        for (let c = 0; c < 3; c++) {
+          x[(h * size + w) * 3 + c] = x[(hp * size + wp) * 3 + c]!;
         }
       }
-      const want = toUint8(gaussianFilter(toFloat(x), kSize, kSize, 3, sigma));
+    }
+  }
+  return toUint8(gaussianFilter(toFloat(x), size, size, 3, sigma));
+}
+
+Deno.test("glassBlur() equals gaussianFilter(), the swaps drawn with Rng.int(), and gaussianFilter()", () => {
+  for (const severity of [1, 2, 3, 4, 5] as Severity[]) {
+    for (const [k, data] of kImages.entries()) {
+      const rng = new Rng(7, ["glass", k, severity]);
+      const got = glassBlur(data, kSize, severity, rng.fork("x"));
+      const want = glassReference(data, kSize, severity, rng.fork("x"));
       assert.equal(
         firstDiff(got, want),
         "",
@@ -199,4 +212,146 @@ Deno.test("diskFilter() equals a direct 2-D correlation with diskKernel() for 1,
       assert.ok(worst < 1e-12, `${C} channels, severity ${severity}: ${worst}`);
     }
   }
+});
+
+Deno.test("glassBlur() equals the plain transcription on other image sizes", () => {
+  // Odd sizes: an odd number of interior rows and columns, a last block of
+  // fewer rows, images barely wider than the 13-tap kernel (14) and images
+  // narrower than the kernels, all border (3, 5, 9, 12).
+  for (const size of [3, 5, 9, 12, 14, 37, 50]) {
+    const data = new Uint8Array(size * size * 3);
+    const fill = new Rng(3, ["glass-size", size]);
+    for (let i = 0; i < data.length; i++) data[i] = fill.int(256);
+    for (const severity of [1, 2, 3, 4, 5] as Severity[]) {
+      const rng = new Rng(11, ["glass", size, severity]);
+      const got = glassBlur(data, size, severity, rng.fork("x"));
+      const want = glassReference(data, size, severity, rng.fork("x"));
+      assert.equal(
+        firstDiff(got, want),
+        "",
+        `size ${size}, severity ${severity}`,
+      );
+    }
+  }
+});
+
+Deno.test("glassBlur() draws as Rng.int() does where a draw is rejected", () => {
+  // xoshiro128**'s first output is rotl(s1 · 5, 7) · 9: pick s1 so that it
+  // is 2^32 − 2, which Rng.int(6) (severity 4, δ = 3) rejects. The first row
+  // then needs one draw more than its batch.
+  const first = 4294967294;
+  const t = Math.imul(first, 0x38e38e39) >>> 0; // · 9⁻¹ mod 2^32
+  const s1 = Math.imul((t >>> 7) | (t << 25), 0xcccccccd) >>> 0; // rotr 7, · 5⁻¹
+  const state: [number, number, number, number] = [
+    0x12345678,
+    s1,
+    0x9abcdef0,
+    0x0fedcba9,
+  ];
+  assert.equal(Rng.fromState(state).nextU32(), first);
+  assert.ok(first >= 4294967296 - (4294967296 % 6));
+  const severity: Severity = 4;
+  assert.equal(kConstants.glass_blur[severity - 1]![1], 3);
+  for (const [k, data] of kImages.entries()) {
+    if (k > 1) continue; // the two pictures
+    const got = glassBlur(data, kSize, severity, Rng.fromState(state));
+    const want = glassReference(data, kSize, severity, Rng.fromState(state));
+    assert.equal(firstDiff(got, want), "", `image ${k}`);
+  }
+});
+
+/**
+ * The original's zoom blur per sample, both ways: `f` the float32 value
+ * `fround(clip(v) · 255)` whose truncation is the byte (each zoom rounded to
+ * float32 and added in order), and `w` the float64 mean in byte units with
+ * no rounding to float32 anywhere.
+ */
+function zoomReference(
+  data: Uint8Array,
+  severity: Severity,
+): { f: Float32Array; w: Float64Array } {
+  const r = Math.fround;
+  const zooms = kConstants.zoom_blur[severity - 1]!;
+  const n = zooms.length + 1;
+  const x = new Float32Array(data.length);
+  for (let i = 0; i < x.length; i++) x[i] = data[i]! / 255;
+  const x64 = Float64Array.from(x), b64 = Float64Array.from(data);
+  const acc = new Float32Array(x.length), sum = Float64Array.from(b64);
+  for (const z of zooms) {
+    const zx = clippedZoom(x64, kSize, 3, z),
+      zb = clippedZoom(b64, kSize, 3, z);
+    for (let i = 0; i < acc.length; i++) {
+      acc[i]! += r(zx[i]!);
+      sum[i]! += zb[i]!;
+    }
+  }
+  const f = new Float32Array(x.length), w = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    const v = r(r(x[i]! + acc[i]!) / n);
+    f[i] = (v < 0 ? 0 : v > 1 ? 1 : v) * 255;
+    w[i] = sum[i]! / n;
+  }
+  return { f, w };
+}
+
+/** Images whose zoom means sit on or next to byte boundaries. */
+function zoomEdgeImages(): Uint8Array[] {
+  const len = kSize * kSize * 3;
+  const rng = new Rng(3, ["zoom"]);
+  const noise = Uint8Array.from({ length: len }, () => rng.int(256));
+  // Mostly 255 with scattered 254s, and mostly 0 with scattered 1s: means
+  // a hair below 255 or above 0.
+  const nearWhite = Uint8Array.from(
+    { length: len },
+    (_, i) => (i * 7919) % 97 === 0 ? 254 : 255,
+  );
+  const nearBlack = Uint8Array.from(
+    { length: len },
+    (_, i) => (i * 7919) % 89 === 0 ? 1 : 0,
+  );
+  const flat = (v: number) => new Uint8Array(len).fill(v);
+  return [noise, nearWhite, nearBlack, flat(0), flat(254), flat(37)];
+}
+
+Deno.test("zoomBlur() equals the original's float32 sequence next to byte boundaries", () => {
+  for (const severity of [1, 2, 3, 4, 5] as Severity[]) {
+    for (const [k, data] of zoomEdgeImages().entries()) {
+      const { f } = zoomReference(data, severity);
+      const want = Uint8Array.from(f, Math.trunc);
+      assert.equal(
+        firstDiff(zoomBlur(data, kSize, severity), want),
+        "",
+        `severity ${severity}, image ${k}`,
+      );
+    }
+  }
+});
+
+Deno.test("zoomEstimateBound() covers the float64 mean's distance from the original's float32 value", () => {
+  // zoomBlur() takes the byte from the float64 mean w wherever w ± bound
+  // stays within one byte; the float32 value must then lie in that range.
+  // Samples where the truncations of f and w differ show that the exact
+  // fallback is needed: the equality tests above fail without it.
+  let worst = 0, undecidedByW = 0;
+  const images = [...kImages, ...zoomEdgeImages()];
+  for (const severity of [1, 2, 3, 4, 5] as Severity[]) {
+    const zooms = kConstants.zoom_blur[severity - 1]!;
+    const bound = zoomEstimateBound(zooms.length - 1, zooms.length + 1);
+    for (const [k, data] of images.entries()) {
+      const { f, w } = zoomReference(data, severity);
+      for (let i = 0; i < f.length; i++) {
+        const e = Math.abs(f[i]! - w[i]!);
+        assert.ok(
+          e <= bound,
+          `severity ${severity}, image ${k}, sample ${i}: ${e} > ${bound}`,
+        );
+        worst = Math.max(worst, e / bound);
+        if (Math.trunc(f[i]!) !== Math.floor(w[i]!)) undecidedByW++;
+      }
+    }
+  }
+  // The bound is a worst case, but not a loose one: the largest distance
+  // seen is over a third of it.
+  assert.ok(worst > 0.3, `largest distance ${worst} of the bound`);
+  assert.ok(undecidedByW > 1000, `${undecidedByW} samples`);
 });
