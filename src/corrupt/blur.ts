@@ -101,7 +101,7 @@ export function diskFilterBytes(
       return;
     }
     for (let i = 0; i < row.length; i++) out[o + i] = toByte(row[i]!);
-  }, widen);
+  }, widen, out);
   return out;
 }
 
@@ -297,6 +297,7 @@ function diskFilterRows(
   aliasBlur: number,
   emit: (y: number, row: Float64Array, fix?: DiskFix) => void,
   widen = 1,
+  bytes?: Uint8Array,
 ): void {
   const plan = diskPlan(radius, aliasBlur, size, channels);
   const { g, area, half, cW } = plan;
@@ -335,6 +336,13 @@ function diskFilterRows(
     if (y < ks - 1) continue;
     const oy = y - ks + 1;
     const h0 = hx[oy % ks]!, h1 = hx[(oy + 1) % ks]!, h2 = hx[(oy + 2) % ks]!;
+    if (bytes && fix && fix.even) {
+      // g along y, the first stage and the bytes in one pass.
+      const h3 = ks > 3 ? hx[(oy + 3) % ks]! : h0;
+      const h4 = ks > 4 ? hx[(oy + 4) % ks]! : h0;
+      fusedBytes(h0, h1, h2, h3, h4, g, fix, oy, bytes, oy * RS);
+      continue;
+    }
     if (ks === 3) {
       for (let i = 0; i < RS; i++) {
         row[i] = g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]!;
@@ -556,6 +564,11 @@ interface DiskFix {
   /** How many of the span terms (h, v) are in the first stage. */
   nh1: number;
   nv1: number;
+  /**
+   * The first stage is four h and four v terms of one weight magnitude,
+   * the first two of each positive (`fusedBytes` applies).
+   */
+  even: boolean;
   /** Row of first-stage values (the output row plus those terms). */
   acc: Float64Array;
   /**
@@ -727,15 +740,23 @@ function makeDiskFix(
   for (let n = 0; n < best; n++) addTerm(terms[n]!);
   const [lo1, hi1] = bracket();
   // Stage-one terms first in each list; nh1, nv1 count them.
-  const kept = [
-    ...terms.slice(0, best),
-    ...terms.slice(best),
-  ];
+  // Positive weights first among the first stage's (the order of the
+  // terms only moves float rounding, which the brackets cover).
+  const first = terms.slice(0, best).sort((a, b) =>
+    (b.coef > 0 ? 1 : 0) - (a.coef > 0 ? 1 : 0)
+  );
+  const kept = [...first, ...terms.slice(best)];
   let nh1 = 0, nv1 = 0;
   for (let n = 0; n < best; n++) {
     if (terms[n]!.vertical) nv1++;
     else nh1++;
   }
+  const sign = (v: boolean) =>
+    first.filter((t) => t.vertical === v).map((t) => Math.sign(t.coef))
+      .join();
+  const even = nh1 === 4 && nv1 === 4 &&
+    first.every((t) => Math.abs(t.coef) === Math.abs(first[0]!.coef)) &&
+    sign(false) === "1,1,-1,-1" && sign(true) === "1,1,-1,-1";
   const hpStride = (pw + 1) * C, vpStride = pw * C;
   const hW: number[] = [], hAt: number[] = [], hHi: number[] = [];
   const hLo: number[] = [];
@@ -774,6 +795,7 @@ function makeDiskFix(
     hi2,
     nh1,
     nv1,
+    even,
     acc: new Float64Array(0),
     hW: Float64Array.from(hW),
     hAt: Int32Array.from(hAt),
@@ -931,7 +953,7 @@ function correctToBytes(
       const a = v + lo1, b = v + hi1;
       const lo = a <= 0 ? 0 : a >= 1 ? 255 : (a * 255) | 0;
       const hi = b <= 0 ? 0 : b >= 1 ? 255 : (b * 255) | 0;
-      out[o + i] = lo === hi ? lo : refineByte(row, fix, y, i, v);
+      out[o + i] = lo === hi ? lo : refineByte(row[i]!, fix, y, i, v);
     }
     return;
   }
@@ -941,7 +963,50 @@ function correctToBytes(
   for (let i = 0; i < n; i++) {
     const v = acc[i]!;
     const lo = toByte(v + lo1);
-    out[o + i] = lo === toByte(v + hi1) ? lo : refineByte(row, fix, y, i, v);
+    out[o + i] = lo === toByte(v + hi1) ? lo : refineByte(row[i]!, fix, y, i, v);
+  }
+}
+
+/**
+ * `correctToBytes` of the row `g0·h0 + g1·h1 + … (+ g4·h4 where g has five
+ * taps)`, the g pass along y in the same order as `diskFilterRows`, for an
+ * `even` first stage: one weight for its eight terms.
+ */
+function fusedBytes(
+  h0: Float64Array,
+  h1: Float64Array,
+  h2: Float64Array,
+  h3: Float64Array,
+  h4: Float64Array,
+  g: Float64Array,
+  fix: DiskFix,
+  y: number,
+  out: Uint8Array,
+  o: number,
+): void {
+  advanceFix(fix, y);
+  const { lo1, hi1, hp, vp, hW, hP, hQ, vP, vQ } = fix;
+  const n = h0.length, five = g.length === 5;
+  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
+  const g3 = five ? g[3]! : 0, g4 = five ? g[4]! : 0;
+  const w = hW[0]!;
+  const p0 = hP[0]!, p1 = hP[1]!, p2 = hP[2]!, p3 = hP[3]!;
+  const q0 = hQ[0]!, q1 = hQ[1]!, q2 = hQ[2]!, q3 = hQ[3]!;
+  const r0 = vP[0]!, r1 = vP[1]!, r2 = vP[2]!, r3 = vP[3]!;
+  const s0 = vQ[0]!, s1 = vQ[1]!, s2 = vQ[2]!, s3 = vQ[3]!;
+  for (let i = 0; i < n; i++) {
+    const r = five
+      ? g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]! + g3 * h3[i]! + g4 * h4[i]!
+      : g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]!;
+    const v = r +
+      w * ((hp[p0 + i]! - hp[q0 + i]!) + (hp[p1 + i]! - hp[q1 + i]!) -
+          (hp[p2 + i]! - hp[q2 + i]!) - (hp[p3 + i]! - hp[q3 + i]!) +
+          (vp[r0 + i]! - vp[s0 + i]!) + (vp[r1 + i]! - vp[s1 + i]!) -
+          (vp[r2 + i]! - vp[s2 + i]!) - (vp[r3 + i]! - vp[s3 + i]!));
+    const a = v + lo1, b = v + hi1;
+    const lo = a <= 0 ? 0 : a >= 1 ? 255 : (a * 255) | 0;
+    const hi = b <= 0 ? 0 : b >= 1 ? 255 : (b * 255) | 0;
+    out[o + i] = lo === hi ? lo : refineByte(r, fix, y, i, v);
   }
 }
 
@@ -982,7 +1047,7 @@ function addSpans(
  * straddles, the exact sum of all taps in order decides.
  */
 function refineByte(
-  row: Float64Array,
+  r: number,
   fix: DiskFix,
   y: number,
   i: number,
@@ -1002,7 +1067,7 @@ function refineByte(
   const b = y * fix.pw * fix.C + i;
   let a = 0;
   for (let t = 0; t < cW.length; t++) a += cW[t]! * u[pad[b + cOff[t]!]!]!;
-  return toByte(row[i]! + a);
+  return toByte(r + a);
 }
 
 /**
