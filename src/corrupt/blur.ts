@@ -321,9 +321,10 @@ function diskFilterRows(
   const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
   const C2 = 2 * C, C3 = 3 * C, C4 = 4 * C;
   for (let y = 0; y < m; y++) {
-    packedDiskRow(pk, y, disk, scale);
     const h = hx[y % ks]!;
-    if (ks === 3) {
+    if (packedDiskRow(pk, y, disk, scale)) {
+      diskGx(pk.sums, m, scale, g, h);
+    } else if (ks === 3) {
       for (let i = 0; i < RS; i++) {
         h[i] = g0 * disk[i]! + g1 * disk[i + C]! + g2 * disk[i + C2]!;
       }
@@ -430,14 +431,15 @@ function packedRows(
 /**
  * `disk[x·C + c] = (disk sum of channel c at output column x) / scale` for
  * the disk whose top kernel row is padded row y, output columns 0..m − 1
- * (m = disk.length / C).
+ * (m = disk.length / C); with three channels, returns true instead and
+ * leaves the packed sums in `pk.sums` for `diskGx`.
  */
 function packedDiskRow(
   pk: PackedRows,
   y: number,
   disk: Float64Array,
   scale: number,
-): void {
+): boolean {
   const { PP, ring, F, W, data, size, pr, idx, rowsJ, hiO, loO, sums } = pk;
   const pw = size + 2 * pr, PS = (pw + 1) * W;
   const nj = rowsJ.length, n = (disk.length / F) | 0;
@@ -490,18 +492,56 @@ function packedDiskRow(
     const a = h + hiO[t]!, b = h + loO[t]!;
     for (let x = 0; x < n; x++) sums[x] = sums[x]! + (PP[a + x]! - PP[b + x]!);
   }
-  if (F === 1) {
-    for (let x = 0; x < n; x++) disk[x] = sums[x]! / scale;
+  if (F === 3) return true;
+  for (let x = 0; x < n; x++) disk[x] = sums[x]! / scale;
+  return false;
+}
+
+/**
+ * The g pass along x of a row of packed disk sums (`m` pixels) into `h`
+ * (`(m − ks + 1)·3` samples): each pixel is unpacked (the fields are below
+ * 2^17, so floor division splits them) and divided by `scale` once, into a
+ * window of the last ks pixels; the same products in the same order as
+ * the pass over an unpacked row.
+ */
+function diskGx(
+  sums: Float64Array,
+  m: number,
+  scale: number,
+  g: Float64Array,
+  h: Float64Array,
+): void {
+  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
+  // Window: a = oldest pixel, then b, c (, d, e).
+  let a0 = 0, a1 = 0, a2 = 0, b0 = 0, b1 = 0, b2 = 0, c0 = 0, c1 = 0, c2 = 0;
+  let d0 = 0, d1 = 0, d2 = 0;
+  if (g.length === 3) {
+    for (let x = 0, o = -6; x < m; x++, o += 3) {
+      const v = sums[x]!;
+      const f2 = Math.floor(v / kP34), r = v - f2 * kP34;
+      const f1 = Math.floor(r / kP17);
+      a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
+      c0 = (r - f1 * kP17) / scale, c1 = f1 / scale, c2 = f2 / scale;
+      if (x < 2) continue;
+      h[o] = g0 * a0 + g1 * b0 + g2 * c0;
+      h[o + 1] = g0 * a1 + g1 * b1 + g2 * c1;
+      h[o + 2] = g0 * a2 + g1 * b2 + g2 * c2;
+    }
     return;
   }
-  // Unpack: the fields are below 2^17, so floor division splits them.
-  for (let x = 0, o = 0; x < n; x++, o += 3) {
+  const g3 = g[3]!, g4 = g[4]!;
+  let e0 = 0, e1 = 0, e2 = 0;
+  for (let x = 0, o = -12; x < m; x++, o += 3) {
     const v = sums[x]!;
-    const c2 = Math.floor(v / kP34), r = v - c2 * kP34;
-    const c1 = Math.floor(r / kP17);
-    disk[o] = (r - c1 * kP17) / scale;
-    disk[o + 1] = c1 / scale;
-    disk[o + 2] = c2 / scale;
+    const f2 = Math.floor(v / kP34), r = v - f2 * kP34;
+    const f1 = Math.floor(r / kP17);
+    a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
+    c0 = d0, c1 = d1, c2 = d2, d0 = e0, d1 = e1, d2 = e2;
+    e0 = (r - f1 * kP17) / scale, e1 = f1 / scale, e2 = f2 / scale;
+    if (x < 4) continue;
+    h[o] = g0 * a0 + g1 * b0 + g2 * c0 + g3 * d0 + g4 * e0;
+    h[o + 1] = g0 * a1 + g1 * b1 + g2 * c1 + g3 * d1 + g4 * e1;
+    h[o + 2] = g0 * a2 + g1 * b2 + g2 * c2 + g3 * d2 + g4 * e2;
   }
 }
 
