@@ -1034,6 +1034,8 @@ function fusedBytes(
   const q0 = hQ[0]!, q1 = hQ[1]!, q2 = hQ[2]!, q3 = hQ[3]!;
   const r0 = vP[0]!, r1 = vP[1]!, r2 = vP[2]!, r3 = vP[3]!;
   const s0 = vQ[0]!, s1 = vQ[1]!, s2 = vQ[2]!, s3 = vQ[3]!;
+  const at = scratchI32(28, n), rv = scratchF64(29, 2 * n);
+  let m = 0;
   for (let i = 0; i < n; i++) {
     const r = five
       ? g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]! + g3 * h3[i]! + g4 * h4[i]!
@@ -1046,7 +1048,17 @@ function fusedBytes(
     const a = v + lo1, b = v + hi1;
     const lo = a <= 0 ? 0 : a >= 1 ? 255 : (a * 255) | 0;
     const hi = b <= 0 ? 0 : b >= 1 ? 255 : (b * 255) | 0;
-    out[o + i] = lo === hi ? lo : refineByte(r, fix, y, i, v);
+    out[o + i] = lo;
+    if (lo !== hi) {
+      // Decided after the loop: no call in it.
+      at[m] = i;
+      rv[2 * m] = r;
+      rv[2 * m + 1] = v;
+      m++;
+    }
+  }
+  for (let j = 0; j < m; j++) {
+    out[o + at[j]!] = refineByte(rv[2 * j]!, fix, y, at[j]!, rv[2 * j + 1]!);
   }
 }
 
