@@ -380,7 +380,13 @@ interface PackedRows {
   size: number;
   pr: number;
   idx: Int32Array;
-  /** Disk rows (kernel rows j) and their span bounds (words, from the row). */
+  /** Offset of the pair sums (row Y + row Y + 1) in PP, and the last row. */
+  pairs: number;
+  last: number;
+  /**
+   * Disk rows (kernel rows j, the first of a pair) and their span bounds
+   * (words, from the row, plus `pairs` for a pair).
+   */
   rowsJ: Int32Array;
   hiO: Int32Array;
   loO: Int32Array;
@@ -402,17 +408,25 @@ function packedRows(
   const F = C === 3 ? 3 : 1, W = C / F;
   const idx = scratchI32(27, pw);
   for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
+  // Two kernel rows of the same span read the sums of two prefix rows
+  // (the second half of PP, `pairs` from the first).
+  const ring = k + 1, pairs = ring * (pw + 1) * W;
   const rowsJ: number[] = [], hiO: number[] = [], loO: number[] = [];
+  let last = 0;
   for (let j = 0; j < k; j++) {
     const w = spanW[j]!;
     if (w < 0) continue;
+    const two = j + 1 < k && spanW[j + 1] === w;
     rowsJ.push(j);
-    hiO.push((half + w + 1) * W);
-    loO.push((half - w) * W);
+    hiO.push((half + w + 1) * W + (two ? pairs : 0));
+    loO.push((half - w) * W + (two ? pairs : 0));
+    if (two) j++;
+    last = j;
   }
-  const ring = k + 1;
   return {
-    PP: scratchF64(25, ring * (pw + 1) * W),
+    PP: scratchF64(25, 2 * pairs),
+    pairs,
+    last,
     ring,
     F,
     W,
@@ -441,9 +455,9 @@ function packedDiskRow(
   scale: number,
 ): boolean {
   const { PP, ring, F, W, data, size, pr, idx, rowsJ, hiO, loO, sums } = pk;
-  const pw = size + 2 * pr, PS = (pw + 1) * W;
+  const pw = size + 2 * pr, PS = (pw + 1) * W, pairs = pk.pairs;
   const nj = rowsJ.length, n = (disk.length / F) | 0;
-  const end = y + rowsJ[nj - 1]! + 1;
+  const end = y + pk.last + 1;
   for (; pk.done < end; pk.done++) {
     const Y = pk.done, sy = idx[Y]! * size, b = (Y % ring) * PS;
     if (F === 3) {
@@ -461,6 +475,9 @@ function packedDiskRow(
         for (let c = 0; c < W; c++) PP[o + W + c] = PP[o + c]! + data[q + c]!;
       }
     }
+    if (Y === 0) continue;
+    const a = ((Y - 1) % ring) * PS, d = pairs + a;
+    for (let x = 0; x < PS; x++) PP[d + x] = PP[a + x]! + PP[b + x]!;
   }
   // Four disk rows a pass; every partial sum is a sum of spans, exact.
   let t = 0;
@@ -487,6 +504,17 @@ function packedDiskRow(
     }
   }
   if (t === 0) sums.fill(0, 0, n);
+  if (t + 2 <= nj) {
+    const h0 = ((y + rowsJ[t]!) % ring) * PS;
+    const h1 = ((y + rowsJ[t + 1]!) % ring) * PS;
+    const a0 = h0 + hiO[t]!, b0 = h0 + loO[t]!;
+    const a1 = h1 + hiO[t + 1]!, b1 = h1 + loO[t + 1]!;
+    for (let x = 0; x < n; x++) {
+      sums[x] = sums[x]! + (PP[a0 + x]! - PP[b0 + x]!) +
+        (PP[a1 + x]! - PP[b1 + x]!);
+    }
+    t += 2;
+  }
   for (; t < nj; t++) {
     const h = ((y + rowsJ[t]!) % ring) * PS;
     const a = h + hiO[t]!, b = h + loO[t]!;
