@@ -94,14 +94,23 @@ export function diskFilterBytes(
   widen = 1,
 ): Uint8Array {
   const out = new Uint8Array(data.length);
-  diskFilterRows(data, size, 3, radius, aliasBlur, (y, row, fix) => {
-    const o = y * row.length;
-    if (fix) {
-      correctToBytes(row, fix, y, out, o);
-      return;
-    }
-    for (let i = 0; i < row.length; i++) out[o + i] = toByte(row[i]!);
-  }, widen, out);
+  diskFilterRows(
+    data,
+    size,
+    3,
+    radius,
+    aliasBlur,
+    (y, row, fix) => {
+      const o = y * row.length;
+      if (fix) {
+        correctToBytes(row, fix, y, out, o);
+        return;
+      }
+      for (let i = 0; i < row.length; i++) out[o + i] = toByte(row[i]!);
+    },
+    widen,
+    out,
+  );
   return out;
 }
 
@@ -1031,7 +1040,9 @@ function correctToBytes(
   for (let i = 0; i < n; i++) {
     const v = acc[i]!;
     const lo = toByte(v + lo1);
-    out[o + i] = lo === toByte(v + hi1) ? lo : refineByte(row[i]!, fix, y, i, v);
+    out[o + i] = lo === toByte(v + hi1)
+      ? lo
+      : refineByte(row[i]!, fix, y, i, v);
   }
 }
 
