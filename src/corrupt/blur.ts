@@ -925,23 +925,42 @@ function advanceFix(fix: DiskFix, y: number): void {
     if (C === 3) {
       // Running sums in locals: no store-to-load chain.
       let s0 = 0, s1 = 0, s2 = 0;
-      for (let i = lo; i < hi; i += 3) {
-        const p = q + i;
-        if (ks === 3) {
-          s0 += g0 * (pad[p]! + pad[p + 6]!) + g1 * pad[p + 3]!;
-          s1 += g0 * (pad[p + 1]! + pad[p + 7]!) + g1 * pad[p + 4]!;
-          s2 += g0 * (pad[p + 2]! + pad[p + 8]!) + g1 * pad[p + 5]!;
-        } else {
-          s0 += g0 * (pad[p]! + pad[p + 12]!) +
-            g1 * (pad[p + 3]! + pad[p + 9]!) + g2 * pad[p + 6]!;
-          s1 += g0 * (pad[p + 1]! + pad[p + 13]!) +
-            g1 * (pad[p + 4]! + pad[p + 10]!) + g2 * pad[p + 7]!;
-          s2 += g0 * (pad[p + 2]! + pad[p + 14]!) +
-            g1 * (pad[p + 5]! + pad[p + 11]!) + g2 * pad[p + 8]!;
+      if (ks === 5) {
+        // The five pixels under g in registers, one new pixel a step.
+        let a0 = pad[q + lo]!, a1 = pad[q + lo + 1]!, a2 = pad[q + lo + 2]!;
+        let b0 = pad[q + lo + 3]!, b1 = pad[q + lo + 4]!;
+        let b2 = pad[q + lo + 5]!, c0 = pad[q + lo + 6]!;
+        let c1 = pad[q + lo + 7]!, c2 = pad[q + lo + 8]!;
+        let d0 = pad[q + lo + 9]!, d1 = pad[q + lo + 10]!;
+        let d2 = pad[q + lo + 11]!;
+        for (let i = lo; i < hi; i += 3) {
+          const p = q + i;
+          const e0 = pad[p + 12]!, e1 = pad[p + 13]!, e2 = pad[p + 14]!;
+          s0 += g0 * (a0 + e0) + g1 * (b0 + d0) + g2 * c0;
+          s1 += g0 * (a1 + e1) + g1 * (b1 + d1) + g2 * c1;
+          s2 += g0 * (a2 + e2) + g1 * (b2 + d2) + g2 * c2;
+          hp[b + i] = s0;
+          hp[b + i + 1] = s1;
+          hp[b + i + 2] = s2;
+          a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
+          c0 = d0, c1 = d1, c2 = d2, d0 = e0, d1 = e1, d2 = e2;
         }
-        hp[b + i] = s0;
-        hp[b + i + 1] = s1;
-        hp[b + i + 2] = s2;
+      } else {
+        // ks = 3: the three pixels under g.
+        let a0 = pad[q + lo]!, a1 = pad[q + lo + 1]!, a2 = pad[q + lo + 2]!;
+        let b0 = pad[q + lo + 3]!, b1 = pad[q + lo + 4]!;
+        let b2 = pad[q + lo + 5]!;
+        for (let i = lo; i < hi; i += 3) {
+          const p = q + i;
+          const c0 = pad[p + 6]!, c1 = pad[p + 7]!, c2 = pad[p + 8]!;
+          s0 += g0 * (a0 + c0) + g1 * b0;
+          s1 += g0 * (a1 + c1) + g1 * b1;
+          s2 += g0 * (a2 + c2) + g1 * b2;
+          hp[b + i] = s0;
+          hp[b + i + 1] = s1;
+          hp[b + i + 2] = s2;
+          a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
+        }
       }
     } else {
       for (let i = lo; i < hi; i++) {
