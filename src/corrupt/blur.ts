@@ -77,15 +77,31 @@ export function defocusBlur(
   severity: Severity,
 ): Uint8Array {
   const [radius, alias] = kConstants.defocus_blur[severity - 1]!;
+  return diskFilterBytes(data, size, radius, alias);
+}
+
+/**
+ * The bytes (`toUint8`) of `diskFilter` on an RGB image. Where the kernel
+ * folds, the correction is bracketed and summed tap by tap only where a
+ * byte could differ; `widen` multiplies the brackets' half-widths (tests
+ * widen them to send samples down the slower paths).
+ */
+export function diskFilterBytes(
+  data: Uint8Array,
+  size: number,
+  radius: number,
+  aliasBlur: number,
+  widen = 1,
+): Uint8Array {
   const out = new Uint8Array(data.length);
-  diskFilterRows(data, size, 3, radius, alias, (y, row, fix) => {
+  diskFilterRows(data, size, 3, radius, aliasBlur, (y, row, fix) => {
     const o = y * row.length;
     if (fix) {
       correctToBytes(row, fix, y, out, o);
       return;
     }
     for (let i = 0; i < row.length; i++) out[o + i] = toByte(row[i]!);
-  });
+  }, widen);
   return out;
 }
 
@@ -280,68 +296,21 @@ function diskFilterRows(
   radius: number,
   aliasBlur: number,
   emit: (y: number, row: Float64Array, fix?: DiskFix) => void,
+  widen = 1,
 ): void {
   const plan = diskPlan(radius, aliasBlur, size, channels);
-  const { g, spanW, area, half, cW } = plan;
+  const { g, area, half, cW } = plan;
   const ks = g.length, rg = (ks - 1) >> 1;
   const C = channels;
   const pr = half + rg; // padding of the image
   const pw = size + 2 * pr;
-  // Reflect-101 padded rows as per-channel prefix sums, channels
-  // interleaved: P[y·PL + x·C + c] = Σ_{x' < x} pad[y][x'][c].
-  const idx = new Int32Array(pw);
-  for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
-  const PL = (pw + 1) * C;
-  const P = scratchI32(0, pw * PL);
   const nc = cW.length;
-  const pad = nc > 0 ? scratchU8(0, pw * pw * C) : undefined;
-  for (let y = 0; y < pw; y++) {
-    const sy = idx[y]! * size;
-    const b = y * PL;
-    for (let c = 0; c < C; c++) P[b + c] = 0;
-    if (C === 3) {
-      let s0 = 0, s1 = 0, s2 = 0;
-      for (let x = 0, o = b + 3; x < pw; x++, o += 3) {
-        const s = (sy + idx[x]!) * 3;
-        s0 += data[s]!;
-        s1 += data[s + 1]!;
-        s2 += data[s + 2]!;
-        P[o] = s0;
-        P[o + 1] = s1;
-        P[o + 2] = s2;
-      }
-    } else {
-      for (let x = 0; x < pw; x++) {
-        const s = (sy + idx[x]!) * C, o = b + x * C;
-        for (let c = 0; c < C; c++) P[o + C + c] = P[o + c]! + data[s + c]!;
-      }
-    }
-    if (pad) {
-      // The image row in the middle, reflected pixels either side.
-      const o = y * pw * C, rowLen = size * C;
-      pad.set(data.subarray(sy * C, sy * C + rowLen), o + pr * C);
-      for (let x = 0; x < pw; x++) {
-        if (x === pr) x += size;
-        const s = (sy + idx[x]!) * C;
-        for (let c = 0; c < C; c++) pad[o + x * C + c] = data[s + c]!;
-      }
-    }
-  }
-  const fix = pad ? diskFix(plan, pad, pw, C) : undefined;
-  // Disk rows present and their span bounds in P (offsets from the row).
-  const rowsJ: number[] = [], hiO: number[] = [], loO: number[] = [];
-  for (let j = 0; j < spanW.length; j++) {
-    const w = spanW[j]!;
-    if (w < 0) continue;
-    rowsJ.push(j);
-    hiO.push((half + w + 1) * C);
-    loO.push((half - w) * C);
-  }
-  const nj = rowsJ.length;
+  const pad = nc > 0 ? padImage(data, size, C, pr) : undefined;
+  const pk = packedRows(data, size, C, pr, plan.spanW, half);
+  const fix = pad ? diskFix(plan, pad, pw, C, widen) : undefined;
   const m = size + 2 * rg;
   const mC = m * C, RS = size * C;
   const scale = area * 255;
-  const sums = new Int32Array(mC);
   const disk = new Float64Array(mC);
   // Ring of the last ks rows of the g pass along x.
   const hx: Float64Array[] = [];
@@ -351,28 +320,7 @@ function diskFilterRows(
   const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
   const C2 = 2 * C, C3 = 3 * C, C4 = 4 * C;
   for (let y = 0; y < m; y++) {
-    // Integer sums: any grouping gives the same value; four rows a pass.
-    sums.fill(0);
-    let t = 0;
-    for (; t + 4 <= nj; t += 4) {
-      const h0 = (y + rowsJ[t]!) * PL, h1 = (y + rowsJ[t + 1]!) * PL;
-      const h2 = (y + rowsJ[t + 2]!) * PL, h3 = (y + rowsJ[t + 3]!) * PL;
-      const a0 = h0 + hiO[t]!, b0 = h0 + loO[t]!;
-      const a1 = h1 + hiO[t + 1]!, b1 = h1 + loO[t + 1]!;
-      const a2 = h2 + hiO[t + 2]!, b2 = h2 + loO[t + 2]!;
-      const a3 = h3 + hiO[t + 3]!, b3 = h3 + loO[t + 3]!;
-      for (let i = 0; i < mC; i++) {
-        sums[i] = sums[i]! + (P[a0 + i]! - P[b0 + i]!) +
-          (P[a1 + i]! - P[b1 + i]!) + (P[a2 + i]! - P[b2 + i]!) +
-          (P[a3 + i]! - P[b3 + i]!);
-      }
-    }
-    for (; t < nj; t++) {
-      const b = (y + rowsJ[t]!) * PL;
-      const hb = b + hiO[t]!, lb = b + loO[t]!;
-      for (let i = 0; i < mC; i++) sums[i]! += P[hb + i]! - P[lb + i]!;
-    }
-    for (let i = 0; i < mC; i++) disk[i] = sums[i]! / scale;
+    packedDiskRow(pk, y, disk, scale);
     const h = hx[y % ks]!;
     if (ks === 3) {
       for (let i = 0; i < RS; i++) {
@@ -403,6 +351,176 @@ function diskFilterRows(
 }
 
 /**
+ * Disk sums with three channels packed in one float64, c0 + c1·2^17 +
+ * c2·2^34 (other channel counts: one a word): integers below 2^53 add
+ * exactly, and a channel's disk sum (at most 255 · area < 2^17) cannot
+ * carry into the next, so one read serves three samples. Row prefix sums
+ * of the packed pixels (below 2^51) in a ring of rows; the disk row by
+ * row, two reads a row.
+ */
+interface PackedRows {
+  /** Row prefix sums, padded row Y in slot Y % ring, (pw + 1)·W a row. */
+  PP: Float64Array;
+  ring: number;
+  /** Channels a word (3 or 1) and words a pixel. */
+  F: number;
+  W: number;
+  /** Padded rows made so far. */
+  done: number;
+  data: Uint8Array;
+  size: number;
+  pr: number;
+  idx: Int32Array;
+  /** Disk rows (kernel rows j) and their span bounds (words, from the row). */
+  rowsJ: Int32Array;
+  hiO: Int32Array;
+  loO: Int32Array;
+  sums: Float64Array;
+}
+
+const kP17 = 131072;
+const kP34 = 17179869184;
+
+function packedRows(
+  data: Uint8Array,
+  size: number,
+  C: number,
+  pr: number,
+  spanW: Int32Array,
+  half: number,
+): PackedRows {
+  const pw = size + 2 * pr, k = spanW.length;
+  const F = C === 3 ? 3 : 1, W = C / F;
+  const idx = scratchI32(27, pw);
+  for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
+  const rowsJ: number[] = [], hiO: number[] = [], loO: number[] = [];
+  for (let j = 0; j < k; j++) {
+    const w = spanW[j]!;
+    if (w < 0) continue;
+    rowsJ.push(j);
+    hiO.push((half + w + 1) * W);
+    loO.push((half - w) * W);
+  }
+  const ring = k + 1;
+  return {
+    PP: scratchF64(25, ring * (pw + 1) * W),
+    ring,
+    F,
+    W,
+    done: 0,
+    data,
+    size,
+    pr,
+    idx,
+    rowsJ: Int32Array.from(rowsJ),
+    hiO: Int32Array.from(hiO),
+    loO: Int32Array.from(loO),
+    sums: scratchF64(26, pw * W),
+  };
+}
+
+/**
+ * `disk[x·C + c] = (disk sum of channel c at output column x) / scale` for
+ * the disk whose top kernel row is padded row y, output columns 0..m − 1
+ * (m = disk.length / C).
+ */
+function packedDiskRow(
+  pk: PackedRows,
+  y: number,
+  disk: Float64Array,
+  scale: number,
+): void {
+  const { PP, ring, F, W, data, size, pr, idx, rowsJ, hiO, loO, sums } = pk;
+  const pw = size + 2 * pr, PS = (pw + 1) * W;
+  const nj = rowsJ.length, n = (disk.length / F) | 0;
+  const end = y + rowsJ[nj - 1]! + 1;
+  for (; pk.done < end; pk.done++) {
+    const Y = pk.done, sy = idx[Y]! * size, b = (Y % ring) * PS;
+    if (F === 3) {
+      let s = 0;
+      PP[b] = 0;
+      for (let x = 0; x < pw; x++) {
+        const q = (sy + idx[x]!) * 3;
+        s += data[q]! + data[q + 1]! * kP17 + data[q + 2]! * kP34;
+        PP[b + x + 1] = s;
+      }
+    } else {
+      for (let c = 0; c < W; c++) PP[b + c] = 0;
+      for (let x = 0; x < pw; x++) {
+        const q = (sy + idx[x]!) * W, o = b + x * W;
+        for (let c = 0; c < W; c++) PP[o + W + c] = PP[o + c]! + data[q + c]!;
+      }
+    }
+  }
+  // Four disk rows a pass; every partial sum is a sum of spans, exact.
+  let t = 0;
+  for (; t + 4 <= nj; t += 4) {
+    const h0 = ((y + rowsJ[t]!) % ring) * PS;
+    const h1 = ((y + rowsJ[t + 1]!) % ring) * PS;
+    const h2 = ((y + rowsJ[t + 2]!) % ring) * PS;
+    const h3 = ((y + rowsJ[t + 3]!) % ring) * PS;
+    const a0 = h0 + hiO[t]!, b0 = h0 + loO[t]!;
+    const a1 = h1 + hiO[t + 1]!, b1 = h1 + loO[t + 1]!;
+    const a2 = h2 + hiO[t + 2]!, b2 = h2 + loO[t + 2]!;
+    const a3 = h3 + hiO[t + 3]!, b3 = h3 + loO[t + 3]!;
+    if (t === 0) {
+      for (let x = 0; x < n; x++) {
+        sums[x] = (PP[a0 + x]! - PP[b0 + x]!) + (PP[a1 + x]! - PP[b1 + x]!) +
+          (PP[a2 + x]! - PP[b2 + x]!) + (PP[a3 + x]! - PP[b3 + x]!);
+      }
+    } else {
+      for (let x = 0; x < n; x++) {
+        sums[x] = sums[x]! + (PP[a0 + x]! - PP[b0 + x]!) +
+          (PP[a1 + x]! - PP[b1 + x]!) + (PP[a2 + x]! - PP[b2 + x]!) +
+          (PP[a3 + x]! - PP[b3 + x]!);
+      }
+    }
+  }
+  if (t === 0) sums.fill(0, 0, n);
+  for (; t < nj; t++) {
+    const h = ((y + rowsJ[t]!) % ring) * PS;
+    const a = h + hiO[t]!, b = h + loO[t]!;
+    for (let x = 0; x < n; x++) sums[x] = sums[x]! + (PP[a + x]! - PP[b + x]!);
+  }
+  if (F === 1) {
+    for (let x = 0; x < n; x++) disk[x] = sums[x]! / scale;
+    return;
+  }
+  // Unpack: the fields are below 2^17, so floor division splits them.
+  for (let x = 0, o = 0; x < n; x++, o += 3) {
+    const v = sums[x]!;
+    const c2 = Math.floor(v / kP34), r = v - c2 * kP34;
+    const c1 = Math.floor(r / kP17);
+    disk[o] = (r - c1 * kP17) / scale;
+    disk[o + 1] = c1 / scale;
+    disk[o + 2] = c2 / scale;
+  }
+}
+
+/** The reflect-101 padded 8-bit image (for the correction taps). */
+function padImage(
+  data: Uint8Array,
+  size: number,
+  C: number,
+  pr: number,
+): Uint8Array {
+  const pw = size + 2 * pr, n = pw * C, mid = pr * C, rowLen = size * C;
+  const pad = scratchU8(0, pw * n);
+  const idx = new Int32Array(pw);
+  for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
+  for (let y = 0; y < pw; y++) {
+    const src = idx[y]! * size * C, o = y * n;
+    pad.set(data.subarray(src, src + rowLen), o + mid);
+    for (let x = 0; x < pw; x++) {
+      if (x === pr) x += size;
+      const s = src + idx[x]! * C;
+      for (let c = 0; c < C; c++) pad[o + x * C + c] = data[s + c]!;
+    }
+  }
+  return pad;
+}
+
+/**
  * The correction taps of a disk kernel that folds at its box, and a cheap
  * bracket of their sum. The fold is linear along each axis: with F the
  * folded 1-D pass of g on the box, G the plain one and M = F − G (non-zero
@@ -412,10 +530,12 @@ function diskFilterRows(
  * (g ⊛ a span of the disk) or a column of G_y·D, so its sum over the image
  * is one span of the g-filtered image: two reads of a prefix-sum table
  * (`hp` rows for the first kind, `vp` columns for the second). The terms
- * kept reproduce the taps to within `slack` on the output value (the
- * measured difference of the kernels, the small terms left out, float
- * rounding); the exact sum of all taps in order is taken only where that
- * bracket straddles a byte boundary.
+ * kept reproduce the taps to within a bracket on the output value (from
+ * the measured difference of the kernels, the small terms left out, float
+ * rounding: each pixel in [0, 1] moves the value by its residual weight,
+ * so the negative and the positive residuals bound it either side); the
+ * exact sum of all taps in order is taken only where that bracket
+ * straddles a byte boundary.
  */
 interface DiskFix {
   /** The reflect-101 padded 8-bit image. */
@@ -425,7 +545,19 @@ interface DiskFix {
   g: Float64Array;
   cOff: Int32Array;
   cW: Float64Array;
-  slack: number;
+  /**
+   * The bracket, as offsets from the value (lo ≤ 0 ≤ hi), after the first
+   * stage's terms and after all.
+   */
+  lo1: number;
+  hi1: number;
+  lo2: number;
+  hi2: number;
+  /** How many of the span terms (h, v) are in the first stage. */
+  nh1: number;
+  nv1: number;
+  /** Row of first-stage values (the output row plus those terms). */
+  acc: Float64Array;
   /**
    * Span terms along rows: weight, k2 row, and the two prefix columns
    * (times C). Their prefix rows (of the g-filtered image, 0..255 units)
@@ -459,12 +591,16 @@ interface DiskFix {
   vQ: Int32Array;
 }
 
-/** The bracket of `plan`'s correction over the padded image `pad`. */
+/**
+ * The bracket of `plan`'s correction over the padded image `pad`, its
+ * half-widths times `widen`.
+ */
 function diskFix(
   plan: DiskPlan,
   pad: Uint8Array,
   pw: number,
   C: number,
+  widen: number,
 ): DiskFix {
   const t = plan.fix ??= makeDiskFix(plan, pad, pw, C);
   // Fresh per-call state: the image, the rings (prefix row 0 is zeros).
@@ -473,6 +609,11 @@ function diskFix(
   return {
     ...t,
     pad,
+    lo1: t.lo1 * widen,
+    hi1: t.hi1 * widen,
+    lo2: t.lo2 * widen,
+    hi2: t.hi2 * widen,
+    acc: scratchF64(24, (pw - 2 * (plan.half + (plan.g.length >> 1))) * C),
     hp: scratchF64(1, t.hpRows * t.hpStride),
     hpNext: 0,
     vp,
@@ -538,41 +679,63 @@ function makeDiskFix(
     }
   }
   terms.sort((a, b) => Math.abs(b.coef) - Math.abs(a.coef));
-  // Keep the largest terms while they pay: each costs about two reads;
-  // a bracket of width 2·slack sends ~2·255·slack of the samples to the
-  // exact sum of all taps.
+  // Two stages: the largest terms for every sample, and the rest only where
+  // the first bracket straddles a byte boundary. A bracket of width w
+  // sends ~255·w of the samples on to the next stage. In units of a
+  // first-stage term (two reads per sample, in a row loop), a sample sent
+  // on costs about 30 plus 2 per second-stage term (measured); the last
+  // resort sums every tap.
   const approx = new Float64Array(k2 * k2);
-  const mismatch = () => {
-    let m = 0;
-    for (let i = 0; i < approx.length; i++) {
-      m += Math.abs(cGrid[i]! - approx[i]!);
-    }
-    return m;
-  };
   const rounding = 1e-11;
-  let best = 0, bestCost = 2 * 255 * (mismatch() + rounding) * cW.length;
-  for (let n = 0; n < terms.length; n++) {
-    const t = terms[n]!;
+  // The bracket [lo, hi] of the taps' sum minus the terms' (pixels in
+  // [0, 1]), float rounding included.
+  const bracket = (): [number, number] => {
+    let lo = -rounding, hi = rounding;
+    for (let i = 0; i < approx.length; i++) {
+      const r = cGrid[i]! - approx[i]!;
+      if (r < 0) lo += r;
+      else hi += r;
+    }
+    return [lo, hi];
+  };
+  const width = () => {
+    const [lo, hi] = bracket();
+    return hi - lo;
+  };
+  const addTerm = (t: Term) => {
     for (let u = 0; u < k2; u++) {
       const cell = t.vertical ? u * k2 + t.at : t.at * k2 + u;
       approx[cell]! += t.coef * t.profile[u]!;
     }
-    const cost = 2 * (n + 1) +
-      2 * 255 * (mismatch() + rounding) * cW.length;
+  };
+  for (const t of terms) addTerm(t);
+  const [lo2, hi2] = bracket();
+  approx.fill(0);
+  const n2 = terms.length;
+  const stageCost = (n1: number, w1: number) =>
+    n1 + 255 * w1 * (30 + 2 * (n2 - n1) + 255 * (hi2 - lo2) * cW.length);
+  let best = 0, bestCost = stageCost(0, width());
+  for (let n = 0; n < n2; n++) {
+    addTerm(terms[n]!);
+    const cost = stageCost(n + 1, width());
     if (cost < bestCost) {
       bestCost = cost;
       best = n + 1;
     }
   }
   approx.fill(0);
-  const kept = terms.slice(0, best);
-  for (const t of kept) {
-    for (let u = 0; u < k2; u++) {
-      const cell = t.vertical ? u * k2 + t.at : t.at * k2 + u;
-      approx[cell]! += t.coef * t.profile[u]!;
-    }
+  for (let n = 0; n < best; n++) addTerm(terms[n]!);
+  const [lo1, hi1] = bracket();
+  // Stage-one terms first in each list; nh1, nv1 count them.
+  const kept = [
+    ...terms.slice(0, best),
+    ...terms.slice(best),
+  ];
+  let nh1 = 0, nv1 = 0;
+  for (let n = 0; n < best; n++) {
+    if (terms[n]!.vertical) nv1++;
+    else nh1++;
   }
-  const slack = mismatch() + rounding;
   const hpStride = (pw + 1) * C, vpStride = pw * C;
   const hW: number[] = [], hAt: number[] = [], hHi: number[] = [];
   const hLo: number[] = [];
@@ -605,7 +768,13 @@ function makeDiskFix(
     g,
     cOff,
     cW,
-    slack,
+    lo1,
+    hi1,
+    lo2,
+    hi2,
+    nh1,
+    nv1,
+    acc: new Float64Array(0),
     hW: Float64Array.from(hW),
     hAt: Int32Array.from(hAt),
     hHi: Int32Array.from(hHi),
@@ -646,19 +815,44 @@ function advanceFix(fix: DiskFix, y: number): void {
   for (let t = 0; t < fix.hAt.length; t++) {
     hNeed = Math.max(hNeed, y + fix.hAt[t]!);
   }
+  // g is symmetric (g[i] = g[ks − 1 − i]); these sums only feed the
+  // bracket, so their order is free.
   for (; fix.hpNext <= hNeed; fix.hpNext++) {
     // Prefix along the padded row Y of (g ⊛ row): hp[b + i] for i = x·C + c
     // holds the sum over columns before x.
     const Y = fix.hpNext;
     const b = (Y % k2) * hpStride + C, q = Y * rs - lo;
     hp.fill(0, b - C, b + lo);
-    for (let i = lo; i < hi; i++) {
-      const p = q + i;
-      const v = ks === 3
-        ? g0 * pad[p]! + g1 * pad[p + C]! + g2 * pad[p + C2]!
-        : g0 * pad[p]! + g1 * pad[p + C]! + g2 * pad[p + C2]! +
-          g3 * pad[p + C3]! + g4 * pad[p + C4]!;
-      hp[b + i] = hp[b + i - C]! + v;
+    if (C === 3) {
+      // Running sums in locals: no store-to-load chain.
+      let s0 = 0, s1 = 0, s2 = 0;
+      for (let i = lo; i < hi; i += 3) {
+        const p = q + i;
+        if (ks === 3) {
+          s0 += g0 * (pad[p]! + pad[p + 6]!) + g1 * pad[p + 3]!;
+          s1 += g0 * (pad[p + 1]! + pad[p + 7]!) + g1 * pad[p + 4]!;
+          s2 += g0 * (pad[p + 2]! + pad[p + 8]!) + g1 * pad[p + 5]!;
+        } else {
+          s0 += g0 * (pad[p]! + pad[p + 12]!) +
+            g1 * (pad[p + 3]! + pad[p + 9]!) + g2 * pad[p + 6]!;
+          s1 += g0 * (pad[p + 1]! + pad[p + 13]!) +
+            g1 * (pad[p + 4]! + pad[p + 10]!) + g2 * pad[p + 7]!;
+          s2 += g0 * (pad[p + 2]! + pad[p + 14]!) +
+            g1 * (pad[p + 5]! + pad[p + 11]!) + g2 * pad[p + 8]!;
+        }
+        hp[b + i] = s0;
+        hp[b + i + 1] = s1;
+        hp[b + i + 2] = s2;
+      }
+    } else {
+      for (let i = lo; i < hi; i++) {
+        const p = q + i;
+        const v = ks === 3
+          ? g0 * pad[p]! + g1 * pad[p + C]! + g2 * pad[p + C2]!
+          : g0 * pad[p]! + g1 * pad[p + C]! + g2 * pad[p + C2]! +
+            g3 * pad[p + C3]! + g4 * pad[p + C4]!;
+        hp[b + i] = hp[b + i - C]! + v;
+      }
     }
     for (let i = hi; i < rs; i++) hp[b + i] = hp[b + i - C]!;
   }
@@ -674,13 +868,18 @@ function advanceFix(fix: DiskFix, y: number): void {
     const prev = (Y % vpRows) * vpStride;
     if (Y >= rg && Y < pw - rg) {
       const q = (Y - rg) * rs;
-      for (let i = 0; i < rs; i++) {
-        const p = q + i;
-        const v = ks === 3
-          ? g0 * pad[p]! + g1 * pad[p + r1]! + g2 * pad[p + r2]!
-          : g0 * pad[p]! + g1 * pad[p + r1]! + g2 * pad[p + r2]! +
-            g3 * pad[p + r3]! + g4 * pad[p + r4]!;
-        vp[b + i] = vp[prev + i]! + v;
+      if (ks === 3) {
+        for (let i = 0; i < rs; i++) {
+          const p = q + i;
+          vp[b + i] = vp[prev + i]! + g0 * (pad[p]! + pad[p + r2]!) +
+            g1 * pad[p + r1]!;
+        }
+      } else {
+        for (let i = 0; i < rs; i++) {
+          const p = q + i;
+          vp[b + i] = vp[prev + i]! + g0 * (pad[p]! + pad[p + r4]!) +
+            g1 * (pad[p + r1]! + pad[p + r3]!) + g2 * pad[p + r2]!;
+        }
       }
     } else vp.copyWithin(b, prev, prev + rs);
   }
@@ -698,7 +897,7 @@ function advanceFix(fix: DiskFix, y: number): void {
 /**
  * Bytes of `row + correction` (output row `y`) into `out` at `o`, the same
  * as `toByte` of the exact sum: the span terms bracket the value within
- * `slack`; where both ends of the bracket give the same byte, so does the
+ * [v + lo1, v + hi1]; where both ends give the same byte, so does the
  * exact value (`toByte` is monotone); elsewhere the exact sum, all taps in
  * order, decides.
  */
@@ -710,37 +909,100 @@ function correctToBytes(
   o: number,
 ): void {
   advanceFix(fix, y);
-  const { pad, cOff, cW, slack, hp, vp, hW, hP, hQ, vW, vP, vQ } = fix;
-  const u = kByteToUnit;
-  const base = y * fix.pw * fix.C;
-  const n = row.length, nh = hW.length, nv = vW.length, nc = cW.length;
-  for (let i = 0; i < n; i += 3) {
-    let a0 = 0, a1 = 0, a2 = 0;
-    for (let t = 0; t < nh; t++) {
-      const w = hW[t]!, p = hP[t]! + i, q = hQ[t]! + i;
-      a0 += w * (hp[p]! - hp[q]!);
-      a1 += w * (hp[p + 1]! - hp[q + 1]!);
-      a2 += w * (hp[p + 2]! - hp[q + 2]!);
+  const { lo1, hi1, hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, acc } = fix;
+  const n = row.length;
+  if (nh1 === 4 && nv1 === 4) {
+    // The usual case (severities 4 and 5), in one pass.
+    const w0 = hW[0]!, w1 = hW[1]!, w2 = hW[2]!, w3 = hW[3]!;
+    const p0 = hP[0]!, p1 = hP[1]!, p2 = hP[2]!, p3 = hP[3]!;
+    const q0 = hQ[0]!, q1 = hQ[1]!, q2 = hQ[2]!, q3 = hQ[3]!;
+    const u0 = vW[0]!, u1 = vW[1]!, u2 = vW[2]!, u3 = vW[3]!;
+    const r0 = vP[0]!, r1 = vP[1]!, r2 = vP[2]!, r3 = vP[3]!;
+    const s0 = vQ[0]!, s1 = vQ[1]!, s2 = vQ[2]!, s3 = vQ[3]!;
+    for (let i = 0; i < n; i++) {
+      const v = row[i]! +
+        (w0 * (hp[p0 + i]! - hp[q0 + i]!) + w1 * (hp[p1 + i]! - hp[q1 + i]!) +
+          w2 * (hp[p2 + i]! - hp[q2 + i]!) +
+          w3 * (hp[p3 + i]! - hp[q3 + i]!)) +
+        (u0 * (vp[r0 + i]! - vp[s0 + i]!) + u1 * (vp[r1 + i]! - vp[s1 + i]!) +
+          u2 * (vp[r2 + i]! - vp[s2 + i]!) +
+          u3 * (vp[r3 + i]! - vp[s3 + i]!));
+      // toByte of both ends, inlined.
+      const a = v + lo1, b = v + hi1;
+      const lo = a <= 0 ? 0 : a >= 1 ? 255 : (a * 255) | 0;
+      const hi = b <= 0 ? 0 : b >= 1 ? 255 : (b * 255) | 0;
+      out[o + i] = lo === hi ? lo : refineByte(row, fix, y, i, v);
     }
-    for (let t = 0; t < nv; t++) {
-      const w = vW[t]!, p = vP[t]! + i, q = vQ[t]! + i;
-      a0 += w * (vp[p]! - vp[q]!);
-      a1 += w * (vp[p + 1]! - vp[q + 1]!);
-      a2 += w * (vp[p + 2]! - vp[q + 2]!);
-    }
-    for (let c = 0; c < 3; c++) {
-      const v = row[i + c]! + (c === 0 ? a0 : c === 1 ? a1 : a2);
-      const lo = toByte(v - slack);
-      if (lo === toByte(v + slack)) {
-        out[o + i + c] = lo;
-        continue;
-      }
-      let a = 0;
-      const b = base + i + c;
-      for (let t = 0; t < nc; t++) a += cW[t]! * u[pad[b + cOff[t]!]!]!;
-      out[o + i + c] = toByte(row[i + c]! + a);
+    return;
+  }
+  acc.set(row);
+  addSpans(acc, hp, hW, hP, hQ, 0, nh1);
+  addSpans(acc, vp, vW, vP, vQ, 0, nv1);
+  for (let i = 0; i < n; i++) {
+    const v = acc[i]!;
+    const lo = toByte(v + lo1);
+    out[o + i] = lo === toByte(v + hi1) ? lo : refineByte(row, fix, y, i, v);
+  }
+}
+
+/**
+ * `acc[i] += Σ_t w[t]·(tab[p[t] + i] − tab[q[t] + i])` over terms t in
+ * [t0, t1), two terms a pass.
+ */
+function addSpans(
+  acc: Float64Array,
+  tab: Float64Array,
+  w: Float64Array,
+  p: Int32Array,
+  q: Int32Array,
+  t0: number,
+  t1: number,
+): void {
+  const n = acc.length;
+  let t = t0;
+  for (; t + 2 <= t1; t += 2) {
+    const w0 = w[t]!, p0 = p[t]!, q0 = q[t]!;
+    const w1 = w[t + 1]!, p1 = p[t + 1]!, q1 = q[t + 1]!;
+    for (let i = 0; i < n; i++) {
+      acc[i] = acc[i]! + w0 * (tab[p0 + i]! - tab[q0 + i]!) +
+        w1 * (tab[p1 + i]! - tab[q1 + i]!);
     }
   }
+  for (; t < t1; t++) {
+    const w0 = w[t]!, p0 = p[t]!, q0 = q[t]!;
+    for (let i = 0; i < n; i++) {
+      acc[i] = acc[i]! + w0 * (tab[p0 + i]! - tab[q0 + i]!);
+    }
+  }
+}
+
+/**
+ * The byte of sample `i` of output row `y` where the first bracket (about
+ * `v1`) straddles a boundary: the second-stage terms narrow it; where that still
+ * straddles, the exact sum of all taps in order decides.
+ */
+function refineByte(
+  row: Float64Array,
+  fix: DiskFix,
+  y: number,
+  i: number,
+  v1: number,
+): number {
+  const { hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, lo2, hi2 } = fix;
+  let v = v1;
+  for (let t = nh1; t < hW.length; t++) {
+    v += hW[t]! * (hp[hP[t]! + i]! - hp[hQ[t]! + i]!);
+  }
+  for (let t = nv1; t < vW.length; t++) {
+    v += vW[t]! * (vp[vP[t]! + i]! - vp[vQ[t]! + i]!);
+  }
+  const lo = toByte(v + lo2);
+  if (lo === toByte(v + hi2)) return lo;
+  const { pad, cOff, cW } = fix, u = kByteToUnit;
+  const b = y * fix.pw * fix.C + i;
+  let a = 0;
+  for (let t = 0; t < cW.length; t++) a += cW[t]! * u[pad[b + cOff[t]!]!]!;
+  return toByte(row[i]! + a);
 }
 
 /**

@@ -3,6 +3,7 @@ import {
   clippedZoom,
   defocusBlur,
   diskFilter,
+  diskFilterBytes,
   diskKernel,
   glassBlur,
   zoomBlur,
@@ -164,6 +165,51 @@ Deno.test("glassBlur() equals gaussianFilter(), the swaps drawn with Rng.int(), 
         "",
         `severity ${severity}, image ${k}`,
       );
+    }
+  }
+});
+
+Deno.test("diskFilterBytes() with widened brackets still equals the bytes of diskFilter()'s exact sums", () => {
+  // On real pictures the second stage of the fold bracket settles every
+  // sample, so the last resort (all taps in order) never runs; widening
+  // the brackets sends samples down each slower path: ×1e4 makes the
+  // first stage undecided everywhere, ×1e9 the second too. A byte that
+  // differs here means that path computes something else than the taps.
+  for (const severity of [4, 5] as Severity[]) {
+    const [radius, alias] = kConstants.defocus_blur[severity - 1]!;
+    for (const [k, data] of kImages.entries()) {
+      if (k > 0 && k < fx.images.length) continue; // one picture is enough
+      const want = toUint8(diskFilter(data, kSize, 3, radius, alias));
+      for (const widen of [1e4, 1e9]) {
+        const got = diskFilterBytes(data, kSize, radius, alias, widen);
+        assert.equal(
+          firstDiff(got, want),
+          "",
+          `severity ${severity}, image ${k}, brackets ×${widen}`,
+        );
+      }
+    }
+  }
+});
+
+Deno.test("diskFilter() equals a direct 2-D correlation with diskKernel() for 1, 2 and 3 channels", () => {
+  // Three channels are summed packed in one float64, other counts one a
+  // word; both must give the kernel's values to float rounding.
+  const n = 40;
+  for (const C of [1, 2, 3]) {
+    const data = new Uint8Array(n * n * C).map((_, i) =>
+      (i * 2654435761) >>> 24
+    );
+    for (const severity of [1, 4, 5] as Severity[]) {
+      const [radius, alias] = kConstants.defocus_blur[severity - 1]!;
+      const { kernel, k } = diskKernel(radius, alias);
+      const want = filter2d(toFloat(data), n, n, C, kernel, k);
+      const got = diskFilter(data, n, C, radius, alias);
+      let worst = 0;
+      for (let i = 0; i < got.length; i++) {
+        worst = Math.max(worst, Math.abs(got[i]! - want[i]!));
+      }
+      assert.ok(worst < 1e-12, `${C} channels, severity ${severity}: ${worst}`);
     }
   }
 });
