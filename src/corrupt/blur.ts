@@ -1842,7 +1842,7 @@ export function zoomBlur(
     zoomMiss = new Int32Array(rs);
   }
   const F = zoomF, U = zoomU, U2 = zoomU2, acc = zoomAcc, miss = zoomMiss;
-  for (let i = 0; i < len; i++) F[i] = data[i]!;
+  F.set(data);
   const w0 = 1 + first;
   for (let y = 0; y < h; y++) {
     const o = y * rs;
