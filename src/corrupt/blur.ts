@@ -297,6 +297,8 @@ function makeDiskPlan(
  * folds) are added. Rows flow through: disk sums of one row, its
  * g pass along x, and g along y once `ks` of those are ready; every float sum
  * keeps the order of the direct form, so the values are the same bits.
+ * Given `bytes`, rows whose fold bracket is `even` skip `emit`: their bytes
+ * go straight there (`fusedBytes`).
  */
 function diskFilterRows(
   data: Uint8Array,
