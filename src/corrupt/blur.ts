@@ -986,7 +986,33 @@ function advanceFix(fix: DiskFix, y: number): void {
     const Y = fix.vpNext - 1;
     const b = (fix.vpNext % vpRows) * vpStride;
     const prev = (Y % vpRows) * vpStride;
-    if (Y >= rg && Y < pw - rg) {
+    if (Y >= rg && Y + 1 < pw - rg) {
+      // Two prefix rows a pass: their g sums share all but one pixel row.
+      // The ring holds one row beyond the last one needed (2·wv + 3 rows).
+      const q = (Y - rg) * rs;
+      const b2 = ((fix.vpNext + 1) % vpRows) * vpStride, r5 = 5 * rs;
+      if (ks === 3) {
+        for (let i = 0; i < rs; i++) {
+          const p = q + i;
+          const x0 = pad[p]!, x1 = pad[p + r1]!, x2 = pad[p + r2]!;
+          const v = vp[prev + i]! + g0 * (x0 + x2) + g1 * x1;
+          vp[b + i] = v;
+          vp[b2 + i] = v + g0 * (x1 + pad[p + r3]!) + g1 * x2;
+        }
+      } else {
+        for (let i = 0; i < rs; i++) {
+          const p = q + i;
+          const x1 = pad[p + r1]!, x2 = pad[p + r2]!, x3 = pad[p + r3]!;
+          const x4 = pad[p + r4]!;
+          const v = vp[prev + i]! + g0 * (pad[p]! + x4) + g1 * (x1 + x3) +
+            g2 * x2;
+          vp[b + i] = v;
+          vp[b2 + i] = v + g0 * (x1 + pad[p + r5]!) + g1 * (x2 + x4) +
+            g2 * x3;
+        }
+      }
+      fix.vpNext++;
+    } else if (Y >= rg && Y < pw - rg) {
       const q = (Y - rg) * rs;
       if (ks === 3) {
         for (let i = 0; i < rs; i++) {
