@@ -94,14 +94,23 @@ export function diskFilterBytes(
   widen = 1,
 ): Uint8Array {
   const out = new Uint8Array(data.length);
-  diskFilterRows(data, size, 3, radius, aliasBlur, (y, row, fix) => {
-    const o = y * row.length;
-    if (fix) {
-      correctToBytes(row, fix, y, out, o);
-      return;
-    }
-    for (let i = 0; i < row.length; i++) out[o + i] = toByte(row[i]!);
-  }, widen);
+  diskFilterRows(
+    data,
+    size,
+    3,
+    radius,
+    aliasBlur,
+    (y, row, fix) => {
+      const o = y * row.length;
+      if (fix) {
+        correctToBytes(row, fix, y, out, o);
+        return;
+      }
+      for (let i = 0; i < row.length; i++) out[o + i] = toByte(row[i]!);
+    },
+    widen,
+    out,
+  );
   return out;
 }
 
@@ -288,6 +297,8 @@ function makeDiskPlan(
  * folds) are added. Rows flow through: disk sums of one row, its
  * g pass along x, and g along y once `ks` of those are ready; every float sum
  * keeps the order of the direct form, so the values are the same bits.
+ * Given `bytes`, rows whose fold bracket is `even` skip `emit`: their bytes
+ * go straight there (`fusedBytes`).
  */
 function diskFilterRows(
   data: Uint8Array,
@@ -297,6 +308,7 @@ function diskFilterRows(
   aliasBlur: number,
   emit: (y: number, row: Float64Array, fix?: DiskFix) => void,
   widen = 1,
+  bytes?: Uint8Array,
 ): void {
   const plan = diskPlan(radius, aliasBlur, size, channels);
   const { g, area, half, cW } = plan;
@@ -320,9 +332,10 @@ function diskFilterRows(
   const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
   const C2 = 2 * C, C3 = 3 * C, C4 = 4 * C;
   for (let y = 0; y < m; y++) {
-    packedDiskRow(pk, y, disk, scale);
     const h = hx[y % ks]!;
-    if (ks === 3) {
+    if (packedDiskRow(pk, y, disk, scale)) {
+      diskGx(pk.sums, m, scale, g, h);
+    } else if (ks === 3) {
       for (let i = 0; i < RS; i++) {
         h[i] = g0 * disk[i]! + g1 * disk[i + C]! + g2 * disk[i + C2]!;
       }
@@ -335,6 +348,13 @@ function diskFilterRows(
     if (y < ks - 1) continue;
     const oy = y - ks + 1;
     const h0 = hx[oy % ks]!, h1 = hx[(oy + 1) % ks]!, h2 = hx[(oy + 2) % ks]!;
+    if (bytes && fix && fix.even) {
+      // g along y, the first stage and the bytes in one pass.
+      const h3 = ks > 3 ? hx[(oy + 3) % ks]! : h0;
+      const h4 = ks > 4 ? hx[(oy + 4) % ks]! : h0;
+      fusedBytes(h0, h1, h2, h3, h4, g, fix, oy, bytes, oy * RS);
+      continue;
+    }
     if (ks === 3) {
       for (let i = 0; i < RS; i++) {
         row[i] = g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]!;
@@ -371,7 +391,13 @@ interface PackedRows {
   size: number;
   pr: number;
   idx: Int32Array;
-  /** Disk rows (kernel rows j) and their span bounds (words, from the row). */
+  /** Offset of the pair sums (row Y + row Y + 1) in PP, and the last row. */
+  pairs: number;
+  last: number;
+  /**
+   * Disk rows (kernel rows j, the first of a pair) and their span bounds
+   * (words, from the row, plus `pairs` for a pair).
+   */
   rowsJ: Int32Array;
   hiO: Int32Array;
   loO: Int32Array;
@@ -393,17 +419,25 @@ function packedRows(
   const F = C === 3 ? 3 : 1, W = C / F;
   const idx = scratchI32(27, pw);
   for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
+  // Two kernel rows of the same span read the sums of two prefix rows
+  // (the second half of PP, `pairs` from the first).
+  const ring = k + 1, pairs = ring * (pw + 1) * W;
   const rowsJ: number[] = [], hiO: number[] = [], loO: number[] = [];
+  let last = 0;
   for (let j = 0; j < k; j++) {
     const w = spanW[j]!;
     if (w < 0) continue;
+    const two = j + 1 < k && spanW[j + 1] === w;
     rowsJ.push(j);
-    hiO.push((half + w + 1) * W);
-    loO.push((half - w) * W);
+    hiO.push((half + w + 1) * W + (two ? pairs : 0));
+    loO.push((half - w) * W + (two ? pairs : 0));
+    if (two) j++;
+    last = j;
   }
-  const ring = k + 1;
   return {
-    PP: scratchF64(25, ring * (pw + 1) * W),
+    PP: scratchF64(25, 2 * pairs),
+    pairs,
+    last,
     ring,
     F,
     W,
@@ -422,18 +456,19 @@ function packedRows(
 /**
  * `disk[x·C + c] = (disk sum of channel c at output column x) / scale` for
  * the disk whose top kernel row is padded row y, output columns 0..m − 1
- * (m = disk.length / C).
+ * (m = disk.length / C); with three channels, returns true instead and
+ * leaves the packed sums in `pk.sums` for `diskGx`.
  */
 function packedDiskRow(
   pk: PackedRows,
   y: number,
   disk: Float64Array,
   scale: number,
-): void {
+): boolean {
   const { PP, ring, F, W, data, size, pr, idx, rowsJ, hiO, loO, sums } = pk;
-  const pw = size + 2 * pr, PS = (pw + 1) * W;
+  const pw = size + 2 * pr, PS = (pw + 1) * W, pairs = pk.pairs;
   const nj = rowsJ.length, n = (disk.length / F) | 0;
-  const end = y + rowsJ[nj - 1]! + 1;
+  const end = y + pk.last + 1;
   for (; pk.done < end; pk.done++) {
     const Y = pk.done, sy = idx[Y]! * size, b = (Y % ring) * PS;
     if (F === 3) {
@@ -451,6 +486,9 @@ function packedDiskRow(
         for (let c = 0; c < W; c++) PP[o + W + c] = PP[o + c]! + data[q + c]!;
       }
     }
+    if (Y === 0) continue;
+    const a = ((Y - 1) % ring) * PS, d = pairs + a;
+    for (let x = 0; x < PS; x++) PP[d + x] = PP[a + x]! + PP[b + x]!;
   }
   // Four disk rows a pass; every partial sum is a sum of spans, exact.
   let t = 0;
@@ -477,23 +515,72 @@ function packedDiskRow(
     }
   }
   if (t === 0) sums.fill(0, 0, n);
+  if (t + 2 <= nj) {
+    const h0 = ((y + rowsJ[t]!) % ring) * PS;
+    const h1 = ((y + rowsJ[t + 1]!) % ring) * PS;
+    const a0 = h0 + hiO[t]!, b0 = h0 + loO[t]!;
+    const a1 = h1 + hiO[t + 1]!, b1 = h1 + loO[t + 1]!;
+    for (let x = 0; x < n; x++) {
+      sums[x] = sums[x]! + (PP[a0 + x]! - PP[b0 + x]!) +
+        (PP[a1 + x]! - PP[b1 + x]!);
+    }
+    t += 2;
+  }
   for (; t < nj; t++) {
     const h = ((y + rowsJ[t]!) % ring) * PS;
     const a = h + hiO[t]!, b = h + loO[t]!;
     for (let x = 0; x < n; x++) sums[x] = sums[x]! + (PP[a + x]! - PP[b + x]!);
   }
-  if (F === 1) {
-    for (let x = 0; x < n; x++) disk[x] = sums[x]! / scale;
+  if (F === 3) return true;
+  for (let x = 0; x < n; x++) disk[x] = sums[x]! / scale;
+  return false;
+}
+
+/**
+ * The g pass along x of a row of packed disk sums (`m` pixels) into `h`
+ * (`(m − ks + 1)·3` samples): each pixel is unpacked (the fields are below
+ * 2^17, so floor division splits them) and divided by `scale` once, into a
+ * window of the last ks pixels; the same products in the same order as
+ * the pass over an unpacked row.
+ */
+function diskGx(
+  sums: Float64Array,
+  m: number,
+  scale: number,
+  g: Float64Array,
+  h: Float64Array,
+): void {
+  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
+  // Window: a = oldest pixel, then b, c (, d, e).
+  let a0 = 0, a1 = 0, a2 = 0, b0 = 0, b1 = 0, b2 = 0, c0 = 0, c1 = 0, c2 = 0;
+  let d0 = 0, d1 = 0, d2 = 0;
+  if (g.length === 3) {
+    for (let x = 0, o = -6; x < m; x++, o += 3) {
+      const v = sums[x]!;
+      const f2 = Math.floor(v / kP34), r = v - f2 * kP34;
+      const f1 = Math.floor(r / kP17);
+      a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
+      c0 = (r - f1 * kP17) / scale, c1 = f1 / scale, c2 = f2 / scale;
+      if (x < 2) continue;
+      h[o] = g0 * a0 + g1 * b0 + g2 * c0;
+      h[o + 1] = g0 * a1 + g1 * b1 + g2 * c1;
+      h[o + 2] = g0 * a2 + g1 * b2 + g2 * c2;
+    }
     return;
   }
-  // Unpack: the fields are below 2^17, so floor division splits them.
-  for (let x = 0, o = 0; x < n; x++, o += 3) {
+  const g3 = g[3]!, g4 = g[4]!;
+  let e0 = 0, e1 = 0, e2 = 0;
+  for (let x = 0, o = -12; x < m; x++, o += 3) {
     const v = sums[x]!;
-    const c2 = Math.floor(v / kP34), r = v - c2 * kP34;
-    const c1 = Math.floor(r / kP17);
-    disk[o] = (r - c1 * kP17) / scale;
-    disk[o + 1] = c1 / scale;
-    disk[o + 2] = c2 / scale;
+    const f2 = Math.floor(v / kP34), r = v - f2 * kP34;
+    const f1 = Math.floor(r / kP17);
+    a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
+    c0 = d0, c1 = d1, c2 = d2, d0 = e0, d1 = e1, d2 = e2;
+    e0 = (r - f1 * kP17) / scale, e1 = f1 / scale, e2 = f2 / scale;
+    if (x < 4) continue;
+    h[o] = g0 * a0 + g1 * b0 + g2 * c0 + g3 * d0 + g4 * e0;
+    h[o + 1] = g0 * a1 + g1 * b1 + g2 * c1 + g3 * d1 + g4 * e1;
+    h[o + 2] = g0 * a2 + g1 * b2 + g2 * c2 + g3 * d2 + g4 * e2;
   }
 }
 
@@ -556,6 +643,11 @@ interface DiskFix {
   /** How many of the span terms (h, v) are in the first stage. */
   nh1: number;
   nv1: number;
+  /**
+   * The first stage is four h and four v terms of one weight magnitude,
+   * the first two of each positive (`fusedBytes` applies).
+   */
+  even: boolean;
   /** Row of first-stage values (the output row plus those terms). */
   acc: Float64Array;
   /**
@@ -727,15 +819,23 @@ function makeDiskFix(
   for (let n = 0; n < best; n++) addTerm(terms[n]!);
   const [lo1, hi1] = bracket();
   // Stage-one terms first in each list; nh1, nv1 count them.
-  const kept = [
-    ...terms.slice(0, best),
-    ...terms.slice(best),
-  ];
+  // Positive weights first among the first stage's (the order of the
+  // terms only moves float rounding, which the brackets cover).
+  const first = terms.slice(0, best).sort((a, b) =>
+    (b.coef > 0 ? 1 : 0) - (a.coef > 0 ? 1 : 0)
+  );
+  const kept = [...first, ...terms.slice(best)];
   let nh1 = 0, nv1 = 0;
   for (let n = 0; n < best; n++) {
     if (terms[n]!.vertical) nv1++;
     else nh1++;
   }
+  const sign = (v: boolean) =>
+    first.filter((t) => t.vertical === v).map((t) => Math.sign(t.coef))
+      .join();
+  const even = nh1 === 4 && nv1 === 4 &&
+    first.every((t) => Math.abs(t.coef) === Math.abs(first[0]!.coef)) &&
+    sign(false) === "1,1,-1,-1" && sign(true) === "1,1,-1,-1";
   const hpStride = (pw + 1) * C, vpStride = pw * C;
   const hW: number[] = [], hAt: number[] = [], hHi: number[] = [];
   const hLo: number[] = [];
@@ -774,6 +874,7 @@ function makeDiskFix(
     hi2,
     nh1,
     nv1,
+    even,
     acc: new Float64Array(0),
     hW: Float64Array.from(hW),
     hAt: Int32Array.from(hAt),
@@ -826,23 +927,42 @@ function advanceFix(fix: DiskFix, y: number): void {
     if (C === 3) {
       // Running sums in locals: no store-to-load chain.
       let s0 = 0, s1 = 0, s2 = 0;
-      for (let i = lo; i < hi; i += 3) {
-        const p = q + i;
-        if (ks === 3) {
-          s0 += g0 * (pad[p]! + pad[p + 6]!) + g1 * pad[p + 3]!;
-          s1 += g0 * (pad[p + 1]! + pad[p + 7]!) + g1 * pad[p + 4]!;
-          s2 += g0 * (pad[p + 2]! + pad[p + 8]!) + g1 * pad[p + 5]!;
-        } else {
-          s0 += g0 * (pad[p]! + pad[p + 12]!) +
-            g1 * (pad[p + 3]! + pad[p + 9]!) + g2 * pad[p + 6]!;
-          s1 += g0 * (pad[p + 1]! + pad[p + 13]!) +
-            g1 * (pad[p + 4]! + pad[p + 10]!) + g2 * pad[p + 7]!;
-          s2 += g0 * (pad[p + 2]! + pad[p + 14]!) +
-            g1 * (pad[p + 5]! + pad[p + 11]!) + g2 * pad[p + 8]!;
+      if (ks === 5) {
+        // The five pixels under g in registers, one new pixel a step.
+        let a0 = pad[q + lo]!, a1 = pad[q + lo + 1]!, a2 = pad[q + lo + 2]!;
+        let b0 = pad[q + lo + 3]!, b1 = pad[q + lo + 4]!;
+        let b2 = pad[q + lo + 5]!, c0 = pad[q + lo + 6]!;
+        let c1 = pad[q + lo + 7]!, c2 = pad[q + lo + 8]!;
+        let d0 = pad[q + lo + 9]!, d1 = pad[q + lo + 10]!;
+        let d2 = pad[q + lo + 11]!;
+        for (let i = lo; i < hi; i += 3) {
+          const p = q + i;
+          const e0 = pad[p + 12]!, e1 = pad[p + 13]!, e2 = pad[p + 14]!;
+          s0 += g0 * (a0 + e0) + g1 * (b0 + d0) + g2 * c0;
+          s1 += g0 * (a1 + e1) + g1 * (b1 + d1) + g2 * c1;
+          s2 += g0 * (a2 + e2) + g1 * (b2 + d2) + g2 * c2;
+          hp[b + i] = s0;
+          hp[b + i + 1] = s1;
+          hp[b + i + 2] = s2;
+          a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
+          c0 = d0, c1 = d1, c2 = d2, d0 = e0, d1 = e1, d2 = e2;
         }
-        hp[b + i] = s0;
-        hp[b + i + 1] = s1;
-        hp[b + i + 2] = s2;
+      } else {
+        // ks = 3: the three pixels under g.
+        let a0 = pad[q + lo]!, a1 = pad[q + lo + 1]!, a2 = pad[q + lo + 2]!;
+        let b0 = pad[q + lo + 3]!, b1 = pad[q + lo + 4]!;
+        let b2 = pad[q + lo + 5]!;
+        for (let i = lo; i < hi; i += 3) {
+          const p = q + i;
+          const c0 = pad[p + 6]!, c1 = pad[p + 7]!, c2 = pad[p + 8]!;
+          s0 += g0 * (a0 + c0) + g1 * b0;
+          s1 += g0 * (a1 + c1) + g1 * b1;
+          s2 += g0 * (a2 + c2) + g1 * b2;
+          hp[b + i] = s0;
+          hp[b + i + 1] = s1;
+          hp[b + i + 2] = s2;
+          a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
+        }
       }
     } else {
       for (let i = lo; i < hi; i++) {
@@ -866,7 +986,33 @@ function advanceFix(fix: DiskFix, y: number): void {
     const Y = fix.vpNext - 1;
     const b = (fix.vpNext % vpRows) * vpStride;
     const prev = (Y % vpRows) * vpStride;
-    if (Y >= rg && Y < pw - rg) {
+    if (Y >= rg && Y + 1 < pw - rg) {
+      // Two prefix rows a pass: their g sums share all but one pixel row.
+      // The ring holds one row beyond the last one needed (2·wv + 3 rows).
+      const q = (Y - rg) * rs;
+      const b2 = ((fix.vpNext + 1) % vpRows) * vpStride, r5 = 5 * rs;
+      if (ks === 3) {
+        for (let i = 0; i < rs; i++) {
+          const p = q + i;
+          const x0 = pad[p]!, x1 = pad[p + r1]!, x2 = pad[p + r2]!;
+          const v = vp[prev + i]! + g0 * (x0 + x2) + g1 * x1;
+          vp[b + i] = v;
+          vp[b2 + i] = v + g0 * (x1 + pad[p + r3]!) + g1 * x2;
+        }
+      } else {
+        for (let i = 0; i < rs; i++) {
+          const p = q + i;
+          const x1 = pad[p + r1]!, x2 = pad[p + r2]!, x3 = pad[p + r3]!;
+          const x4 = pad[p + r4]!;
+          const v = vp[prev + i]! + g0 * (pad[p]! + x4) + g1 * (x1 + x3) +
+            g2 * x2;
+          vp[b + i] = v;
+          vp[b2 + i] = v + g0 * (x1 + pad[p + r5]!) + g1 * (x2 + x4) +
+            g2 * x3;
+        }
+      }
+      fix.vpNext++;
+    } else if (Y >= rg && Y < pw - rg) {
       const q = (Y - rg) * rs;
       if (ks === 3) {
         for (let i = 0; i < rs; i++) {
@@ -931,7 +1077,7 @@ function correctToBytes(
       const a = v + lo1, b = v + hi1;
       const lo = a <= 0 ? 0 : a >= 1 ? 255 : (a * 255) | 0;
       const hi = b <= 0 ? 0 : b >= 1 ? 255 : (b * 255) | 0;
-      out[o + i] = lo === hi ? lo : refineByte(row, fix, y, i, v);
+      out[o + i] = lo === hi ? lo : refineByte(row[i]!, fix, y, i, v);
     }
     return;
   }
@@ -941,7 +1087,64 @@ function correctToBytes(
   for (let i = 0; i < n; i++) {
     const v = acc[i]!;
     const lo = toByte(v + lo1);
-    out[o + i] = lo === toByte(v + hi1) ? lo : refineByte(row, fix, y, i, v);
+    out[o + i] = lo === toByte(v + hi1)
+      ? lo
+      : refineByte(row[i]!, fix, y, i, v);
+  }
+}
+
+/**
+ * `correctToBytes` of the row `g0·h0 + g1·h1 + … (+ g4·h4 where g has five
+ * taps)`, the g pass along y in the same order as `diskFilterRows`, for an
+ * `even` first stage: one weight for its eight terms.
+ */
+function fusedBytes(
+  h0: Float64Array,
+  h1: Float64Array,
+  h2: Float64Array,
+  h3: Float64Array,
+  h4: Float64Array,
+  g: Float64Array,
+  fix: DiskFix,
+  y: number,
+  out: Uint8Array,
+  o: number,
+): void {
+  advanceFix(fix, y);
+  const { lo1, hi1, hp, vp, hW, hP, hQ, vP, vQ } = fix;
+  const n = h0.length, five = g.length === 5;
+  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
+  const g3 = five ? g[3]! : 0, g4 = five ? g[4]! : 0;
+  const w = hW[0]!;
+  const p0 = hP[0]!, p1 = hP[1]!, p2 = hP[2]!, p3 = hP[3]!;
+  const q0 = hQ[0]!, q1 = hQ[1]!, q2 = hQ[2]!, q3 = hQ[3]!;
+  const r0 = vP[0]!, r1 = vP[1]!, r2 = vP[2]!, r3 = vP[3]!;
+  const s0 = vQ[0]!, s1 = vQ[1]!, s2 = vQ[2]!, s3 = vQ[3]!;
+  const at = scratchI32(28, n), rv = scratchF64(29, 2 * n);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const r = five
+      ? g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]! + g3 * h3[i]! + g4 * h4[i]!
+      : g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]!;
+    const v = r +
+      w * ((hp[p0 + i]! - hp[q0 + i]!) + (hp[p1 + i]! - hp[q1 + i]!) -
+          (hp[p2 + i]! - hp[q2 + i]!) - (hp[p3 + i]! - hp[q3 + i]!) +
+          (vp[r0 + i]! - vp[s0 + i]!) + (vp[r1 + i]! - vp[s1 + i]!) -
+          (vp[r2 + i]! - vp[s2 + i]!) - (vp[r3 + i]! - vp[s3 + i]!));
+    const a = v + lo1, b = v + hi1;
+    const lo = a <= 0 ? 0 : a >= 1 ? 255 : (a * 255) | 0;
+    const hi = b <= 0 ? 0 : b >= 1 ? 255 : (b * 255) | 0;
+    out[o + i] = lo;
+    if (lo !== hi) {
+      // Decided after the loop: no call in it.
+      at[m] = i;
+      rv[2 * m] = r;
+      rv[2 * m + 1] = v;
+      m++;
+    }
+  }
+  for (let j = 0; j < m; j++) {
+    out[o + at[j]!] = refineByte(rv[2 * j]!, fix, y, at[j]!, rv[2 * j + 1]!);
   }
 }
 
@@ -982,7 +1185,7 @@ function addSpans(
  * straddles, the exact sum of all taps in order decides.
  */
 function refineByte(
-  row: Float64Array,
+  r: number,
   fix: DiskFix,
   y: number,
   i: number,
@@ -1002,7 +1205,7 @@ function refineByte(
   const b = y * fix.pw * fix.C + i;
   let a = 0;
   for (let t = 0; t < cW.length; t++) a += cW[t]! * u[pad[b + cOff[t]!]!]!;
-  return toByte(row[i]! + a);
+  return toByte(r + a);
 }
 
 /**

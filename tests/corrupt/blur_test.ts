@@ -355,3 +355,28 @@ Deno.test("zoomEstimateBound() covers the float64 mean's distance from the origi
   assert.ok(worst > 0.3, `largest distance ${worst} of the bound`);
   assert.ok(undecidedByW > 1000, `${undecidedByW} samples`);
 });
+
+Deno.test("diskFilter() on three channels equals, bit for bit, diskFilter() on each channel alone", () => {
+  // Three channels take the packed path (one float64 for three disk sums,
+  // unpacked straight into the g pass along x); one channel takes the plain
+  // one (a sum a word, an unpacked row, then the g pass). Both add the same
+  // products in the same order, so every value must be the same double.
+  for (const [k, data] of kImages.entries()) {
+    if (k > 1 && k < fx.images.length) continue;
+    const n = kSize * kSize;
+    for (const severity of [1, 3, 4, 5] as Severity[]) {
+      const [radius, alias] = kConstants.defocus_blur[severity - 1]!;
+      const rgb = diskFilter(data, kSize, 3, radius, alias);
+      for (let c = 0; c < 3; c++) {
+        const one = new Uint8Array(n);
+        for (let p = 0; p < n; p++) one[p] = data[p * 3 + c]!;
+        const got = diskFilter(one, kSize, 1, radius, alias);
+        let bad = -1;
+        for (let p = 0; p < n && bad < 0; p++) {
+          if (!Object.is(got[p], rgb[p * 3 + c])) bad = p;
+        }
+        assert.equal(bad, -1, `severity ${severity}, image ${k}, channel ${c}`);
+      }
+    }
+  }
+});
