@@ -17,7 +17,8 @@ import {
 } from "../gpu/buffers.ts";
 import { CorruptTaps } from "../gpu/kernels/corrupt_taps.ts";
 import { CorruptZoom } from "../gpu/kernels/corrupt_zoom.ts";
-import { diskKernel, zoomGeometry } from "./blur.ts";
+import { diskKernel } from "./defocus.ts";
+import { zoomGeometry } from "./zoom.ts";
 import { motionKernel } from "./motion.ts";
 import { kConstants, type Severity } from "./registry.ts";
 

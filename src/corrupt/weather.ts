@@ -15,7 +15,7 @@
 import type { Rng } from "../rng.ts";
 import { kConstants, type Severity } from "./registry.ts";
 import { toFloat, toUint8 } from "./filters.ts";
-import { clippedZoom, zoomGeometry } from "./blur.ts";
+import { clippedZoom, zoomGeometry } from "./zoom.ts";
 import { motionBlur, motionKernel } from "./motion.ts";
 
 /** `x / 255` for every 8-bit x: the same doubles as dividing per sample. */

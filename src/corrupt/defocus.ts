@@ -1,0 +1,1205 @@
+/**
+ * Defocus blur, as the original generator computes it: a disk kernel
+ * anti-aliased by `cv2.GaussianBlur`, applied with `cv2.filter2D` (border
+ * reflect-101), on 8-bit RGB HWC images.
+ */
+import { kConstants, type Severity } from "./registry.ts";
+import { mapIndex } from "./filters.ts";
+import {
+  kByteToUnit,
+  scratchF64,
+  scratchI32,
+  scratchU8,
+  toByte,
+} from "./scratch.ts";
+
+/** `disk(radius, alias_blur)` of the original, as a k x k float64 kernel. */
+export function diskKernel(
+  radius: number,
+  aliasBlur: number,
+): { kernel: Float64Array; k: number } {
+  const half = radius <= 8 ? 8 : radius;
+  const ks = radius <= 8 ? 3 : 5;
+  const k = 2 * half + 1;
+  const disk = new Float64Array(k * k);
+  let sum = 0;
+  for (let y = -half; y <= half; y++) {
+    for (let x = -half; x <= half; x++) {
+      const v = x * x + y * y <= radius * radius ? 1 : 0;
+      disk[(y + half) * k + x + half] = v;
+      sum += v;
+    }
+  }
+  for (let i = 0; i < disk.length; i++) disk[i]! /= sum;
+  // cv2.getGaussianKernel(ks, sigma) and a separable pass, reflect-101.
+  const g = new Float64Array(ks);
+  let gs = 0;
+  for (let i = 0; i < ks; i++) {
+    const x = i - (ks - 1) * 0.5;
+    g[i] = Math.exp((-0.5 / (aliasBlur * aliasBlur)) * x * x);
+    gs += g[i]!;
+  }
+  for (let i = 0; i < ks; i++) g[i]! /= gs;
+  const r = (ks - 1) >> 1;
+  const tmp = new Float64Array(k * k);
+  for (let y = 0; y < k; y++) {
+    for (let x = 0; x < k; x++) {
+      let a = 0;
+      for (let i = 0; i < ks; i++) {
+        a += g[i]! * disk[y * k + mapIndex(x + i - r, k, "reflect101")]!;
+      }
+      tmp[y * k + x] = a;
+    }
+  }
+  const kernel = new Float64Array(k * k);
+  for (let y = 0; y < k; y++) {
+    for (let x = 0; x < k; x++) {
+      let a = 0;
+      for (let i = 0; i < ks; i++) {
+        a += g[i]! * tmp[mapIndex(y + i - r, k, "reflect101") * k + x]!;
+      }
+      kernel[y * k + x] = a;
+    }
+  }
+  return { kernel, k };
+}
+
+/** Defocus blur (deterministic). */
+export function defocusBlur(
+  data: Uint8Array,
+  size: number,
+  severity: Severity,
+): Uint8Array {
+  const [radius, alias] = kConstants.defocus_blur[severity - 1]!;
+  return diskFilterBytes(data, size, radius, alias);
+}
+
+/**
+ * The bytes (`toUint8`) of `diskFilter` on an RGB image. Where the kernel
+ * folds, the correction is bracketed and summed tap by tap only where a
+ * byte could differ; `widen` multiplies the brackets' half-widths (tests
+ * widen them to send samples down the slower paths).
+ */
+export function diskFilterBytes(
+  data: Uint8Array,
+  size: number,
+  radius: number,
+  aliasBlur: number,
+  widen = 1,
+): Uint8Array {
+  const out = new Uint8Array(data.length);
+  diskFilterRows(
+    data,
+    size,
+    3,
+    radius,
+    aliasBlur,
+    (y, row, fix) => {
+      const o = y * row.length;
+      if (fix) {
+        correctToBytes(row, fix, y, out, o);
+        return;
+      }
+      for (let i = 0; i < row.length; i++) out[o + i] = toByte(row[i]!);
+    },
+    widen,
+    out,
+  );
+  return out;
+}
+
+/**
+ * `filter2d` with `diskKernel(radius, aliasBlur)`, computed without its
+ * O(area) taps per pixel. The kernel is the normalised disk correlated with
+ * the alias Gaussian g along both axes, except where the disk touches the
+ * kernel's box and the Gaussian folds back (reflect-101) instead of spilling
+ * over. So: the disk sum from integer row-span prefix sums (exact), the two
+ * 1-D passes of g, and the few taps of (kernel − unfolded kernel) added
+ * directly. Differs from `filter2d` only by float rounding (~1e-15).
+ */
+export function diskFilter(
+  data: Uint8Array,
+  size: number,
+  channels: number,
+  radius: number,
+  aliasBlur: number,
+): Float64Array {
+  const out = new Float64Array(size * size * channels);
+  diskFilterRows(data, size, channels, radius, aliasBlur, (y, row, fix) => {
+    if (fix) addCorrection(row, fix.pad, y * fix.pw * fix.C, fix.cOff, fix.cW);
+    out.set(row, y * row.length);
+  });
+  return out;
+}
+
+/** The pieces of `diskFilter`: alias Gaussian, disk rows, correction taps. */
+interface DiskPlan {
+  g: Float64Array;
+  /** Half-width of the disk per kernel row (-1: empty row). */
+  spanW: Int32Array;
+  area: number;
+  /** Kernel half-size. */
+  half: number;
+  /** Correction taps: offsets (padded HWC, from the box corner) and weights. */
+  cOff: Int32Array;
+  cW: Float64Array;
+  /** The correction taps on the (k + 2·rg)² grid, zeros elsewhere. */
+  cGrid: Float64Array;
+  /** `diskFix`'s terms, worked out on first use. */
+  fix?: DiskFix;
+}
+
+/** Plans by (radius, alias, size, channels): pure functions of those. */
+const kDiskPlans = new Map<string, DiskPlan>();
+
+function diskPlan(
+  radius: number,
+  aliasBlur: number,
+  size: number,
+  channels: number,
+): DiskPlan {
+  const key = `${radius}/${aliasBlur}/${size}/${channels}`;
+  let plan = kDiskPlans.get(key);
+  if (!plan) {
+    plan = makeDiskPlan(radius, aliasBlur, size, channels);
+    if (kDiskPlans.size < 64) kDiskPlans.set(key, plan);
+  }
+  return plan;
+}
+
+function makeDiskPlan(
+  radius: number,
+  aliasBlur: number,
+  size: number,
+  channels: number,
+): DiskPlan {
+  const { kernel, k } = diskKernel(radius, aliasBlur);
+  const half = (k - 1) >> 1;
+  const ks = radius <= 8 ? 3 : 5;
+  const rg = (ks - 1) >> 1;
+  const g = new Float64Array(ks);
+  let gs = 0;
+  for (let i = 0; i < ks; i++) {
+    const x = i - rg;
+    g[i] = Math.exp((-0.5 / (aliasBlur * aliasBlur)) * x * x);
+    gs += g[i]!;
+  }
+  for (let i = 0; i < ks; i++) g[i]! /= gs;
+  const spanW = new Int32Array(k).fill(-1);
+  let area = 0;
+  for (let dy = -half; dy <= half; dy++) {
+    for (let dx = 0; dx <= half; dx++) {
+      if (dx * dx + dy * dy <= radius * radius) spanW[dy + half] = dx;
+    }
+    if (spanW[dy + half]! >= 0) area += 2 * spanW[dy + half]! + 1;
+  }
+  // The unfolded kernel (box k + 2rg): g ⊗ g ⊗ disk / area, zero-extended.
+  const k2 = k + 2 * rg;
+  const diskE = new Float64Array(k2 * k2);
+  for (let y = 0; y < k; y++) {
+    const w = spanW[y]!;
+    for (let x = half - w; x <= half + w && w >= 0; x++) {
+      diskE[(y + rg) * k2 + x + rg] = 1 / area;
+    }
+  }
+  const tmp = new Float64Array(k2 * k2);
+  for (let y = 0; y < k2; y++) {
+    for (let x = 0; x < k2; x++) {
+      let a = 0;
+      for (let i = 0; i < ks; i++) {
+        const xx = x + i - rg;
+        if (xx >= 0 && xx < k2) a += g[i]! * diskE[y * k2 + xx]!;
+      }
+      tmp[y * k2 + x] = a;
+    }
+  }
+  // Correction taps: kernel (embedded at offset rg) minus the unfolded one.
+  const cOff: number[] = [];
+  const cW: number[] = [];
+  const cGrid = new Float64Array(k2 * k2);
+  const pw = size + 2 * (half + rg); // row length of the padded image
+  for (let y = 0; y < k2; y++) {
+    for (let x = 0; x < k2; x++) {
+      let full = 0;
+      for (let i = 0; i < ks; i++) {
+        const yy = y + i - rg;
+        if (yy >= 0 && yy < k2) full += g[i]! * tmp[yy * k2 + x]!;
+      }
+      const ky = y - rg, kx = x - rg;
+      const kv = ky >= 0 && ky < k && kx >= 0 && kx < k
+        ? kernel[ky * k + kx]!
+        : 0;
+      const d = kv - full;
+      if (Math.abs(d) > 1e-13) {
+        cOff.push((y * pw + x) * channels);
+        cW.push(d);
+        cGrid[y * k2 + x] = d;
+      }
+    }
+  }
+  return {
+    g,
+    spanW,
+    area,
+    half,
+    cOff: Int32Array.from(cOff),
+    cW: Float64Array.from(cW),
+    cGrid,
+  };
+}
+
+/**
+ * `diskFilter`, handing each output row (`size · channels` samples, a reused
+ * buffer) to `emit`, before the correction taps (`fix`, where the kernel
+ * folds) are added. Rows flow through: disk sums of one row, its
+ * g pass along x, and g along y once `ks` of those are ready; every float sum
+ * keeps the order of the direct form, so the values are the same bits.
+ * Given `bytes`, rows whose fold bracket is `even` skip `emit`: their bytes
+ * go straight there (`fusedBytes`).
+ */
+function diskFilterRows(
+  data: Uint8Array,
+  size: number,
+  channels: number,
+  radius: number,
+  aliasBlur: number,
+  emit: (y: number, row: Float64Array, fix?: DiskFix) => void,
+  widen = 1,
+  bytes?: Uint8Array,
+): void {
+  const plan = diskPlan(radius, aliasBlur, size, channels);
+  const { g, area, half, cW } = plan;
+  const ks = g.length, rg = (ks - 1) >> 1;
+  const C = channels;
+  const pr = half + rg; // padding of the image
+  const pw = size + 2 * pr;
+  const nc = cW.length;
+  const pad = nc > 0 ? padImage(data, size, C, pr) : undefined;
+  const pk = packedRows(data, size, C, pr, plan.spanW, half);
+  const fix = pad ? diskFix(plan, pad, pw, C, widen) : undefined;
+  const m = size + 2 * rg;
+  const mC = m * C, RS = size * C;
+  const scale = area * 255;
+  const disk = new Float64Array(mC);
+  // Ring of the last ks rows of the g pass along x.
+  const hx: Float64Array[] = [];
+  for (let i = 0; i < ks; i++) hx.push(new Float64Array(RS));
+  const row = new Float64Array(RS);
+  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
+  const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
+  const C2 = 2 * C, C3 = 3 * C, C4 = 4 * C;
+  for (let y = 0; y < m; y++) {
+    const h = hx[y % ks]!;
+    if (packedDiskRow(pk, y, disk, scale)) {
+      diskGx(pk.sums, m, scale, g, h);
+    } else if (ks === 3) {
+      for (let i = 0; i < RS; i++) {
+        h[i] = g0 * disk[i]! + g1 * disk[i + C]! + g2 * disk[i + C2]!;
+      }
+    } else {
+      for (let i = 0; i < RS; i++) {
+        h[i] = g0 * disk[i]! + g1 * disk[i + C]! + g2 * disk[i + C2]! +
+          g3 * disk[i + C3]! + g4 * disk[i + C4]!;
+      }
+    }
+    if (y < ks - 1) continue;
+    const oy = y - ks + 1;
+    const h0 = hx[oy % ks]!, h1 = hx[(oy + 1) % ks]!, h2 = hx[(oy + 2) % ks]!;
+    if (bytes && fix && fix.even) {
+      // g along y, the first stage and the bytes in one pass.
+      const h3 = ks > 3 ? hx[(oy + 3) % ks]! : h0;
+      const h4 = ks > 4 ? hx[(oy + 4) % ks]! : h0;
+      fusedBytes(h0, h1, h2, h3, h4, g, fix, oy, bytes, oy * RS);
+      continue;
+    }
+    if (ks === 3) {
+      for (let i = 0; i < RS; i++) {
+        row[i] = g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]!;
+      }
+    } else {
+      const h3 = hx[(oy + 3) % ks]!, h4 = hx[(oy + 4) % ks]!;
+      for (let i = 0; i < RS; i++) {
+        row[i] = g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]! + g3 * h3[i]! +
+          g4 * h4[i]!;
+      }
+    }
+    emit(oy, row, fix);
+  }
+}
+
+/**
+ * Disk sums with three channels packed in one float64, c0 + c1·2^17 +
+ * c2·2^34 (other channel counts: one a word): integers below 2^53 add
+ * exactly, and a channel's disk sum (at most 255 · area < 2^17) cannot
+ * carry into the next, so one read serves three samples. Row prefix sums
+ * of the packed pixels (below 2^51) in a ring of rows; the disk row by
+ * row, two reads a row.
+ */
+interface PackedRows {
+  /** Row prefix sums, padded row Y in slot Y % ring, (pw + 1)·W a row. */
+  PP: Float64Array;
+  ring: number;
+  /** Channels a word (3 or 1) and words a pixel. */
+  F: number;
+  W: number;
+  /** Padded rows made so far. */
+  done: number;
+  data: Uint8Array;
+  size: number;
+  pr: number;
+  idx: Int32Array;
+  /** Offset of the pair sums (row Y + row Y + 1) in PP, and the last row. */
+  pairs: number;
+  last: number;
+  /**
+   * Disk rows (kernel rows j, the first of a pair) and their span bounds
+   * (words, from the row, plus `pairs` for a pair).
+   */
+  rowsJ: Int32Array;
+  hiO: Int32Array;
+  loO: Int32Array;
+  sums: Float64Array;
+}
+
+const kP17 = 131072;
+const kP34 = 17179869184;
+
+function packedRows(
+  data: Uint8Array,
+  size: number,
+  C: number,
+  pr: number,
+  spanW: Int32Array,
+  half: number,
+): PackedRows {
+  const pw = size + 2 * pr, k = spanW.length;
+  const F = C === 3 ? 3 : 1, W = C / F;
+  const idx = scratchI32(27, pw);
+  for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
+  // Two kernel rows of the same span read the sums of two prefix rows
+  // (the second half of PP, `pairs` from the first).
+  const ring = k + 1, pairs = ring * (pw + 1) * W;
+  const rowsJ: number[] = [], hiO: number[] = [], loO: number[] = [];
+  let last = 0;
+  for (let j = 0; j < k; j++) {
+    const w = spanW[j]!;
+    if (w < 0) continue;
+    const two = j + 1 < k && spanW[j + 1] === w;
+    rowsJ.push(j);
+    hiO.push((half + w + 1) * W + (two ? pairs : 0));
+    loO.push((half - w) * W + (two ? pairs : 0));
+    if (two) j++;
+    last = j;
+  }
+  return {
+    PP: scratchF64(25, 2 * pairs),
+    pairs,
+    last,
+    ring,
+    F,
+    W,
+    done: 0,
+    data,
+    size,
+    pr,
+    idx,
+    rowsJ: Int32Array.from(rowsJ),
+    hiO: Int32Array.from(hiO),
+    loO: Int32Array.from(loO),
+    sums: scratchF64(26, pw * W),
+  };
+}
+
+/**
+ * `disk[x·C + c] = (disk sum of channel c at output column x) / scale` for
+ * the disk whose top kernel row is padded row y, output columns 0..m − 1
+ * (m = disk.length / C); with three channels, returns true instead and
+ * leaves the packed sums in `pk.sums` for `diskGx`.
+ */
+function packedDiskRow(
+  pk: PackedRows,
+  y: number,
+  disk: Float64Array,
+  scale: number,
+): boolean {
+  const { PP, ring, F, W, data, size, pr, idx, rowsJ, hiO, loO, sums } = pk;
+  const pw = size + 2 * pr, PS = (pw + 1) * W, pairs = pk.pairs;
+  const nj = rowsJ.length, n = (disk.length / F) | 0;
+  const end = y + pk.last + 1;
+  for (; pk.done < end; pk.done++) {
+    const Y = pk.done, sy = idx[Y]! * size, b = (Y % ring) * PS;
+    if (F === 3) {
+      let s = 0;
+      PP[b] = 0;
+      for (let x = 0; x < pw; x++) {
+        const q = (sy + idx[x]!) * 3;
+        s += data[q]! + data[q + 1]! * kP17 + data[q + 2]! * kP34;
+        PP[b + x + 1] = s;
+      }
+    } else {
+      for (let c = 0; c < W; c++) PP[b + c] = 0;
+      for (let x = 0; x < pw; x++) {
+        const q = (sy + idx[x]!) * W, o = b + x * W;
+        for (let c = 0; c < W; c++) PP[o + W + c] = PP[o + c]! + data[q + c]!;
+      }
+    }
+    if (Y === 0) continue;
+    const a = ((Y - 1) % ring) * PS, d = pairs + a;
+    for (let x = 0; x < PS; x++) PP[d + x] = PP[a + x]! + PP[b + x]!;
+  }
+  // Four disk rows a pass; every partial sum is a sum of spans, exact.
+  let t = 0;
+  for (; t + 4 <= nj; t += 4) {
+    const h0 = ((y + rowsJ[t]!) % ring) * PS;
+    const h1 = ((y + rowsJ[t + 1]!) % ring) * PS;
+    const h2 = ((y + rowsJ[t + 2]!) % ring) * PS;
+    const h3 = ((y + rowsJ[t + 3]!) % ring) * PS;
+    const a0 = h0 + hiO[t]!, b0 = h0 + loO[t]!;
+    const a1 = h1 + hiO[t + 1]!, b1 = h1 + loO[t + 1]!;
+    const a2 = h2 + hiO[t + 2]!, b2 = h2 + loO[t + 2]!;
+    const a3 = h3 + hiO[t + 3]!, b3 = h3 + loO[t + 3]!;
+    if (t === 0) {
+      for (let x = 0; x < n; x++) {
+        sums[x] = (PP[a0 + x]! - PP[b0 + x]!) + (PP[a1 + x]! - PP[b1 + x]!) +
+          (PP[a2 + x]! - PP[b2 + x]!) + (PP[a3 + x]! - PP[b3 + x]!);
+      }
+    } else {
+      for (let x = 0; x < n; x++) {
+        sums[x] = sums[x]! + (PP[a0 + x]! - PP[b0 + x]!) +
+          (PP[a1 + x]! - PP[b1 + x]!) + (PP[a2 + x]! - PP[b2 + x]!) +
+          (PP[a3 + x]! - PP[b3 + x]!);
+      }
+    }
+  }
+  if (t === 0) sums.fill(0, 0, n);
+  if (t + 2 <= nj) {
+    const h0 = ((y + rowsJ[t]!) % ring) * PS;
+    const h1 = ((y + rowsJ[t + 1]!) % ring) * PS;
+    const a0 = h0 + hiO[t]!, b0 = h0 + loO[t]!;
+    const a1 = h1 + hiO[t + 1]!, b1 = h1 + loO[t + 1]!;
+    for (let x = 0; x < n; x++) {
+      sums[x] = sums[x]! + (PP[a0 + x]! - PP[b0 + x]!) +
+        (PP[a1 + x]! - PP[b1 + x]!);
+    }
+    t += 2;
+  }
+  for (; t < nj; t++) {
+    const h = ((y + rowsJ[t]!) % ring) * PS;
+    const a = h + hiO[t]!, b = h + loO[t]!;
+    for (let x = 0; x < n; x++) sums[x] = sums[x]! + (PP[a + x]! - PP[b + x]!);
+  }
+  if (F === 3) return true;
+  for (let x = 0; x < n; x++) disk[x] = sums[x]! / scale;
+  return false;
+}
+
+/**
+ * The g pass along x of a row of packed disk sums (`m` pixels) into `h`
+ * (`(m − ks + 1)·3` samples): each pixel is unpacked (the fields are below
+ * 2^17, so floor division splits them) and divided by `scale` once, into a
+ * window of the last ks pixels; the same products in the same order as
+ * the pass over an unpacked row.
+ */
+function diskGx(
+  sums: Float64Array,
+  m: number,
+  scale: number,
+  g: Float64Array,
+  h: Float64Array,
+): void {
+  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
+  // Window: a = oldest pixel, then b, c (, d, e).
+  let a0 = 0, a1 = 0, a2 = 0, b0 = 0, b1 = 0, b2 = 0, c0 = 0, c1 = 0, c2 = 0;
+  let d0 = 0, d1 = 0, d2 = 0;
+  if (g.length === 3) {
+    for (let x = 0, o = -6; x < m; x++, o += 3) {
+      const v = sums[x]!;
+      const f2 = Math.floor(v / kP34), r = v - f2 * kP34;
+      const f1 = Math.floor(r / kP17);
+      a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
+      c0 = (r - f1 * kP17) / scale, c1 = f1 / scale, c2 = f2 / scale;
+      if (x < 2) continue;
+      h[o] = g0 * a0 + g1 * b0 + g2 * c0;
+      h[o + 1] = g0 * a1 + g1 * b1 + g2 * c1;
+      h[o + 2] = g0 * a2 + g1 * b2 + g2 * c2;
+    }
+    return;
+  }
+  const g3 = g[3]!, g4 = g[4]!;
+  let e0 = 0, e1 = 0, e2 = 0;
+  for (let x = 0, o = -12; x < m; x++, o += 3) {
+    const v = sums[x]!;
+    const f2 = Math.floor(v / kP34), r = v - f2 * kP34;
+    const f1 = Math.floor(r / kP17);
+    a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
+    c0 = d0, c1 = d1, c2 = d2, d0 = e0, d1 = e1, d2 = e2;
+    e0 = (r - f1 * kP17) / scale, e1 = f1 / scale, e2 = f2 / scale;
+    if (x < 4) continue;
+    h[o] = g0 * a0 + g1 * b0 + g2 * c0 + g3 * d0 + g4 * e0;
+    h[o + 1] = g0 * a1 + g1 * b1 + g2 * c1 + g3 * d1 + g4 * e1;
+    h[o + 2] = g0 * a2 + g1 * b2 + g2 * c2 + g3 * d2 + g4 * e2;
+  }
+}
+
+/** The reflect-101 padded 8-bit image (for the correction taps). */
+function padImage(
+  data: Uint8Array,
+  size: number,
+  C: number,
+  pr: number,
+): Uint8Array {
+  const pw = size + 2 * pr, n = pw * C, mid = pr * C, rowLen = size * C;
+  const pad = scratchU8(0, pw * n);
+  const idx = new Int32Array(pw);
+  for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
+  for (let y = 0; y < pw; y++) {
+    const src = idx[y]! * size * C, o = y * n;
+    pad.set(data.subarray(src, src + rowLen), o + mid);
+    for (let x = 0; x < pw; x++) {
+      if (x === pr) x += size;
+      const s = src + idx[x]! * C;
+      for (let c = 0; c < C; c++) pad[o + x * C + c] = data[s + c]!;
+    }
+  }
+  return pad;
+}
+
+/**
+ * The correction taps of a disk kernel that folds at its box, and a cheap
+ * bracket of their sum. The fold is linear along each axis: with F the
+ * folded 1-D pass of g on the box, G the plain one and M = F − G (non-zero
+ * only within rg of the box's edges), the correction is
+ * M_y·(G_x·D) + G_y·(M_x·D) (+ M_y·M_x·D, zero unless the disk's edge
+ * columns reach a corner). Each term is a coefficient times a row of G_x·D
+ * (g ⊛ a span of the disk) or a column of G_y·D, so its sum over the image
+ * is one span of the g-filtered image: two reads of a prefix-sum table
+ * (`hp` rows for the first kind, `vp` columns for the second). The terms
+ * kept reproduce the taps to within a bracket on the output value (from
+ * the measured difference of the kernels, the small terms left out, float
+ * rounding: each pixel in [0, 1] moves the value by its residual weight,
+ * so the negative and the positive residuals bound it either side); the
+ * exact sum of all taps in order is taken only where that bracket
+ * straddles a byte boundary.
+ */
+interface DiskFix {
+  /** The reflect-101 padded 8-bit image. */
+  pad: Uint8Array;
+  pw: number;
+  C: number;
+  g: Float64Array;
+  cOff: Int32Array;
+  cW: Float64Array;
+  /**
+   * The bracket, as offsets from the value (lo ≤ 0 ≤ hi), after the first
+   * stage's terms and after all.
+   */
+  lo1: number;
+  hi1: number;
+  lo2: number;
+  hi2: number;
+  /** How many of the span terms (h, v) are in the first stage. */
+  nh1: number;
+  nv1: number;
+  /**
+   * The first stage is four h and four v terms of one weight magnitude,
+   * the first two of each positive (`fusedBytes` applies).
+   */
+  even: boolean;
+  /** Row of first-stage values (the output row plus those terms). */
+  acc: Float64Array;
+  /**
+   * Span terms along rows: weight, k2 row, and the two prefix columns
+   * (times C). Their prefix rows (of the g-filtered image, 0..255 units)
+   * live in a ring of k2 rows, padded row Y in slot Y % k2.
+   */
+  hW: Float64Array;
+  hAt: Int32Array;
+  hHi: Int32Array;
+  hLo: Int32Array;
+  hp: Float64Array;
+  hpStride: number;
+  hpRows: number;
+  hpNext: number;
+  /**
+   * Span terms down columns: weight, the two prefix rows (offsets from the
+   * output row) and the column (times C). Column-prefix rows live in a
+   * ring of `vpRows` rows, prefix row Y' in slot Y' % vpRows.
+   */
+  vW: Float64Array;
+  vHi: Int32Array;
+  vLo: Int32Array;
+  vCol: Int32Array;
+  vp: Float64Array;
+  vpStride: number;
+  vpRows: number;
+  vpNext: number;
+  /** Per output row: where each term's two reads start. */
+  hP: Int32Array;
+  hQ: Int32Array;
+  vP: Int32Array;
+  vQ: Int32Array;
+}
+
+/**
+ * The bracket of `plan`'s correction over the padded image `pad`, its
+ * half-widths times `widen`.
+ */
+function diskFix(
+  plan: DiskPlan,
+  pad: Uint8Array,
+  pw: number,
+  C: number,
+  widen: number,
+): DiskFix {
+  const t = plan.fix ??= makeDiskFix(plan, pad, pw, C);
+  // Fresh per-call state: the image, the rings (prefix row 0 is zeros).
+  const vp = scratchF64(2, t.vpRows * t.vpStride);
+  vp.fill(0, 0, t.vpStride);
+  return {
+    ...t,
+    pad,
+    lo1: t.lo1 * widen,
+    hi1: t.hi1 * widen,
+    lo2: t.lo2 * widen,
+    hi2: t.hi2 * widen,
+    acc: scratchF64(24, (pw - 2 * (plan.half + (plan.g.length >> 1))) * C),
+    hp: scratchF64(1, t.hpRows * t.hpStride),
+    hpNext: 0,
+    vp,
+    vpNext: 1,
+    hP: new Int32Array(t.hW.length),
+    hQ: new Int32Array(t.hW.length),
+    vP: new Int32Array(t.vW.length),
+    vQ: new Int32Array(t.vW.length),
+  };
+}
+
+function makeDiskFix(
+  plan: DiskPlan,
+  pad: Uint8Array,
+  pw: number,
+  C: number,
+): DiskFix {
+  const { g, spanW, area, half, cOff, cW, cGrid } = plan;
+  const ks = g.length, rg = (ks - 1) >> 1;
+  const k = 2 * half + 1, k2 = k + 2 * rg;
+  const pr = half + rg;
+  // M = F − G on the k2 grid (rows: output index + rg, columns: box index).
+  const M = new Float64Array(k2 * k);
+  for (let o = -rg; o < k + rg; o++) {
+    for (let i = 0; i < ks; i++) {
+      const j = o + i - rg;
+      if (o >= 0 && o < k) {
+        M[(o + rg) * k + mapIndex(j, k, "reflect101")]! += g[i]!;
+      }
+      if (j >= 0 && j < k) M[(o + rg) * k + j]! -= g[i]!;
+    }
+  }
+  // Disk half-heights per column (the disk is symmetric: = spanW).
+  // g ⊛ (a centred span of half-width w) / area, on the k2 grid.
+  const prof = (w: number): Float64Array => {
+    const out = new Float64Array(k2);
+    for (let x = 0; x < k2; x++) {
+      let a = 0;
+      for (let i = 0; i < ks; i++) {
+        const d = x + i - rg - rg - half;
+        if (Math.abs(d) <= w) a += g[i]!;
+      }
+      out[x] = a / area;
+    }
+    return out;
+  };
+  interface Term {
+    vertical: boolean;
+    at: number; // k2 row (horizontal terms) or column (vertical ones)
+    w: number;
+    coef: number;
+    profile: Float64Array;
+  }
+  const terms: Term[] = [];
+  for (let at = 0; at < k2; at++) {
+    for (let j = 0; j < k; j++) {
+      const coef = M[at * k + j]!;
+      const w = spanW[j]!;
+      if (coef === 0 || w < 0) continue;
+      const profile = prof(w);
+      terms.push({ vertical: false, at, w, coef, profile });
+      terms.push({ vertical: true, at, w, coef, profile });
+    }
+  }
+  terms.sort((a, b) => Math.abs(b.coef) - Math.abs(a.coef));
+  // Two stages: the largest terms for every sample, and the rest only where
+  // the first bracket straddles a byte boundary. A bracket of width w
+  // sends ~255·w of the samples on to the next stage. In units of a
+  // first-stage term (two reads per sample, in a row loop), a sample sent
+  // on costs about 30 plus 2 per second-stage term (measured); the last
+  // resort sums every tap.
+  const approx = new Float64Array(k2 * k2);
+  const rounding = 1e-11;
+  // The bracket [lo, hi] of the taps' sum minus the terms' (pixels in
+  // [0, 1]), float rounding included.
+  const bracket = (): [number, number] => {
+    let lo = -rounding, hi = rounding;
+    for (let i = 0; i < approx.length; i++) {
+      const r = cGrid[i]! - approx[i]!;
+      if (r < 0) lo += r;
+      else hi += r;
+    }
+    return [lo, hi];
+  };
+  const width = () => {
+    const [lo, hi] = bracket();
+    return hi - lo;
+  };
+  const addTerm = (t: Term) => {
+    for (let u = 0; u < k2; u++) {
+      const cell = t.vertical ? u * k2 + t.at : t.at * k2 + u;
+      approx[cell]! += t.coef * t.profile[u]!;
+    }
+  };
+  for (const t of terms) addTerm(t);
+  const [lo2, hi2] = bracket();
+  approx.fill(0);
+  const n2 = terms.length;
+  const stageCost = (n1: number, w1: number) =>
+    n1 + 255 * w1 * (30 + 2 * (n2 - n1) + 255 * (hi2 - lo2) * cW.length);
+  let best = 0, bestCost = stageCost(0, width());
+  for (let n = 0; n < n2; n++) {
+    addTerm(terms[n]!);
+    const cost = stageCost(n + 1, width());
+    if (cost < bestCost) {
+      bestCost = cost;
+      best = n + 1;
+    }
+  }
+  approx.fill(0);
+  for (let n = 0; n < best; n++) addTerm(terms[n]!);
+  const [lo1, hi1] = bracket();
+  // Stage-one terms first in each list; nh1, nv1 count them.
+  // Positive weights first among the first stage's (the order of the
+  // terms only moves float rounding, which the brackets cover).
+  const first = terms.slice(0, best).sort((a, b) =>
+    (b.coef > 0 ? 1 : 0) - (a.coef > 0 ? 1 : 0)
+  );
+  const kept = [...first, ...terms.slice(best)];
+  let nh1 = 0, nv1 = 0;
+  for (let n = 0; n < best; n++) {
+    if (terms[n]!.vertical) nv1++;
+    else nh1++;
+  }
+  const sign = (v: boolean) =>
+    first.filter((t) => t.vertical === v).map((t) => Math.sign(t.coef))
+      .join();
+  const even = nh1 === 4 && nv1 === 4 &&
+    first.every((t) => Math.abs(t.coef) === Math.abs(first[0]!.coef)) &&
+    sign(false) === "1,1,-1,-1" && sign(true) === "1,1,-1,-1";
+  const hpStride = (pw + 1) * C, vpStride = pw * C;
+  const hW: number[] = [], hAt: number[] = [], hHi: number[] = [];
+  const hLo: number[] = [];
+  const vW: number[] = [], vHi: number[] = [], vLo: number[] = [];
+  const vCol: number[] = [];
+  let wv = 0;
+  for (const t of kept) {
+    // Output sample (oy, ox) sees k2 cell (r, c) at padded (oy + r, ox + c);
+    // the span is centred on the kernel's centre, padded offset pr.
+    if (t.vertical) {
+      vW.push(t.coef / (area * 255));
+      vHi.push(pr + t.w + 1);
+      vLo.push(pr - t.w);
+      vCol.push(t.at * C);
+      wv = Math.max(wv, t.w);
+    } else {
+      hW.push(t.coef / (area * 255));
+      hAt.push(t.at);
+      hHi.push((pr + t.w + 1) * C);
+      hLo.push((pr - t.w) * C);
+    }
+  }
+  const vpRows = 2 * wv + 3;
+  const vp = scratchF64(2, vpRows * vpStride);
+  vp.fill(0, 0, vpStride); // prefix row 0
+  return {
+    pad,
+    pw,
+    C,
+    g,
+    cOff,
+    cW,
+    lo1,
+    hi1,
+    lo2,
+    hi2,
+    nh1,
+    nv1,
+    even,
+    acc: new Float64Array(0),
+    hW: Float64Array.from(hW),
+    hAt: Int32Array.from(hAt),
+    hHi: Int32Array.from(hHi),
+    hLo: Int32Array.from(hLo),
+    hp: scratchF64(1, k2 * hpStride),
+    hpRows: k2,
+    hpStride,
+    hpNext: 0,
+    vW: Float64Array.from(vW),
+    vHi: Int32Array.from(vHi),
+    vLo: Int32Array.from(vLo),
+    vCol: Int32Array.from(vCol),
+    vp,
+    vpStride,
+    vpRows,
+    vpNext: 1, // prefix row 0 (zeros) is in slot 0
+    hP: new Int32Array(hW.length),
+    hQ: new Int32Array(hW.length),
+    vP: new Int32Array(vW.length),
+    vQ: new Int32Array(vW.length),
+  };
+}
+
+/**
+ * Bring the rings of `fix` up to output row `y` and point each term's reads
+ * at them: rows are computed once, in order, while they are needed.
+ */
+function advanceFix(fix: DiskFix, y: number): void {
+  const { pad, pw, C, g, hp, hpStride, vp, vpStride, vpRows } = fix;
+  const ks = g.length, rg = (ks - 1) >> 1;
+  const k2 = fix.hpRows;
+  const rs = pw * C;
+  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
+  const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
+  const C2 = 2 * C, C3 = 3 * C, C4 = 4 * C;
+  const lo = rg * C, hi = (pw - rg) * C;
+  let hNeed = 0;
+  for (let t = 0; t < fix.hAt.length; t++) {
+    hNeed = Math.max(hNeed, y + fix.hAt[t]!);
+  }
+  // g is symmetric (g[i] = g[ks − 1 − i]); these sums only feed the
+  // bracket, so their order is free.
+  for (; fix.hpNext <= hNeed; fix.hpNext++) {
+    // Prefix along the padded row Y of (g ⊛ row): hp[b + i] for i = x·C + c
+    // holds the sum over columns before x.
+    const Y = fix.hpNext;
+    const b = (Y % k2) * hpStride + C, q = Y * rs - lo;
+    hp.fill(0, b - C, b + lo);
+    if (C === 3) {
+      // Running sums in locals: no store-to-load chain.
+      let s0 = 0, s1 = 0, s2 = 0;
+      if (ks === 5) {
+        // The five pixels under g in registers, one new pixel a step.
+        let a0 = pad[q + lo]!, a1 = pad[q + lo + 1]!, a2 = pad[q + lo + 2]!;
+        let b0 = pad[q + lo + 3]!, b1 = pad[q + lo + 4]!;
+        let b2 = pad[q + lo + 5]!, c0 = pad[q + lo + 6]!;
+        let c1 = pad[q + lo + 7]!, c2 = pad[q + lo + 8]!;
+        let d0 = pad[q + lo + 9]!, d1 = pad[q + lo + 10]!;
+        let d2 = pad[q + lo + 11]!;
+        for (let i = lo; i < hi; i += 3) {
+          const p = q + i;
+          const e0 = pad[p + 12]!, e1 = pad[p + 13]!, e2 = pad[p + 14]!;
+          s0 += g0 * (a0 + e0) + g1 * (b0 + d0) + g2 * c0;
+          s1 += g0 * (a1 + e1) + g1 * (b1 + d1) + g2 * c1;
+          s2 += g0 * (a2 + e2) + g1 * (b2 + d2) + g2 * c2;
+          hp[b + i] = s0;
+          hp[b + i + 1] = s1;
+          hp[b + i + 2] = s2;
+          a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
+          c0 = d0, c1 = d1, c2 = d2, d0 = e0, d1 = e1, d2 = e2;
+        }
+      } else {
+        // ks = 3: the three pixels under g.
+        let a0 = pad[q + lo]!, a1 = pad[q + lo + 1]!, a2 = pad[q + lo + 2]!;
+        let b0 = pad[q + lo + 3]!, b1 = pad[q + lo + 4]!;
+        let b2 = pad[q + lo + 5]!;
+        for (let i = lo; i < hi; i += 3) {
+          const p = q + i;
+          const c0 = pad[p + 6]!, c1 = pad[p + 7]!, c2 = pad[p + 8]!;
+          s0 += g0 * (a0 + c0) + g1 * b0;
+          s1 += g0 * (a1 + c1) + g1 * b1;
+          s2 += g0 * (a2 + c2) + g1 * b2;
+          hp[b + i] = s0;
+          hp[b + i + 1] = s1;
+          hp[b + i + 2] = s2;
+          a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
+        }
+      }
+    } else {
+      for (let i = lo; i < hi; i++) {
+        const p = q + i;
+        const v = ks === 3
+          ? g0 * pad[p]! + g1 * pad[p + C]! + g2 * pad[p + C2]!
+          : g0 * pad[p]! + g1 * pad[p + C]! + g2 * pad[p + C2]! +
+            g3 * pad[p + C3]! + g4 * pad[p + C4]!;
+        hp[b + i] = hp[b + i - C]! + v;
+      }
+    }
+    for (let i = hi; i < rs; i++) hp[b + i] = hp[b + i - C]!;
+  }
+  let vNeed = 0;
+  for (let t = 0; t < fix.vHi.length; t++) {
+    vNeed = Math.max(vNeed, y + fix.vHi[t]!);
+  }
+  const r1 = rs, r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs;
+  for (; fix.vpNext <= vNeed; fix.vpNext++) {
+    // Prefix row Y' = prefix row Y' − 1 + (g ⊛ column) at padded row Y' − 1.
+    const Y = fix.vpNext - 1;
+    const b = (fix.vpNext % vpRows) * vpStride;
+    const prev = (Y % vpRows) * vpStride;
+    if (Y >= rg && Y + 1 < pw - rg) {
+      // Two prefix rows a pass: their g sums share all but one pixel row.
+      // The ring holds one row beyond the last one needed (2·wv + 3 rows).
+      const q = (Y - rg) * rs;
+      const b2 = ((fix.vpNext + 1) % vpRows) * vpStride, r5 = 5 * rs;
+      if (ks === 3) {
+        for (let i = 0; i < rs; i++) {
+          const p = q + i;
+          const x0 = pad[p]!, x1 = pad[p + r1]!, x2 = pad[p + r2]!;
+          const v = vp[prev + i]! + g0 * (x0 + x2) + g1 * x1;
+          vp[b + i] = v;
+          vp[b2 + i] = v + g0 * (x1 + pad[p + r3]!) + g1 * x2;
+        }
+      } else {
+        for (let i = 0; i < rs; i++) {
+          const p = q + i;
+          const x1 = pad[p + r1]!, x2 = pad[p + r2]!, x3 = pad[p + r3]!;
+          const x4 = pad[p + r4]!;
+          const v = vp[prev + i]! + g0 * (pad[p]! + x4) + g1 * (x1 + x3) +
+            g2 * x2;
+          vp[b + i] = v;
+          vp[b2 + i] = v + g0 * (x1 + pad[p + r5]!) + g1 * (x2 + x4) +
+            g2 * x3;
+        }
+      }
+      fix.vpNext++;
+    } else if (Y >= rg && Y < pw - rg) {
+      const q = (Y - rg) * rs;
+      if (ks === 3) {
+        for (let i = 0; i < rs; i++) {
+          const p = q + i;
+          vp[b + i] = vp[prev + i]! + g0 * (pad[p]! + pad[p + r2]!) +
+            g1 * pad[p + r1]!;
+        }
+      } else {
+        for (let i = 0; i < rs; i++) {
+          const p = q + i;
+          vp[b + i] = vp[prev + i]! + g0 * (pad[p]! + pad[p + r4]!) +
+            g1 * (pad[p + r1]! + pad[p + r3]!) + g2 * pad[p + r2]!;
+        }
+      }
+    } else vp.copyWithin(b, prev, prev + rs);
+  }
+  for (let t = 0; t < fix.hAt.length; t++) {
+    const row = ((y + fix.hAt[t]!) % k2) * hpStride;
+    fix.hP[t] = row + fix.hHi[t]!;
+    fix.hQ[t] = row + fix.hLo[t]!;
+  }
+  for (let t = 0; t < fix.vHi.length; t++) {
+    fix.vP[t] = ((y + fix.vHi[t]!) % vpRows) * vpStride + fix.vCol[t]!;
+    fix.vQ[t] = ((y + fix.vLo[t]!) % vpRows) * vpStride + fix.vCol[t]!;
+  }
+}
+
+/**
+ * Bytes of `row + correction` (output row `y`) into `out` at `o`, the same
+ * as `toByte` of the exact sum: the span terms bracket the value within
+ * [v + lo1, v + hi1]; where both ends give the same byte, so does the
+ * exact value (`toByte` is monotone); elsewhere the exact sum, all taps in
+ * order, decides.
+ */
+function correctToBytes(
+  row: Float64Array,
+  fix: DiskFix,
+  y: number,
+  out: Uint8Array,
+  o: number,
+): void {
+  advanceFix(fix, y);
+  const { lo1, hi1, hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, acc } = fix;
+  const n = row.length;
+  if (nh1 === 4 && nv1 === 4) {
+    // The usual case (severities 4 and 5), in one pass.
+    const w0 = hW[0]!, w1 = hW[1]!, w2 = hW[2]!, w3 = hW[3]!;
+    const p0 = hP[0]!, p1 = hP[1]!, p2 = hP[2]!, p3 = hP[3]!;
+    const q0 = hQ[0]!, q1 = hQ[1]!, q2 = hQ[2]!, q3 = hQ[3]!;
+    const u0 = vW[0]!, u1 = vW[1]!, u2 = vW[2]!, u3 = vW[3]!;
+    const r0 = vP[0]!, r1 = vP[1]!, r2 = vP[2]!, r3 = vP[3]!;
+    const s0 = vQ[0]!, s1 = vQ[1]!, s2 = vQ[2]!, s3 = vQ[3]!;
+    for (let i = 0; i < n; i++) {
+      const v = row[i]! +
+        (w0 * (hp[p0 + i]! - hp[q0 + i]!) + w1 * (hp[p1 + i]! - hp[q1 + i]!) +
+          w2 * (hp[p2 + i]! - hp[q2 + i]!) +
+          w3 * (hp[p3 + i]! - hp[q3 + i]!)) +
+        (u0 * (vp[r0 + i]! - vp[s0 + i]!) + u1 * (vp[r1 + i]! - vp[s1 + i]!) +
+          u2 * (vp[r2 + i]! - vp[s2 + i]!) +
+          u3 * (vp[r3 + i]! - vp[s3 + i]!));
+      // toByte of both ends, inlined.
+      const a = v + lo1, b = v + hi1;
+      const lo = a <= 0 ? 0 : a >= 1 ? 255 : (a * 255) | 0;
+      const hi = b <= 0 ? 0 : b >= 1 ? 255 : (b * 255) | 0;
+      out[o + i] = lo === hi ? lo : refineByte(row[i]!, fix, y, i, v);
+    }
+    return;
+  }
+  acc.set(row);
+  addSpans(acc, hp, hW, hP, hQ, 0, nh1);
+  addSpans(acc, vp, vW, vP, vQ, 0, nv1);
+  for (let i = 0; i < n; i++) {
+    const v = acc[i]!;
+    const lo = toByte(v + lo1);
+    out[o + i] = lo === toByte(v + hi1)
+      ? lo
+      : refineByte(row[i]!, fix, y, i, v);
+  }
+}
+
+/**
+ * `correctToBytes` of the row `g0·h0 + g1·h1 + … (+ g4·h4 where g has five
+ * taps)`, the g pass along y in the same order as `diskFilterRows`, for an
+ * `even` first stage: one weight for its eight terms.
+ */
+function fusedBytes(
+  h0: Float64Array,
+  h1: Float64Array,
+  h2: Float64Array,
+  h3: Float64Array,
+  h4: Float64Array,
+  g: Float64Array,
+  fix: DiskFix,
+  y: number,
+  out: Uint8Array,
+  o: number,
+): void {
+  advanceFix(fix, y);
+  const { lo1, hi1, hp, vp, hW, hP, hQ, vP, vQ } = fix;
+  const n = h0.length, five = g.length === 5;
+  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
+  const g3 = five ? g[3]! : 0, g4 = five ? g[4]! : 0;
+  const w = hW[0]!;
+  const p0 = hP[0]!, p1 = hP[1]!, p2 = hP[2]!, p3 = hP[3]!;
+  const q0 = hQ[0]!, q1 = hQ[1]!, q2 = hQ[2]!, q3 = hQ[3]!;
+  const r0 = vP[0]!, r1 = vP[1]!, r2 = vP[2]!, r3 = vP[3]!;
+  const s0 = vQ[0]!, s1 = vQ[1]!, s2 = vQ[2]!, s3 = vQ[3]!;
+  const at = scratchI32(28, n), rv = scratchF64(29, 2 * n);
+  let m = 0;
+  for (let i = 0; i < n; i++) {
+    const r = five
+      ? g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]! + g3 * h3[i]! + g4 * h4[i]!
+      : g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]!;
+    const v = r +
+      w * ((hp[p0 + i]! - hp[q0 + i]!) + (hp[p1 + i]! - hp[q1 + i]!) -
+          (hp[p2 + i]! - hp[q2 + i]!) - (hp[p3 + i]! - hp[q3 + i]!) +
+          (vp[r0 + i]! - vp[s0 + i]!) + (vp[r1 + i]! - vp[s1 + i]!) -
+          (vp[r2 + i]! - vp[s2 + i]!) - (vp[r3 + i]! - vp[s3 + i]!));
+    const a = v + lo1, b = v + hi1;
+    const lo = a <= 0 ? 0 : a >= 1 ? 255 : (a * 255) | 0;
+    const hi = b <= 0 ? 0 : b >= 1 ? 255 : (b * 255) | 0;
+    out[o + i] = lo;
+    if (lo !== hi) {
+      // Decided after the loop: no call in it.
+      at[m] = i;
+      rv[2 * m] = r;
+      rv[2 * m + 1] = v;
+      m++;
+    }
+  }
+  for (let j = 0; j < m; j++) {
+    out[o + at[j]!] = refineByte(rv[2 * j]!, fix, y, at[j]!, rv[2 * j + 1]!);
+  }
+}
+
+/**
+ * `acc[i] += Σ_t w[t]·(tab[p[t] + i] − tab[q[t] + i])` over terms t in
+ * [t0, t1), two terms a pass.
+ */
+function addSpans(
+  acc: Float64Array,
+  tab: Float64Array,
+  w: Float64Array,
+  p: Int32Array,
+  q: Int32Array,
+  t0: number,
+  t1: number,
+): void {
+  const n = acc.length;
+  let t = t0;
+  for (; t + 2 <= t1; t += 2) {
+    const w0 = w[t]!, p0 = p[t]!, q0 = q[t]!;
+    const w1 = w[t + 1]!, p1 = p[t + 1]!, q1 = q[t + 1]!;
+    for (let i = 0; i < n; i++) {
+      acc[i] = acc[i]! + w0 * (tab[p0 + i]! - tab[q0 + i]!) +
+        w1 * (tab[p1 + i]! - tab[q1 + i]!);
+    }
+  }
+  for (; t < t1; t++) {
+    const w0 = w[t]!, p0 = p[t]!, q0 = q[t]!;
+    for (let i = 0; i < n; i++) {
+      acc[i] = acc[i]! + w0 * (tab[p0 + i]! - tab[q0 + i]!);
+    }
+  }
+}
+
+/**
+ * The byte of sample `i` of output row `y` where the first bracket (about
+ * `v1`) straddles a boundary: the second-stage terms narrow it; where that still
+ * straddles, the exact sum of all taps in order decides.
+ */
+function refineByte(
+  r: number,
+  fix: DiskFix,
+  y: number,
+  i: number,
+  v1: number,
+): number {
+  const { hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, lo2, hi2 } = fix;
+  let v = v1;
+  for (let t = nh1; t < hW.length; t++) {
+    v += hW[t]! * (hp[hP[t]! + i]! - hp[hQ[t]! + i]!);
+  }
+  for (let t = nv1; t < vW.length; t++) {
+    v += vW[t]! * (vp[vP[t]! + i]! - vp[vQ[t]! + i]!);
+  }
+  const lo = toByte(v + lo2);
+  if (lo === toByte(v + hi2)) return lo;
+  const { pad, cOff, cW } = fix, u = kByteToUnit;
+  const b = y * fix.pw * fix.C + i;
+  let a = 0;
+  for (let t = 0; t < cW.length; t++) a += cW[t]! * u[pad[b + cOff[t]!]!]!;
+  return toByte(r + a);
+}
+
+/**
+ * `row[i] += Σ_t cW[t] · pad[base + i + cOff[t]] / 255`, each sum from 0 in tap
+ * order; six samples at a time so their chains of additions overlap.
+ */
+function addCorrection(
+  row: Float64Array,
+  pad: Uint8Array,
+  base: number,
+  cOff: Int32Array,
+  cW: Float64Array,
+): void {
+  const n = row.length, nc = cW.length, u = kByteToUnit;
+  let i = 0;
+  for (; i + 6 <= n; i += 6) {
+    let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0;
+    const b = base + i;
+    for (let t = 0; t < nc; t++) {
+      const w = cW[t]!, o = b + cOff[t]!;
+      a0 += w * u[pad[o]!]!;
+      a1 += w * u[pad[o + 1]!]!;
+      a2 += w * u[pad[o + 2]!]!;
+      a3 += w * u[pad[o + 3]!]!;
+      a4 += w * u[pad[o + 4]!]!;
+      a5 += w * u[pad[o + 5]!]!;
+    }
+    row[i]! += a0;
+    row[i + 1]! += a1;
+    row[i + 2]! += a2;
+    row[i + 3]! += a3;
+    row[i + 4]! += a4;
+    row[i + 5]! += a5;
+  }
+  for (; i < n; i++) {
+    let a = 0;
+    for (let t = 0; t < nc; t++) a += cW[t]! * u[pad[base + i + cOff[t]!]!]!;
+    row[i]! += a;
+  }
+}
