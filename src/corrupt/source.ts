@@ -4,18 +4,16 @@
  * and, since corrupting needs no labels, a flat folder of images too (files
  * go straight under `<corruption>/<severity>/`). A flat folder is taken only
  * when layout detection is automatic and the root holds image files and no
- * folders or labels.csv (junk such as `.DS_Store` ignored).
+ * folders or labels.csv (junk such as `.DS_Store` ignored, symbolic links followed once).
  */
-import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import {
   type DatasetLayout,
   describeDataset,
-  isJunkEntry,
-  naturalCompare,
+  isImageName,
+  listDir,
   openDataset,
 } from "../data/dataset.ts";
-import { kImageExtensions } from "../data/decode.ts";
 import { UserError } from "../errors.ts";
 import type { ExportSample } from "./export.ts";
 
@@ -32,22 +30,14 @@ export interface CorruptSource {
 
 /** The image files directly in `root` when it is a flat folder, else null. */
 function flatImages(root: string): string[] | null {
-  let entries;
+  let list;
   try {
-    entries = readdirSync(root, { withFileTypes: true });
+    list = listDir(root);
   } catch {
     return null; // openDataset reports an unreadable root
   }
-  const kept = entries.filter((e) => !isJunkEntry(e.name));
-  if (kept.some((e) => e.isDirectory() || e.name === "labels.csv")) {
-    return null;
-  }
-  const images = kept
-    .filter((e) =>
-      kImageExtensions.some((x) => e.name.toLowerCase().endsWith(x))
-    )
-    .map((e) => e.name)
-    .sort(naturalCompare);
+  if (list.dirs.length > 0 || list.files.includes("labels.csv")) return null;
+  const images = list.files.filter(isImageName);
   return images.length > 0 ? images : null;
 }
 

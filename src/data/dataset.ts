@@ -161,7 +161,8 @@ export function naturalCompare(a: string, b: string): number {
   return ax.length - bx.length;
 }
 
-function isImageName(name: string): boolean {
+/** True for a file name with a supported image extension. */
+export function isImageName(name: string): boolean {
   const lower = name.toLowerCase();
   return kImageExtensions.some((e) => lower.endsWith(e));
 }
@@ -226,7 +227,8 @@ function zeroCounts(): DatasetCounts {
   };
 }
 
-interface DirEntries {
+/** A folder's entries, junk left out, symbolic links resolved once. */
+export interface DirEntries {
   dirs: string[];
   files: string[];
   /** Entries that are symbolic links (subset of dirs and files). */
@@ -237,7 +239,13 @@ interface DirEntries {
   broken: string[];
 }
 
-function listDir(path: string): DirEntries {
+/**
+ * The folders and files of `path`, junk left out, symbolic links followed
+ * once (dangling ones listed apart), both sorted naturally.
+ *
+ * @throws {UserError} when `path` is missing or not a folder.
+ */
+export function listDir(path: string): DirEntries {
   const dirs: string[] = [];
   const files: string[] = [];
   const links = new Set<string>();

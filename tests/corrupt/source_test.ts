@@ -50,6 +50,38 @@ Deno.test("openCorruptSource() takes a flat folder of images, and class folders 
       ["n01440764"],
     );
 
+    // Class folders reached through symbolic links are folders, not a flat
+    // set; a linked image in a flat folder is one of its images.
+    const linked = join(dir, "linked");
+    await Deno.mkdir(linked);
+    await Deno.symlink(
+      join(classes, "n01440764"),
+      join(linked, "n01440764"),
+    );
+    const l = await openCorruptSource(linked);
+    assert.notEqual(l.layout, "flat");
+    assert.deepStrictEqual(l.samples.map((x) => x.folder), ["n01440764"]);
+    // ...also beside a stray image at the root: never a flat folder.
+    await Deno.copyFile(
+      join(kFixtureDir, "clean_0.png"),
+      join(linked, "x.png"),
+    );
+    const beside = await openCorruptSource(linked).then(
+      (x) => x.layout,
+      (e) => e instanceof UserError ? "refused" : String(e),
+    );
+    assert.notEqual(beside, "flat");
+    await Deno.symlink(
+      join(classes, "n01440764", "a.png"),
+      join(flat, "img3.png"),
+    );
+    assert.deepStrictEqual(
+      (await openCorruptSource(flat)).samples.map((x) => x.path),
+      ["img1.png", "img2.PNG", "img3.png", "img10.png"].map((n) =>
+        join(flat, n)
+      ),
+    );
+
     // An empty folder is still refused by layout detection.
     const empty = join(dir, "empty");
     await Deno.mkdir(empty);
