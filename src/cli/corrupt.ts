@@ -15,7 +15,7 @@ import type { Command } from "commander";
 import { type DatasetLayout, parseClassList } from "../data/dataset.ts";
 import { UserError } from "../errors.ts";
 import { writeJsonAtomic } from "../io/atomic.ts";
-import { showConfigValue } from "../io/resume_config.ts";
+import { firstDifference, showConfigValue } from "../io/resume_config.ts";
 import type { ExportSummary } from "../corrupt/export.ts";
 import { exportCorruptionsParallel } from "../corrupt/export_pool.ts";
 import { openCorruptSource } from "../corrupt/source.ts";
@@ -137,15 +137,29 @@ export async function checkCorruptRecord(
       { exitCode: 2 },
     );
   }
-  // Records written before the generator had a version hold version 1's images.
-  const savedValue = (key: string) =>
-    key === "generator_version" ? saved[key] ?? 1 : saved[key];
-  for (const [key, flag] of kCheckedKeys) {
-    const was = savedValue(key);
-    const now = current[key];
-    // Frost textures may be given to a folder made without them.
-    if (key === "frost_textures" && (was == null || now == null)) continue;
-    if (JSON.stringify(was) === JSON.stringify(now)) continue;
+  // Records written before the generator had a version hold version 1's
+  // images; frost textures may be given to a folder made without them.
+  const checked = (
+    r: Record<string, unknown>,
+    other: Record<string, unknown>,
+  ) =>
+    Object.fromEntries(
+      kCheckedKeys.map(([key]) => [
+        key,
+        key === "generator_version"
+          ? r[key] ?? 1
+          : key === "frost_textures" && other[key] == null
+          ? null
+          : r[key],
+      ]),
+    );
+  const diff = firstDifference(
+    checked(saved, current),
+    checked(current, saved),
+  );
+  if (diff) {
+    const { key, saved: was, current: now } = diff;
+    const flag = kCheckedKeys.find(([k]) => k === key)![1];
     const advice = key === "generator_version"
       ? "another hfss version made its files; choose another --out"
       : `its files would mix with this run's; choose another --out, or rerun with the recorded ${
