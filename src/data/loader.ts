@@ -12,6 +12,7 @@
  *   read-ahead (file reads overlap; wasm decode does not).
  */
 import { UserError } from "../errors.ts";
+import { webWorkersAvailable, WorkerPool } from "../worker_pool.ts";
 import type { Sample } from "./dataset.ts";
 import { kDefaultMaxPixels, readImage } from "./decode.ts";
 import {
@@ -53,63 +54,18 @@ export interface Batch {
 
 type Job = (sample: Sample) => Promise<Float32Array>;
 
-/**
- * The Web Worker constructor, captured when this module loads: onnxruntime-web's
- * threaded wasm replaces `globalThis.Worker` with Node's `worker_threads.Worker`
- * (a different API) when it initialises inside Deno.
- */
-const kWebWorker: typeof Worker | undefined = (() => {
-  const W = globalThis.Worker as typeof Worker | undefined;
-  return W && !("on" in W.prototype) ? W : undefined;
-})();
-
-class WorkerPool {
-  #workers: Worker[] = [];
-  #idle: Worker[] = [];
-  #waiting: ((w: Worker) => void)[] = [];
-  #next = 0;
-  constructor(n: number) {
-    for (let i = 0; i < n; i++) {
-      const w = new kWebWorker!(
-        new URL("./decode_worker.ts", import.meta.url).href,
-        { type: "module" },
-      );
-      this.#workers.push(w);
-      this.#idle.push(w);
-    }
-  }
-  async run(msg: Record<string, unknown>): Promise<Float32Array> {
-    const w = this.#idle.pop() ??
-      await new Promise<Worker>((r) => this.#waiting.push(r));
-    const id = this.#next++;
-    try {
-      return await new Promise<Float32Array>((resolve, reject) => {
-        w.onmessage = (
-          ev: MessageEvent<
-            { id: number; tensor?: Float32Array; error?: string }
-          >,
-        ) => {
-          if (ev.data.id !== id) return;
-          if (ev.data.tensor) resolve(ev.data.tensor);
-          else reject(new UserError(ev.data.error ?? "worker failed"));
-        };
-        w.onerror = (ev) => {
-          ev.preventDefault();
-          reject(new Error(`decode worker crashed: ${ev.message}`));
-        };
-        w.postMessage({ ...msg, id });
-      });
-    } finally {
-      const waiter = this.#waiting.shift();
-      if (waiter) waiter(w);
-      else this.#idle.push(w);
-    }
-  }
-  terminate(): void {
-    for (const w of this.#workers) w.terminate();
-    this.#workers = [];
-  }
+/** One image for `decode_worker.ts`. */
+export interface DecodeJob {
+  path: string;
+  size: number;
+  resize: ResizeMode;
+  cropPct: number;
+  interpolation: Interpolation;
+  maxPixels: number;
 }
+
+/** What `decode_worker.ts` answers: the [3,S,S] tensor or why it failed. */
+export type DecodeReply = { id: number; tensor?: Float32Array; error?: string };
 
 /**
  * Decode and preprocess samples into batches, streaming.
@@ -135,7 +91,7 @@ export async function* loadBatches(
   const resize = options.resize ?? "crop";
   const cropPct = options.cropPct ?? kDefaultCropPct;
   const interpolation = options.interpolation ?? kDefaultInterpolation;
-  const workers = kWebWorker
+  const workers = webWorkersAvailable()
     ? Math.max(0, Math.floor(options.workers ?? 0))
     : 0;
   const concurrency = Math.max(
@@ -143,18 +99,27 @@ export async function* loadBatches(
     options.concurrency ?? 2 * Math.max(1, workers) + 2,
   );
   const plane = 3 * size * size;
-  const pool = workers > 0 ? new WorkerPool(workers) : undefined;
+  const pool = workers > 0
+    ? new WorkerPool<DecodeJob, DecodeReply>(
+      new URL("./decode_worker.ts", import.meta.url),
+      workers,
+      { name: "decode" },
+    )
+    : undefined;
   const maxPixels = options.maxPixels ?? kDefaultMaxPixels;
   const job: Job = pool
-    ? (s) =>
-      pool.run({
+    ? async (s) => {
+      const r = await pool.run({
         path: s.path,
         size,
         resize,
         cropPct,
         interpolation,
         maxPixels,
-      })
+      });
+      if (!r.tensor) throw new UserError(r.error ?? "worker failed");
+      return r.tensor;
+    }
     : async (s) =>
       toTensor(await readImage(s.path, { maxPixels }), {
         size,
