@@ -28,6 +28,7 @@ import {
   type GeneratedSample,
   isGeneratedSample,
   loadGeneratedBatches,
+  startGenerateWorkers,
 } from "../corrupt/generated.ts";
 import { type CorruptFormat, kStoredJpegQuality } from "../corrupt/corrupt.ts";
 import {
@@ -426,6 +427,10 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
     config.frost_textures = frost ? frostTexturesRecord(frost) : null;
   }
   const workers = o.workers ?? 0;
+  // generator threads for the whole run: each keeps its images' crops
+  const generators = oodLayoutUsed === "imagenet-c-generate"
+    ? startGenerateWorkers(workers, { frost })
+    : null;
   const loader: BatchLoader = (samples, lo) =>
     samples.length > 0 && isGeneratedSample(samples[0]!)
       ? loadGeneratedBatches(samples as GeneratedSample[], {
@@ -438,6 +443,8 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
         format: corruptFormat,
         gpu: blur?.gpu ?? null,
         frost,
+        pool: generators,
+        ...(o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {}),
         onError: (s, e) => lo.onError(s.path, e),
       })
       : loadBatches(samples, {
@@ -539,6 +546,7 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
     await attack?.release();
     filter[Symbol.dispose]();
     blur?.[Symbol.dispose]();
+    generators?.terminate();
     await session.release();
   }
 }
