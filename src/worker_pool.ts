@@ -5,7 +5,7 @@
  * (when an `init` is given), then `{ id, job }` per job; a worker answers
  * each job with one message carrying the same `id`. What a reply means
  * (success, failure) is the caller's business; a worker that crashes
- * (an uncaught error) rejects the job it was running.
+ * (an uncaught error) rejects the job it was running and is replaced.
  *
  * A job may name the worker that must run it (`worker`, modulo the pool's
  * size), so a worker can keep state between the jobs of one key (the
@@ -62,6 +62,8 @@ export class WorkerPool<Job, Reply extends { id: number }>
   #shared: Task<Job, Reply>[] = [];
   #next = 0;
   #closed = false;
+  readonly #url: URL;
+  readonly #init: unknown;
 
   /** @throws {Error} when Web Workers are not available (see {@link webWorkersAvailable}). */
   constructor(url: URL, workers: number, options: WorkerPoolOptions) {
@@ -70,24 +72,14 @@ export class WorkerPool<Job, Reply extends { id: number }>
     }
     this.size = Math.max(1, Math.floor(workers));
     this.#name = options.name;
+    this.#url = url;
+    this.#init = options.init;
     for (let i = 0; i < this.size; i++) {
-      const worker = new kWebWorker(url.href, { type: "module" });
-      const slot: Slot<Job, Reply> = { worker, running: undefined, queue: [] };
-      worker.onmessage = (ev: MessageEvent<Reply>) => {
-        const task = slot.running;
-        if (!task || ev.data.id !== task.id) return;
-        this.#finish(slot).resolve(ev.data);
-      };
-      worker.onerror = (ev) => {
-        ev.preventDefault();
-        slot.running && this.#finish(slot).reject(
-          new Error(`${this.#name} worker crashed: ${ev.message}`),
-        );
-      };
-      if (options.init !== undefined) {
-        worker.postMessage({ init: options.init });
-      }
-      this.#slots.push(slot);
+      this.#slots.push({
+        worker: this.#spawn(i),
+        running: undefined,
+        queue: [],
+      });
     }
   }
 
@@ -134,6 +126,35 @@ export class WorkerPool<Job, Reply extends { id: number }>
 
   [Symbol.dispose](): void {
     this.terminate();
+  }
+
+  /**
+   * Start the worker of slot `i`. A worker whose job threw (Deno closes a
+   * worker on an uncaught error) is replaced by a fresh one, so the pool
+   * keeps its size.
+   */
+  #spawn(i: number): Worker {
+    const worker = new kWebWorker!(this.#url.href, { type: "module" });
+    worker.onmessage = (ev: MessageEvent<Reply>) => {
+      const slot = this.#slots[i]!;
+      const task = slot.running;
+      if (!task || ev.data.id !== task.id) return;
+      this.#finish(slot).resolve(ev.data);
+    };
+    worker.onerror = (ev) => {
+      ev.preventDefault();
+      if (this.#closed) return;
+      const slot = this.#slots[i]!;
+      worker.terminate();
+      slot.worker = this.#spawn(i);
+      if (slot.running) {
+        this.#finish(slot).reject(
+          new Error(`${this.#name} worker crashed: ${ev.message}`),
+        );
+      }
+    };
+    if (this.#init !== undefined) worker.postMessage({ init: this.#init });
+    return worker;
   }
 
   /** Clear `slot`'s running job, start its next one, return the finished task. */
