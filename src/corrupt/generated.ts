@@ -294,7 +294,10 @@ export interface GeneratedLoaderOptions extends GenerateOptions {
    * same frost textures as `frost`).
    */
   pool?: GenerateWorkers | null;
-  /** Samples generated ahead (in flight) on the workers. @default 2 * workers + 2 */
+  /**
+   * Samples generated ahead (in flight) on the workers.
+   * @default max(batchSize, 2 * workers + 2)
+   */
   concurrency?: number;
   onError?: (sample: GeneratedSample, error: Error) => void;
 }
@@ -427,7 +430,12 @@ async function* workerBatches(
   const onGpu = (s: GeneratedSample) =>
     !!options.gpu &&
     (kGpuBlurNames as readonly string[]).includes(s.subset.corruption);
-  const concurrency = Math.max(1, options.concurrency ?? 2 * pool.size + 2);
+  // A whole batch ahead by default: the workers make the next batch while
+  // the caller runs the model on this one (memory: two batches at most).
+  const concurrency = Math.max(
+    1,
+    options.concurrency ?? Math.max(batchSize, 2 * pool.size + 2),
+  );
   const base = {
     seed: options.seed,
     format: options.format,

@@ -9,7 +9,10 @@
  *   so memory stays flat however large the dataset is.
  * - `workers > 0` decodes in a pool of Web Workers (true parallelism next to
  *   inference); `workers = 0` decodes on the calling thread with async
- *   read-ahead (file reads overlap; wasm decode does not).
+ *   read-ahead (file reads overlap; wasm decode does not). A caller that
+ *   loads many small sets (the evaluation: one call per class) keeps one pool
+ *   (`startDecodeWorkers`) for all its calls: starting workers costs more
+ *   than decoding a few images.
  */
 import { UserError } from "../errors.ts";
 import { webWorkersAvailable, WorkerPool } from "../worker_pool.ts";
@@ -39,8 +42,10 @@ export interface LoaderOptions {
   concurrency?: number;
   /** Refuse images with more pixels than this (from the header). @default kDefaultMaxPixels */
   maxPixels?: number;
-  /** Decode workers; 0 = calling thread. @default 0 */
+  /** Decode workers started for this call; 0 = calling thread. @default 0 */
   workers?: number;
+  /** Decode workers kept across calls (`startDecodeWorkers`); replaces `workers`. */
+  pool?: DecodeWorkers | null;
   /** Called for each file that fails; the file is skipped. Default: rethrow. */
   onError?: (sample: Sample, error: Error) => void;
 }
@@ -67,6 +72,24 @@ export interface DecodeJob {
 /** What `decode_worker.ts` answers: the [3,S,S] tensor or why it failed. */
 export type DecodeReply = { id: number; tensor?: Float32Array; error?: string };
 
+/** Decode worker threads for {@link loadBatches}. */
+export type DecodeWorkers = WorkerPool<DecodeJob, DecodeReply>;
+
+/**
+ * Start `workers` decode threads to keep across `loadBatches()` calls; null
+ * for none (0, or Web Workers unavailable: the calling thread decodes).
+ * Terminate them when done.
+ */
+export function startDecodeWorkers(workers: number): DecodeWorkers | null {
+  const n = Math.max(0, Math.floor(workers));
+  if (n === 0 || !webWorkersAvailable()) return null;
+  return new WorkerPool<DecodeJob, DecodeReply>(
+    new URL("./decode_worker.ts", import.meta.url),
+    n,
+    { name: "decode" },
+  );
+}
+
 /**
  * Decode and preprocess samples into batches, streaming.
  *
@@ -91,21 +114,14 @@ export async function* loadBatches(
   const resize = options.resize ?? "crop";
   const cropPct = options.cropPct ?? kDefaultCropPct;
   const interpolation = options.interpolation ?? kDefaultInterpolation;
-  const workers = webWorkersAvailable()
-    ? Math.max(0, Math.floor(options.workers ?? 0))
-    : 0;
+  const owned = options.pool ? null : startDecodeWorkers(options.workers ?? 0);
+  const pool = options.pool ?? owned;
+  const workers = pool?.size ?? 0;
   const concurrency = Math.max(
     1,
     options.concurrency ?? 2 * Math.max(1, workers) + 2,
   );
   const plane = 3 * size * size;
-  const pool = workers > 0
-    ? new WorkerPool<DecodeJob, DecodeReply>(
-      new URL("./decode_worker.ts", import.meta.url),
-      workers,
-      { name: "decode" },
-    )
-    : undefined;
   const maxPixels = options.maxPixels ?? kDefaultMaxPixels;
   const job: Job = pool
     ? async (s) => {
@@ -173,6 +189,6 @@ export async function* loadBatches(
       yield { samples: held, tensor: tensor.slice(0, held.length * plane) };
     }
   } finally {
-    pool?.terminate();
+    owned?.terminate();
   }
 }

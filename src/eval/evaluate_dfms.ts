@@ -16,7 +16,7 @@ import {
   perClass,
   type Sample,
 } from "../data/dataset.ts";
-import { loadBatches } from "../data/loader.ts";
+import { loadBatches, startDecodeWorkers } from "../data/loader.ts";
 import { classIndexToWnid } from "../data/labels.ts";
 import {
   type OodLayout,
@@ -427,7 +427,9 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
     config.frost_textures = frost ? frostTexturesRecord(frost) : null;
   }
   const workers = o.workers ?? 0;
-  // generator threads for the whole run: each keeps its images' crops
+  // worker threads for the whole run (the loader is called once per class
+  // and part); generator threads keep their images' crops between parts
+  const decoders = startDecodeWorkers(workers);
   const generators = oodLayoutUsed === "imagenet-c-generate"
     ? startGenerateWorkers(workers, { frost })
     : null;
@@ -453,7 +455,7 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
         resize: lo.resize,
         cropPct,
         interpolation,
-        workers,
+        pool: decoders,
         ...(o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {}),
         onError: (s, e) => lo.onError(s.path, e),
       });
@@ -546,6 +548,7 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
     await attack?.release();
     filter[Symbol.dispose]();
     blur?.[Symbol.dispose]();
+    decoders?.terminate();
     generators?.terminate();
     await session.release();
   }
