@@ -12,6 +12,18 @@
  * to S, batch. Crops of recently used images are kept (the evaluation visits
  * each image once per subset). With a `GpuBlur`, defocus, motion and zoom blur
  * run on the GPU one batch at a time.
+ *
+ * With worker threads (`workers`, or a pool kept for a run with
+ * `startGenerateWorkers`), every other sample is one job on a worker
+ * (`generate_worker.ts`), with the same functions and random streams, so the
+ * tensors are the calling thread's bit for bit. An image's jobs go to one
+ * worker (by the image's rank in the call), and the evaluation loads a
+ * class's images once per subset in the same order, so each image meets the
+ * worker that holds its crop; each worker keeps its share of the calling
+ * thread's 256 crops.
+ * Either way a class of more than 256 images, or a pass over a whole set
+ * subset by subset (`--save-adversarial`), decodes every image once per
+ * subset: the cache holds recent images only.
  */
 import { relative } from "node:path";
 import type { Rng } from "../rng.ts";
@@ -174,6 +186,7 @@ export interface GenerateOptions {
  * Crops of the calling thread's path. The evaluation visits a class's images
  * once per subset (class by class, subset by subset), so a class of up to
  * this many images is decoded once; a larger one is decoded once per subset.
+ * Worker threads split the same number between them.
  */
 const kSharedCache = new CropCache(256);
 
@@ -409,12 +422,14 @@ function tensorOf(
 }
 
 /**
- * The workers' path. Each sample not bound for the GPU is one job; the
- * `k`-th job of the call goes to worker `k mod n`, so when a class's images
- * come once per subset in the same order (the evaluation's visiting order),
- * every image meets the worker that holds its crop. Subsets that run on a
- * `GpuBlur` stay on the calling thread (the GPU device lives there), batched
- * as on the calling thread's path, while the workers work ahead.
+ * The workers' path. Each sample not bound for the GPU is one job, on worker
+ * `r mod n` where `r` is the rank of the sample's image among the call's
+ * distinct images: an image's subsets in one call meet the worker that holds
+ * its crop, the workers share the images evenly, and when a class's images
+ * come once per subset in the same order (the evaluation's calls) the next
+ * call finds them there too. Subsets that run on a `GpuBlur` stay on the
+ * calling thread (the GPU device lives there), batched as on the calling
+ * thread's path, while the workers work ahead.
  */
 async function* workerBatches(
   samples: readonly GeneratedSample[],
@@ -468,11 +483,14 @@ async function* workerBatches(
     );
   const inflight: Promise<Result>[] = [];
   let next = 0;
-  let jobs = 0;
+  const rank = new Map<string, number>();
   const fill = () => {
     while (inflight.length < concurrency && next < samples.length) {
       const s = samples[next++]!;
-      if (!onGpu(s)) inflight.push(start(s, jobs++));
+      if (onGpu(s)) continue;
+      let r = rank.get(s.path);
+      if (r === undefined) rank.set(s.path, r = rank.size);
+      inflight.push(start(s, r));
     }
   };
 
