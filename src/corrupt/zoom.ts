@@ -214,7 +214,10 @@ const kZoomRowExact = 96;
  * Ê = 2b + Σ_j C'_j uses the bytes b instead of X (|X − b/255| ≤ 2^-25 per
  * term, weights summing to 1, so (np + 2)·2^-25 on T in unit scale), the
  * same taps and weights up to the rounding of u = 1 − t (2^-52), and its
- * own float64 roundings (Ê ≤ 255·n < 2^13: under 2^-35 in all). Then
+ * own float64 roundings (Ê ≤ 255·n < 2^13: under 2^-35 in all; these are
+ * the kernel's f64x2 operations, each rounded on its own, no fused
+ * multiply-add, per zoom three for y, three for x and one add to Ê, the
+ * zooms added in order, whatever the lane holding the sample). Then
  * fround(v·255) is within 256·2^-24 of 255·v. Rounding terms of 2^-35 and
  * below are covered by the 1e-9 added. Where k ≤ w − d and w + d < k + 1,
  * fround(clip(v)·255) lies in [k, k + 1), so the byte is k.
