@@ -21,8 +21,9 @@
 ;;       i32 address of pixel lo_j(x) in U_j, f64 weight of pixel lo_j(x) + 1
 ;;       (0 where the original's second tap is lo_j(x) itself).
 ;;   U_j: h + 1 RGBx float64 pixels per zoom: the crop columns of the current
-;;       row interpolated along y; pixel top + ch (read with weight 0) must
-;;       hold finite values.
+;;       row interpolated along y (where zoom j + 1 reads the same two rows,
+;;       over zoom j's wider crop too); pixel top + ch (read with weight 0)
+;;       must hold finite values.
 ;;   out: h·h·3 bytes plus one spare: the decided bytes (undecided ones hold
 ;;       anything).
 ;;   miss: i32 sample indices (y·h·3 + 3x + c) of the undecided samples, in
@@ -69,7 +70,7 @@
     (local $c i32) (local $cend i32) (local $fp i32) (local $p i32)
     (local $o i32) (local $xp i32) (local $xe i32) (local $s i32)
     (local $si i32) (local $nm i32) (local $row0 i32) (local $m i32)
-    (local $rowbytes i32) (local $recs i32)
+    (local $rowbytes i32) (local $recs i32) (local $ub2 i32) (local $t2 v128)
     (local $t v128) (local $a0 v128) (local $a1 v128) (local $b0 v128)
     (local $b1 v128) (local $e0 v128) (local $e1 v128) (local $q0 v128)
     (local $q1 v128) (local $k0 v128) (local $k1 v128) (local $k v128)
@@ -103,27 +104,63 @@
             (local.set $ub (i32.load (local.get $zp)))
             (local.set $c (i32.load offset=4 (local.get $zp)))
             (local.set $cend (i32.load offset=8 (local.get $zp)))
-            (block $cols_done
-              (br_if $cols_done (i32.ge_u (local.get $c) (local.get $cend)))
-              (loop $cols
-                (local.set $a0
-                  (v128.load (i32.add (local.get $r0) (local.get $c))))
-                (local.set $a1
-                  (v128.load offset=16 (i32.add (local.get $r0) (local.get $c))))
-                (local.set $b0
-                  (v128.load (i32.add (local.get $r1) (local.get $c))))
-                (local.set $b1
-                  (v128.load offset=16 (i32.add (local.get $r1) (local.get $c))))
-                (v128.store (i32.add (local.get $ub) (local.get $c))
-                  (f64x2.add (local.get $a0)
-                    (f64x2.mul (f64x2.sub (local.get $b0) (local.get $a0))
-                      (local.get $t))))
-                (v128.store offset=16 (i32.add (local.get $ub) (local.get $c))
-                  (f64x2.add (local.get $a1)
-                    (f64x2.mul (f64x2.sub (local.get $b1) (local.get $a1))
-                      (local.get $t))))
-                (local.set $c (i32.add (local.get $c) (i32.const 32)))
-                (br_if $cols (i32.lt_u (local.get $c) (local.get $cend)))))
+            (if (i32.and
+                  (i32.lt_u (i32.add (local.get $zp) (i32.const 16)) (local.get $zend))
+                  (i32.and
+                    (i32.eq (local.get $r0) (i32.load offset=16 (local.get $yp)))
+                    (i32.eq (local.get $r1) (i32.load offset=20 (local.get $yp)))))
+              (then
+                ;; The next zoom reads the same two rows: one load for both,
+                ;; over this zoom's (wider) crop.
+                (local.set $t2 (v128.load64_splat offset=24 (local.get $yp)))
+                (local.set $ub2 (i32.load offset=16 (local.get $zp)))
+                (block $pcols_done
+                  (br_if $pcols_done (i32.ge_u (local.get $c) (local.get $cend)))
+                  (loop $pcols
+                    (local.set $a0
+                      (v128.load (i32.add (local.get $r0) (local.get $c))))
+                    (local.set $a1
+                      (v128.load offset=16 (i32.add (local.get $r0) (local.get $c))))
+                    (local.set $b0
+                      (f64x2.sub (v128.load (i32.add (local.get $r1) (local.get $c)))
+                        (local.get $a0)))
+                    (local.set $b1
+                      (f64x2.sub (v128.load offset=16 (i32.add (local.get $r1) (local.get $c)))
+                        (local.get $a1)))
+                    (v128.store (i32.add (local.get $ub) (local.get $c))
+                      (f64x2.add (local.get $a0) (f64x2.mul (local.get $b0) (local.get $t))))
+                    (v128.store offset=16 (i32.add (local.get $ub) (local.get $c))
+                      (f64x2.add (local.get $a1) (f64x2.mul (local.get $b1) (local.get $t))))
+                    (v128.store (i32.add (local.get $ub2) (local.get $c))
+                      (f64x2.add (local.get $a0) (f64x2.mul (local.get $b0) (local.get $t2))))
+                    (v128.store offset=16 (i32.add (local.get $ub2) (local.get $c))
+                      (f64x2.add (local.get $a1) (f64x2.mul (local.get $b1) (local.get $t2))))
+                    (local.set $c (i32.add (local.get $c) (i32.const 32)))
+                    (br_if $pcols (i32.lt_u (local.get $c) (local.get $cend)))))
+                (local.set $yp (i32.add (local.get $yp) (i32.const 16)))
+                (local.set $zp (i32.add (local.get $zp) (i32.const 16))))
+              (else
+                (block $cols_done
+                  (br_if $cols_done (i32.ge_u (local.get $c) (local.get $cend)))
+                  (loop $cols
+                    (local.set $a0
+                      (v128.load (i32.add (local.get $r0) (local.get $c))))
+                    (local.set $a1
+                      (v128.load offset=16 (i32.add (local.get $r0) (local.get $c))))
+                    (local.set $b0
+                      (v128.load (i32.add (local.get $r1) (local.get $c))))
+                    (local.set $b1
+                      (v128.load offset=16 (i32.add (local.get $r1) (local.get $c))))
+                    (v128.store (i32.add (local.get $ub) (local.get $c))
+                      (f64x2.add (local.get $a0)
+                        (f64x2.mul (f64x2.sub (local.get $b0) (local.get $a0))
+                          (local.get $t))))
+                    (v128.store offset=16 (i32.add (local.get $ub) (local.get $c))
+                      (f64x2.add (local.get $a1)
+                        (f64x2.mul (f64x2.sub (local.get $b1) (local.get $a1))
+                          (local.get $t))))
+                    (local.set $c (i32.add (local.get $c) (i32.const 32)))
+                    (br_if $cols (i32.lt_u (local.get $c) (local.get $cend)))))))
             (local.set $yp (i32.add (local.get $yp) (i32.const 16)))
             (local.set $zp (i32.add (local.get $zp) (i32.const 16)))
             (br_if $zooms (i32.lt_u (local.get $zp) (local.get $zend)))))
