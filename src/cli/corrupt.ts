@@ -4,18 +4,14 @@
  * src/corrupt/export.ts), plus `hfss_corrupt.json` recording how.
  *
  * Resumable: existing files are kept. `hfss_corrupt.json` is written before
- * the first image, and a rerun into the same folder must have the same
- * generator version, seed, format, blur device and frost textures (frost
- * textures may be added to a folder made without them); otherwise the run is
- * refused before anything is written, since the kept files would silently
- * come from another generation. Other subsets may be added.
+ * the first image, and a rerun that does not match it is refused before
+ * anything is written (src/corrupt/record.ts).
  */
 import { join, resolve } from "node:path";
 import type { Command } from "commander";
 import { type DatasetLayout, parseClassList } from "../data/dataset.ts";
 import { UserError } from "../errors.ts";
 import { writeJsonAtomic } from "../io/atomic.ts";
-import { firstDifference, showConfigValue } from "../io/resume_config.ts";
 import type { ExportSummary } from "../corrupt/export.ts";
 import { exportCorruptionsParallel } from "../corrupt/export_pool.ts";
 import { openCorruptSource } from "../corrupt/source.ts";
@@ -31,18 +27,19 @@ import {
   loadFrostTextures,
 } from "../corrupt/frost.ts";
 import {
-  type CorruptionSubset,
   kCorruptGeneratorVersion,
   kUnavailable,
   resolveSubsets,
   subsetName,
 } from "../corrupt/registry.ts";
-import { arg, option, shared } from "./args.ts";
+import {
+  checkCorruptRecord,
+  CorruptRecordError,
+  kCorruptRecordFile,
+} from "../corrupt/record.ts";
+import { arg, flagFor, option, shared } from "./args.ts";
 import { printJson } from "./json.ts";
 import { Progress } from "./progress.ts";
-
-/** The record `hfss corrupt` keeps in its output folder. */
-export const kCorruptRecordFile = "hfss_corrupt.json";
 
 /** The flags of `hfss corrupt`, parsed. */
 export interface CorruptCliOptions {
@@ -67,141 +64,6 @@ export interface CorruptResult extends ExportSummary {
   seed: number;
   device: string;
   not_generated: Record<string, string>;
-}
-
-/** The keys a rerun must share with the folder's record, and their flags. */
-const kCheckedKeys: readonly [string, string][] = [
-  ["generator_version", "the generator version"],
-  ["seed", "--seed"],
-  ["format", "--format"],
-  ["device", "--corrupt-device (blur device)"],
-  ["frost_textures", "--frost-textures"],
-];
-
-/**
- * Check a rerun against the folder's `hfss_corrupt.json` and return the
- * record to write: the saved one brought up to this run (subsets joined,
- * frost textures added), or `current` for a new folder.
- *
- * @throws {UserError} (exit 2) naming the file and the first differing key,
- *   or when the folder holds files but no record.
- */
-export async function checkCorruptRecord(
-  out: string,
-  current: Record<string, unknown>,
-  subsets: readonly CorruptionSubset[],
-): Promise<Record<string, unknown>> {
-  const path = join(out, kCorruptRecordFile);
-  let text: string | undefined;
-  try {
-    text = await Deno.readTextFile(path);
-  } catch (err) {
-    if (!(err instanceof Deno.errors.NotFound)) {
-      throw new UserError(
-        `Cannot read "${path}": ${err instanceof Error ? err.message : err}`,
-      );
-    }
-  }
-  if (text === undefined) {
-    let entries: Deno.DirEntry[] = [];
-    try {
-      entries = await Array.fromAsync(Deno.readDir(out));
-    } catch (err) {
-      if (!(err instanceof Deno.errors.NotFound)) {
-        throw new UserError(
-          `Cannot write generated ImageNet-C into "${out}": ${
-            err instanceof Error ? err.message : err
-          }`,
-        );
-      }
-    }
-    if (entries.length > 0) {
-      throw new UserError(
-        `Cannot write generated ImageNet-C into "${out}": the folder is not empty and has no ${kCorruptRecordFile}, so how its files were made is unknown (choose another --out)`,
-        { exitCode: 2 },
-      );
-    }
-    return current;
-  }
-  let saved: Record<string, unknown>;
-  try {
-    saved = JSON.parse(text);
-    if (!saved || typeof saved !== "object" || Array.isArray(saved)) {
-      throw new Error("not a JSON object");
-    }
-  } catch (err) {
-    throw new UserError(
-      `Cannot read "${path}": ${
-        err instanceof Error ? err.message : err
-      } (choose another --out)`,
-      { exitCode: 2 },
-    );
-  }
-  // Records written before the generator had a version hold version 1's
-  // images; frost textures may be given to a folder made without them.
-  const checked = (
-    r: Record<string, unknown>,
-    other: Record<string, unknown>,
-  ) =>
-    Object.fromEntries(
-      kCheckedKeys.map(([key]) => [
-        key,
-        key === "generator_version"
-          ? r[key] ?? 1
-          : key === "frost_textures" && other[key] == null
-          ? null
-          : r[key],
-      ]),
-    );
-  const diff = firstDifference(
-    checked(saved, current),
-    checked(current, saved),
-  );
-  if (diff) {
-    const { key, saved: was, current: now } = diff;
-    const flag = kCheckedKeys.find(([k]) => k === key)![1];
-    const advice = key === "generator_version"
-      ? "another hfss version made its files; choose another --out"
-      : `its files would mix with this run's; choose another --out, or rerun with the recorded ${
-        flag.split(" ")[0]
-      }`;
-    const [a, b] = key === "frost_textures"
-      ? textureDifference(was, now)
-      : [showConfigValue(was), showConfigValue(now)];
-    throw new UserError(
-      `Cannot resume generated ImageNet-C in "${out}": "${path}" records ${
-        key.replaceAll("_", " ")
-      } ${a}, this run has ${b} (${advice})`,
-      { exitCode: 2 },
-    );
-  }
-  const known = new Set(
-    Array.isArray(saved.subsets) ? saved.subsets as string[] : [],
-  );
-  for (const s of subsets) known.add(subsetName(s));
-  const frostTextures = current.frost_textures ?? saved.frost_textures ?? null;
-  return {
-    ...saved,
-    ...current,
-    frost_textures: frostTextures,
-    not_generated: frostTextures ? {} : current.not_generated,
-    subsets: [...known],
-  };
-}
-
-/** The first texture whose hash differs, as `file sha256 <12 hex>…` twice. */
-function textureDifference(was: unknown, now: unknown): [string, string] {
-  type T = { file?: string; sha256?: string };
-  const a = (Array.isArray(was) ? was : []) as T[];
-  const b = (Array.isArray(now) ? now : []) as T[];
-  const show = (t: T | undefined) =>
-    t ? `${t.file} sha256 ${String(t.sha256).slice(0, 12)}…` : "none";
-  for (let i = 0; i < Math.max(a.length, b.length); i++) {
-    if (JSON.stringify(a[i]) !== JSON.stringify(b[i])) {
-      return [show(a[i]), show(b[i])];
-    }
-  }
-  return [showConfigValue(was), showConfigValue(now)];
 }
 
 /** Run `hfss corrupt` with parsed flags. */
@@ -244,7 +106,13 @@ export async function corruptCommand(
     device: engine.description,
     frost_textures: frost ? frostTexturesRecord(frost) : null,
     finished: false,
-  }, subsets);
+  }, subsets).catch((err) => {
+    throw err instanceof CorruptRecordError
+      ? new UserError(err.describe((k) => flagFor(k, "corrupt")), {
+        exitCode: err.exitCode,
+      })
+      : err;
+  });
   await writeJsonAtomic(recordPath, record);
   const progress = new Progress({
     label: "corrupt",

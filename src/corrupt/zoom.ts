@@ -6,6 +6,7 @@
 import { kConstants, type Severity } from "./registry.ts";
 import { roundHalfEven } from "../data/preprocess.ts";
 import { kByteToUnit32 } from "./scratch.ts";
+import { type EstimateZoom, zoomEstimate } from "./wasm/zoom_estimate.ts";
 
 /** Geometry of `clipped_zoom(img, z)` on an h x h image (see below). */
 export function zoomGeometry(
@@ -73,24 +74,16 @@ export function clippedZoom(
 
 /**
  * One zoom of `zoomBlur` as tables: per output index, the two source taps
- * (`lo`, `hi`, absolute) and weights (`u = 1 − t`, `t`); and the two source
- * rows of the current output row, interpolated along x.
+ * (`lo`, `hi`, absolute) and weights (`u = 1 − t`, `t`); the crop read
+ * (`top`, `ch` pixels); and the two source rows of the current output row,
+ * interpolated along x (for the exact row kernel).
  */
-interface ZoomPass {
-  lo: Int32Array;
-  hi: Int32Array;
-  t: Float64Array;
+interface ZoomPass extends EstimateZoom {
   u: Float64Array;
   a: Float64Array;
   b: Float64Array;
   ra: number;
   rb: number;
-  /** For the estimate: `lo · 3`, and `t` with 0 where `hi = lo`. */
-  x3: Int32Array;
-  tz: Float64Array;
-  /** Sample range `[c0, c1)` of the crop's columns in a row. */
-  c0: number;
-  c1: number;
 }
 
 /**
@@ -120,13 +113,7 @@ function zoomPass(h: number, zoom: number): ZoomPass {
     hi[o] = top + Math.min(f + 1, ch - 1);
   }
   const a = new Float64Array(h * 3), b = new Float64Array(h * 3);
-  const x3 = new Int32Array(h), tz = new Float64Array(h);
-  for (let o = 0; o < h; o++) {
-    x3[o] = lo[o]! * 3;
-    tz[o] = hi[o] === lo[o] ? 0 : t[o]!;
-  }
-  const c0 = top * 3, c1 = (top + ch) * 3;
-  const pass = { lo, hi, t, u, a, b, ra: -1, rb: -1, x3, tz, c0, c1 };
+  const pass = { lo, hi, t, u, a, b, ra: -1, rb: -1, top, ch };
   if (kZoomPasses.size < 256) kZoomPasses.set(key, pass);
   return pass;
 }
@@ -161,13 +148,13 @@ function interpRow3(
  *
  * The byte depends on the final float32 v only through that monotone map,
  * so most samples are decided by a float64 estimate of the same mean
- * without the roundings, within `zoomEstimateBound` of 255·v; a sample
+ * without the roundings, within `zoomEstimateBound` of 255·v: a WebAssembly
+ * SIMD kernel (`zoomEstimate`) computes it in byte units, interpolating each
+ * zoom along y first (two contiguous source rows), then along x. A sample
  * whose bracket straddles a byte boundary gets the exact float32 sequence
  * (`zoomSampleExact`), a row with many such samples the exact row kernel
- * (`zoomRowExact`). The estimate works in byte units and interpolates each
- * zoom along y first (two contiguous source rows), then along x, two zooms
- * per pass over the row. On ImageNet validation crops under 0.1 % of the
- * samples need the exact sequence.
+ * (`zoomRowExact`). On ImageNet validation crops under 0.1 % of the samples
+ * need the exact sequence.
  */
 export function zoomBlur(
   data: Uint8Array,
@@ -175,298 +162,35 @@ export function zoomBlur(
   severity: Severity,
 ): Uint8Array {
   const zooms = kConstants.zoom_blur[severity - 1]!;
-  const h = size, rs = h * 3, len = data.length;
+  const h = size, rs = h * 3;
   // A zoom of exactly 1 is the image itself (weights 1 and 0): its term is
   // x, so the sum starts there.
   const first = zooms[0] === 1 ? 1 : 0;
   const passes = zooms.slice(first).map((z) => zoomPass(h, z));
   const np = passes.length;
   const n = zooms.length + 1;
-  const out = new Uint8Array(len);
-  // The estimate reads one sample past each crop's last column (weight 0),
-  // and a pair of zooms shares the first's (wider) crop: it needs a column
-  // to spare and the zooms in increasing order.
-  if (
-    passes.some((z, j) => z.c1 >= rs || (j > 0 && z.c0 < passes[j - 1]!.c0))
-  ) {
-    for (let y = 0; y < h; y++) zoomRowExact(data, h, y, passes, first, out);
-    return out;
-  }
-  const d = zoomEstimateBound(np, n);
-  const inv = 1 / n;
-  // At or above this the estimate proves every tap 255 (see the bound).
-  const white = (1 + first) * 255 + np * 255 - 2 ** -30;
-  if (zoomF.length < len) zoomF = new Float32Array(len);
-  if (zoomU.length < rs + 3) {
-    zoomU = new Float64Array(rs + 3);
-    zoomU2 = new Float64Array(rs + 3);
-    zoomAcc = new Float64Array(rs);
-    zoomMiss = new Int32Array(rs);
-  }
-  const F = zoomF, U = zoomU, U2 = zoomU2, acc = zoomAcc, miss = zoomMiss;
-  F.set(data);
-  const w0 = 1 + first;
-  for (let y = 0; y < h; y++) {
-    const o = y * rs;
-    // The row of sums starts from the image row, and from the first zoom
-    // where the zooms are odd in number: the rest go by pairs, the last
-    // pair deciding the bytes.
-    let p = np & 1;
-    if (p) {
-      const z = passes[0]!;
-      const ty = z.t[y]!, r0 = z.lo[y]! * rs, r1 = z.hi[y]! * rs;
-      zoomFirst(F, o, w0, U, acc, r0, r1, ty, z.c0, z.c1, z.x3, z.tz, h);
-    } else for (let i = 0; i < rs; i++) acc[i] = w0 * F[o + i]!;
-    let nm = -1;
-    for (; p + 2 <= np; p += 2) {
-      const z = passes[p]!, z2 = passes[p + 1]!;
-      const ty = z.t[y]!, r0 = z.lo[y]! * rs, r1 = z.hi[y]! * rs;
-      const ty2 = z2.t[y]!, r02 = z2.lo[y]! * rs, r12 = z2.hi[y]! * rs;
-      zoomPairY(F, U, U2, r0, r1, r02, r12, ty, ty2, z.c0, z.c1);
-      if (p + 2 < np) zoomPairX(acc, U, U2, z.x3, z.tz, z2.x3, z2.tz, h);
-      else {
-        nm = zoomPairXDecide(
-          acc,
-          U,
-          U2,
-          z.x3,
-          z.tz,
-          z2.x3,
-          z2.tz,
-          h,
-          inv,
-          d,
-          white,
-          out,
-          o,
-          miss,
-        );
-      }
-    }
-    if (nm < 0) nm = zoomDecideRow(acc, rs, inv, d, white, out, o, miss);
+  const out = new Uint8Array(data.length);
+  const { miss, counts } = zoomEstimate(data, h, passes, zooms.join(","), {
+    w0: 1 + first,
+    inv: 1 / n,
+    d: zoomEstimateBound(np, n),
+    // At or above this the estimate proves every tap 255 (see the bound).
+    white: n * 255 - 2 ** -30,
+  }, out);
+  for (let y = 0, j = 0; y < h; y++) {
+    const nm = counts[y]!;
     if (nm > kZoomRowExact) zoomRowExact(data, h, y, passes, first, out);
     else {
-      for (let j = 0; j < nm; j++) {
-        const i = miss[j]!;
+      const o = y * rs;
+      for (let m = j; m < j + nm; m++) {
+        const i = miss[m]! - o;
         out[o + i] = zoomSampleExact(data, h, y, i, passes, first);
       }
     }
+    j += nm;
   }
   return out;
 }
-
-/**
- * The y pass of a pair of zooms: rows `r0`, `r1` at `ty` into `U`, rows
- * `r02`, `r12` at `ty2` into `U2`, over samples `[c0, c1)`.
- */
-function zoomPairY(
-  F: Float32Array,
-  U: Float64Array,
-  U2: Float64Array,
-  r0: number,
-  r1: number,
-  r02: number,
-  r12: number,
-  ty: number,
-  ty2: number,
-  c0: number,
-  c1: number,
-): void {
-  // The first zoom of a pair is the smaller: its crop is the wider.
-  // Close zooms often read the same two rows: load them once. A pixel
-  // per iteration (crops start and end on pixels): less loop overhead.
-  if (r0 === r02 && r1 === r12) {
-    for (let i = c0; i < c1; i += 3) {
-      const a = F[r0 + i]!, g = F[r1 + i]! - a;
-      const b = F[r0 + i + 1]!, gb = F[r1 + i + 1]! - b;
-      const c = F[r0 + i + 2]!, gc = F[r1 + i + 2]! - c;
-      U[i] = a + g * ty;
-      U2[i] = a + g * ty2;
-      U[i + 1] = b + gb * ty;
-      U2[i + 1] = b + gb * ty2;
-      U[i + 2] = c + gc * ty;
-      U2[i + 2] = c + gc * ty2;
-    }
-  } else if (r02 === r1) {
-    // One row in common, zoom 2's other row further out: three to load.
-    for (let i = c0; i < c1; i += 3) {
-      const a = F[r0 + i]!, b = F[r0 + i + 1]!, c = F[r0 + i + 2]!;
-      const a1 = F[r1 + i]!, b1 = F[r1 + i + 1]!, c1_ = F[r1 + i + 2]!;
-      U[i] = a + (a1 - a) * ty;
-      U[i + 1] = b + (b1 - b) * ty;
-      U[i + 2] = c + (c1_ - c) * ty;
-      U2[i] = a1 + (F[r12 + i]! - a1) * ty2;
-      U2[i + 1] = b1 + (F[r12 + i + 1]! - b1) * ty2;
-      U2[i + 2] = c1_ + (F[r12 + i + 2]! - c1_) * ty2;
-    }
-  } else if (r12 === r0) {
-    for (let i = c0; i < c1; i += 3) {
-      const a = F[r0 + i]!, b = F[r0 + i + 1]!, c = F[r0 + i + 2]!;
-      U[i] = a + (F[r1 + i]! - a) * ty;
-      U[i + 1] = b + (F[r1 + i + 1]! - b) * ty;
-      U[i + 2] = c + (F[r1 + i + 2]! - c) * ty;
-      const a2 = F[r02 + i]!, b2 = F[r02 + i + 1]!, c2 = F[r02 + i + 2]!;
-      U2[i] = a2 + (a - a2) * ty2;
-      U2[i + 1] = b2 + (b - b2) * ty2;
-      U2[i + 2] = c2 + (c - c2) * ty2;
-    }
-  } else {
-    for (let i = c0; i < c1; i += 3) {
-      const a = F[r0 + i]!, b = F[r0 + i + 1]!, c = F[r0 + i + 2]!;
-      U[i] = a + (F[r1 + i]! - a) * ty;
-      U[i + 1] = b + (F[r1 + i + 1]! - b) * ty;
-      U[i + 2] = c + (F[r1 + i + 2]! - c) * ty;
-      const a2 = F[r02 + i]!, b2 = F[r02 + i + 1]!, c2 = F[r02 + i + 2]!;
-      U2[i] = a2 + (F[r12 + i]! - a2) * ty2;
-      U2[i + 1] = b2 + (F[r12 + i + 1]! - b2) * ty2;
-      U2[i + 2] = c2 + (F[r12 + i + 2]! - c2) * ty2;
-    }
-  }
-}
-
-/**
- * The y and x passes of one zoom, added to `w0` times image row `o` into
- * `acc`.
- */
-function zoomFirst(
-  F: Float32Array,
-  o: number,
-  w0: number,
-  U: Float64Array,
-  acc: Float64Array,
-  r0: number,
-  r1: number,
-  ty: number,
-  c0: number,
-  c1: number,
-  x3: Int32Array,
-  tz: Float64Array,
-  h: number,
-): void {
-  for (let i = c0; i < c1; i += 3) {
-    const a = F[r0 + i]!, b = F[r0 + i + 1]!, c = F[r0 + i + 2]!;
-    U[i] = a + (F[r1 + i]! - a) * ty;
-    U[i + 1] = b + (F[r1 + i + 1]! - b) * ty;
-    U[i + 2] = c + (F[r1 + i + 2]! - c) * ty;
-  }
-  // The x taps are lo and lo + 1, with weight 0 on lo + 1 where the
-  // original's second tap is lo itself: U has a finite spare sample.
-  for (let x = 0, q = 0; x < h; x++, q += 3) {
-    const tx = tz[x]!, s = x3[x]!;
-    const a = U[s]!, b = U[s + 1]!, c = U[s + 2]!;
-    const g = o + q;
-    acc[q] = w0 * F[g]! + (a + (U[s + 3]! - a) * tx);
-    acc[q + 1] = w0 * F[g + 1]! + (b + (U[s + 4]! - b) * tx);
-    acc[q + 2] = w0 * F[g + 2]! + (c + (U[s + 5]! - c) * tx);
-  }
-}
-
-/**
- * The bytes of a row decided from its sums (see `zoomEstimateBound`); the
- * undecided samples go to `miss`, their count is returned.
- */
-function zoomDecideRow(
-  acc: Float64Array,
-  rs: number,
-  inv: number,
-  d: number,
-  white: number,
-  out: Uint8Array,
-  o: number,
-  miss: Int32Array,
-): number {
-  let nm = 0;
-  for (let i = 0; i < rs; i++) {
-    const e = acc[i]!, w = e * inv;
-    const k = (w - d) | 0;
-    if (w + d < k + 1 && k < 255) out[o + i] = k;
-    else if (e >= white) out[o + i] = 255;
-    else miss[nm++] = i;
-  }
-  return nm;
-}
-
-/** The x pass of a pair of zooms: add both interpolations to `acc`. */
-function zoomPairX(
-  acc: Float64Array,
-  U: Float64Array,
-  U2: Float64Array,
-  x3: Int32Array,
-  tz: Float64Array,
-  x32: Int32Array,
-  tz2: Float64Array,
-  h: number,
-): void {
-  for (let x = 0, q = 0; x < h; x++, q += 3) {
-    const tx = tz[x]!, s = x3[x]!, tx2 = tz2[x]!, s2 = x32[x]!;
-    const a = U[s]!, b = U[s + 1]!, c = U[s + 2]!;
-    const a2 = U2[s2]!, b2 = U2[s2 + 1]!, c2 = U2[s2 + 2]!;
-    acc[q] = acc[q]! + (a + (U[s + 3]! - a) * tx) +
-      (a2 + (U2[s2 + 3]! - a2) * tx2);
-    acc[q + 1] = acc[q + 1]! + (b + (U[s + 4]! - b) * tx) +
-      (b2 + (U2[s2 + 4]! - b2) * tx2);
-    acc[q + 2] = acc[q + 2]! + (c + (U[s + 5]! - c) * tx) +
-      (c2 + (U2[s2 + 5]! - c2) * tx2);
-  }
-}
-
-/**
- * `zoomPairX` for the last pair: the row's bytes from the sums, as
- * `zoomDecideRow`.
- */
-function zoomPairXDecide(
-  acc: Float64Array,
-  U: Float64Array,
-  U2: Float64Array,
-  x3: Int32Array,
-  tz: Float64Array,
-  x32: Int32Array,
-  tz2: Float64Array,
-  h: number,
-  inv: number,
-  d: number,
-  white: number,
-  out: Uint8Array,
-  o: number,
-  miss: Int32Array,
-): number {
-  let nm = 0;
-  for (let x = 0, q = 0; x < h; x++, q += 3) {
-    const tx = tz[x]!, s = x3[x]!, tx2 = tz2[x]!, s2 = x32[x]!;
-    const a = U[s]!, b = U[s + 1]!, c = U[s + 2]!;
-    const a2 = U2[s2]!, b2 = U2[s2 + 1]!, c2 = U2[s2 + 2]!;
-    const e0 = acc[q]! + (a + (U[s + 3]! - a) * tx) +
-      (a2 + (U2[s2 + 3]! - a2) * tx2);
-    const w0 = e0 * inv, k0 = (w0 - d) | 0;
-    if (w0 + d < k0 + 1 && k0 < 255) out[o + q] = k0;
-    else if (e0 >= white) out[o + q] = 255;
-    else miss[nm++] = q;
-    const e1 = acc[q + 1]! + (b + (U[s + 4]! - b) * tx) +
-      (b2 + (U2[s2 + 4]! - b2) * tx2);
-    const w1 = e1 * inv, k1 = (w1 - d) | 0;
-    if (w1 + d < k1 + 1 && k1 < 255) out[o + q + 1] = k1;
-    else if (e1 >= white) out[o + q + 1] = 255;
-    else miss[nm++] = q + 1;
-    const e2 = acc[q + 2]! + (c + (U[s + 5]! - c) * tx) +
-      (c2 + (U2[s2 + 5]! - c2) * tx2);
-    const w2 = e2 * inv, k2 = (w2 - d) | 0;
-    if (w2 + d < k2 + 1 && k2 < 255) out[o + q + 2] = k2;
-    else if (e2 >= white) out[o + q + 2] = 255;
-    else miss[nm++] = q + 2;
-  }
-  return nm;
-}
-
-/**
- * Scratch of `zoomBlur`: the image (bytes: exact in float32, at half the
- * cache footprint of doubles), the y-interpolated rows of a pair of zooms,
- * a row of sums, the undecided samples of a row.
- */
-let zoomF = new Float32Array(0);
-let zoomU = new Float64Array(0);
-let zoomU2 = new Float64Array(0);
-let zoomAcc = new Float64Array(0);
-let zoomMiss = new Int32Array(0);
 
 /**
  * Undecided samples in a row above which the exact row kernel is cheaper
@@ -490,7 +214,10 @@ const kZoomRowExact = 96;
  * Ê = 2b + Σ_j C'_j uses the bytes b instead of X (|X − b/255| ≤ 2^-25 per
  * term, weights summing to 1, so (np + 2)·2^-25 on T in unit scale), the
  * same taps and weights up to the rounding of u = 1 − t (2^-52), and its
- * own float64 roundings (Ê ≤ 255·n < 2^13: under 2^-35 in all). Then
+ * own float64 roundings (Ê ≤ 255·n < 2^13: under 2^-35 in all; these are
+ * the kernel's f64x2 operations, each rounded on its own, no fused
+ * multiply-add, per zoom three for y, three for x and one add to Ê, the
+ * zooms added in order, whatever the lane holding the sample). Then
  * fround(v·255) is within 256·2^-24 of 255·v. Rounding terms of 2^-35 and
  * below are covered by the 1e-9 added. Where k ≤ w − d and w + d < k + 1,
  * fround(clip(v)·255) lies in [k, k + 1), so the byte is k.
