@@ -10,7 +10,14 @@
  * zoom) on the same crops as one batch, upload and readback included.
  *
  * Also: the quality-85 storage round trip (`storedImage("jpeg")`) and writing
- * a JPEG file (`encodeStored("jpeg")`).
+ * a JPEG file (`encodeStored("jpeg")`); and the evaluation's generated
+ * ImageNet-C loader (`loadGeneratedBatches()`: read, decode, crop, corrupt,
+ * store, resize to 224) drained without inference on the calling thread and
+ * on 1 and 2 worker threads, passes interleaved, each pass on its own images
+ * (no crop is ever reused across passes), called as the evaluation calls it:
+ * one call per (class of 16 images, subset), the subsets gaussian_noise/3,
+ * zoom_blur/2 and jpeg_compression/5. The worker figures count whatever
+ * cores are free: on a machine shared with other jobs they are a floor.
  *
  * Data: the first images of ../shared/data/images/imagenet_val_subset, or
  * generated JPEGs without ../shared.
@@ -33,6 +40,12 @@ import {
   subsetName,
 } from "../../src/corrupt/registry.ts";
 import { GpuBlur, kGpuBlurNames } from "../../src/corrupt/gpu_blur.ts";
+import {
+  generatedParts,
+  loadGeneratedBatches,
+  startGenerateWorkers,
+} from "../../src/corrupt/generated.ts";
+import { resolveSubsets } from "../../src/corrupt/registry.ts";
 import { haveShared, shared } from "../../src/testing/shared_data.ts";
 import { syntheticJpeg } from "../../src/testing/synthetic_jpeg.ts";
 
@@ -161,5 +174,103 @@ export async function run(ctx: BenchContext): Promise<Record<string, unknown>> {
     for (const c of crops) encodeStored(c, "jpeg");
   }, { warmup: 1, reps });
   out.write_jpeg_file_images_per_s = rate(wr);
+  Object.assign(out, await generatedLoader(ctx, reps));
   return out;
+}
+
+/** Clean image files on disk: the val subset, or generated JPEGs in `tmp`. */
+async function imageFiles(tmp: string, n: number): Promise<string[]> {
+  if (haveShared("data/images/imagenet_val_subset/labels.csv")) {
+    const ds = await openDataset(shared("data/images/imagenet_val_subset"));
+    return ds.samples.slice(0, n).map((s) => s.path);
+  }
+  const bytes = await inputs(n);
+  return await Promise.all(bytes.map(async (b, i) => {
+    const path = `${tmp}/img_${i}.jpg`;
+    await Deno.writeFile(path, b);
+    return path;
+  }));
+}
+
+/** `loadGeneratedBatches()` on 0, 1 and 2 workers (see the header). */
+async function generatedLoader(
+  ctx: BenchContext,
+  reps: number,
+): Promise<Record<string, unknown>> {
+  const kClass = 16;
+  const settings = [0, 1, 2];
+  const tmp = await Deno.makeTempDir({ prefix: "hfss_bench_generated_" });
+  const pools = settings.map((w) => startGenerateWorkers(w));
+  try {
+    // one slice of images per pass, plus one for the untimed warm-up
+    const perSlice = ctx.quick ? 32 : 96;
+    const files = await imageFiles(tmp, perSlice * (reps + 1));
+    const slices = Math.floor(files.length / perSlice);
+    const subsets = resolveSubsets([
+      "gaussian_noise/3",
+      "zoom_blur/2",
+      "jpeg_compression/5",
+    ]);
+    const pass = async (
+      w: number,
+      slice: number,
+    ): Promise<{ images: number; ms: number }> => {
+      const clean = files.slice(slice * perSlice, (slice + 1) * perSlice)
+        .map((path) => ({ path, label: 0 }));
+      let images = 0;
+      const t = performance.now();
+      for (let c = 0; c < clean.length; c += kClass) {
+        const parts = generatedParts(tmp, clean.slice(c, c + kClass), subsets);
+        for (const part of parts) {
+          for await (
+            const b of loadGeneratedBatches(part.samples, {
+              batchSize: kClass,
+              size: 224,
+              seed: 0,
+              format: "jpeg",
+              pool: pools[w] ?? null,
+            })
+          ) images += b.samples.length;
+        }
+      }
+      return { images, ms: performance.now() - t };
+    };
+    const totals = settings.map(() => ({ images: 0, ms: 0 }));
+    for (let rep = -1; rep < Math.min(reps, slices - 1); rep++) {
+      ctx.log(
+        rep < 0
+          ? "corrupt: generated loader, warm-up"
+          : `corrupt: generated loader, pass ${rep + 1}/${reps}`,
+      );
+      for (let k = 0; k < settings.length; k++) {
+        // rotate the order and the slices, so every setting meets every
+        // slice and every position once
+        const w = settings[(k + Math.max(rep, 0)) % settings.length]!;
+        const slice = rep < 0 ? 0 : 1 + (rep + w) % (slices - 1);
+        const r = await pass(w, slice);
+        if (rep >= 0) {
+          totals[w]!.images += r.images;
+          totals[w]!.ms += r.ms;
+        }
+      }
+    }
+    const perS = Object.fromEntries(
+      settings.map((w) => [
+        `workers_${w}`,
+        totals[w]!.images / (totals[w]!.ms / 1000),
+      ]),
+    );
+    return {
+      generated_loader_images_per_s: perS,
+      generated_loader_over_calling_thread: Object.fromEntries(
+        settings.slice(1).map((w) => [
+          `workers_${w}`,
+          perS[`workers_${w}`]! / perS.workers_0!,
+        ]),
+      ),
+    };
+  } finally {
+    for (const p of pools) p?.terminate();
+    await Deno.remove(tmp, { recursive: true });
+  }
 }

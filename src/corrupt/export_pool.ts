@@ -6,17 +6,27 @@
  * workers or the order blocks finish in; resuming still skips what exists.
  *
  * The GPU blurs live on the calling thread's device, so a run with a
- * `GpuBlur` stays on one thread.
+ * `GpuBlur` stays on one thread (as does one where Web Workers cannot start).
  */
 import { UserError } from "../errors.ts";
+import { webWorkersAvailable, WorkerPool } from "../worker_pool.ts";
 import {
   exportCorruptions,
   type ExportOptions,
   type ExportSummary,
 } from "./export.ts";
+import type { FrostTextures } from "./frost.ts";
 
-/** What a worker is sent: `ExportOptions` without callbacks or GPU. */
-export type ExportJob = Omit<ExportOptions, "gpu" | "onProgress" | "onError">;
+/** What a worker is sent per block: `ExportOptions` without callbacks, GPU or frost. */
+export type ExportJob = Omit<
+  ExportOptions,
+  "gpu" | "frost" | "onProgress" | "onError"
+>;
+
+/** What a worker is sent once: the run's frost textures. */
+export interface ExportInit {
+  frost: FrostTextures | null;
+}
 
 /** What a worker answers. */
 export type ExportReply =
@@ -32,7 +42,9 @@ export async function exportCorruptionsParallel(
   workers: number,
 ): Promise<ExportSummary> {
   const n = Math.min(Math.max(1, Math.floor(workers)), o.samples.length);
-  if (n <= 1 || o.gpu) return await exportCorruptions(o);
+  if (n <= 1 || o.gpu || !webWorkersAvailable()) {
+    return await exportCorruptions(o);
+  }
   const t0 = performance.now();
   const block = Math.max(1, o.blockSize ?? 16);
   const blocks: number[] = [];
@@ -49,58 +61,44 @@ export async function exportCorruptionsParallel(
   // before it is done too.
   const finished = new Set<number>();
   let reported = 0;
-  const pool: Worker[] = [];
-  try {
-    let next = 0;
-    const runWorker = async (w: Worker) => {
-      while (next < blocks.length) {
-        const id = next++;
-        const start = blocks[id]!;
-        const job: ExportJob = {
-          root: o.root,
-          samples: o.samples.slice(start, start + block),
-          out: o.out,
-          subsets: o.subsets,
-          seed: o.seed,
-          format: o.format,
-          frost: o.frost ?? null,
-          blockSize: block,
-        };
-        const reply = await new Promise<ExportReply>((resolve, reject) => {
-          w.onmessage = (ev: MessageEvent<ExportReply>) => resolve(ev.data);
-          w.onerror = (ev) => {
-            ev.preventDefault();
-            reject(new Error(`corrupt worker crashed: ${ev.message}`));
-          };
-          w.postMessage({ id, job });
-        });
-        if ("failure" in reply) throw new UserError(reply.failure);
-        total.files_written += reply.summary.files_written;
-        total.files_skipped += reply.summary.files_skipped;
-        total.images_failed += reply.summary.images_failed;
-        for (const [path, message] of reply.errors) {
-          o.onError?.(path, new Error(message));
-        }
-        finished.add(id);
-        while (finished.has(reported)) reported++;
-        const done = Math.min(
-          blocks[reported] ?? o.samples.length,
-          o.samples.length,
-        );
-        o.onProgress?.(done, o.samples.length);
+  using pool = new WorkerPool<ExportJob, ExportReply>(
+    new URL("./export_worker.ts", import.meta.url),
+    n,
+    // the frost textures travel once per worker, not with every block
+    { name: "corrupt", init: { frost: o.frost ?? null } },
+  );
+  let next = 0;
+  const runBlocks = async () => {
+    while (next < blocks.length) {
+      const id = next++;
+      const start = blocks[id]!;
+      const job: ExportJob = {
+        root: o.root,
+        samples: o.samples.slice(start, start + block),
+        out: o.out,
+        subsets: o.subsets,
+        seed: o.seed,
+        format: o.format,
+        blockSize: block,
+      };
+      const reply = await pool.run(job);
+      if ("failure" in reply) throw new UserError(reply.failure);
+      total.files_written += reply.summary.files_written;
+      total.files_skipped += reply.summary.files_skipped;
+      total.images_failed += reply.summary.images_failed;
+      for (const [path, message] of reply.errors) {
+        o.onError?.(path, new Error(message));
       }
-    };
-    for (let i = 0; i < n; i++) {
-      pool.push(
-        new Worker(new URL("./export_worker.ts", import.meta.url).href, {
-          type: "module",
-        }),
+      finished.add(id);
+      while (finished.has(reported)) reported++;
+      const done = Math.min(
+        blocks[reported] ?? o.samples.length,
+        o.samples.length,
       );
+      o.onProgress?.(done, o.samples.length);
     }
-    await Promise.all(pool.map(runWorker));
-  } finally {
-    for (const w of pool) w.terminate();
-  }
+  };
+  await Promise.all(Array.from({ length: n }, runBlocks));
   total.seconds = (performance.now() - t0) / 1000;
   return total;
 }

@@ -3,20 +3,30 @@
  * (`exportCorruptions()` on the block), answer with its summary and the
  * images that could not be read.
  *
- * Message in:  `{ id, job: ExportJob }`
+ * Message in:  `{ init: ExportInit }` once, then `{ id, job: ExportJob }`
  * Message out: `{ id, summary, errors: [path, message][] }` or `{ id, failure }`
  */
 /// <reference lib="deno.worker" />
 import { exportCorruptions } from "./export.ts";
-import type { ExportJob, ExportReply } from "./export_pool.ts";
+import type { ExportInit, ExportJob, ExportReply } from "./export_pool.ts";
+import type { FrostTextures } from "./frost.ts";
 
-self.onmessage = async (ev: MessageEvent<{ id: number; job: ExportJob }>) => {
+let frost: FrostTextures | null = null;
+
+self.onmessage = async (
+  ev: MessageEvent<{ init: ExportInit } | { id: number; job: ExportJob }>,
+) => {
+  if ("init" in ev.data) {
+    frost = ev.data.init.frost;
+    return;
+  }
   const { id, job } = ev.data;
   const errors: [string, string][] = [];
   let reply: ExportReply;
   try {
     const summary = await exportCorruptions({
       ...job,
+      frost,
       onError: (path, e) => errors.push([path, e.message]),
     });
     reply = { id, summary, errors };

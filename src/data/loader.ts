@@ -9,9 +9,13 @@
  *   so memory stays flat however large the dataset is.
  * - `workers > 0` decodes in a pool of Web Workers (true parallelism next to
  *   inference); `workers = 0` decodes on the calling thread with async
- *   read-ahead (file reads overlap; wasm decode does not).
+ *   read-ahead (file reads overlap; wasm decode does not). A caller that
+ *   loads many small sets (the evaluation: one call per class) keeps one pool
+ *   (`startDecodeWorkers`) for all its calls: starting workers costs more
+ *   than decoding a few images.
  */
 import { UserError } from "../errors.ts";
+import { webWorkersAvailable, WorkerPool } from "../worker_pool.ts";
 import type { Sample } from "./dataset.ts";
 import { kDefaultMaxPixels, readImage } from "./decode.ts";
 import {
@@ -38,8 +42,10 @@ export interface LoaderOptions {
   concurrency?: number;
   /** Refuse images with more pixels than this (from the header). @default kDefaultMaxPixels */
   maxPixels?: number;
-  /** Decode workers; 0 = calling thread. @default 0 */
+  /** Decode workers started for this call; 0 = calling thread. @default 0 */
   workers?: number;
+  /** Decode workers kept across calls (`startDecodeWorkers`); replaces `workers`. */
+  pool?: DecodeWorkers | null;
   /** Called for each file that fails; the file is skipped. Default: rethrow. */
   onError?: (sample: Sample, error: Error) => void;
 }
@@ -53,62 +59,35 @@ export interface Batch {
 
 type Job = (sample: Sample) => Promise<Float32Array>;
 
-/**
- * The Web Worker constructor, captured when this module loads: onnxruntime-web's
- * threaded wasm replaces `globalThis.Worker` with Node's `worker_threads.Worker`
- * (a different API) when it initialises inside Deno.
- */
-const kWebWorker: typeof Worker | undefined = (() => {
-  const W = globalThis.Worker as typeof Worker | undefined;
-  return W && !("on" in W.prototype) ? W : undefined;
-})();
+/** One image for `decode_worker.ts`. */
+export interface DecodeJob {
+  path: string;
+  size: number;
+  resize: ResizeMode;
+  cropPct: number;
+  interpolation: Interpolation;
+  maxPixels: number;
+}
 
-class WorkerPool {
-  #workers: Worker[] = [];
-  #idle: Worker[] = [];
-  #waiting: ((w: Worker) => void)[] = [];
-  #next = 0;
-  constructor(n: number) {
-    for (let i = 0; i < n; i++) {
-      const w = new kWebWorker!(
-        new URL("./decode_worker.ts", import.meta.url).href,
-        { type: "module" },
-      );
-      this.#workers.push(w);
-      this.#idle.push(w);
-    }
-  }
-  async run(msg: Record<string, unknown>): Promise<Float32Array> {
-    const w = this.#idle.pop() ??
-      await new Promise<Worker>((r) => this.#waiting.push(r));
-    const id = this.#next++;
-    try {
-      return await new Promise<Float32Array>((resolve, reject) => {
-        w.onmessage = (
-          ev: MessageEvent<
-            { id: number; tensor?: Float32Array; error?: string }
-          >,
-        ) => {
-          if (ev.data.id !== id) return;
-          if (ev.data.tensor) resolve(ev.data.tensor);
-          else reject(new UserError(ev.data.error ?? "worker failed"));
-        };
-        w.onerror = (ev) => {
-          ev.preventDefault();
-          reject(new Error(`decode worker crashed: ${ev.message}`));
-        };
-        w.postMessage({ ...msg, id });
-      });
-    } finally {
-      const waiter = this.#waiting.shift();
-      if (waiter) waiter(w);
-      else this.#idle.push(w);
-    }
-  }
-  terminate(): void {
-    for (const w of this.#workers) w.terminate();
-    this.#workers = [];
-  }
+/** What `decode_worker.ts` answers: the [3,S,S] tensor or why it failed. */
+export type DecodeReply = { id: number; tensor?: Float32Array; error?: string };
+
+/** Decode worker threads for {@link loadBatches}. */
+export type DecodeWorkers = WorkerPool<DecodeJob, DecodeReply>;
+
+/**
+ * Start `workers` decode threads to keep across `loadBatches()` calls; null
+ * for none (0, or Web Workers unavailable: the calling thread decodes).
+ * Terminate them when done.
+ */
+export function startDecodeWorkers(workers: number): DecodeWorkers | null {
+  const n = Math.max(0, Math.floor(workers));
+  if (n === 0 || !webWorkersAvailable()) return null;
+  return new WorkerPool<DecodeJob, DecodeReply>(
+    new URL("./decode_worker.ts", import.meta.url),
+    n,
+    { name: "decode" },
+  );
 }
 
 /**
@@ -135,26 +114,28 @@ export async function* loadBatches(
   const resize = options.resize ?? "crop";
   const cropPct = options.cropPct ?? kDefaultCropPct;
   const interpolation = options.interpolation ?? kDefaultInterpolation;
-  const workers = kWebWorker
-    ? Math.max(0, Math.floor(options.workers ?? 0))
-    : 0;
+  const owned = options.pool ? null : startDecodeWorkers(options.workers ?? 0);
+  const pool = options.pool ?? owned;
+  const workers = pool?.size ?? 0;
   const concurrency = Math.max(
     1,
     options.concurrency ?? 2 * Math.max(1, workers) + 2,
   );
   const plane = 3 * size * size;
-  const pool = workers > 0 ? new WorkerPool(workers) : undefined;
   const maxPixels = options.maxPixels ?? kDefaultMaxPixels;
   const job: Job = pool
-    ? (s) =>
-      pool.run({
+    ? async (s) => {
+      const r = await pool.run({
         path: s.path,
         size,
         resize,
         cropPct,
         interpolation,
         maxPixels,
-      })
+      });
+      if (!r.tensor) throw new UserError(r.error ?? "worker failed");
+      return r.tensor;
+    }
     : async (s) =>
       toTensor(await readImage(s.path, { maxPixels }), {
         size,
@@ -208,6 +189,6 @@ export async function* loadBatches(
       yield { samples: held, tensor: tensor.slice(0, held.length * plane) };
     }
   } finally {
-    pool?.terminate();
+    owned?.terminate();
   }
 }

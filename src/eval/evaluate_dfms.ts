@@ -16,7 +16,7 @@ import {
   perClass,
   type Sample,
 } from "../data/dataset.ts";
-import { loadBatches } from "../data/loader.ts";
+import { loadBatches, startDecodeWorkers } from "../data/loader.ts";
 import { classIndexToWnid } from "../data/labels.ts";
 import {
   type OodLayout,
@@ -28,6 +28,7 @@ import {
   type GeneratedSample,
   isGeneratedSample,
   loadGeneratedBatches,
+  startGenerateWorkers,
 } from "../corrupt/generated.ts";
 import { type CorruptFormat, kStoredJpegQuality } from "../corrupt/corrupt.ts";
 import {
@@ -426,6 +427,12 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
     config.frost_textures = frost ? frostTexturesRecord(frost) : null;
   }
   const workers = o.workers ?? 0;
+  // worker threads for the whole run (the loader is called once per class
+  // and part); generator threads keep their images' crops between parts
+  const decoders = startDecodeWorkers(workers);
+  const generators = oodLayoutUsed === "imagenet-c-generate"
+    ? startGenerateWorkers(workers, { frost })
+    : null;
   const loader: BatchLoader = (samples, lo) =>
     samples.length > 0 && isGeneratedSample(samples[0]!)
       ? loadGeneratedBatches(samples as GeneratedSample[], {
@@ -438,6 +445,8 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
         format: corruptFormat,
         gpu: blur?.gpu ?? null,
         frost,
+        pool: generators,
+        ...(o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {}),
         onError: (s, e) => lo.onError(s.path, e),
       })
       : loadBatches(samples, {
@@ -446,7 +455,7 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
         resize: lo.resize,
         cropPct,
         interpolation,
-        workers,
+        pool: decoders,
         ...(o.maxPixels !== undefined ? { maxPixels: o.maxPixels } : {}),
         onError: (s, e) => lo.onError(s.path, e),
       });
@@ -539,6 +548,8 @@ async function evaluateLocked(o: EvaluateDfmsOptions): Promise<EvalSummary> {
     await attack?.release();
     filter[Symbol.dispose]();
     blur?.[Symbol.dispose]();
+    decoders?.terminate();
+    generators?.terminate();
     await session.release();
   }
 }

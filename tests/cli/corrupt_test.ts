@@ -19,6 +19,7 @@ import { kFrostTextureFiles } from "../../src/corrupt/frost.ts";
 import { kCorruptGeneratorVersion } from "../../src/corrupt/registry.ts";
 import { sha256Hex } from "../../src/io/sha256.ts";
 import { hfss } from "./_hfss.ts";
+import { haveShared, shared } from "../../src/testing/shared_data.ts";
 
 const kFrostDir = join(kFixtureDir, "frost");
 
@@ -421,6 +422,85 @@ Deno.test({
         noTex.stderr,
         /^error: --frost-textures: not given, and frost needs them: .*frost1\.png .*imagecorruptions\/frost\//,
       );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name:
+    "hfss eval --ood-layout imagenet-c-generate --workers 2 gives the per-class and per-part tables of --workers 0 on real images",
+  ignore: !haveShared("data/images/imagenet_val_subset/labels.csv") ||
+    !haveShared("data/models/mobilenet_v1_0.25_128_quant.onnx"),
+  fn: async () => {
+    const dir = await Deno.makeTempDir({ prefix: "hfss_cli_gen_workers_" });
+    try {
+      const stage = join(dir, "stage1");
+      const classes = [96, 378, 893]; // three images each in the val subset
+      await writeTestStage(stage, { classes, size: 128 });
+      const val = shared("data/images/imagenet_val_subset");
+      const evalGen = (workers: number) =>
+        hfss(
+          "eval",
+          "--model",
+          shared("data/models/mobilenet_v1_0.25_128_quant.onnx"),
+          "--dfm",
+          stage,
+          "--id",
+          val,
+          "--ood",
+          val,
+          "--ood-layout",
+          "imagenet-c-generate",
+          "--subsets",
+          "gaussian_noise/3,zoom_blur/1,frost/2,jpeg_compression/5",
+          "--frost-textures",
+          kFrostDir,
+          "--corrupt-device",
+          "cpu",
+          "--batch-size",
+          "4",
+          "--fpr-negatives",
+          "0",
+          "--filter",
+          "cpu",
+          "--seed",
+          "4",
+          "--workers",
+          String(workers),
+          "--quiet",
+          "--out",
+          join(dir, `w${workers}`),
+        );
+      for (const workers of [0, 2]) {
+        const r = await evalGen(workers);
+        assert.equal(r.code, 0, r.stderr);
+      }
+      const perClass = await Deno.readTextFile(
+        join(dir, "w0", "per_class.csv"),
+      );
+      // every class scored on its 3 images in each of the 4 subsets
+      const rows = perClass.trim().split("\n").map((l) => l.split(","));
+      const nOod = rows[0]!.indexOf("n_ood");
+      assert.deepStrictEqual(
+        rows.slice(1).map((r) => [Number(r[0]), Number(r[nOod])]),
+        classes.map((c) => [c, 12]),
+      );
+      for (const file of ["per_class.csv", "per_part.csv"]) {
+        assert.equal(
+          await Deno.readTextFile(join(dir, "w2", file)),
+          await Deno.readTextFile(join(dir, "w0", file)),
+          file,
+        );
+      }
+      const summary = (w: number) =>
+        Deno.readTextFile(join(dir, `w${w}`, "summary.json")).then((t) =>
+          JSON.parse(t)
+        );
+      const [s0, s2] = [await summary(0), await summary(2)];
+      assert.deepStrictEqual(s2.groups, s0.groups);
+      assert.equal(s0.groups.length, 4);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }

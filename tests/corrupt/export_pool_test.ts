@@ -3,6 +3,7 @@ import { join, relative } from "node:path";
 import { exportCorruptions } from "../../src/corrupt/export.ts";
 import { exportCorruptionsParallel } from "../../src/corrupt/export_pool.ts";
 import { resolveSubsets } from "../../src/corrupt/registry.ts";
+import { loadFrostTextures } from "../../src/corrupt/frost.ts";
 import { kFixtureDir } from "./_fixtures.ts";
 
 /** Every file under `dir`, relative path -> bytes. */
@@ -19,7 +20,7 @@ async function files(dir: string): Promise<Map<string, Uint8Array>> {
   return out;
 }
 
-Deno.test("exportCorruptionsParallel() writes the files of the one-thread export, and reports unreadable images", async () => {
+Deno.test("exportCorruptionsParallel() writes the files of the one-thread export, frost included, and reports unreadable images", async () => {
   const dir = await Deno.makeTempDir({ prefix: "hfss_corrupt_pool_" });
   try {
     const root = join(dir, "val");
@@ -32,8 +33,22 @@ Deno.test("exportCorruptionsParallel() writes the files of the one-thread export
       else await Deno.copyFile(join(kFixtureDir, `clean_${i % 2}.png`), path);
       samples.push({ path, folder });
     }
-    const subsets = resolveSubsets(["shot_noise/3", "glass_blur/1"]);
-    const base = { root, samples, subsets, seed: 9, format: "jpeg" as const };
+    // frost: the textures reach each worker once, not with every block
+    const subsets = resolveSubsets(
+      ["shot_noise/3", "glass_blur/1", "frost/2"],
+      {
+        frost: true,
+      },
+    );
+    const frost = await loadFrostTextures(join(kFixtureDir, "frost"));
+    const base = {
+      root,
+      samples,
+      subsets,
+      seed: 9,
+      format: "jpeg" as const,
+      frost,
+    };
     const failedOne: string[] = [];
     const one = await exportCorruptions({
       ...base,
@@ -50,7 +65,7 @@ Deno.test("exportCorruptionsParallel() writes the files of the one-thread export
       onProgress: (done) => progress.push(done),
     }, 2);
     assert.equal(pool.files_written, one.files_written);
-    assert.equal(pool.files_written, 8);
+    assert.equal(pool.files_written, 12);
     assert.equal(pool.images_failed, 1);
     assert.deepStrictEqual(failedPool, failedOne);
     assert.deepStrictEqual(progress, [...progress].sort((a, b) => a - b));
@@ -67,7 +82,7 @@ Deno.test("exportCorruptionsParallel() writes the files of the one-thread export
       blockSize: 2,
     }, 2);
     assert.equal(again.files_written, 0);
-    assert.equal(again.files_skipped, 8);
+    assert.equal(again.files_skipped, 12);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

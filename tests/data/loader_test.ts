@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { syntheticJpeg } from "../../src/testing/synthetic_jpeg.ts";
 import { openDataset, type Sample } from "../../src/data/dataset.ts";
 import { readImage } from "../../src/data/decode.ts";
-import { loadBatches } from "../../src/data/loader.ts";
+import { loadBatches, startDecodeWorkers } from "../../src/data/loader.ts";
 import { toTensor } from "../../src/data/preprocess.ts";
 import { kImagenetWnids } from "../../src/data/labels.ts";
 
@@ -33,7 +33,7 @@ async function makeTree(root: string): Promise<void> {
   await Deno.writeFile(join(root, kImagenetWnids[1]!, "img1_corrupt.jpg"), bad);
 }
 
-Deno.test("loadBatches() streams ordered batches, reports and skips a corrupt JPEG, workers or not", async () => {
+Deno.test("loadBatches() streams ordered batches, reports and skips a corrupt JPEG, workers (started or kept) or not", async () => {
   const root = await Deno.makeTempDir({ prefix: "hfss_loader_" });
   try {
     await makeTree(root);
@@ -47,7 +47,11 @@ Deno.test("loadBatches() streams ordered batches, reports and skips a corrupt JP
         toTensor(await readImage(s.path), { size, resize: "crop" })
       ),
     );
-    for (const workers of [0, 2]) {
+    // a pool kept across calls, used twice (as the evaluation does)
+    using pool = startDecodeWorkers(2);
+    assert.ok(pool);
+    for (const workers of [0, 2, pool, pool]) {
+      const label = typeof workers === "number" ? workers : "kept pool";
       const errors: [Sample, Error][] = [];
       const seen: Sample[] = [];
       const sizes: number[] = [];
@@ -56,7 +60,7 @@ Deno.test("loadBatches() streams ordered batches, reports and skips a corrupt JP
           batchSize: 4,
           size,
           resize: "crop",
-          workers,
+          ...(typeof workers === "number" ? { workers } : { pool: workers }),
           concurrency: 3,
           onError: (s, e) => errors.push([s, e]),
         })
@@ -68,12 +72,12 @@ Deno.test("loadBatches() streams ordered batches, reports and skips a corrupt JP
           assert.deepEqual(
             b.tensor.subarray(i * plane, (i + 1) * plane),
             want,
-            `workers=${workers} ${s.path}`,
+            `workers=${label} ${s.path}`,
           );
         });
         seen.push(...b.samples);
       }
-      assert.deepEqual(sizes, [4, 4, 1], `workers=${workers}`);
+      assert.deepEqual(sizes, [4, 4, 1], `workers=${label}`);
       assert.deepEqual(seen, good);
       assert.equal(errors.length, 1);
       assert.ok(errors[0]![0].path.endsWith("img1_corrupt.jpg"));
