@@ -1,7 +1,7 @@
 /**
  * `deno task compile [--output path]`: build the standalone `bin/hfss` with
  * `deno compile --unstable-webgpu`, narrow permissions, and the shaders (text
- * imports, part of the module graph) and wasm files embedded.
+ * imports, part of the module graph), wasm files and worker modules embedded.
  *
  * `deno compile` needs Deno's `denort` runtime. It comes from `DENORT_BIN`, or
  * from Deno's download cache (`<DENO_DIR>/dl/release/v<version>/denort-<target>.zip`),
@@ -88,6 +88,24 @@ export function wasmIncludes(root: string): string[] {
   return out.sort();
 }
 
+/**
+ * Worker entry modules (files named `…_worker.ts` under `src/`):
+ * `deno compile` embeds a worker's code only when it is included by path.
+ */
+export function workerIncludes(root: string): string[] {
+  const out: string[] = [];
+  const walk = (dir: string) => {
+    for (const e of Deno.readDirSync(`${root}/${dir}`)) {
+      if (e.isDirectory) walk(`${dir}/${e.name}`);
+      else if (e.isFile && e.name.endsWith("_worker.ts")) {
+        out.push(`${dir}/${e.name}`);
+      }
+    }
+  };
+  walk("src");
+  return out.sort();
+}
+
 /** The `deno compile` arguments for an output path. */
 export function compileArgs(output: string, root: string): string[] {
   return [
@@ -97,7 +115,10 @@ export function compileArgs(output: string, root: string): string[] {
     "--allow-write",
     "--allow-env",
     "--allow-sys",
-    ...wasmIncludes(root).flatMap((f) => ["--include", f]),
+    ...[...wasmIncludes(root), ...workerIncludes(root)].flatMap((f) => [
+      "--include",
+      f,
+    ]),
     "--output",
     output,
     "main.ts",

@@ -388,10 +388,13 @@ export const shared = {
     ),
   threads: (help = "onnxruntime wasm threads"): Option =>
     option("--threads <n>", help, arg.int({ min: 1 })),
-  workers: (dflt: number): Option =>
+  workers: (
+    dflt: number,
+    help = "image decode workers (0 = main thread)",
+  ): Option =>
     option(
       "--workers <n>",
-      "image decode workers (0 = main thread)",
+      help,
       arg.int(),
       dflt,
     ),

@@ -270,7 +270,12 @@ export function register(program: Command): void {
     .addOption(
       shared.threads("wasm threads (default: all cores; 1 with --attack)"),
     )
-    .addOption(shared.workers(0))
+    .addOption(
+      shared.workers(
+        0,
+        "image decode and ImageNet-C generation workers (0 = main thread)",
+      ),
+    )
     .addOption(shared.filter())
     .addOption(shared.compat("hfss"))
     .option("--label <text>", "display name of this run in the report")

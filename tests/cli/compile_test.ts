@@ -4,6 +4,7 @@ import {
   compileArgs,
   findDenort,
 } from "../../scripts/compile.ts";
+import { dirname, relative } from "node:path";
 import { REPO_ROOT } from "../../src/testing/shared_data.ts";
 
 const denort = await findDenort();
@@ -42,6 +43,35 @@ Deno.test("compileArgs() builds with WebGPU and narrow permissions, never -A", (
   assert.ok(!args.includes("-A") && !args.includes("--allow-all"));
   assert.ok(!args.includes("--allow-net") && !args.includes("--allow-ffi"));
   assert.equal(args.at(-1), "main.ts");
+});
+
+Deno.test("compileArgs() includes every worker module that src/ starts", async () => {
+  const args = compileArgs("out/hfss", REPO_ROOT);
+  const included = new Set(
+    args.flatMap((a, i) => args[i - 1] === "--include" ? [a] : []),
+  );
+  // Workers are started as `new URL("./name.ts", import.meta.url)`.
+  const started: string[] = [];
+  const walk = async (dir: string) => {
+    for await (const e of Deno.readDir(dir)) {
+      const path = `${dir}/${e.name}`;
+      if (e.isDirectory) await walk(path);
+      else if (e.name.endsWith(".ts")) {
+        const text = await Deno.readTextFile(path);
+        for (
+          const m of text.matchAll(
+            /new (?:Worker|URL)\(\s*(?:new URL\(\s*)?"(\.[^"]+\.ts)",\s*import\.meta\.url/g,
+          )
+        ) {
+          const file = relative(REPO_ROOT, `${dirname(path)}/${m[1]}`);
+          if (/worker/.test(file)) started.push(file);
+        }
+      }
+    }
+  };
+  await walk(`${REPO_ROOT}/src`);
+  assert.ok(started.length >= 4, `found ${started.join(", ")}`);
+  for (const f of started) assert.ok(included.has(f), `${f} is not included`);
 });
 
 Deno.test({
