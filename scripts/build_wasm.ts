@@ -7,8 +7,20 @@
  */
 import { createRequire } from "node:module";
 
-/** The `.wat` sources compiled, relative to the repository root. */
-export const kWatSources = ["src/corrupt/wasm/zoom_estimate.wat"];
+/** The folder of the `.wat` sources, relative to the repository root. */
+export const kWatDir = "src/corrupt/wasm";
+
+/** The `.wat` sources under `root`, relative to it, sorted. */
+export function watSources(root: string | URL): string[] {
+  const dir = new URL(
+    `${kWatDir}/`,
+    root instanceof URL ? root : `file://${root}/`,
+  );
+  return [...Deno.readDirSync(dir)]
+    .filter((e) => e.isFile && e.name.endsWith(".wat"))
+    .map((e) => `${kWatDir}/${e.name}`)
+    .sort();
+}
 
 interface Wabt {
   parseWat(
@@ -80,7 +92,7 @@ if (import.meta.main) {
     Deno.exit(1);
   }
   const root = new URL("../", import.meta.url);
-  for (const source of kWatSources) {
+  for (const source of watSources(root)) {
     const text = await Deno.readTextFile(new URL(source, root));
     const bytes = compileWat(wabt, source, text);
     const path = wasmModulePath(source);

@@ -3,43 +3,11 @@ import {
   type EstimateZoom,
   zoomEstimate,
 } from "../../../src/corrupt/wasm/zoom_estimate.ts";
-import { kWasmBase64 } from "../../../src/corrupt/wasm/zoom_estimate_wasm.ts";
 import { zoomEstimateBound, zoomGeometry } from "../../../src/corrupt/zoom.ts";
 import { kConstants, type Severity } from "../../../src/corrupt/registry.ts";
-import { REPO_ROOT } from "../../../src/testing/shared_data.ts";
-import {
-  compileWat,
-  loadWabt,
-  wasmModulePath,
-} from "../../../scripts/build_wasm.ts";
 import { Rng } from "../../../src/rng.ts";
 import { loadFixtureImages } from "../_fixtures.ts";
 import { realCrops } from "../_real_crops.ts";
-
-const wabt = await loadWabt();
-if (!wabt) {
-  console.warn(
-    "wabt is not installed (npm ci): the check of the committed wasm bytes is skipped",
-  );
-}
-
-Deno.test({
-  name:
-    "zoom_estimate_wasm.ts holds the bytes wabt compiles from zoom_estimate.wat",
-  ignore: !wabt,
-  fn: async () => {
-    const source = "src/corrupt/wasm/zoom_estimate.wat";
-    assert.equal(
-      wasmModulePath(source),
-      "src/corrupt/wasm/zoom_estimate_wasm.ts",
-    );
-    const text = await Deno.readTextFile(`${REPO_ROOT}/${source}`);
-    const want = compileWat(wabt!, source, text);
-    const bin = atob(kWasmBase64);
-    const got = Uint8Array.from(bin, (c) => c.charCodeAt(0));
-    assert.deepEqual(got, want, "run deno task build-wasm");
-  },
-});
 
 /** The tables of `zoomBlur` for the zooms besides 1 at side h. */
 function zoomTables(h: number, severity: Severity): EstimateZoom[] {
