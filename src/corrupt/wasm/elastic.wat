@@ -33,7 +33,7 @@
 ;;   sample: c = y + dy, f = floor(c), t = c − f (float64, both axes); taps at
 ;;     f and f + 1, reflected where outside [0, n − 1);
 ;;     v = float32((1 − ty)·((1 − tx)·t00 + tx·t01) + ty·((1 − tx)·t10 + tx·t11));
-;;     byte = trunc(float32(min(max(v, 0), 1)·255)).
+;;     byte = trunc(float32((v < 0 ? 0 : v > 1 ? 1 : v)·255)) (pmax, pmin).
 ;;   Displacements are far below 2^31 (|d| ≤ alpha), so floor(c) fits an i32.
 (module
   (memory (export "memory") 1)
@@ -85,14 +85,12 @@
           (i32x4.extend_low_i16x8_u
             (i16x8.extend_low_i8x16_u (v128.load32_zero (local.get $src)))))
         (v128.store (local.get $dst)
-          (call $pack
-            (f64x2.div (f64x2.convert_low_i32x4_u (local.get $v))
-              (local.get $c255))
-            (f64x2.div
+          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.div (f64x2.convert_low_i32x4_u (local.get $v))
+              (local.get $c255))) (f32x4.demote_f64x2_zero (f64x2.div
               (f64x2.convert_low_i32x4_u
                 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
                   (local.get $v) (local.get $v)))
-              (local.get $c255))))
+              (local.get $c255)))))
         (local.set $src (i32.add (local.get $src) (i32.const 3)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
         (br_if $px (i32.lt_u (local.get $src) (local.get $end))))))
@@ -162,21 +160,19 @@
           (local.set $w2 (v128.load64_splat offset=16 (local.get $wo)))
           (local.set $w3 (v128.load64_splat offset=24 (local.get $wo)))
           (v128.store (local.get $o)
-            (call $pack
-              (f64x2.add
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add
                 (f64x2.add
                   (f64x2.add
                     (f64x2.mul (f64x2.promote_low_f32x4 (local.get $a)) (local.get $w0))
                     (f64x2.mul (f64x2.promote_low_f32x4 (local.get $b)) (local.get $w1)))
                   (f64x2.mul (f64x2.promote_low_f32x4 (local.get $c)) (local.get $w2)))
-                (f64x2.mul (f64x2.promote_low_f32x4 (local.get $d)) (local.get $w3)))
-              (f64x2.add
+                (f64x2.mul (f64x2.promote_low_f32x4 (local.get $d)) (local.get $w3)))) (f32x4.demote_f64x2_zero (f64x2.add
                 (f64x2.add
                   (f64x2.add
-                    (f64x2.mul (f64x2.promote_low_f32x4 (call $hi (local.get $a))) (local.get $w0))
-                    (f64x2.mul (f64x2.promote_low_f32x4 (call $hi (local.get $b))) (local.get $w1)))
-                  (f64x2.mul (f64x2.promote_low_f32x4 (call $hi (local.get $c))) (local.get $w2)))
-                (f64x2.mul (f64x2.promote_low_f32x4 (call $hi (local.get $d))) (local.get $w3)))))
+                    (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $a) (local.get $a))) (local.get $w0))
+                    (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $b) (local.get $b))) (local.get $w1)))
+                  (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c))) (local.get $w2)))
+                (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $d) (local.get $d))) (local.get $w3))))))
           (local.set $o (i32.add (local.get $o) (i32.const 16)))
           (local.set $tx (i32.add (local.get $tx) (i32.const 8)))
           (local.set $x (i32.add (local.get $x) (i32.const 1)))
@@ -246,8 +242,7 @@
           (local.set $d (v128.load (i32.add (local.get $rb) (local.get $xb))))
           ;; v = sy·(sx·a + tx·b) + ty·(sx·c + tx·d), rounded to float32.
           (local.set $v
-            (call $pack
-              (f64x2.add
+            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add
                 (f64x2.mul (local.get $sy)
                   (f64x2.add
                     (f64x2.mul (local.get $sx) (f64x2.promote_low_f32x4 (local.get $a)))
@@ -255,30 +250,27 @@
                 (f64x2.mul (local.get $ty)
                   (f64x2.add
                     (f64x2.mul (local.get $sx) (f64x2.promote_low_f32x4 (local.get $c)))
-                    (f64x2.mul (local.get $tx) (f64x2.promote_low_f32x4 (local.get $d))))))
-              (f64x2.add
+                    (f64x2.mul (local.get $tx) (f64x2.promote_low_f32x4 (local.get $d))))))) (f32x4.demote_f64x2_zero (f64x2.add
                 (f64x2.mul (local.get $sy)
                   (f64x2.add
                     (f64x2.mul (local.get $sx)
-                      (f64x2.promote_low_f32x4 (call $hi (local.get $a))))
+                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $a) (local.get $a))))
                     (f64x2.mul (local.get $tx)
-                      (f64x2.promote_low_f32x4 (call $hi (local.get $b))))))
+                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $b) (local.get $b))))))
                 (f64x2.mul (local.get $ty)
                   (f64x2.add
                     (f64x2.mul (local.get $sx)
-                      (f64x2.promote_low_f32x4 (call $hi (local.get $c))))
+                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c))))
                     (f64x2.mul (local.get $tx)
-                      (f64x2.promote_low_f32x4 (call $hi (local.get $d)))))))))
+                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $d) (local.get $d))))))))))
           ;; Clipped to [0, 1], times 255 in float64, rounded to float32,
           ;; truncated to bytes; 4 bytes stored, the 4th overwritten next.
           (local.set $v
-            (f32x4.min (f32x4.max (local.get $v) (local.get $zero)) (local.get $one)))
+            (f32x4.pmin (f32x4.pmax (local.get $v) (local.get $zero)) (local.get $one)))
           (local.set $v
             (i32x4.trunc_sat_f32x4_u
-              (call $pack
-                (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $c255))
-                (f64x2.mul (f64x2.promote_low_f32x4 (call $hi (local.get $v)))
-                  (local.get $c255)))))
+              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $c255))) (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))
+                  (local.get $c255))))))
           (v128.store32_lane 0 (local.get $o)
             (i8x16.narrow_i16x8_u
               (i16x8.narrow_i32x4_u (local.get $v) (local.get $v))
