@@ -14,7 +14,6 @@
  */
 import type { Rng } from "../rng.ts";
 import { jpegRoundTrip } from "./libjpeg.ts";
-import { roundHalfEven } from "../data/preprocess.ts";
 import { kConstants, type Severity } from "./registry.ts";
 import { gaussianKernel1d } from "./filters.ts";
 import { reflectCorrelate2dRows } from "./reflect_convolve.ts";
