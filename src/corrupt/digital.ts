@@ -93,24 +93,8 @@ function elasticKernel(sigma: number): Float64Array {
   return w;
 }
 
-/** The smoothing's work images and the uniforms' bits, reused across calls. */
-interface ElasticScratch {
-  fx: Float64Array;
-  fy: Float64Array;
-  bits: Uint32Array;
-}
-
-let kElastic: ElasticScratch | undefined;
-
-function elasticScratch(n: number): ElasticScratch {
-  if (kElastic?.fx.length === n) return kElastic;
-  kElastic = {
-    fx: new Float64Array(n),
-    fy: new Float64Array(n),
-    bits: new Uint32Array(Math.sqrt(n)),
-  };
-  return kElastic;
-}
+/** The uniforms' bits of one row, reused across calls. */
+let kBits = new Uint32Array(0);
 
 /**
  * Elastic transform (random: the affine jitter and both displacement
@@ -126,8 +110,6 @@ export function elasticTransform(
 ): Uint8Array {
   const [alpha, sigma, jitter] = kConstants.elastic_transform[severity - 1]!;
   const f = Math.fround;
-  const n = size * size;
-  const w = elasticScratch(n);
   const centre = Math.floor(size / 2);
   const sq = Math.floor(size / 3);
   const pts1: [number, number][] = [
@@ -139,9 +121,10 @@ export function elasticTransform(
     p.map((v) => f(v + f(-jitter + 2 * jitter * rng.float())))
   ) as [number, number][];
   const { dx, dy } = elasticWarp(data, size, affineFromPoints(pts1, pts2));
-  // The uniform fields: `-1 + 2 * rng.float()` per sample, from the same stream a row at a
-  // time, x field then y field, straight into the smoothing.
-  const bits = w.bits;
+  // The uniform fields: `-1 + 2 * rng.float()` per sample, from the same
+  // stream a row at a time, x field then y field, straight into the smoothing.
+  if (kBits.length !== size) kBits = new Uint32Array(size);
+  const bits = kBits;
   const uniforms = (row: Float64Array) => {
     rng.fillU32(bits);
     for (let i = 0; i < size; i++) row[i] = -1 + 2 * (bits[i]! / 4294967296);
@@ -155,7 +138,6 @@ export function elasticTransform(
       const d = i === 0 ? dx : dy, o = j * size;
       for (let k = 0; k < size; k++) d[o + k] = row[k]! * alpha;
     },
-    [w.fx, w.fy],
   );
   return elasticSample(size, new Uint8Array(data.length));
 }

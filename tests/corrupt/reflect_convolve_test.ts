@@ -1,10 +1,11 @@
 import assert from "node:assert/strict";
 import { correlateAxis, gaussianKernel1d } from "../../src/corrupt/filters.ts";
 import {
-  Fft,
   kDirectMaxTaps,
   reflectCorrelate2d,
+  reflectCorrelate2dRows,
 } from "../../src/corrupt/reflect_convolve.ts";
+import { Fft, referenceLongRoute } from "./_reflect_dct_reference.ts";
 import { Rng } from "../../src/rng.ts";
 
 function uniformField(n: number, seed: number): Float64Array {
@@ -62,7 +63,51 @@ Deno.test("reflectCorrelate2d() matches the folded sums within float64 rounding 
   }
 });
 
-Deno.test("Fft.transform() is the DFT (forward) and its inverse with 1/n", () => {
+Deno.test("reflectCorrelate2d() gives the scalar DCT route's doubles bit for bit for long kernels", () => {
+  // The WebAssembly kernel against its plain transcription: elastic's
+  // severities 1 and 2 at 224 (radix 7), and axes with odd factors 1, 3, 5
+  // and 7 (the generic radix-q step), an odd image out.
+  const cases: [number, number, number][] = [
+    [224, 244 * 0.7, 2],
+    [224, 244 * 0.08, 3],
+    [32, 19.52, 2],
+    [12, 6, 3],
+    [20, 40, 2],
+    [28, 8, 2],
+    [2, 20, 1],
+  ];
+  for (const [n, sigma, count] of cases) {
+    const w = gaussianKernel1d(sigma, 3);
+    assert.ok(w.length > kDirectMaxTaps);
+    const u = Array.from({ length: count }, (_, i) => uniformField(n, 7 + i));
+    const want = referenceLongRoute(u, n, w);
+    const got = reflectCorrelate2d(u, n, w);
+    for (let i = 0; i < count; i++) {
+      assert.deepStrictEqual(
+        got[i],
+        want[i],
+        `n ${n} sigma ${sigma} image ${i}`,
+      );
+    }
+  }
+  // Row sources draw in order: image 0's rows, then image 1's.
+  const rng = new Rng(1), n = 224, w = gaussianKernel1d(244 * 0.7, 3);
+  const rows = (row: Float64Array) => {
+    for (let k = 0; k < n; k++) row[k] = -1 + 2 * rng.float();
+  };
+  const got = [new Float64Array(n * n), new Float64Array(n * n)];
+  reflectCorrelate2dRows([rows, rows], n, w, (row, j, i) => {
+    got[i]!.set(row, j * n);
+  });
+  const draws = new Rng(1);
+  const u = [0, 1].map(() =>
+    Float64Array.from({ length: n * n }, () => -1 + 2 * draws.float())
+  );
+  assert.deepStrictEqual(got, referenceLongRoute(u, n, w));
+  assert.throws(() => reflectCorrelate2d([new Float64Array(9)], 3, w), /even/);
+});
+
+Deno.test("Fft.transform() (the scalar reference) is the DFT (forward) and its inverse with 1/n", () => {
   for (const n of [224, 28, 12, 32, 5]) {
     const rng = new Rng(n);
     const re = Float64Array.from({ length: n }, () => rng.float() - 0.5);
