@@ -8,8 +8,13 @@ import {
   affineFromPoints,
   elasticTransform,
 } from "../../../src/corrupt/digital.ts";
-import { gaussianKernel1d, mapIndex } from "../../../src/corrupt/filters.ts";
-import { reflectCorrelate2d } from "../../../src/corrupt/reflect_convolve.ts";
+import {
+  correlateAxis,
+  gaussianKernel1d,
+  mapIndex,
+} from "../../../src/corrupt/filters.ts";
+import { kDirectMaxTaps } from "../../../src/corrupt/reflect_convolve.ts";
+import { referenceLongRoute } from "../_reflect_dct_reference.ts";
 import { kConstants, kSeverities } from "../../../src/corrupt/registry.ts";
 import { roundHalfEven } from "../../../src/data/preprocess.ts";
 import { Rng } from "../../../src/rng.ts";
@@ -81,7 +86,22 @@ function plainElastic(
   const u = [0, 1].map(() =>
     Float64Array.from({ length: n * n }, () => -1 + 2 * rng.float())
   );
-  const [sx, sy] = reflectCorrelate2d(u, n, gaussianKernel1d(sigma, 3));
+  // The fields' smoothing: scipy's sums (`correlateAxis`) for short
+  // kernels, the scalar DCT route for long ones.
+  const w = gaussianKernel1d(sigma, 3);
+  const [sx, sy] = w.length <= kDirectMaxTaps
+    ? u.map((x) =>
+      correlateAxis(
+        correlateAxis(x, n, n, 1, 0, w, "reflect"),
+        n,
+        n,
+        1,
+        1,
+        w,
+        "reflect",
+      )
+    )
+    : referenceLongRoute(u, n, w);
   const out = new Uint8Array(n * n * 3);
   const at = (i: number) =>
     i >= 0 && i < n - 1
