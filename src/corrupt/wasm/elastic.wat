@@ -33,7 +33,8 @@
 ;;   sample: c = y + dy, f = floor(c), t = c − f (float64, both axes); taps at
 ;;     f and f + 1, reflected where outside [0, n − 1);
 ;;     v = float32((1 − ty)·((1 − tx)·t00 + tx·t01) + ty·((1 − tx)·t10 + tx·t11));
-;;     byte = trunc(float32((v < 0 ? 0 : v > 1 ? 1 : v)·255)) (pmax, pmin).
+;;     byte = trunc(float32((v < 0 ? 0 : v > 1 ? 1 : v)·255)) (the product
+;;     taken in float32: the same rounding of the same exact product).
 ;;   Displacements are far below 2^31 (|d| ≤ alpha), so floor(c) fits an i32.
 (module
   (memory (export "memory") 1)
@@ -85,12 +86,14 @@
           (i32x4.extend_low_i16x8_u
             (i16x8.extend_low_i8x16_u (v128.load32_zero (local.get $src)))))
         (v128.store (local.get $dst)
-          (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.div (f64x2.convert_low_i32x4_u (local.get $v))
-              (local.get $c255))) (f32x4.demote_f64x2_zero (f64x2.div
+          (call $pack
+            (f64x2.div (f64x2.convert_low_i32x4_u (local.get $v))
+              (local.get $c255))
+            (f64x2.div
               (f64x2.convert_low_i32x4_u
                 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15
                   (local.get $v) (local.get $v)))
-              (local.get $c255)))))
+              (local.get $c255))))
         (local.set $src (i32.add (local.get $src) (i32.const 3)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 16)))
         (br_if $px (i32.lt_u (local.get $src) (local.get $end))))))
@@ -160,19 +163,21 @@
           (local.set $w2 (v128.load64_splat offset=16 (local.get $wo)))
           (local.set $w3 (v128.load64_splat offset=24 (local.get $wo)))
           (v128.store (local.get $o)
-            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add
+            (call $pack
+              (f64x2.add
                 (f64x2.add
                   (f64x2.add
                     (f64x2.mul (f64x2.promote_low_f32x4 (local.get $a)) (local.get $w0))
                     (f64x2.mul (f64x2.promote_low_f32x4 (local.get $b)) (local.get $w1)))
                   (f64x2.mul (f64x2.promote_low_f32x4 (local.get $c)) (local.get $w2)))
-                (f64x2.mul (f64x2.promote_low_f32x4 (local.get $d)) (local.get $w3)))) (f32x4.demote_f64x2_zero (f64x2.add
+                (f64x2.mul (f64x2.promote_low_f32x4 (local.get $d)) (local.get $w3)))
+              (f64x2.add
                 (f64x2.add
                   (f64x2.add
-                    (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $a) (local.get $a))) (local.get $w0))
-                    (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $b) (local.get $b))) (local.get $w1)))
-                  (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c))) (local.get $w2)))
-                (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $d) (local.get $d))) (local.get $w3))))))
+                    (f64x2.mul (f64x2.promote_low_f32x4 (call $hi (local.get $a))) (local.get $w0))
+                    (f64x2.mul (f64x2.promote_low_f32x4 (call $hi (local.get $b))) (local.get $w1)))
+                  (f64x2.mul (f64x2.promote_low_f32x4 (call $hi (local.get $c))) (local.get $w2)))
+                (f64x2.mul (f64x2.promote_low_f32x4 (call $hi (local.get $d))) (local.get $w3)))))
           (local.set $o (i32.add (local.get $o) (i32.const 16)))
           (local.set $tx (i32.add (local.get $tx) (i32.const 8)))
           (local.set $x (i32.add (local.get $x) (i32.const 1)))
@@ -192,7 +197,7 @@
     (local $v v128) (local $zero v128) (local $one v128) (local $c255 v128)
     (local.set $zero (f32x4.splat (f32.const 0)))
     (local.set $one (f32x4.splat (f32.const 1)))
-    (local.set $c255 (f64x2.splat (f64.const 255)))
+    (local.set $c255 (f32x4.splat (f32.const 255)))
     (local.set $last (i32.sub (local.get $n) (i32.const 1)))
     (local.set $row (i32.shl (local.get $n) (i32.const 4)))
     (local.set $p (i32.const 0))
@@ -242,7 +247,8 @@
           (local.set $d (v128.load (i32.add (local.get $rb) (local.get $xb))))
           ;; v = sy·(sx·a + tx·b) + ty·(sx·c + tx·d), rounded to float32.
           (local.set $v
-            (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.add
+            (call $pack
+              (f64x2.add
                 (f64x2.mul (local.get $sy)
                   (f64x2.add
                     (f64x2.mul (local.get $sx) (f64x2.promote_low_f32x4 (local.get $a)))
@@ -250,27 +256,29 @@
                 (f64x2.mul (local.get $ty)
                   (f64x2.add
                     (f64x2.mul (local.get $sx) (f64x2.promote_low_f32x4 (local.get $c)))
-                    (f64x2.mul (local.get $tx) (f64x2.promote_low_f32x4 (local.get $d))))))) (f32x4.demote_f64x2_zero (f64x2.add
+                    (f64x2.mul (local.get $tx) (f64x2.promote_low_f32x4 (local.get $d))))))
+              (f64x2.add
                 (f64x2.mul (local.get $sy)
                   (f64x2.add
                     (f64x2.mul (local.get $sx)
-                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $a) (local.get $a))))
+                      (f64x2.promote_low_f32x4 (call $hi (local.get $a))))
                     (f64x2.mul (local.get $tx)
-                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $b) (local.get $b))))))
+                      (f64x2.promote_low_f32x4 (call $hi (local.get $b))))))
                 (f64x2.mul (local.get $ty)
                   (f64x2.add
                     (f64x2.mul (local.get $sx)
-                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $c) (local.get $c))))
+                      (f64x2.promote_low_f32x4 (call $hi (local.get $c))))
                     (f64x2.mul (local.get $tx)
-                      (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $d) (local.get $d))))))))))
-          ;; Clipped to [0, 1], times 255 in float64, rounded to float32,
-          ;; truncated to bytes; 4 bytes stored, the 4th overwritten next.
+                      (f64x2.promote_low_f32x4 (call $hi (local.get $d)))))))))
+          ;; Clipped to [0, 1] (pmax, pmin: `v < 0 ? 0 : v > 1 ? 1 : v`), times
+          ;; 255 rounded to float32, truncated to bytes; 4 bytes stored, the
+          ;; 4th overwritten next. The float32 product is the float64 one
+          ;; rounded to float32: v (24-bit significand) · 255 (8 bits) is
+          ;; exact in float64, and both round that exact product once.
           (local.set $v
             (f32x4.pmin (f32x4.pmax (local.get $v) (local.get $zero)) (local.get $one)))
           (local.set $v
-            (i32x4.trunc_sat_f32x4_u
-              (i8x16.shuffle 0 1 2 3 4 5 6 7 16 17 18 19 20 21 22 23 (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (local.get $v)) (local.get $c255))) (f32x4.demote_f64x2_zero (f64x2.mul (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 8 9 10 11 12 13 14 15 (local.get $v) (local.get $v)))
-                  (local.get $c255))))))
+            (i32x4.trunc_sat_f32x4_u (f32x4.mul (local.get $v) (local.get $c255))))
           (v128.store32_lane 0 (local.get $o)
             (i8x16.narrow_i16x8_u
               (i16x8.narrow_i32x4_u (local.get $v) (local.get $v))
