@@ -57,8 +57,8 @@ export function reflectCorrelate2d(
 
 /**
  * `reflectCorrelate2d` handing each output row to `sink` instead of
- * storing it. Two images at a time are held in the memory of the kernel
- * for the kernel's length (an odd one out has an all-zero partner).
+ * storing it. Two images at a time go through the WebAssembly kernel of
+ * the route (an odd one out with an all-zero partner).
  */
 export function reflectCorrelate2dRows(
   images: readonly (Float64Array | RowSource)[],

@@ -30,7 +30,8 @@ Deno.test("reflectCorrelate2d() gives correlateAxis' doubles bit for bit for sho
     const want = u.map((x) => reference(x, n, w));
     const got = reflectCorrelate2d(u, n, w);
     for (let i = 0; i < 2; i++) assert.deepStrictEqual(got[i], want[i]);
-    // In place, and from row sources drawing one stream.
+    // An image on its own, in place, and from row sources drawing one stream.
+    assert.deepStrictEqual(reflectCorrelate2d([u[1]!], n, w), [want[1]]);
     assert.deepStrictEqual(reflectCorrelate2d(u, n, w, u), want);
     const rng = new Rng(1);
     const rows = (row: Float64Array) => {
