@@ -5,13 +5,15 @@
  */
 import { kConstants, type Severity } from "./registry.ts";
 import { mapIndex } from "./filters.ts";
+import { kByteToUnit, scratchF64, scratchI32, toByte } from "./scratch.ts";
 import {
-  kByteToUnit,
-  scratchF64,
-  scratchI32,
-  scratchU8,
-  toByte,
-} from "./scratch.ts";
+  diskSums,
+  fusedRow,
+  hpRow,
+  type RowsMemory,
+  rowsMemory,
+  vpRows as vpRows_,
+} from "./wasm/defocus_rows.ts";
 
 /** `disk(radius, alias_blur)` of the original, as a k x k float64 kernel. */
 export function diskKernel(
@@ -274,16 +276,48 @@ function diskFilterRows(
   const pr = half + rg; // padding of the image
   const pw = size + 2 * pr;
   const nc = cW.length;
-  const pad = nc > 0 ? padImage(data, size, C, pr) : undefined;
-  const pk = packedRows(data, size, C, pr, plan.spanW, half);
-  const fix = pad ? diskFix(plan, pad, pw, C, widen) : undefined;
   const m = size + 2 * rg;
   const mC = m * C, RS = size * C;
+  const terms = nc > 0 ? (plan.fix ??= makeDiskFix(plan, pw, C)) : undefined;
+  const fused = bytes && terms?.even;
+  // The rows the kernels read live in their memory: the prefix sums, the
+  // disk sums, their span table; where the kernel folds, its prefix tables
+  // and the padded image; where `fusedBytes` applies, the ring of the g
+  // pass along x, a row of bytes and the undecided samples.
+  const k = plan.spanW.length, W = C === 3 ? 1 : C;
+  const pairs = (k + 1) * (pw + 1) * W;
+  const mem = rowsMemory(
+    [
+      2 * pairs + 4,
+      pw * W + 4,
+      fused ? 2 * RS : 0,
+      terms ? terms.hpRows * terms.hpStride : 0,
+      terms ? terms.vpRows * terms.vpStride : 0,
+      ...(fused ? g.map(() => RS) : []),
+    ],
+    [2 * k, fused ? RS : 0],
+    // Two spare rows and a few bytes after the padded image: the kernels
+    // read past its end (values unused).
+    [fused ? RS : 0, terms ? (pw + 2) * pw * C + 16 : 0],
+  );
+  const fix = terms
+    ? diskFix(
+      plan,
+      padImage(data, size, C, pr, mem.u8[1]!),
+      mem.f64[3]!,
+      mem.f64[4]!,
+      pw,
+      C,
+      widen,
+    )
+    : undefined;
+  const pk = packedRows(data, size, C, pr, plan.spanW, half, mem);
   const scale = area * 255;
   const disk = new Float64Array(mC);
   // Ring of the last ks rows of the g pass along x.
-  const hx: Float64Array[] = [];
-  for (let i = 0; i < ks; i++) hx.push(new Float64Array(RS));
+  let hx: Float64Array[] = [];
+  if (fused) hx = mem.f64.slice(5, 5 + ks);
+  else for (let i = 0; i < ks; i++) hx.push(new Float64Array(RS));
   const row = new Float64Array(RS);
   const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
   const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
@@ -305,11 +339,11 @@ function diskFilterRows(
     if (y < ks - 1) continue;
     const oy = y - ks + 1;
     const h0 = hx[oy % ks]!, h1 = hx[(oy + 1) % ks]!, h2 = hx[(oy + 2) % ks]!;
-    if (bytes && fix && fix.even) {
+    if (bytes && fix && fused) {
       // g along y, the first stage and the bytes in one pass.
       const h3 = ks > 3 ? hx[(oy + 3) % ks]! : h0;
       const h4 = ks > 4 ? hx[(oy + 4) % ks]! : h0;
-      fusedBytes(h0, h1, h2, h3, h4, g, fix, oy, bytes, oy * RS);
+      fusedBytes([h0, h1, h2, h3, h4], g, fix, oy, bytes, oy * RS, mem);
       continue;
     }
     if (ks === 3) {
@@ -359,10 +393,15 @@ interface PackedRows {
   hiO: Int32Array;
   loO: Int32Array;
   sums: Float64Array;
+  /** The span table of `diskSums`, two addresses a disk row. */
+  S: Int32Array;
 }
 
 const kP17 = 131072;
 const kP34 = 17179869184;
+/** 2^-17 and 2^-34: scaling by them is exact, the same as dividing. */
+const kInvP17 = 1 / kP17;
+const kInvP34 = 1 / kP34;
 
 function packedRows(
   data: Uint8Array,
@@ -371,6 +410,7 @@ function packedRows(
   pr: number,
   spanW: Int32Array,
   half: number,
+  mem: RowsMemory,
 ): PackedRows {
   const pw = size + 2 * pr, k = spanW.length;
   const F = C === 3 ? 3 : 1, W = C / F;
@@ -392,7 +432,7 @@ function packedRows(
     last = j;
   }
   return {
-    PP: scratchF64(25, 2 * pairs),
+    PP: mem.f64[0]!,
     pairs,
     last,
     ring,
@@ -406,7 +446,8 @@ function packedRows(
     rowsJ: Int32Array.from(rowsJ),
     hiO: Int32Array.from(hiO),
     loO: Int32Array.from(loO),
-    sums: scratchF64(26, pw * W),
+    sums: mem.f64[1]!,
+    S: mem.i32[0]!,
   };
 }
 
@@ -447,47 +488,14 @@ function packedDiskRow(
     const a = ((Y - 1) % ring) * PS, d = pairs + a;
     for (let x = 0; x < PS; x++) PP[d + x] = PP[a + x]! + PP[b + x]!;
   }
-  // Four disk rows a pass; every partial sum is a sum of spans, exact.
-  let t = 0;
-  for (; t + 4 <= nj; t += 4) {
-    const h0 = ((y + rowsJ[t]!) % ring) * PS;
-    const h1 = ((y + rowsJ[t + 1]!) % ring) * PS;
-    const h2 = ((y + rowsJ[t + 2]!) % ring) * PS;
-    const h3 = ((y + rowsJ[t + 3]!) % ring) * PS;
-    const a0 = h0 + hiO[t]!, b0 = h0 + loO[t]!;
-    const a1 = h1 + hiO[t + 1]!, b1 = h1 + loO[t + 1]!;
-    const a2 = h2 + hiO[t + 2]!, b2 = h2 + loO[t + 2]!;
-    const a3 = h3 + hiO[t + 3]!, b3 = h3 + loO[t + 3]!;
-    if (t === 0) {
-      for (let x = 0; x < n; x++) {
-        sums[x] = (PP[a0 + x]! - PP[b0 + x]!) + (PP[a1 + x]! - PP[b1 + x]!) +
-          (PP[a2 + x]! - PP[b2 + x]!) + (PP[a3 + x]! - PP[b3 + x]!);
-      }
-    } else {
-      for (let x = 0; x < n; x++) {
-        sums[x] = sums[x]! + (PP[a0 + x]! - PP[b0 + x]!) +
-          (PP[a1 + x]! - PP[b1 + x]!) + (PP[a2 + x]! - PP[b2 + x]!) +
-          (PP[a3 + x]! - PP[b3 + x]!);
-      }
-    }
+  // Every partial sum is a sum of spans, exact in any order.
+  const S = pk.S, base = PP.byteOffset;
+  for (let t = 0; t < nj; t++) {
+    const h = base + 8 * (((y + rowsJ[t]!) % ring) * PS);
+    S[2 * t] = h + 8 * hiO[t]!;
+    S[2 * t + 1] = h + 8 * loO[t]!;
   }
-  if (t === 0) sums.fill(0, 0, n);
-  if (t + 2 <= nj) {
-    const h0 = ((y + rowsJ[t]!) % ring) * PS;
-    const h1 = ((y + rowsJ[t + 1]!) % ring) * PS;
-    const a0 = h0 + hiO[t]!, b0 = h0 + loO[t]!;
-    const a1 = h1 + hiO[t + 1]!, b1 = h1 + loO[t + 1]!;
-    for (let x = 0; x < n; x++) {
-      sums[x] = sums[x]! + (PP[a0 + x]! - PP[b0 + x]!) +
-        (PP[a1 + x]! - PP[b1 + x]!);
-    }
-    t += 2;
-  }
-  for (; t < nj; t++) {
-    const h = ((y + rowsJ[t]!) % ring) * PS;
-    const a = h + hiO[t]!, b = h + loO[t]!;
-    for (let x = 0; x < n; x++) sums[x] = sums[x]! + (PP[a + x]! - PP[b + x]!);
-  }
+  diskSums(n, nj, S, sums);
   if (F === 3) return true;
   for (let x = 0; x < n; x++) disk[x] = sums[x]! / scale;
   return false;
@@ -514,8 +522,8 @@ function diskGx(
   if (g.length === 3) {
     for (let x = 0, o = -6; x < m; x++, o += 3) {
       const v = sums[x]!;
-      const f2 = Math.floor(v / kP34), r = v - f2 * kP34;
-      const f1 = Math.floor(r / kP17);
+      const f2 = Math.floor(v * kInvP34), r = v - f2 * kP34;
+      const f1 = Math.floor(r * kInvP17);
       a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
       c0 = (r - f1 * kP17) / scale, c1 = f1 / scale, c2 = f2 / scale;
       if (x < 2) continue;
@@ -529,8 +537,8 @@ function diskGx(
   let e0 = 0, e1 = 0, e2 = 0;
   for (let x = 0, o = -12; x < m; x++, o += 3) {
     const v = sums[x]!;
-    const f2 = Math.floor(v / kP34), r = v - f2 * kP34;
-    const f1 = Math.floor(r / kP17);
+    const f2 = Math.floor(v * kInvP34), r = v - f2 * kP34;
+    const f1 = Math.floor(r * kInvP17);
     a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
     c0 = d0, c1 = d1, c2 = d2, d0 = e0, d1 = e1, d2 = e2;
     e0 = (r - f1 * kP17) / scale, e1 = f1 / scale, e2 = f2 / scale;
@@ -547,9 +555,9 @@ function padImage(
   size: number,
   C: number,
   pr: number,
+  pad: Uint8Array,
 ): Uint8Array {
   const pw = size + 2 * pr, n = pw * C, mid = pr * C, rowLen = size * C;
-  const pad = scratchU8(0, pw * n);
   const idx = new Int32Array(pw);
   for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
   for (let y = 0; y < pw; y++) {
@@ -642,18 +650,19 @@ interface DiskFix {
 
 /**
  * The bracket of `plan`'s correction over the padded image `pad`, its
- * half-widths times `widen`.
+ * half-widths times `widen`, with the prefix tables in `hp` and `vp`.
  */
 function diskFix(
   plan: DiskPlan,
   pad: Uint8Array,
+  hp: Float64Array,
+  vp: Float64Array,
   pw: number,
   C: number,
   widen: number,
 ): DiskFix {
-  const t = plan.fix ??= makeDiskFix(plan, pad, pw, C);
+  const t = plan.fix ??= makeDiskFix(plan, pw, C);
   // Fresh per-call state: the image, the rings (prefix row 0 is zeros).
-  const vp = scratchF64(2, t.vpRows * t.vpStride);
   vp.fill(0, 0, t.vpStride);
   return {
     ...t,
@@ -663,7 +672,7 @@ function diskFix(
     lo2: t.lo2 * widen,
     hi2: t.hi2 * widen,
     acc: scratchF64(24, (pw - 2 * (plan.half + (plan.g.length >> 1))) * C),
-    hp: scratchF64(1, t.hpRows * t.hpStride),
+    hp,
     hpNext: 0,
     vp,
     vpNext: 1,
@@ -674,12 +683,7 @@ function diskFix(
   };
 }
 
-function makeDiskFix(
-  plan: DiskPlan,
-  pad: Uint8Array,
-  pw: number,
-  C: number,
-): DiskFix {
+function makeDiskFix(plan: DiskPlan, pw: number, C: number): DiskFix {
   const { g, spanW, area, half, cOff, cW, cGrid } = plan;
   const ks = g.length, rg = (ks - 1) >> 1;
   const k = 2 * half + 1, k2 = k + 2 * rg;
@@ -793,7 +797,8 @@ function makeDiskFix(
   const even = nh1 === 4 && nv1 === 4 &&
     first.every((t) => Math.abs(t.coef) === Math.abs(first[0]!.coef)) &&
     sign(false) === "1,1,-1,-1" && sign(true) === "1,1,-1,-1";
-  const hpStride = (pw + 1) * C, vpStride = pw * C;
+  // An even row length: `vp_rows` writes samples in pairs.
+  const hpStride = (pw + 1) * C, vpStride = (pw * C + 1) & ~1;
   const hW: number[] = [], hAt: number[] = [], hHi: number[] = [];
   const hLo: number[] = [];
   const vW: number[] = [], vHi: number[] = [], vLo: number[] = [];
@@ -816,10 +821,9 @@ function makeDiskFix(
     }
   }
   const vpRows = 2 * wv + 3;
-  const vp = scratchF64(2, vpRows * vpStride);
-  vp.fill(0, 0, vpStride); // prefix row 0
+  // The image and the tables come with each call (`diskFix`).
   return {
-    pad,
+    pad: new Uint8Array(0),
     pw,
     C,
     g,
@@ -837,7 +841,7 @@ function makeDiskFix(
     hAt: Int32Array.from(hAt),
     hHi: Int32Array.from(hHi),
     hLo: Int32Array.from(hLo),
-    hp: scratchF64(1, k2 * hpStride),
+    hp: new Float64Array(0),
     hpRows: k2,
     hpStride,
     hpNext: 0,
@@ -845,7 +849,7 @@ function makeDiskFix(
     vHi: Int32Array.from(vHi),
     vLo: Int32Array.from(vLo),
     vCol: Int32Array.from(vCol),
-    vp,
+    vp: new Float64Array(0),
     vpStride,
     vpRows,
     vpNext: 1, // prefix row 0 (zeros) is in slot 0
@@ -881,47 +885,8 @@ function advanceFix(fix: DiskFix, y: number): void {
     const Y = fix.hpNext;
     const b = (Y % k2) * hpStride + C, q = Y * rs - lo;
     hp.fill(0, b - C, b + lo);
-    if (C === 3) {
-      // Running sums in locals: no store-to-load chain.
-      let s0 = 0, s1 = 0, s2 = 0;
-      if (ks === 5) {
-        // The five pixels under g in registers, one new pixel a step.
-        let a0 = pad[q + lo]!, a1 = pad[q + lo + 1]!, a2 = pad[q + lo + 2]!;
-        let b0 = pad[q + lo + 3]!, b1 = pad[q + lo + 4]!;
-        let b2 = pad[q + lo + 5]!, c0 = pad[q + lo + 6]!;
-        let c1 = pad[q + lo + 7]!, c2 = pad[q + lo + 8]!;
-        let d0 = pad[q + lo + 9]!, d1 = pad[q + lo + 10]!;
-        let d2 = pad[q + lo + 11]!;
-        for (let i = lo; i < hi; i += 3) {
-          const p = q + i;
-          const e0 = pad[p + 12]!, e1 = pad[p + 13]!, e2 = pad[p + 14]!;
-          s0 += g0 * (a0 + e0) + g1 * (b0 + d0) + g2 * c0;
-          s1 += g0 * (a1 + e1) + g1 * (b1 + d1) + g2 * c1;
-          s2 += g0 * (a2 + e2) + g1 * (b2 + d2) + g2 * c2;
-          hp[b + i] = s0;
-          hp[b + i + 1] = s1;
-          hp[b + i + 2] = s2;
-          a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
-          c0 = d0, c1 = d1, c2 = d2, d0 = e0, d1 = e1, d2 = e2;
-        }
-      } else {
-        // ks = 3: the three pixels under g.
-        let a0 = pad[q + lo]!, a1 = pad[q + lo + 1]!, a2 = pad[q + lo + 2]!;
-        let b0 = pad[q + lo + 3]!, b1 = pad[q + lo + 4]!;
-        let b2 = pad[q + lo + 5]!;
-        for (let i = lo; i < hi; i += 3) {
-          const p = q + i;
-          const c0 = pad[p + 6]!, c1 = pad[p + 7]!, c2 = pad[p + 8]!;
-          s0 += g0 * (a0 + c0) + g1 * b0;
-          s1 += g0 * (a1 + c1) + g1 * b1;
-          s2 += g0 * (a2 + c2) + g1 * b2;
-          hp[b + i] = s0;
-          hp[b + i + 1] = s1;
-          hp[b + i + 2] = s2;
-          a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
-        }
-      }
-    } else {
+    if (C === 3) hpRow((hi - lo) / 3, g, pad, q + lo, hp, b + lo);
+    else {
       for (let i = lo; i < hi; i++) {
         const p = q + i;
         const v = ks === 3
@@ -937,53 +902,19 @@ function advanceFix(fix: DiskFix, y: number): void {
   for (let t = 0; t < fix.vHi.length; t++) {
     vNeed = Math.max(vNeed, y + fix.vHi[t]!);
   }
-  const r1 = rs, r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs;
   for (; fix.vpNext <= vNeed; fix.vpNext++) {
     // Prefix row Y' = prefix row Y' − 1 + (g ⊛ column) at padded row Y' − 1.
     const Y = fix.vpNext - 1;
     const b = (fix.vpNext % vpRows) * vpStride;
     const prev = (Y % vpRows) * vpStride;
-    if (Y >= rg && Y + 1 < pw - rg) {
+    if (Y >= rg && Y < pw - rg) {
       // Two prefix rows a pass: their g sums share all but one pixel row.
-      // The ring holds one row beyond the last one needed (2·wv + 3 rows).
-      const q = (Y - rg) * rs;
-      const b2 = ((fix.vpNext + 1) % vpRows) * vpStride, r5 = 5 * rs;
-      if (ks === 3) {
-        for (let i = 0; i < rs; i++) {
-          const p = q + i;
-          const x0 = pad[p]!, x1 = pad[p + r1]!, x2 = pad[p + r2]!;
-          const v = vp[prev + i]! + g0 * (x0 + x2) + g1 * x1;
-          vp[b + i] = v;
-          vp[b2 + i] = v + g0 * (x1 + pad[p + r3]!) + g1 * x2;
-        }
-      } else {
-        for (let i = 0; i < rs; i++) {
-          const p = q + i;
-          const x1 = pad[p + r1]!, x2 = pad[p + r2]!, x3 = pad[p + r3]!;
-          const x4 = pad[p + r4]!;
-          const v = vp[prev + i]! + g0 * (pad[p]! + x4) + g1 * (x1 + x3) +
-            g2 * x2;
-          vp[b + i] = v;
-          vp[b2 + i] = v + g0 * (x1 + pad[p + r5]!) + g1 * (x2 + x4) +
-            g2 * x3;
-        }
-      }
-      fix.vpNext++;
-    } else if (Y >= rg && Y < pw - rg) {
-      const q = (Y - rg) * rs;
-      if (ks === 3) {
-        for (let i = 0; i < rs; i++) {
-          const p = q + i;
-          vp[b + i] = vp[prev + i]! + g0 * (pad[p]! + pad[p + r2]!) +
-            g1 * pad[p + r1]!;
-        }
-      } else {
-        for (let i = 0; i < rs; i++) {
-          const p = q + i;
-          vp[b + i] = vp[prev + i]! + g0 * (pad[p]! + pad[p + r4]!) +
-            g1 * (pad[p + r1]! + pad[p + r3]!) + g2 * pad[p + r2]!;
-        }
-      }
+      // The ring holds one row beyond the last one needed (2·wv + 3 rows),
+      // so the second may be written where only the first is inside (from
+      // the pad's spare rows); the rows after it overwrite it.
+      const b2 = ((fix.vpNext + 1) % vpRows) * vpStride;
+      vpRows_(rs, g, pad, (Y - rg) * rs, rs, vp, prev, b, b2);
+      if (Y + 1 < pw - rg) fix.vpNext++;
     } else vp.copyWithin(b, prev, prev + rs);
   }
   for (let t = 0; t < fix.hAt.length; t++) {
@@ -1053,53 +984,33 @@ function correctToBytes(
 /**
  * `correctToBytes` of the row `g0·h0 + g1·h1 + … (+ g4·h4 where g has five
  * taps)`, the g pass along y in the same order as `diskFilterRows`, for an
- * `even` first stage: one weight for its eight terms.
+ * `even` first stage (one weight for its eight terms): the kernel
+ * (`defocus_rows.wat`) decides the bytes the first bracket proves, the
+ * rest are refined here. `h` and the tables of `fix` are views of `mem`.
  */
 function fusedBytes(
-  h0: Float64Array,
-  h1: Float64Array,
-  h2: Float64Array,
-  h3: Float64Array,
-  h4: Float64Array,
+  h: Float64Array[],
   g: Float64Array,
   fix: DiskFix,
   y: number,
   out: Uint8Array,
   o: number,
+  mem: RowsMemory,
 ): void {
   advanceFix(fix, y);
-  const { lo1, hi1, hp, vp, hW, hP, hQ, vP, vQ } = fix;
-  const n = h0.length, five = g.length === 5;
-  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
-  const g3 = five ? g[3]! : 0, g4 = five ? g[4]! : 0;
-  const w = hW[0]!;
-  const p0 = hP[0]!, p1 = hP[1]!, p2 = hP[2]!, p3 = hP[3]!;
-  const q0 = hQ[0]!, q1 = hQ[1]!, q2 = hQ[2]!, q3 = hQ[3]!;
-  const r0 = vP[0]!, r1 = vP[1]!, r2 = vP[2]!, r3 = vP[3]!;
-  const s0 = vQ[0]!, s1 = vQ[1]!, s2 = vQ[2]!, s3 = vQ[3]!;
-  const at = scratchI32(28, n), rv = scratchF64(29, 2 * n);
-  let m = 0;
-  for (let i = 0; i < n; i++) {
-    const r = five
-      ? g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]! + g3 * h3[i]! + g4 * h4[i]!
-      : g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]!;
-    const v = r +
-      w * ((hp[p0 + i]! - hp[q0 + i]!) + (hp[p1 + i]! - hp[q1 + i]!) -
-          (hp[p2 + i]! - hp[q2 + i]!) - (hp[p3 + i]! - hp[q3 + i]!) +
-          (vp[r0 + i]! - vp[s0 + i]!) + (vp[r1 + i]! - vp[s1 + i]!) -
-          (vp[r2 + i]! - vp[s2 + i]!) - (vp[r3 + i]! - vp[s3 + i]!));
-    const a = v + lo1, b = v + hi1;
-    const lo = a <= 0 ? 0 : a >= 1 ? 255 : (a * 255) | 0;
-    const hi = b <= 0 ? 0 : b >= 1 ? 255 : (b * 255) | 0;
-    out[o + i] = lo;
-    if (lo !== hi) {
-      // Decided after the loop: no call in it.
-      at[m] = i;
-      rv[2 * m] = r;
-      rv[2 * m + 1] = v;
-      m++;
-    }
+  const { hp, vp, hP, hQ, vP, vQ } = fix;
+  const T = mem.table, n = h[0]!.length;
+  for (let t = 0; t < 5; t++) T[t] = h[t]!.byteOffset;
+  const hb = hp.byteOffset, vb = vp.byteOffset;
+  for (let t = 0; t < 4; t++) {
+    T[5 + t] = hb + 8 * hP[t]!;
+    T[9 + t] = hb + 8 * hQ[t]!;
+    T[13 + t] = vb + 8 * vP[t]!;
+    T[17 + t] = vb + 8 * vQ[t]!;
   }
+  const row = mem.u8[0]!, at = mem.i32[1]!, rv = mem.f64[2]!;
+  const m = fusedRow(n, g, fix.hW[0]!, fix.lo1, fix.hi1, row, at, rv);
+  out.set(row, o);
   for (let j = 0; j < m; j++) {
     out[o + at[j]!] = refineByte(rv[2 * j]!, fix, y, at[j]!, rv[2 * j + 1]!);
   }
