@@ -10,6 +10,7 @@ import {
   diskSums,
   fusedRow,
   hpRow,
+  refineRow,
   type RowsMemory,
   rowsMemory,
   vpRows as vpRows_,
@@ -286,19 +287,21 @@ function diskFilterRows(
   // pass along x, a row of bytes and the undecided samples.
   const k = plan.spanW.length, W = C === 3 ? 1 : C;
   const pairs = (k + 1) * (pw + 1) * W;
+  const nt = terms ? terms.hW.length + terms.vW.length : 0;
   const mem = rowsMemory(
     [
       2 * pairs + 4,
       pw * W + 4,
-      fused ? 2 * RS : 0,
+      terms ? 2 * RS : 0,
       terms ? terms.hpRows * terms.hpStride : 0,
       terms ? terms.vpRows * terms.vpStride : 0,
+      nt,
       ...(fused ? g.map(() => RS) : []),
     ],
-    [2 * k, fused ? RS : 0],
+    [2 * k, terms ? RS : 0, 2 * nt],
     // Two spare rows and a few bytes after the padded image: the kernels
     // read past its end (values unused).
-    [fused ? RS : 0, terms ? (pw + 2) * pw * C + 16 : 0],
+    [terms ? RS : 0, terms ? (pw + 2) * pw * C + 16 : 0],
   );
   const fix = terms
     ? diskFix(
@@ -309,6 +312,7 @@ function diskFilterRows(
       pw,
       C,
       widen,
+      mem,
     )
     : undefined;
   const pk = packedRows(data, size, C, pr, plan.spanW, half, mem);
@@ -316,7 +320,7 @@ function diskFilterRows(
   const disk = new Float64Array(mC);
   // Ring of the last ks rows of the g pass along x.
   let hx: Float64Array[] = [];
-  if (fused) hx = mem.f64.slice(5, 5 + ks);
+  if (fused) hx = mem.f64.slice(6, 6 + ks);
   else for (let i = 0; i < ks; i++) hx.push(new Float64Array(RS));
   const row = new Float64Array(RS);
   const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
@@ -646,6 +650,11 @@ interface DiskFix {
   hQ: Int32Array;
   vP: Int32Array;
   vQ: Int32Array;
+  /**
+   * The kernel's views (see `diskFilterRows`): a row of bytes, the
+   * undecided samples and the second stage's terms.
+   */
+  mem?: RowsMemory;
 }
 
 /**
@@ -660,6 +669,7 @@ function diskFix(
   pw: number,
   C: number,
   widen: number,
+  mem: RowsMemory,
 ): DiskFix {
   const t = plan.fix ??= makeDiskFix(plan, pw, C);
   // Fresh per-call state: the image, the rings (prefix row 0 is zeros).
@@ -674,6 +684,7 @@ function diskFix(
     acc: scratchF64(24, (pw - 2 * (plan.half + (plan.g.length >> 1))) * C),
     hp,
     hpNext: 0,
+    mem,
     vp,
     vpNext: 1,
     hP: new Int32Array(t.hW.length),
@@ -944,41 +955,25 @@ function correctToBytes(
 ): void {
   advanceFix(fix, y);
   const { lo1, hi1, hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, acc } = fix;
+  const mem = fix.mem!;
+  const bytes = mem.u8[0]!, at = mem.i32[1]!, rv = mem.f64[2]!;
   const n = row.length;
-  if (nh1 === 4 && nv1 === 4) {
-    // The usual case (severities 4 and 5), in one pass.
-    const w0 = hW[0]!, w1 = hW[1]!, w2 = hW[2]!, w3 = hW[3]!;
-    const p0 = hP[0]!, p1 = hP[1]!, p2 = hP[2]!, p3 = hP[3]!;
-    const q0 = hQ[0]!, q1 = hQ[1]!, q2 = hQ[2]!, q3 = hQ[3]!;
-    const u0 = vW[0]!, u1 = vW[1]!, u2 = vW[2]!, u3 = vW[3]!;
-    const r0 = vP[0]!, r1 = vP[1]!, r2 = vP[2]!, r3 = vP[3]!;
-    const s0 = vQ[0]!, s1 = vQ[1]!, s2 = vQ[2]!, s3 = vQ[3]!;
-    for (let i = 0; i < n; i++) {
-      const v = row[i]! +
-        (w0 * (hp[p0 + i]! - hp[q0 + i]!) + w1 * (hp[p1 + i]! - hp[q1 + i]!) +
-          w2 * (hp[p2 + i]! - hp[q2 + i]!) +
-          w3 * (hp[p3 + i]! - hp[q3 + i]!)) +
-        (u0 * (vp[r0 + i]! - vp[s0 + i]!) + u1 * (vp[r1 + i]! - vp[s1 + i]!) +
-          u2 * (vp[r2 + i]! - vp[s2 + i]!) +
-          u3 * (vp[r3 + i]! - vp[s3 + i]!));
-      // toByte of both ends, inlined.
-      const a = v + lo1, b = v + hi1;
-      const lo = a <= 0 ? 0 : a >= 1 ? 255 : (a * 255) | 0;
-      const hi = b <= 0 ? 0 : b >= 1 ? 255 : (b * 255) | 0;
-      out[o + i] = lo === hi ? lo : refineByte(row[i]!, fix, y, i, v);
-    }
-    return;
-  }
   acc.set(row);
   addSpans(acc, hp, hW, hP, hQ, 0, nh1);
   addSpans(acc, vp, vW, vP, vQ, 0, nv1);
+  let m = 0;
   for (let i = 0; i < n; i++) {
     const v = acc[i]!;
     const lo = toByte(v + lo1);
-    out[o + i] = lo === toByte(v + hi1)
-      ? lo
-      : refineByte(row[i]!, fix, y, i, v);
+    bytes[i] = lo;
+    if (lo !== toByte(v + hi1)) {
+      at[m] = i;
+      rv[2 * m] = row[i]!;
+      rv[2 * m + 1] = v;
+      m++;
+    }
   }
+  finishRow(fix, y, m, out, o);
 }
 
 /**
@@ -1010,10 +1005,7 @@ function fusedBytes(
   }
   const row = mem.u8[0]!, at = mem.i32[1]!, rv = mem.f64[2]!;
   const m = fusedRow(n, g, fix.hW[0]!, fix.lo1, fix.hi1, row, at, rv);
-  out.set(row, o);
-  for (let j = 0; j < m; j++) {
-    out[o + at[j]!] = refineByte(rv[2 * j]!, fix, y, at[j]!, rv[2 * j + 1]!);
-  }
+  finishRow(fix, y, m, out, o);
 }
 
 /**
@@ -1048,32 +1040,47 @@ function addSpans(
 }
 
 /**
- * The byte of sample `i` of output row `y` where the first bracket (about
- * `v1`) straddles a boundary: the second-stage terms narrow it; where that still
- * straddles, the exact sum of all taps in order decides.
+ * The bytes of output row `y` into `out` at `o`: the kernel's row of bytes
+ * (`mem.u8[0]`), where the first bracket straddled a byte boundary for
+ * the `m` samples listed (index, row value r, first-stage value v) the
+ * second-stage terms narrow it (`refine`); where that still straddles,
+ * the exact sum of all taps in order decides.
  */
-function refineByte(
-  r: number,
+function finishRow(
   fix: DiskFix,
   y: number,
-  i: number,
-  v1: number,
-): number {
-  const { hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, lo2, hi2 } = fix;
-  let v = v1;
-  for (let t = nh1; t < hW.length; t++) {
-    v += hW[t]! * (hp[hP[t]! + i]! - hp[hQ[t]! + i]!);
+  m: number,
+  out: Uint8Array,
+  o: number,
+): void {
+  const { hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1 } = fix;
+  const mem = fix.mem!;
+  const row = mem.u8[0]!, at = mem.i32[1]!, rv = mem.f64[2]!;
+  if (m > 0) {
+    const Wt = mem.f64[5]!, A = mem.i32[2]!;
+    const hb = hp.byteOffset, vb = vp.byteOffset;
+    let nt = 0;
+    for (let t = nh1; t < hW.length; t++, nt++) {
+      Wt[nt] = hW[t]!;
+      A[2 * nt] = hb + 8 * hP[t]!;
+      A[2 * nt + 1] = hb + 8 * hQ[t]!;
+    }
+    for (let t = nv1; t < vW.length; t++, nt++) {
+      Wt[nt] = vW[t]!;
+      A[2 * nt] = vb + 8 * vP[t]!;
+      A[2 * nt + 1] = vb + 8 * vQ[t]!;
+    }
+    m = refineRow(m, nt, Wt, A, fix.lo2, fix.hi2, at, rv, row);
   }
-  for (let t = nv1; t < vW.length; t++) {
-    v += vW[t]! * (vp[vP[t]! + i]! - vp[vQ[t]! + i]!);
-  }
-  const lo = toByte(v + lo2);
-  if (lo === toByte(v + hi2)) return lo;
+  out.set(row, o);
+  if (m === 0) return;
   const { pad, cOff, cW } = fix, u = kByteToUnit;
-  const b = y * fix.pw * fix.C + i;
-  let a = 0;
-  for (let t = 0; t < cW.length; t++) a += cW[t]! * u[pad[b + cOff[t]!]!]!;
-  return toByte(r + a);
+  for (let j = 0; j < m; j++) {
+    const b = y * fix.pw * fix.C + at[j]!;
+    let a = 0;
+    for (let t = 0; t < cW.length; t++) a += cW[t]! * u[pad[b + cOff[t]!]!]!;
+    out[o + at[j]!] = toByte(rv[2 * j]! + a);
+  }
 }
 
 /**

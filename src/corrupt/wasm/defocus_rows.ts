@@ -24,6 +24,17 @@ interface Exports {
     rv: number,
   ): number;
   disk_sums(n: number, nj: number, S: number, sums: number): void;
+  refine(
+    m: number,
+    nt: number,
+    Wt: number,
+    A: number,
+    lo2: number,
+    hi2: number,
+    at: number,
+    rv: number,
+    out: number,
+  ): number;
   hp_row(
     n: number,
     G0: number,
@@ -233,5 +244,35 @@ export function hpRow(
     G2,
     pad.byteOffset + p - (g.length === 5 ? 0 : 3),
     hp.byteOffset + 8 * d,
+  );
+}
+
+/**
+ * `refine` (see the `.wat` header) of the `m` samples listed in `at`, `rv`
+ * with the `nt` terms (weights `Wt`, address pairs `A`): the bytes it
+ * decides into `out`; returns how many it leaves (listed in place). Views
+ * from `rowsMemory`.
+ */
+export function refineRow(
+  m: number,
+  nt: number,
+  Wt: Float64Array,
+  A: Int32Array,
+  lo2: number,
+  hi2: number,
+  at: Int32Array,
+  rv: Float64Array,
+  out: Uint8Array,
+): number {
+  return instance().refine(
+    m,
+    nt,
+    Wt.byteOffset,
+    A.byteOffset,
+    lo2,
+    hi2,
+    at.byteOffset,
+    rv.byteOffset,
+    out.byteOffset,
   );
 }

@@ -26,6 +26,11 @@
 ;;   A three-tap g (g0, g1, g0) is G = (0, g0, g1) with x0, x4 any bytes
 ;;   (vp_rows: o0 = o4; hp_row: the window starts one pixel early): the
 ;;   zero term adds +0, which leaves every sum's bits as they are.
+;;   refine(m, nt, Wt, A, lo2, hi2, at, rv, out) -> undecided count k:
+;;     for each of the m samples i = at[j] (r = rv[2j], v = rv[2j + 1]),
+;;     v = v + Wt[t]·(f64 at A[2t] + 8i − f64 at A[2t + 1] + 8i) for t in
+;;     [0, nt) in order; out[i] = byte(v + lo2) where byte(v + hi2) is the
+;;     same, else (i, r) is kept: at[k] = i, rv[2k] = r (in place, in order).
 ;;   disk_sums(n, nj, S, sums): sums[x] = Σ_t (f64 at S[2t] + 8x − f64 at
 ;;     S[2t + 1] + 8x) over t in [0, nj), for x in [0, n) rounded up to a
 ;;     multiple of 4 (the reads and writes past n must lie in memory).
@@ -381,6 +386,64 @@
       (local.set $p (i32.add (local.get $p) (i32.const 3)))
       (local.set $dst (i32.add (local.get $dst) (i32.const 24)))
       (br_if $px (i32.lt_u (local.get $dst) (local.get $end)))))
+
+  (func $byte (param $x f64) (result i32)
+    (i32.trunc_f64_s
+      (f64.mul
+        (f64.min (f64.max (local.get $x) (f64.const 0)) (f64.const 1))
+        (f64.const 255))))
+
+  (func (export "refine")
+    (param $m i32) (param $nt i32) (param $Wt i32) (param $A i32)
+    (param $lo2 f64) (param $hi2 f64) (param $at i32) (param $rv i32)
+    (param $out i32) (result i32)
+    (local $j i32) (local $k i32) (local $t i32) (local $i8 i32)
+    (local $i i32) (local $v f64) (local $lo i32) (local $w i32)
+    (local $a i32)
+    (block $done
+      (br_if $done (i32.eqz (local.get $m)))
+      (loop $sample
+        (local.set $i
+          (i32.load (i32.add (local.get $at) (i32.shl (local.get $j) (i32.const 2)))))
+        (local.set $i8 (i32.shl (local.get $i) (i32.const 3)))
+        (local.set $v
+          (f64.load offset=8
+            (i32.add (local.get $rv) (i32.shl (local.get $j) (i32.const 4)))))
+        (local.set $t (i32.const 0))
+        (local.set $w (local.get $Wt))
+        (local.set $a (local.get $A))
+        (block $terms
+          (br_if $terms (i32.eqz (local.get $nt)))
+          (loop $term
+            (local.set $v
+              (f64.add (local.get $v)
+                (f64.mul (f64.load (local.get $w))
+                  (f64.sub
+                    (f64.load (i32.add (i32.load (local.get $a)) (local.get $i8)))
+                    (f64.load
+                      (i32.add (i32.load offset=4 (local.get $a))
+                        (local.get $i8)))))))
+            (local.set $w (i32.add (local.get $w) (i32.const 8)))
+            (local.set $a (i32.add (local.get $a) (i32.const 8)))
+            (local.set $t (i32.add (local.get $t) (i32.const 1)))
+            (br_if $term (i32.lt_u (local.get $t) (local.get $nt)))))
+        (local.set $lo (call $byte (f64.add (local.get $v) (local.get $lo2))))
+        (if (i32.eq (local.get $lo)
+              (call $byte (f64.add (local.get $v) (local.get $hi2))))
+          (then
+            (i32.store8 (i32.add (local.get $out) (local.get $i)) (local.get $lo)))
+          (else
+            (i32.store
+              (i32.add (local.get $at) (i32.shl (local.get $k) (i32.const 2)))
+              (local.get $i))
+            (f64.store
+              (i32.add (local.get $rv) (i32.shl (local.get $k) (i32.const 4)))
+              (f64.load
+                (i32.add (local.get $rv) (i32.shl (local.get $j) (i32.const 4)))))
+            (local.set $k (i32.add (local.get $k) (i32.const 1)))))
+        (local.set $j (i32.add (local.get $j) (i32.const 1)))
+        (br_if $sample (i32.lt_u (local.get $j) (local.get $m)))))
+    (local.get $k))
 
   (func (export "disk_sums")
     (param $n i32) (param $nj i32) (param $S i32) (param $sums i32)
