@@ -7,9 +7,11 @@ import { kConstants, type Severity } from "./registry.ts";
 import { mapIndex } from "./filters.ts";
 import { kByteToUnit, scratchF64, scratchI32, toByte } from "./scratch.ts";
 import {
+  diskGx,
   diskSums,
   fusedRow,
   hpRow,
+  prefixRow,
   refineRow,
   type RowsMemory,
   rowsMemory,
@@ -281,10 +283,11 @@ function diskFilterRows(
   const mC = m * C, RS = size * C;
   const terms = nc > 0 ? (plan.fix ??= makeDiskFix(plan, pw, C)) : undefined;
   const fused = bytes && terms?.even;
-  // The rows the kernels read live in their memory: the prefix sums, the
-  // disk sums, their span table; where the kernel folds, its prefix tables
-  // and the padded image; where `fusedBytes` applies, the ring of the g
-  // pass along x, a row of bytes and the undecided samples.
+  // The rows the kernel reads live in its memory (`mem`): f64 the prefix
+  // sums, the disk sums, the undecided samples, the fold's prefix tables
+  // (rows and columns), the second stage's weights, the ring of the g pass
+  // along x; i32 the disk's span table, the undecided samples' indices,
+  // the second stage's reads; u8 a row of bytes, the padded image.
   const k = plan.spanW.length, W = C === 3 ? 1 : C;
   const pairs = (k + 1) * (pw + 1) * W;
   const nt = terms ? terms.hW.length + terms.vW.length : 0;
@@ -296,12 +299,16 @@ function diskFilterRows(
       terms ? terms.hpRows * terms.hpStride : 0,
       terms ? terms.vpRows * terms.vpStride : 0,
       nt,
-      ...(fused ? g.map(() => RS) : []),
+      ...g.map(() => RS),
     ],
-    [2 * k, terms ? RS : 0, 2 * nt],
+    [2 * k, terms ? RS : 0, 2 * nt, C === 3 ? pw : 0],
     // Two spare rows and a few bytes after the padded image: the kernels
     // read past its end (values unused).
-    [terms ? RS : 0, terms ? (pw + 2) * pw * C + 16 : 0],
+    [
+      terms ? RS : 0,
+      terms ? (pw + 2) * pw * C + 16 : 0,
+      C === 3 ? data.length : 0,
+    ],
   );
   const fix = terms
     ? diskFix(
@@ -319,9 +326,10 @@ function diskFilterRows(
   const scale = area * 255;
   const disk = new Float64Array(mC);
   // Ring of the last ks rows of the g pass along x.
-  let hx: Float64Array[] = [];
-  if (fused) hx = mem.f64.slice(6, 6 + ks);
-  else for (let i = 0; i < ks; i++) hx.push(new Float64Array(RS));
+  // The kernel writes them in its memory; the JS passes read copies (plain
+  // arrays are faster to read from JS than views of a wasm memory).
+  const hk = mem.f64.slice(6, 6 + ks);
+  const hx = fused ? hk : hk.map(() => new Float64Array(RS));
   const row = new Float64Array(RS);
   const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
   const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
@@ -329,7 +337,8 @@ function diskFilterRows(
   for (let y = 0; y < m; y++) {
     const h = hx[y % ks]!;
     if (packedDiskRow(pk, y, disk, scale)) {
-      diskGx(pk.sums, m, scale, g, h);
+      diskGx(m, g, scale, pk.sums, hk[y % ks]!);
+      if (!fused) h.set(hk[y % ks]!);
     } else if (ks === 3) {
       for (let i = 0; i < RS; i++) {
         h[i] = g0 * disk[i]! + g1 * disk[i + C]! + g2 * disk[i + C2]!;
@@ -397,15 +406,12 @@ interface PackedRows {
   hiO: Int32Array;
   loO: Int32Array;
   sums: Float64Array;
+  /** With three channels: the image and the columns' byte offsets. */
+  img: Uint8Array;
+  cols: Int32Array;
   /** The span table of `diskSums`, two addresses a disk row. */
   S: Int32Array;
 }
-
-const kP17 = 131072;
-const kP34 = 17179869184;
-/** 2^-17 and 2^-34: scaling by them is exact, the same as dividing. */
-const kInvP17 = 1 / kP17;
-const kInvP34 = 1 / kP34;
 
 function packedRows(
   data: Uint8Array,
@@ -435,7 +441,17 @@ function packedRows(
     if (two) j++;
     last = j;
   }
+  let img = data, cols = idx;
+  if (F === 3) {
+    // The image and the columns' byte offsets, for `prefixRow`.
+    img = mem.u8[2]!;
+    img.set(data);
+    cols = mem.i32[3]!;
+    for (let i = 0; i < pw; i++) cols[i] = 3 * idx[i]!;
+  }
   return {
+    img,
+    cols,
     PP: mem.f64[0]!,
     pairs,
     last,
@@ -473,23 +489,18 @@ function packedDiskRow(
   const end = y + pk.last + 1;
   for (; pk.done < end; pk.done++) {
     const Y = pk.done, sy = idx[Y]! * size, b = (Y % ring) * PS;
+    const a = ((Y + ring - 1) % ring) * PS;
     if (F === 3) {
-      let s = 0;
-      PP[b] = 0;
-      for (let x = 0; x < pw; x++) {
-        const q = (sy + idx[x]!) * 3;
-        s += data[q]! + data[q + 1]! * kP17 + data[q + 2]! * kP34;
-        PP[b + x + 1] = s;
-      }
-    } else {
-      for (let c = 0; c < W; c++) PP[b + c] = 0;
-      for (let x = 0; x < pw; x++) {
-        const q = (sy + idx[x]!) * W, o = b + x * W;
-        for (let c = 0; c < W; c++) PP[o + W + c] = PP[o + c]! + data[q + c]!;
-      }
+      prefixRow(pk.img, 3 * sy, pk.cols, PP, PS, b, a, Y ? pairs + a : -1);
+      continue;
+    }
+    for (let c = 0; c < W; c++) PP[b + c] = 0;
+    for (let x = 0; x < pw; x++) {
+      const q = (sy + idx[x]!) * W, o = b + x * W;
+      for (let c = 0; c < W; c++) PP[o + W + c] = PP[o + c]! + data[q + c]!;
     }
     if (Y === 0) continue;
-    const a = ((Y - 1) % ring) * PS, d = pairs + a;
+    const d = pairs + a;
     for (let x = 0; x < PS; x++) PP[d + x] = PP[a + x]! + PP[b + x]!;
   }
   // Every partial sum is a sum of spans, exact in any order.
@@ -503,54 +514,6 @@ function packedDiskRow(
   if (F === 3) return true;
   for (let x = 0; x < n; x++) disk[x] = sums[x]! / scale;
   return false;
-}
-
-/**
- * The g pass along x of a row of packed disk sums (`m` pixels) into `h`
- * (`(m − ks + 1)·3` samples): each pixel is unpacked (the fields are below
- * 2^17, so floor division splits them) and divided by `scale` once, into a
- * window of the last ks pixels; the same products in the same order as
- * the pass over an unpacked row.
- */
-function diskGx(
-  sums: Float64Array,
-  m: number,
-  scale: number,
-  g: Float64Array,
-  h: Float64Array,
-): void {
-  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
-  // Window: a = oldest pixel, then b, c (, d, e).
-  let a0 = 0, a1 = 0, a2 = 0, b0 = 0, b1 = 0, b2 = 0, c0 = 0, c1 = 0, c2 = 0;
-  let d0 = 0, d1 = 0, d2 = 0;
-  if (g.length === 3) {
-    for (let x = 0, o = -6; x < m; x++, o += 3) {
-      const v = sums[x]!;
-      const f2 = Math.floor(v * kInvP34), r = v - f2 * kP34;
-      const f1 = Math.floor(r * kInvP17);
-      a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
-      c0 = (r - f1 * kP17) / scale, c1 = f1 / scale, c2 = f2 / scale;
-      if (x < 2) continue;
-      h[o] = g0 * a0 + g1 * b0 + g2 * c0;
-      h[o + 1] = g0 * a1 + g1 * b1 + g2 * c1;
-      h[o + 2] = g0 * a2 + g1 * b2 + g2 * c2;
-    }
-    return;
-  }
-  const g3 = g[3]!, g4 = g[4]!;
-  let e0 = 0, e1 = 0, e2 = 0;
-  for (let x = 0, o = -12; x < m; x++, o += 3) {
-    const v = sums[x]!;
-    const f2 = Math.floor(v * kInvP34), r = v - f2 * kP34;
-    const f1 = Math.floor(r * kInvP17);
-    a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
-    c0 = d0, c1 = d1, c2 = d2, d0 = e0, d1 = e1, d2 = e2;
-    e0 = (r - f1 * kP17) / scale, e1 = f1 / scale, e2 = f2 / scale;
-    if (x < 4) continue;
-    h[o] = g0 * a0 + g1 * b0 + g2 * c0 + g3 * d0 + g4 * e0;
-    h[o + 1] = g0 * a1 + g1 * b1 + g2 * c1 + g3 * d1 + g4 * e1;
-    h[o + 2] = g0 * a2 + g1 * b2 + g2 * c2 + g3 * d2 + g4 * e2;
-  }
 }
 
 /** The reflect-101 padded 8-bit image (for the correction taps). */

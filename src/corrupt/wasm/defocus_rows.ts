@@ -24,6 +24,27 @@ interface Exports {
     rv: number,
   ): number;
   disk_sums(n: number, nj: number, S: number, sums: number): void;
+  prefix_row(
+    pw: number,
+    src: number,
+    idx: number,
+    PS: number,
+    dst: number,
+    a: number,
+    d: number,
+  ): void;
+  disk_gx(
+    m: number,
+    lag: number,
+    g0: number,
+    g1: number,
+    g2: number,
+    g3: number,
+    g4: number,
+    scale: number,
+    sums: number,
+    h: number,
+  ): void;
   refine(
     m: number,
     nt: number,
@@ -274,5 +295,61 @@ export function refineRow(
     at.byteOffset,
     rv.byteOffset,
     out.byteOffset,
+  );
+}
+
+/**
+ * `disk_gx` (see the `.wat` header): the g pass along x of the `m` packed
+ * disk sums in `sums`, each field divided by `scale`, into the RGB row `h`
+ * (`(m − g.length + 1)·3` samples). Views from `rowsMemory`.
+ */
+export function diskGx(
+  m: number,
+  g: Float64Array,
+  scale: number,
+  sums: Float64Array,
+  h: Float64Array,
+): void {
+  const five = g.length === 5;
+  instance().disk_gx(
+    m,
+    g.length - 1,
+    five ? g[0]! : 0,
+    five ? g[1]! : 0,
+    five ? g[2]! : g[0]!,
+    five ? g[3]! : g[1]!,
+    five ? g[4]! : g[2]!,
+    scale,
+    sums.byteOffset,
+    h.byteOffset,
+  );
+}
+
+/**
+ * `prefix_row` (see the `.wat` header): the prefix sums of the packed RGB
+ * pixels of the image row at `data[src]` (columns by the byte offsets
+ * `idx`) into `PP` at element `dst`, then (where `d` ≥ 0) the pair row
+ * `PP[d + i] = PP[a + i] + PP[dst + i]` for i in [0, PS). Views from
+ * `rowsMemory`.
+ */
+export function prefixRow(
+  data: Uint8Array,
+  src: number,
+  idx: Int32Array,
+  PP: Float64Array,
+  PS: number,
+  dst: number,
+  a: number,
+  d: number,
+): void {
+  const at = PP.byteOffset;
+  instance().prefix_row(
+    idx.length,
+    data.byteOffset + src,
+    idx.byteOffset,
+    PS,
+    at + 8 * dst,
+    at + 8 * a,
+    d < 0 ? -1 : at + 8 * d,
   );
 }

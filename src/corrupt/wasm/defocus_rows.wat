@@ -31,6 +31,19 @@
 ;;     v = v + Wt[t]·(f64 at A[2t] + 8i − f64 at A[2t + 1] + 8i) for t in
 ;;     [0, nt) in order; out[i] = byte(v + lo2) where byte(v + hi2) is the
 ;;     same, else (i, r) is kept: at[k] = i, rv[2k] = r (in place, in order).
+;;   disk_gx(m, lag, G0, G1, G2, G3, G4, scale, sums, h): the g pass along x
+;;     of a row of m packed disk sums (c0 + c1·2^17 + c2·2^34 per pixel,
+;;     fields below 2^17): per pixel x, the fields by floor (scaling by
+;;     2^-34 and 2^-17 is exact, the same as dividing), each divided by
+;;     scale, into a window of five pixels a..e (e newest); for x ≥ lag,
+;;       h[3(x − lag) + c] = G0·a + G1·b + G2·c + G3·d + G4·e  (left to
+;;     right; a three-tap g is G = (0, 0, g0, g1, g2), lag 2: the zero
+;;     terms add +0 first, which leaves the sum's bits as they are).
+;;   prefix_row(pw, src, idx, PS, dst, a, d): a padded row's prefix sums of
+;;     packed RGB pixels: dst[0] = 0, dst[x + 1] = dst[x] + ((p0 + p1·2^17)
+;;     + p2·2^34) for the bytes p at src + idx[x] (i32 byte offsets),
+;;     x in [0, pw); then, where d ≠ −1, the pair row d[i] = a[i] + dst[i]
+;;     for i in [0, PS) (integers below 2^53: exact).
 ;;   disk_sums(n, nj, S, sums): sums[x] = Σ_t (f64 at S[2t] + 8x − f64 at
 ;;     S[2t + 1] + 8x) over t in [0, nj), for x in [0, n) rounded up to a
 ;;     multiple of 4 (the reads and writes past n must lie in memory).
@@ -444,6 +457,107 @@
         (local.set $j (i32.add (local.get $j) (i32.const 1)))
         (br_if $sample (i32.lt_u (local.get $j) (local.get $m)))))
     (local.get $k))
+
+  (func (export "disk_gx")
+    (param $m i32) (param $lag i32) (param $g0 f64) (param $g1 f64)
+    (param $g2 f64) (param $g3 f64) (param $g4 f64) (param $scale f64)
+    (param $sums i32) (param $h i32)
+    (local $x i32) (local $v f64) (local $f2 f64) (local $r f64)
+    (local $f1 f64) (local $S v128)
+    (local $G0 v128) (local $G1 v128) (local $G2 v128) (local $G3 v128)
+    (local $G4 v128)
+    (local $a v128) (local $b v128) (local $c v128) (local $d v128)
+    (local $e v128) (local $a2 f64) (local $b2 f64) (local $c2 f64)
+    (local $d2 f64) (local $e2 f64)
+    (local.set $G0 (f64x2.splat (local.get $g0)))
+    (local.set $G1 (f64x2.splat (local.get $g1)))
+    (local.set $G2 (f64x2.splat (local.get $g2)))
+    (local.set $G3 (f64x2.splat (local.get $g3)))
+    (local.set $G4 (f64x2.splat (local.get $g4)))
+    (local.set $S (f64x2.splat (local.get $scale)))
+    (loop $px
+      (local.set $v (f64.load (local.get $sums)))
+      (local.set $f2
+        (f64.floor (f64.mul (local.get $v) (f64.const 0x1p-34))))
+      (local.set $r
+        (f64.sub (local.get $v) (f64.mul (local.get $f2) (f64.const 0x1p34))))
+      (local.set $f1
+        (f64.floor (f64.mul (local.get $r) (f64.const 0x1p-17))))
+      (local.set $a (local.get $b)) (local.set $b (local.get $c))
+      (local.set $c (local.get $d)) (local.set $d (local.get $e))
+      (local.set $a2 (local.get $b2)) (local.set $b2 (local.get $c2))
+      (local.set $c2 (local.get $d2)) (local.set $d2 (local.get $e2))
+      ;; Channels 0 and 1 in f64x2 lanes, channel 2 in f64.
+      (local.set $e
+        (f64x2.div
+          (f64x2.replace_lane 1
+            (f64x2.splat
+              (f64.sub (local.get $r)
+                (f64.mul (local.get $f1) (f64.const 0x1p17))))
+            (local.get $f1))
+          (local.get $S)))
+      (local.set $e2 (f64.div (local.get $f2) (local.get $scale)))
+      (if (i32.ge_u (local.get $x) (local.get $lag))
+        (then
+          (v128.store (local.get $h)
+            (f64x2.add
+              (f64x2.add
+                (f64x2.add
+                  (f64x2.add
+                    (f64x2.mul (local.get $G0) (local.get $a))
+                    (f64x2.mul (local.get $G1) (local.get $b)))
+                  (f64x2.mul (local.get $G2) (local.get $c)))
+                (f64x2.mul (local.get $G3) (local.get $d)))
+              (f64x2.mul (local.get $G4) (local.get $e))))
+          (f64.store offset=16 (local.get $h)
+            (f64.add
+              (f64.add
+                (f64.add
+                  (f64.add
+                    (f64.mul (local.get $g0) (local.get $a2))
+                    (f64.mul (local.get $g1) (local.get $b2)))
+                  (f64.mul (local.get $g2) (local.get $c2)))
+                (f64.mul (local.get $g3) (local.get $d2)))
+              (f64.mul (local.get $g4) (local.get $e2))))
+          (local.set $h (i32.add (local.get $h) (i32.const 24)))))
+      (local.set $sums (i32.add (local.get $sums) (i32.const 8)))
+      (local.set $x (i32.add (local.get $x) (i32.const 1)))
+      (br_if $px (i32.lt_u (local.get $x) (local.get $m)))))
+
+  (func (export "prefix_row")
+    (param $pw i32) (param $src i32) (param $idx i32) (param $PS i32)
+    (param $dst i32) (param $a i32) (param $d i32)
+    (local $x i32) (local $q i32) (local $s f64) (local $o i32)
+    (local $end i32)
+    (f64.store (local.get $dst) (f64.const 0))
+    (local.set $o (local.get $dst))
+    (local.set $end (i32.add (local.get $idx) (i32.shl (local.get $pw) (i32.const 2))))
+    (loop $px
+      (local.set $q (i32.add (local.get $src) (i32.load (local.get $idx))))
+      (local.set $s
+        (f64.add (local.get $s)
+          (f64.add
+            (f64.add
+              (f64.convert_i32_u (i32.load8_u (local.get $q)))
+              (f64.mul (f64.convert_i32_u (i32.load8_u offset=1 (local.get $q)))
+                (f64.const 0x1p17)))
+            (f64.mul (f64.convert_i32_u (i32.load8_u offset=2 (local.get $q)))
+              (f64.const 0x1p34)))))
+      (local.set $o (i32.add (local.get $o) (i32.const 8)))
+      (f64.store (local.get $o) (local.get $s))
+      (local.set $idx (i32.add (local.get $idx) (i32.const 4)))
+      (br_if $px (i32.lt_u (local.get $idx) (local.get $end))))
+    (if (i32.ne (local.get $d) (i32.const -1))
+      (then
+        (local.set $end
+          (i32.add (local.get $d) (i32.shl (local.get $PS) (i32.const 3))))
+        (loop $pair
+          (f64.store (local.get $d)
+            (f64.add (f64.load (local.get $a)) (f64.load (local.get $dst))))
+          (local.set $a (i32.add (local.get $a) (i32.const 8)))
+          (local.set $dst (i32.add (local.get $dst) (i32.const 8)))
+          (local.set $d (i32.add (local.get $d) (i32.const 8)))
+          (br_if $pair (i32.lt_u (local.get $d) (local.get $end)))))))
 
   (func (export "disk_sums")
     (param $n i32) (param $nj i32) (param $S i32) (param $sums i32)
