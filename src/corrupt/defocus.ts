@@ -1,7 +1,9 @@
 /**
  * Defocus blur, as the original generator computes it: a disk kernel
  * anti-aliased by `cv2.GaussianBlur`, applied with `cv2.filter2D` (border
- * reflect-101), on 8-bit RGB HWC images.
+ * reflect-101), on 8-bit RGB HWC images. The passes over every sample run
+ * in a WebAssembly SIMD kernel (`wasm/defocus_rows.wat`), the same float64
+ * operations in the same order.
  */
 import { kConstants, type Severity } from "./registry.ts";
 import { mapIndex } from "./filters.ts";
@@ -380,7 +382,7 @@ function diskFilterRows(
  * exactly, and a channel's disk sum (at most 255 · area < 2^17) cannot
  * carry into the next, so one read serves three samples. Row prefix sums
  * of the packed pixels (below 2^51) in a ring of rows; the disk row by
- * row, two reads a row.
+ * row, two reads a row (the kernel's `prefix_row` and `disk_sums`).
  */
 interface PackedRows {
   /** Row prefix sums, padded row Y in slot Y % ring, (pw + 1)·W a row. */
@@ -906,8 +908,8 @@ function advanceFix(fix: DiskFix, y: number): void {
  * Bytes of `row + correction` (output row `y`) into `out` at `o`, the same
  * as `toByte` of the exact sum: the span terms bracket the value within
  * [v + lo1, v + hi1]; where both ends give the same byte, so does the
- * exact value (`toByte` is monotone); elsewhere the exact sum, all taps in
- * order, decides.
+ * exact value (`toByte` is monotone); elsewhere the second stage, then the
+ * exact sum of all taps in order, decide (`finishRow`).
  */
 function correctToBytes(
   row: Float64Array,

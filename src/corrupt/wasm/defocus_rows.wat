@@ -1,8 +1,11 @@
-;; The bytes of one output row of defocus blur where its disk kernel folds
-;; (see src/corrupt/defocus.ts, `fusedBytes`), two samples at a time in
-;; f64x2 lanes: the g pass along y, the first-stage bracket of the fold
-;; correction and the bytes it decides; the samples it leaves undecided
-;; are listed for the caller's second stage.
+;; Defocus blur's passes over every sample (see src/corrupt/defocus.ts):
+;; the packed prefix sums and disk sums, the alias Gaussian g along x, the
+;; fold correction's prefix tables, and (`fused`, where the disk kernel
+;; folds) g along y with the first-stage bracket, the bytes it decides and
+;; the list of those it leaves, which `refine` narrows with the second
+;; stage. Float64 operations are those of the scalar form in the same
+;; order (f64x2 lanes are independent, no fused multiply-add); sums of
+;; integer values below 2^53 are exact in any order.
 ;;
 ;; Exports
 ;;   memory: the module's one memory; the caller grows it and lays it out.
@@ -20,7 +23,7 @@
 ;;     of an RGB image, n pixels: with x_j = the three bytes at p + 3j + 3k
 ;;     (the pixels under g for output pixel k),
 ;;       t_k = G0·(x0 + x4) + G1·(x1 + x3) + G2·x2 per channel, and
-;;       dst[3k + c] = dst[3k + c − 3] + t_k[c] in order (dst[−3..−1]: 0);
+;;       dst[3k + c] = dst[3k + c − 3] + t_k[c] in order (from 0);
 ;;     the running sums in registers, the window of five pixels too, one
 ;;     new pixel a step (the bytes of pixel n + 4 are read, unused).
 ;;   A three-tap g (g0, g1, g0) is G = (0, g0, g1) with x0, x4 any bytes
@@ -51,9 +54,9 @@
 ;; Memory layout (byte addresses; float64 arrays 8-aligned)
 ;;   T: 21 i32 addresses of float64 rows, each n samples long: h0..h4 (the
 ;;      rows of the g pass along x under g; for a three-tap g, h3 and h4
-;;      are any finite rows), then the first stage's span reads p0..p3, q0..q3 (rows of
-;;      the prefix table along rows), r0..r3, s0..s3 (of the prefix table
-;;      down columns).
+;;      are any finite rows), then the first stage's span reads p0..p3,
+;;      q0..q3 (rows of the prefix table along rows), r0..r3, s0..s3 (of
+;;      the prefix table down columns).
 ;;   out: n bytes, the row's bytes (undecided ones hold the bracket's low
 ;;      end).
 ;;   at: i32 per undecided sample, its index in the row, in order;
