@@ -1,17 +1,24 @@
 /**
  * Defocus blur, as the original generator computes it: a disk kernel
  * anti-aliased by `cv2.GaussianBlur`, applied with `cv2.filter2D` (border
- * reflect-101), on 8-bit RGB HWC images.
+ * reflect-101), on 8-bit RGB HWC images. The passes over every sample run
+ * in a WebAssembly SIMD kernel (`wasm/defocus_rows.wat`), the same float64
+ * operations in the same order.
  */
 import { kConstants, type Severity } from "./registry.ts";
 import { mapIndex } from "./filters.ts";
+import { kByteToUnit, scratchF64, scratchI32, toByte } from "./scratch.ts";
 import {
-  kByteToUnit,
-  scratchF64,
-  scratchI32,
-  scratchU8,
-  toByte,
-} from "./scratch.ts";
+  diskGx,
+  diskSums,
+  fusedRow,
+  hpRow,
+  prefixRow,
+  refineRow,
+  type RowsMemory,
+  rowsMemory,
+  vpRows as vpRows_,
+} from "./wasm/defocus_rows.ts";
 
 /** `disk(radius, alias_blur)` of the original, as a k x k float64 kernel. */
 export function diskKernel(
@@ -274,16 +281,57 @@ function diskFilterRows(
   const pr = half + rg; // padding of the image
   const pw = size + 2 * pr;
   const nc = cW.length;
-  const pad = nc > 0 ? padImage(data, size, C, pr) : undefined;
-  const pk = packedRows(data, size, C, pr, plan.spanW, half);
-  const fix = pad ? diskFix(plan, pad, pw, C, widen) : undefined;
   const m = size + 2 * rg;
   const mC = m * C, RS = size * C;
+  const terms = nc > 0 ? (plan.fix ??= makeDiskFix(plan, pw, C)) : undefined;
+  const fused = bytes && terms?.even;
+  // The rows the kernel reads live in its memory (`mem`): f64 the prefix
+  // sums, the disk sums, the undecided samples, the fold's prefix tables
+  // (rows and columns), the second stage's weights, the ring of the g pass
+  // along x; i32 the disk's span table, the undecided samples' indices,
+  // the second stage's reads; u8 a row of bytes, the padded image.
+  const k = plan.spanW.length, W = C === 3 ? 1 : C;
+  const pairs = (k + 1) * (pw + 1) * W;
+  const nt = terms ? terms.hW.length + terms.vW.length : 0;
+  const mem = rowsMemory(
+    [
+      2 * pairs + 4,
+      pw * W + 4,
+      terms ? 2 * RS : 0,
+      terms ? terms.hpRows * terms.hpStride : 0,
+      terms ? terms.vpRows * terms.vpStride : 0,
+      nt,
+      ...g.map(() => RS),
+    ],
+    [2 * k, terms ? RS : 0, 2 * nt, C === 3 ? pw : 0],
+    // Two spare rows and a few bytes after the padded image: the kernels
+    // read past its end (values unused).
+    [
+      terms ? RS : 0,
+      terms ? (pw + 2) * pw * C + 16 : 0,
+      C === 3 ? data.length : 0,
+    ],
+  );
+  const fix = terms
+    ? diskFix(
+      plan,
+      padImage(data, size, C, pr, mem.u8[1]!),
+      mem.f64[3]!,
+      mem.f64[4]!,
+      pw,
+      C,
+      widen,
+      mem,
+    )
+    : undefined;
+  const pk = packedRows(data, size, C, pr, plan.spanW, half, mem);
   const scale = area * 255;
   const disk = new Float64Array(mC);
   // Ring of the last ks rows of the g pass along x.
-  const hx: Float64Array[] = [];
-  for (let i = 0; i < ks; i++) hx.push(new Float64Array(RS));
+  // The kernel writes them in its memory; the JS passes read copies (plain
+  // arrays are faster to read from JS than views of a wasm memory).
+  const hk = mem.f64.slice(6, 6 + ks);
+  const hx = fused ? hk : hk.map(() => new Float64Array(RS));
   const row = new Float64Array(RS);
   const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
   const g3 = ks > 3 ? g[3]! : 0, g4 = ks > 4 ? g[4]! : 0;
@@ -291,7 +339,8 @@ function diskFilterRows(
   for (let y = 0; y < m; y++) {
     const h = hx[y % ks]!;
     if (packedDiskRow(pk, y, disk, scale)) {
-      diskGx(pk.sums, m, scale, g, h);
+      diskGx(m, g, scale, pk.sums, hk[y % ks]!);
+      if (!fused) h.set(hk[y % ks]!);
     } else if (ks === 3) {
       for (let i = 0; i < RS; i++) {
         h[i] = g0 * disk[i]! + g1 * disk[i + C]! + g2 * disk[i + C2]!;
@@ -305,11 +354,11 @@ function diskFilterRows(
     if (y < ks - 1) continue;
     const oy = y - ks + 1;
     const h0 = hx[oy % ks]!, h1 = hx[(oy + 1) % ks]!, h2 = hx[(oy + 2) % ks]!;
-    if (bytes && fix && fix.even) {
+    if (bytes && fix && fused) {
       // g along y, the first stage and the bytes in one pass.
       const h3 = ks > 3 ? hx[(oy + 3) % ks]! : h0;
       const h4 = ks > 4 ? hx[(oy + 4) % ks]! : h0;
-      fusedBytes(h0, h1, h2, h3, h4, g, fix, oy, bytes, oy * RS);
+      fusedBytes([h0, h1, h2, h3, h4], g, fix, oy, bytes, oy * RS, mem);
       continue;
     }
     if (ks === 3) {
@@ -333,7 +382,7 @@ function diskFilterRows(
  * exactly, and a channel's disk sum (at most 255 · area < 2^17) cannot
  * carry into the next, so one read serves three samples. Row prefix sums
  * of the packed pixels (below 2^51) in a ring of rows; the disk row by
- * row, two reads a row.
+ * row, two reads a row (the kernel's `prefix_row` and `disk_sums`).
  */
 interface PackedRows {
   /** Row prefix sums, padded row Y in slot Y % ring, (pw + 1)·W a row. */
@@ -359,10 +408,12 @@ interface PackedRows {
   hiO: Int32Array;
   loO: Int32Array;
   sums: Float64Array;
+  /** With three channels: the image and the columns' byte offsets. */
+  img: Uint8Array;
+  cols: Int32Array;
+  /** The span table of `diskSums`, two addresses a disk row. */
+  S: Int32Array;
 }
-
-const kP17 = 131072;
-const kP34 = 17179869184;
 
 function packedRows(
   data: Uint8Array,
@@ -371,6 +422,7 @@ function packedRows(
   pr: number,
   spanW: Int32Array,
   half: number,
+  mem: RowsMemory,
 ): PackedRows {
   const pw = size + 2 * pr, k = spanW.length;
   const F = C === 3 ? 3 : 1, W = C / F;
@@ -391,8 +443,18 @@ function packedRows(
     if (two) j++;
     last = j;
   }
+  let img = data, cols = idx;
+  if (F === 3) {
+    // The image and the columns' byte offsets, for `prefixRow`.
+    img = mem.u8[2]!;
+    img.set(data);
+    cols = mem.i32[3]!;
+    for (let i = 0; i < pw; i++) cols[i] = 3 * idx[i]!;
+  }
   return {
-    PP: scratchF64(25, 2 * pairs),
+    img,
+    cols,
+    PP: mem.f64[0]!,
     pairs,
     last,
     ring,
@@ -406,7 +468,8 @@ function packedRows(
     rowsJ: Int32Array.from(rowsJ),
     hiO: Int32Array.from(hiO),
     loO: Int32Array.from(loO),
-    sums: scratchF64(26, pw * W),
+    sums: mem.f64[1]!,
+    S: mem.i32[0]!,
   };
 }
 
@@ -428,117 +491,31 @@ function packedDiskRow(
   const end = y + pk.last + 1;
   for (; pk.done < end; pk.done++) {
     const Y = pk.done, sy = idx[Y]! * size, b = (Y % ring) * PS;
+    const a = ((Y + ring - 1) % ring) * PS;
     if (F === 3) {
-      let s = 0;
-      PP[b] = 0;
-      for (let x = 0; x < pw; x++) {
-        const q = (sy + idx[x]!) * 3;
-        s += data[q]! + data[q + 1]! * kP17 + data[q + 2]! * kP34;
-        PP[b + x + 1] = s;
-      }
-    } else {
-      for (let c = 0; c < W; c++) PP[b + c] = 0;
-      for (let x = 0; x < pw; x++) {
-        const q = (sy + idx[x]!) * W, o = b + x * W;
-        for (let c = 0; c < W; c++) PP[o + W + c] = PP[o + c]! + data[q + c]!;
-      }
+      prefixRow(pk.img, 3 * sy, pk.cols, PP, PS, b, a, Y ? pairs + a : -1);
+      continue;
+    }
+    for (let c = 0; c < W; c++) PP[b + c] = 0;
+    for (let x = 0; x < pw; x++) {
+      const q = (sy + idx[x]!) * W, o = b + x * W;
+      for (let c = 0; c < W; c++) PP[o + W + c] = PP[o + c]! + data[q + c]!;
     }
     if (Y === 0) continue;
-    const a = ((Y - 1) % ring) * PS, d = pairs + a;
+    const d = pairs + a;
     for (let x = 0; x < PS; x++) PP[d + x] = PP[a + x]! + PP[b + x]!;
   }
-  // Four disk rows a pass; every partial sum is a sum of spans, exact.
-  let t = 0;
-  for (; t + 4 <= nj; t += 4) {
-    const h0 = ((y + rowsJ[t]!) % ring) * PS;
-    const h1 = ((y + rowsJ[t + 1]!) % ring) * PS;
-    const h2 = ((y + rowsJ[t + 2]!) % ring) * PS;
-    const h3 = ((y + rowsJ[t + 3]!) % ring) * PS;
-    const a0 = h0 + hiO[t]!, b0 = h0 + loO[t]!;
-    const a1 = h1 + hiO[t + 1]!, b1 = h1 + loO[t + 1]!;
-    const a2 = h2 + hiO[t + 2]!, b2 = h2 + loO[t + 2]!;
-    const a3 = h3 + hiO[t + 3]!, b3 = h3 + loO[t + 3]!;
-    if (t === 0) {
-      for (let x = 0; x < n; x++) {
-        sums[x] = (PP[a0 + x]! - PP[b0 + x]!) + (PP[a1 + x]! - PP[b1 + x]!) +
-          (PP[a2 + x]! - PP[b2 + x]!) + (PP[a3 + x]! - PP[b3 + x]!);
-      }
-    } else {
-      for (let x = 0; x < n; x++) {
-        sums[x] = sums[x]! + (PP[a0 + x]! - PP[b0 + x]!) +
-          (PP[a1 + x]! - PP[b1 + x]!) + (PP[a2 + x]! - PP[b2 + x]!) +
-          (PP[a3 + x]! - PP[b3 + x]!);
-      }
-    }
+  // Every partial sum is a sum of spans, exact in any order.
+  const S = pk.S, base = PP.byteOffset;
+  for (let t = 0; t < nj; t++) {
+    const h = base + 8 * (((y + rowsJ[t]!) % ring) * PS);
+    S[2 * t] = h + 8 * hiO[t]!;
+    S[2 * t + 1] = h + 8 * loO[t]!;
   }
-  if (t === 0) sums.fill(0, 0, n);
-  if (t + 2 <= nj) {
-    const h0 = ((y + rowsJ[t]!) % ring) * PS;
-    const h1 = ((y + rowsJ[t + 1]!) % ring) * PS;
-    const a0 = h0 + hiO[t]!, b0 = h0 + loO[t]!;
-    const a1 = h1 + hiO[t + 1]!, b1 = h1 + loO[t + 1]!;
-    for (let x = 0; x < n; x++) {
-      sums[x] = sums[x]! + (PP[a0 + x]! - PP[b0 + x]!) +
-        (PP[a1 + x]! - PP[b1 + x]!);
-    }
-    t += 2;
-  }
-  for (; t < nj; t++) {
-    const h = ((y + rowsJ[t]!) % ring) * PS;
-    const a = h + hiO[t]!, b = h + loO[t]!;
-    for (let x = 0; x < n; x++) sums[x] = sums[x]! + (PP[a + x]! - PP[b + x]!);
-  }
+  diskSums(n, nj, S, sums);
   if (F === 3) return true;
   for (let x = 0; x < n; x++) disk[x] = sums[x]! / scale;
   return false;
-}
-
-/**
- * The g pass along x of a row of packed disk sums (`m` pixels) into `h`
- * (`(m − ks + 1)·3` samples): each pixel is unpacked (the fields are below
- * 2^17, so floor division splits them) and divided by `scale` once, into a
- * window of the last ks pixels; the same products in the same order as
- * the pass over an unpacked row.
- */
-function diskGx(
-  sums: Float64Array,
-  m: number,
-  scale: number,
-  g: Float64Array,
-  h: Float64Array,
-): void {
-  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
-  // Window: a = oldest pixel, then b, c (, d, e).
-  let a0 = 0, a1 = 0, a2 = 0, b0 = 0, b1 = 0, b2 = 0, c0 = 0, c1 = 0, c2 = 0;
-  let d0 = 0, d1 = 0, d2 = 0;
-  if (g.length === 3) {
-    for (let x = 0, o = -6; x < m; x++, o += 3) {
-      const v = sums[x]!;
-      const f2 = Math.floor(v / kP34), r = v - f2 * kP34;
-      const f1 = Math.floor(r / kP17);
-      a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
-      c0 = (r - f1 * kP17) / scale, c1 = f1 / scale, c2 = f2 / scale;
-      if (x < 2) continue;
-      h[o] = g0 * a0 + g1 * b0 + g2 * c0;
-      h[o + 1] = g0 * a1 + g1 * b1 + g2 * c1;
-      h[o + 2] = g0 * a2 + g1 * b2 + g2 * c2;
-    }
-    return;
-  }
-  const g3 = g[3]!, g4 = g[4]!;
-  let e0 = 0, e1 = 0, e2 = 0;
-  for (let x = 0, o = -12; x < m; x++, o += 3) {
-    const v = sums[x]!;
-    const f2 = Math.floor(v / kP34), r = v - f2 * kP34;
-    const f1 = Math.floor(r / kP17);
-    a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
-    c0 = d0, c1 = d1, c2 = d2, d0 = e0, d1 = e1, d2 = e2;
-    e0 = (r - f1 * kP17) / scale, e1 = f1 / scale, e2 = f2 / scale;
-    if (x < 4) continue;
-    h[o] = g0 * a0 + g1 * b0 + g2 * c0 + g3 * d0 + g4 * e0;
-    h[o + 1] = g0 * a1 + g1 * b1 + g2 * c1 + g3 * d1 + g4 * e1;
-    h[o + 2] = g0 * a2 + g1 * b2 + g2 * c2 + g3 * d2 + g4 * e2;
-  }
 }
 
 /** The reflect-101 padded 8-bit image (for the correction taps). */
@@ -547,9 +524,9 @@ function padImage(
   size: number,
   C: number,
   pr: number,
+  pad: Uint8Array,
 ): Uint8Array {
   const pw = size + 2 * pr, n = pw * C, mid = pr * C, rowLen = size * C;
-  const pad = scratchU8(0, pw * n);
   const idx = new Int32Array(pw);
   for (let i = 0; i < pw; i++) idx[i] = mapIndex(i - pr, size, "reflect101");
   for (let y = 0; y < pw; y++) {
@@ -638,22 +615,29 @@ interface DiskFix {
   hQ: Int32Array;
   vP: Int32Array;
   vQ: Int32Array;
+  /**
+   * The kernel's views (see `diskFilterRows`): a row of bytes, the
+   * undecided samples and the second stage's terms.
+   */
+  mem?: RowsMemory;
 }
 
 /**
  * The bracket of `plan`'s correction over the padded image `pad`, its
- * half-widths times `widen`.
+ * half-widths times `widen`, with the prefix tables in `hp` and `vp`.
  */
 function diskFix(
   plan: DiskPlan,
   pad: Uint8Array,
+  hp: Float64Array,
+  vp: Float64Array,
   pw: number,
   C: number,
   widen: number,
+  mem: RowsMemory,
 ): DiskFix {
-  const t = plan.fix ??= makeDiskFix(plan, pad, pw, C);
+  const t = plan.fix ??= makeDiskFix(plan, pw, C);
   // Fresh per-call state: the image, the rings (prefix row 0 is zeros).
-  const vp = scratchF64(2, t.vpRows * t.vpStride);
   vp.fill(0, 0, t.vpStride);
   return {
     ...t,
@@ -663,8 +647,9 @@ function diskFix(
     lo2: t.lo2 * widen,
     hi2: t.hi2 * widen,
     acc: scratchF64(24, (pw - 2 * (plan.half + (plan.g.length >> 1))) * C),
-    hp: scratchF64(1, t.hpRows * t.hpStride),
+    hp,
     hpNext: 0,
+    mem,
     vp,
     vpNext: 1,
     hP: new Int32Array(t.hW.length),
@@ -674,12 +659,7 @@ function diskFix(
   };
 }
 
-function makeDiskFix(
-  plan: DiskPlan,
-  pad: Uint8Array,
-  pw: number,
-  C: number,
-): DiskFix {
+function makeDiskFix(plan: DiskPlan, pw: number, C: number): DiskFix {
   const { g, spanW, area, half, cOff, cW, cGrid } = plan;
   const ks = g.length, rg = (ks - 1) >> 1;
   const k = 2 * half + 1, k2 = k + 2 * rg;
@@ -793,7 +773,8 @@ function makeDiskFix(
   const even = nh1 === 4 && nv1 === 4 &&
     first.every((t) => Math.abs(t.coef) === Math.abs(first[0]!.coef)) &&
     sign(false) === "1,1,-1,-1" && sign(true) === "1,1,-1,-1";
-  const hpStride = (pw + 1) * C, vpStride = pw * C;
+  // An even row length: `vp_rows` writes samples in pairs.
+  const hpStride = (pw + 1) * C, vpStride = (pw * C + 1) & ~1;
   const hW: number[] = [], hAt: number[] = [], hHi: number[] = [];
   const hLo: number[] = [];
   const vW: number[] = [], vHi: number[] = [], vLo: number[] = [];
@@ -816,10 +797,9 @@ function makeDiskFix(
     }
   }
   const vpRows = 2 * wv + 3;
-  const vp = scratchF64(2, vpRows * vpStride);
-  vp.fill(0, 0, vpStride); // prefix row 0
+  // The image and the tables come with each call (`diskFix`).
   return {
-    pad,
+    pad: new Uint8Array(0),
     pw,
     C,
     g,
@@ -837,7 +817,7 @@ function makeDiskFix(
     hAt: Int32Array.from(hAt),
     hHi: Int32Array.from(hHi),
     hLo: Int32Array.from(hLo),
-    hp: scratchF64(1, k2 * hpStride),
+    hp: new Float64Array(0),
     hpRows: k2,
     hpStride,
     hpNext: 0,
@@ -845,7 +825,7 @@ function makeDiskFix(
     vHi: Int32Array.from(vHi),
     vLo: Int32Array.from(vLo),
     vCol: Int32Array.from(vCol),
-    vp,
+    vp: new Float64Array(0),
     vpStride,
     vpRows,
     vpNext: 1, // prefix row 0 (zeros) is in slot 0
@@ -881,47 +861,8 @@ function advanceFix(fix: DiskFix, y: number): void {
     const Y = fix.hpNext;
     const b = (Y % k2) * hpStride + C, q = Y * rs - lo;
     hp.fill(0, b - C, b + lo);
-    if (C === 3) {
-      // Running sums in locals: no store-to-load chain.
-      let s0 = 0, s1 = 0, s2 = 0;
-      if (ks === 5) {
-        // The five pixels under g in registers, one new pixel a step.
-        let a0 = pad[q + lo]!, a1 = pad[q + lo + 1]!, a2 = pad[q + lo + 2]!;
-        let b0 = pad[q + lo + 3]!, b1 = pad[q + lo + 4]!;
-        let b2 = pad[q + lo + 5]!, c0 = pad[q + lo + 6]!;
-        let c1 = pad[q + lo + 7]!, c2 = pad[q + lo + 8]!;
-        let d0 = pad[q + lo + 9]!, d1 = pad[q + lo + 10]!;
-        let d2 = pad[q + lo + 11]!;
-        for (let i = lo; i < hi; i += 3) {
-          const p = q + i;
-          const e0 = pad[p + 12]!, e1 = pad[p + 13]!, e2 = pad[p + 14]!;
-          s0 += g0 * (a0 + e0) + g1 * (b0 + d0) + g2 * c0;
-          s1 += g0 * (a1 + e1) + g1 * (b1 + d1) + g2 * c1;
-          s2 += g0 * (a2 + e2) + g1 * (b2 + d2) + g2 * c2;
-          hp[b + i] = s0;
-          hp[b + i + 1] = s1;
-          hp[b + i + 2] = s2;
-          a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
-          c0 = d0, c1 = d1, c2 = d2, d0 = e0, d1 = e1, d2 = e2;
-        }
-      } else {
-        // ks = 3: the three pixels under g.
-        let a0 = pad[q + lo]!, a1 = pad[q + lo + 1]!, a2 = pad[q + lo + 2]!;
-        let b0 = pad[q + lo + 3]!, b1 = pad[q + lo + 4]!;
-        let b2 = pad[q + lo + 5]!;
-        for (let i = lo; i < hi; i += 3) {
-          const p = q + i;
-          const c0 = pad[p + 6]!, c1 = pad[p + 7]!, c2 = pad[p + 8]!;
-          s0 += g0 * (a0 + c0) + g1 * b0;
-          s1 += g0 * (a1 + c1) + g1 * b1;
-          s2 += g0 * (a2 + c2) + g1 * b2;
-          hp[b + i] = s0;
-          hp[b + i + 1] = s1;
-          hp[b + i + 2] = s2;
-          a0 = b0, a1 = b1, a2 = b2, b0 = c0, b1 = c1, b2 = c2;
-        }
-      }
-    } else {
+    if (C === 3) hpRow((hi - lo) / 3, g, pad, q + lo, hp, b + lo);
+    else {
       for (let i = lo; i < hi; i++) {
         const p = q + i;
         const v = ks === 3
@@ -937,53 +878,19 @@ function advanceFix(fix: DiskFix, y: number): void {
   for (let t = 0; t < fix.vHi.length; t++) {
     vNeed = Math.max(vNeed, y + fix.vHi[t]!);
   }
-  const r1 = rs, r2 = 2 * rs, r3 = 3 * rs, r4 = 4 * rs;
   for (; fix.vpNext <= vNeed; fix.vpNext++) {
     // Prefix row Y' = prefix row Y' − 1 + (g ⊛ column) at padded row Y' − 1.
     const Y = fix.vpNext - 1;
     const b = (fix.vpNext % vpRows) * vpStride;
     const prev = (Y % vpRows) * vpStride;
-    if (Y >= rg && Y + 1 < pw - rg) {
+    if (Y >= rg && Y < pw - rg) {
       // Two prefix rows a pass: their g sums share all but one pixel row.
-      // The ring holds one row beyond the last one needed (2·wv + 3 rows).
-      const q = (Y - rg) * rs;
-      const b2 = ((fix.vpNext + 1) % vpRows) * vpStride, r5 = 5 * rs;
-      if (ks === 3) {
-        for (let i = 0; i < rs; i++) {
-          const p = q + i;
-          const x0 = pad[p]!, x1 = pad[p + r1]!, x2 = pad[p + r2]!;
-          const v = vp[prev + i]! + g0 * (x0 + x2) + g1 * x1;
-          vp[b + i] = v;
-          vp[b2 + i] = v + g0 * (x1 + pad[p + r3]!) + g1 * x2;
-        }
-      } else {
-        for (let i = 0; i < rs; i++) {
-          const p = q + i;
-          const x1 = pad[p + r1]!, x2 = pad[p + r2]!, x3 = pad[p + r3]!;
-          const x4 = pad[p + r4]!;
-          const v = vp[prev + i]! + g0 * (pad[p]! + x4) + g1 * (x1 + x3) +
-            g2 * x2;
-          vp[b + i] = v;
-          vp[b2 + i] = v + g0 * (x1 + pad[p + r5]!) + g1 * (x2 + x4) +
-            g2 * x3;
-        }
-      }
-      fix.vpNext++;
-    } else if (Y >= rg && Y < pw - rg) {
-      const q = (Y - rg) * rs;
-      if (ks === 3) {
-        for (let i = 0; i < rs; i++) {
-          const p = q + i;
-          vp[b + i] = vp[prev + i]! + g0 * (pad[p]! + pad[p + r2]!) +
-            g1 * pad[p + r1]!;
-        }
-      } else {
-        for (let i = 0; i < rs; i++) {
-          const p = q + i;
-          vp[b + i] = vp[prev + i]! + g0 * (pad[p]! + pad[p + r4]!) +
-            g1 * (pad[p + r1]! + pad[p + r3]!) + g2 * pad[p + r2]!;
-        }
-      }
+      // The ring holds one row beyond the last one needed (2·wv + 3 rows),
+      // so the second may be written where only the first is inside (from
+      // the pad's spare rows); the rows after it overwrite it.
+      const b2 = ((fix.vpNext + 1) % vpRows) * vpStride;
+      vpRows_(rs, g, pad, (Y - rg) * rs, rs, vp, prev, b, b2);
+      if (Y + 1 < pw - rg) fix.vpNext++;
     } else vp.copyWithin(b, prev, prev + rs);
   }
   for (let t = 0; t < fix.hAt.length; t++) {
@@ -1001,8 +908,8 @@ function advanceFix(fix: DiskFix, y: number): void {
  * Bytes of `row + correction` (output row `y`) into `out` at `o`, the same
  * as `toByte` of the exact sum: the span terms bracket the value within
  * [v + lo1, v + hi1]; where both ends give the same byte, so does the
- * exact value (`toByte` is monotone); elsewhere the exact sum, all taps in
- * order, decides.
+ * exact value (`toByte` is monotone); elsewhere the second stage, then the
+ * exact sum of all taps in order, decide (`finishRow`).
  */
 function correctToBytes(
   row: Float64Array,
@@ -1013,96 +920,57 @@ function correctToBytes(
 ): void {
   advanceFix(fix, y);
   const { lo1, hi1, hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, acc } = fix;
+  const mem = fix.mem!;
+  const bytes = mem.u8[0]!, at = mem.i32[1]!, rv = mem.f64[2]!;
   const n = row.length;
-  if (nh1 === 4 && nv1 === 4) {
-    // The usual case (severities 4 and 5), in one pass.
-    const w0 = hW[0]!, w1 = hW[1]!, w2 = hW[2]!, w3 = hW[3]!;
-    const p0 = hP[0]!, p1 = hP[1]!, p2 = hP[2]!, p3 = hP[3]!;
-    const q0 = hQ[0]!, q1 = hQ[1]!, q2 = hQ[2]!, q3 = hQ[3]!;
-    const u0 = vW[0]!, u1 = vW[1]!, u2 = vW[2]!, u3 = vW[3]!;
-    const r0 = vP[0]!, r1 = vP[1]!, r2 = vP[2]!, r3 = vP[3]!;
-    const s0 = vQ[0]!, s1 = vQ[1]!, s2 = vQ[2]!, s3 = vQ[3]!;
-    for (let i = 0; i < n; i++) {
-      const v = row[i]! +
-        (w0 * (hp[p0 + i]! - hp[q0 + i]!) + w1 * (hp[p1 + i]! - hp[q1 + i]!) +
-          w2 * (hp[p2 + i]! - hp[q2 + i]!) +
-          w3 * (hp[p3 + i]! - hp[q3 + i]!)) +
-        (u0 * (vp[r0 + i]! - vp[s0 + i]!) + u1 * (vp[r1 + i]! - vp[s1 + i]!) +
-          u2 * (vp[r2 + i]! - vp[s2 + i]!) +
-          u3 * (vp[r3 + i]! - vp[s3 + i]!));
-      // toByte of both ends, inlined.
-      const a = v + lo1, b = v + hi1;
-      const lo = a <= 0 ? 0 : a >= 1 ? 255 : (a * 255) | 0;
-      const hi = b <= 0 ? 0 : b >= 1 ? 255 : (b * 255) | 0;
-      out[o + i] = lo === hi ? lo : refineByte(row[i]!, fix, y, i, v);
-    }
-    return;
-  }
   acc.set(row);
   addSpans(acc, hp, hW, hP, hQ, 0, nh1);
   addSpans(acc, vp, vW, vP, vQ, 0, nv1);
+  let m = 0;
   for (let i = 0; i < n; i++) {
     const v = acc[i]!;
     const lo = toByte(v + lo1);
-    out[o + i] = lo === toByte(v + hi1)
-      ? lo
-      : refineByte(row[i]!, fix, y, i, v);
+    bytes[i] = lo;
+    if (lo !== toByte(v + hi1)) {
+      at[m] = i;
+      rv[2 * m] = row[i]!;
+      rv[2 * m + 1] = v;
+      m++;
+    }
   }
+  finishRow(fix, y, m, out, o);
 }
 
 /**
  * `correctToBytes` of the row `g0·h0 + g1·h1 + … (+ g4·h4 where g has five
  * taps)`, the g pass along y in the same order as `diskFilterRows`, for an
- * `even` first stage: one weight for its eight terms.
+ * `even` first stage (one weight for its eight terms): the kernel
+ * (`defocus_rows.wat`) decides the bytes the first bracket proves, the
+ * rest are refined here. `h` and the tables of `fix` are views of `mem`.
  */
 function fusedBytes(
-  h0: Float64Array,
-  h1: Float64Array,
-  h2: Float64Array,
-  h3: Float64Array,
-  h4: Float64Array,
+  h: Float64Array[],
   g: Float64Array,
   fix: DiskFix,
   y: number,
   out: Uint8Array,
   o: number,
+  mem: RowsMemory,
 ): void {
   advanceFix(fix, y);
-  const { lo1, hi1, hp, vp, hW, hP, hQ, vP, vQ } = fix;
-  const n = h0.length, five = g.length === 5;
-  const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
-  const g3 = five ? g[3]! : 0, g4 = five ? g[4]! : 0;
-  const w = hW[0]!;
-  const p0 = hP[0]!, p1 = hP[1]!, p2 = hP[2]!, p3 = hP[3]!;
-  const q0 = hQ[0]!, q1 = hQ[1]!, q2 = hQ[2]!, q3 = hQ[3]!;
-  const r0 = vP[0]!, r1 = vP[1]!, r2 = vP[2]!, r3 = vP[3]!;
-  const s0 = vQ[0]!, s1 = vQ[1]!, s2 = vQ[2]!, s3 = vQ[3]!;
-  const at = scratchI32(28, n), rv = scratchF64(29, 2 * n);
-  let m = 0;
-  for (let i = 0; i < n; i++) {
-    const r = five
-      ? g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]! + g3 * h3[i]! + g4 * h4[i]!
-      : g0 * h0[i]! + g1 * h1[i]! + g2 * h2[i]!;
-    const v = r +
-      w * ((hp[p0 + i]! - hp[q0 + i]!) + (hp[p1 + i]! - hp[q1 + i]!) -
-          (hp[p2 + i]! - hp[q2 + i]!) - (hp[p3 + i]! - hp[q3 + i]!) +
-          (vp[r0 + i]! - vp[s0 + i]!) + (vp[r1 + i]! - vp[s1 + i]!) -
-          (vp[r2 + i]! - vp[s2 + i]!) - (vp[r3 + i]! - vp[s3 + i]!));
-    const a = v + lo1, b = v + hi1;
-    const lo = a <= 0 ? 0 : a >= 1 ? 255 : (a * 255) | 0;
-    const hi = b <= 0 ? 0 : b >= 1 ? 255 : (b * 255) | 0;
-    out[o + i] = lo;
-    if (lo !== hi) {
-      // Decided after the loop: no call in it.
-      at[m] = i;
-      rv[2 * m] = r;
-      rv[2 * m + 1] = v;
-      m++;
-    }
+  const { hp, vp, hP, hQ, vP, vQ } = fix;
+  const T = mem.table, n = h[0]!.length;
+  for (let t = 0; t < 5; t++) T[t] = h[t]!.byteOffset;
+  const hb = hp.byteOffset, vb = vp.byteOffset;
+  for (let t = 0; t < 4; t++) {
+    T[5 + t] = hb + 8 * hP[t]!;
+    T[9 + t] = hb + 8 * hQ[t]!;
+    T[13 + t] = vb + 8 * vP[t]!;
+    T[17 + t] = vb + 8 * vQ[t]!;
   }
-  for (let j = 0; j < m; j++) {
-    out[o + at[j]!] = refineByte(rv[2 * j]!, fix, y, at[j]!, rv[2 * j + 1]!);
-  }
+  const row = mem.u8[0]!, at = mem.i32[1]!, rv = mem.f64[2]!;
+  const m = fusedRow(n, g, fix.hW[0]!, fix.lo1, fix.hi1, row, at, rv);
+  finishRow(fix, y, m, out, o);
 }
 
 /**
@@ -1137,32 +1005,47 @@ function addSpans(
 }
 
 /**
- * The byte of sample `i` of output row `y` where the first bracket (about
- * `v1`) straddles a boundary: the second-stage terms narrow it; where that still
- * straddles, the exact sum of all taps in order decides.
+ * The bytes of output row `y` into `out` at `o`: the kernel's row of bytes
+ * (`mem.u8[0]`), where the first bracket straddled a byte boundary for
+ * the `m` samples listed (index, row value r, first-stage value v) the
+ * second-stage terms narrow it (`refine`); where that still straddles,
+ * the exact sum of all taps in order decides.
  */
-function refineByte(
-  r: number,
+function finishRow(
   fix: DiskFix,
   y: number,
-  i: number,
-  v1: number,
-): number {
-  const { hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1, lo2, hi2 } = fix;
-  let v = v1;
-  for (let t = nh1; t < hW.length; t++) {
-    v += hW[t]! * (hp[hP[t]! + i]! - hp[hQ[t]! + i]!);
+  m: number,
+  out: Uint8Array,
+  o: number,
+): void {
+  const { hp, vp, hW, hP, hQ, vW, vP, vQ, nh1, nv1 } = fix;
+  const mem = fix.mem!;
+  const row = mem.u8[0]!, at = mem.i32[1]!, rv = mem.f64[2]!;
+  if (m > 0) {
+    const Wt = mem.f64[5]!, A = mem.i32[2]!;
+    const hb = hp.byteOffset, vb = vp.byteOffset;
+    let nt = 0;
+    for (let t = nh1; t < hW.length; t++, nt++) {
+      Wt[nt] = hW[t]!;
+      A[2 * nt] = hb + 8 * hP[t]!;
+      A[2 * nt + 1] = hb + 8 * hQ[t]!;
+    }
+    for (let t = nv1; t < vW.length; t++, nt++) {
+      Wt[nt] = vW[t]!;
+      A[2 * nt] = vb + 8 * vP[t]!;
+      A[2 * nt + 1] = vb + 8 * vQ[t]!;
+    }
+    m = refineRow(m, nt, Wt, A, fix.lo2, fix.hi2, at, rv, row);
   }
-  for (let t = nv1; t < vW.length; t++) {
-    v += vW[t]! * (vp[vP[t]! + i]! - vp[vQ[t]! + i]!);
-  }
-  const lo = toByte(v + lo2);
-  if (lo === toByte(v + hi2)) return lo;
+  out.set(row, o);
+  if (m === 0) return;
   const { pad, cOff, cW } = fix, u = kByteToUnit;
-  const b = y * fix.pw * fix.C + i;
-  let a = 0;
-  for (let t = 0; t < cW.length; t++) a += cW[t]! * u[pad[b + cOff[t]!]!]!;
-  return toByte(r + a);
+  for (let j = 0; j < m; j++) {
+    const b = y * fix.pw * fix.C + at[j]!;
+    let a = 0;
+    for (let t = 0; t < cW.length; t++) a += cW[t]! * u[pad[b + cOff[t]!]!]!;
+    out[o + at[j]!] = toByte(rv[2 * j]! + a);
+  }
 }
 
 /**
