@@ -14,10 +14,10 @@
  */
 import type { Rng } from "../rng.ts";
 import { jpegRoundTrip } from "./libjpeg.ts";
-import { roundHalfEven } from "../data/preprocess.ts";
 import { kConstants, type Severity } from "./registry.ts";
-import { gaussianKernel1d, mapIndex } from "./filters.ts";
+import { gaussianKernel1d } from "./filters.ts";
 import { reflectCorrelate2dRows } from "./reflect_convolve.ts";
+import { elasticSample, elasticWarp } from "./wasm/elastic.ts";
 
 /** `x / 255` for every 8-bit x: the same doubles as dividing per sample. */
 const kUnit = (() => {
@@ -81,11 +81,6 @@ export function affineFromPoints(
   return m;
 }
 
-/** `float32(x / 255)` for every 8-bit x. */
-const kUnit32 = Float32Array.from(kUnit);
-
-let kReflect101: Int32Array | undefined;
-
 /** `gaussianKernel1d(sigma, 3)` per elastic sigma, computed once. */
 const kElasticKernels = new Map<number, Float64Array>();
 
@@ -98,143 +93,14 @@ function elasticKernel(sigma: number): Float64Array {
   return w;
 }
 
-/** `mapIndex(i, n, "reflect101")` for i in [−2n, 3n), at i + 2n. */
-function reflect101Table(n: number): Int32Array {
-  if (kReflect101?.length !== 5 * n) {
-    kReflect101 = Int32Array.from(
-      { length: 5 * n },
-      (_, i) => mapIndex(i - 2 * n, n, "reflect101"),
-    );
-  }
-  return kReflect101;
-}
-
-/**
- * OpenCV's bilinear weights on its 1/32-pixel grid, as float32 values:
- * entry (fy·32 + fx)·4 + t for the taps (0,0), (0,1), (1,0), (1,1).
- */
-const kWarpWeights = (() => {
-  const f = Math.fround;
-  const t = new Float64Array(32 * 32 * 4);
-  for (let b = 0; b < 32; b++) {
-    for (let a = 0; a < 32; a++) {
-      const fx = f(a / 32), fy = f(b / 32);
-      const o = (b * 32 + a) * 4;
-      t[o] = f(f(1 - fy) * f(1 - fx));
-      t[o + 1] = f(f(1 - fy) * fx);
-      t[o + 2] = f(fy * f(1 - fx));
-      t[o + 3] = f(fy * fx);
-    }
-  }
-  return t;
-})();
-
-/**
- * `cv2.warpAffine(img, M, (w, h), flags=INTER_LINEAR,
- * borderMode=BORDER_REFLECT_101)` on the float32 HWC image `data / 255`
- * (8-bit `data`): inverse map in OpenCV's fixed point (10-bit coordinates,
- * 5-bit interpolation fractions). The per-column offsets and the 32x32
- * weight grid are tabulated.
- */
-export function warpAffine(
-  data: Uint8Array,
-  size: number,
-  channels: number,
-  m: readonly number[],
-  out: Float32Array = new Float32Array(data.length),
-): Float32Array {
-  const src = kUnit32;
-  let D = m[0]! * m[4]! - m[1]! * m[3]!;
-  D = D !== 0 ? 1 / D : 0;
-  const a0 = m[4]! * D, a1 = m[1]! * -D, a3 = m[3]! * -D, a4 = m[0]! * D;
-  const a2 = -a0 * m[2]! - a1 * m[5]!;
-  const a5 = -a3 * m[2]! - a4 * m[5]!;
-  const adx = new Int32Array(size), ady = new Int32Array(size);
-  for (let x = 0; x < size; x++) {
-    adx[x] = roundHalfEven(a0 * x * 1024);
-    ady[x] = roundHalfEven(a3 * x * 1024);
-  }
-  const W = kWarpWeights, C = channels, last = size - 1;
-  // reflect101 of i in [lo, hi) at R[i + P] (hi − 1 leaves room for i + 1).
-  const R = reflect101Table(size), P = 2 * size, lo = -P, hi = 3 * size - 1;
-  for (let y = 0; y < size; y++) {
-    const x0 = roundHalfEven((a1 * y + a2) * 1024) + 16;
-    const y0 = roundHalfEven((a4 * y + a5) * 1024) + 16;
-    for (let x = 0; x < size; x++) {
-      const X = (x0 + adx[x]!) >> 5;
-      const Y = (y0 + ady[x]!) >> 5;
-      const ix = X >> 5, iy = Y >> 5;
-      const wo = ((Y & 31) * 32 + (X & 31)) * 4;
-      const w0 = W[wo]!, w1 = W[wo + 1]!, w2 = W[wo + 2]!, w3 = W[wo + 3]!;
-      let xa = ix, xb = ix + 1, ya = iy, yb = iy + 1;
-      if (ix < 0 || ix >= last) {
-        if (ix >= lo && ix < hi) {
-          xa = R[ix + P]!;
-          xb = R[ix + 1 + P]!;
-        } else {
-          xa = mapIndex(ix, size, "reflect101");
-          xb = mapIndex(ix + 1, size, "reflect101");
-        }
-      }
-      if (iy < 0 || iy >= last) {
-        if (iy >= lo && iy < hi) {
-          ya = R[iy + P]!;
-          yb = R[iy + 1 + P]!;
-        } else {
-          ya = mapIndex(iy, size, "reflect101");
-          yb = mapIndex(iy + 1, size, "reflect101");
-        }
-      }
-      const p00 = (ya * size + xa) * C, p01 = (ya * size + xb) * C;
-      const p10 = (yb * size + xa) * C, p11 = (yb * size + xb) * C;
-      const o = (y * size + x) * C;
-      if (C === 3) {
-        out[o] = src[data[p00]!]! * w0 + src[data[p01]!]! * w1 +
-          src[data[p10]!]! * w2 + src[data[p11]!]! * w3;
-        out[o + 1] = src[data[p00 + 1]!]! * w0 + src[data[p01 + 1]!]! * w1 +
-          src[data[p10 + 1]!]! * w2 + src[data[p11 + 1]!]! * w3;
-        out[o + 2] = src[data[p00 + 2]!]! * w0 + src[data[p01 + 2]!]! * w1 +
-          src[data[p10 + 2]!]! * w2 + src[data[p11 + 2]!]! * w3;
-        continue;
-      }
-      for (let c = 0; c < C; c++) {
-        out[o + c] = src[data[p00 + c]!]! * w0 + src[data[p01 + c]!]! * w1 +
-          src[data[p10 + c]!]! * w2 + src[data[p11 + c]!]! * w3;
-      }
-    }
-  }
-  return out;
-}
-
-/** Elastic's intermediate images, reused across calls (one size at a time). */
-interface ElasticScratch {
-  warped: Float32Array;
-  fx: Float64Array;
-  fy: Float64Array;
-  dx: Float32Array;
-  dy: Float32Array;
-  bits: Uint32Array;
-}
-
-let kElastic: ElasticScratch | undefined;
-
-function elasticScratch(n: number): ElasticScratch {
-  if (kElastic?.fx.length === n) return kElastic;
-  kElastic = {
-    warped: new Float32Array(3 * n),
-    fx: new Float64Array(n),
-    fy: new Float64Array(n),
-    dx: new Float32Array(n),
-    dy: new Float32Array(n),
-    bits: new Uint32Array(Math.sqrt(n)),
-  };
-  return kElastic;
-}
+/** The uniforms' bits of one row, reused across calls. */
+let kBits = new Uint32Array(0);
 
 /**
  * Elastic transform (random: the affine jitter and both displacement
- * fields). The fields' Gaussian smoothing is `reflect_convolve.ts`'s (the
- * same sums as `correlateAxis` for short kernels, the DCT route for long).
+ * fields). The warp and the sampling are `wasm/elastic.ts`'s kernel; the
+ * fields' Gaussian smoothing is `reflect_convolve.ts`'s (the same sums as
+ * `correlateAxis` for short kernels, the DCT route for long).
  */
 export function elasticTransform(
   data: Uint8Array,
@@ -244,8 +110,6 @@ export function elasticTransform(
 ): Uint8Array {
   const [alpha, sigma, jitter] = kConstants.elastic_transform[severity - 1]!;
   const f = Math.fround;
-  const n = size * size;
-  const w = elasticScratch(n);
   const centre = Math.floor(size / 2);
   const sq = Math.floor(size / 3);
   const pts1: [number, number][] = [
@@ -256,22 +120,16 @@ export function elasticTransform(
   const pts2 = pts1.map((p) =>
     p.map((v) => f(v + f(-jitter + 2 * jitter * rng.float())))
   ) as [number, number][];
-  const warped = warpAffine(
-    data,
-    size,
-    3,
-    affineFromPoints(pts1, pts2),
-    w.warped,
-  );
-  // The uniform fields: `-1 + 2 * rng.float()` per sample, from the same stream a row at a
-  // time, x field then y field, straight into the smoothing.
-  const bits = w.bits;
+  const { dx, dy } = elasticWarp(data, size, affineFromPoints(pts1, pts2));
+  // The uniform fields: `-1 + 2 * rng.float()` per sample, from the same
+  // stream a row at a time, x field then y field, straight into the smoothing.
+  if (kBits.length !== size) kBits = new Uint32Array(size);
+  const bits = kBits;
   const uniforms = (row: Float64Array) => {
     rng.fillU32(bits);
     for (let i = 0; i < size; i++) row[i] = -1 + 2 * (bits[i]! / 4294967296);
   };
   // The displacements: float32 products of the smoothed fields and alpha.
-  const { dx, dy } = w;
   reflectCorrelate2dRows(
     [uniforms, uniforms],
     size,
@@ -280,52 +138,8 @@ export function elasticTransform(
       const d = i === 0 ? dx : dy, o = j * size;
       for (let k = 0; k < size; k++) d[o + k] = row[k]! * alpha;
     },
-    [w.fx, w.fy],
   );
-  // map_coordinates(order=1, mode="reflect") in float64 of float32 samples,
-  // rounded to float32; np.clip(float32, 0, 1) * 255 stays float32 before
-  // the uint8 cast, which truncates (as storing a value in [0, 255] into a
-  // Uint8Array does).
-  const res = new Uint8Array(data.length);
-  const last = size - 1;
-  for (let y = 0; y < size; y++) {
-    for (let x = 0; x < size; x++) {
-      const p = y * size + x;
-      const cy = y + dy[p]!;
-      const cx = x + dx[p]!;
-      const fy0 = Math.floor(cy), fx0 = Math.floor(cx);
-      const ty = cy - fy0, tx = cx - fx0;
-      let y0 = fy0, y1 = fy0 + 1, x0 = fx0, x1 = fx0 + 1;
-      if (fy0 < 0 || fy0 >= last) {
-        y0 = mapIndex(fy0, size, "reflect");
-        y1 = mapIndex(fy0 + 1, size, "reflect");
-      }
-      if (fx0 < 0 || fx0 >= last) {
-        x0 = mapIndex(fx0, size, "reflect");
-        x1 = mapIndex(fx0 + 1, size, "reflect");
-      }
-      const q00 = (y0 * size + x0) * 3, q01 = (y0 * size + x1) * 3;
-      const q10 = (y1 * size + x0) * 3, q11 = (y1 * size + x1) * 3;
-      const sy = 1 - ty, sx = 1 - tx;
-      const v0 = f(
-        sy * (sx * warped[q00]! + tx * warped[q01]!) +
-          ty * (sx * warped[q10]! + tx * warped[q11]!),
-      );
-      const v1 = f(
-        sy * (sx * warped[q00 + 1]! + tx * warped[q01 + 1]!) +
-          ty * (sx * warped[q10 + 1]! + tx * warped[q11 + 1]!),
-      );
-      const v2 = f(
-        sy * (sx * warped[q00 + 2]! + tx * warped[q01 + 2]!) +
-          ty * (sx * warped[q10 + 2]! + tx * warped[q11 + 2]!),
-      );
-      const o = p * 3;
-      res[o] = f((v0 < 0 ? 0 : v0 > 1 ? 1 : v0) * 255);
-      res[o + 1] = f((v1 < 0 ? 0 : v1 > 1 ? 1 : v1) * 255);
-      res[o + 2] = f((v2 < 0 ? 0 : v2 > 1 ? 1 : v2) * 255);
-    }
-  }
-  return res;
+  return elasticSample(size, new Uint8Array(data.length));
 }
 
 /** PIL's resampling coefficients for one axis, in its 8-bit fixed point. */

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  contrast,
-  elasticTransform,
-  warpAffine,
-} from "../../src/corrupt/digital.ts";
+import { contrast, elasticTransform } from "../../src/corrupt/digital.ts";
+import { elasticWarp, warpedImage } from "../../src/corrupt/wasm/elastic.ts";
 import { kConstants, kSeverities } from "../../src/corrupt/registry.ts";
 import { toUint8 } from "../../src/corrupt/filters.ts";
 import { Rng } from "../../src/rng.ts";
@@ -26,11 +23,14 @@ Deno.test("contrast() equals (x − mean) · c + mean per sample, means in sampl
   }
 });
 
-Deno.test("warpAffine() with the identity matrix returns data / 255 as float32", () => {
+Deno.test("elasticWarp() with the identity matrix gives data / 255 as float32", () => {
   const rng = new Rng(3);
   const data = Uint8Array.from({ length: 16 * 16 * 3 }, () => rng.int(256));
-  const out = warpAffine(data, 16, 3, [1, 0, 0, 0, 1, 0]);
-  assert.deepStrictEqual(out, Float32Array.from(data, (v) => v / 255));
+  elasticWarp(data, 16, [1, 0, 0, 0, 1, 0]);
+  assert.deepStrictEqual(
+    warpedImage(16),
+    Float32Array.from(data, (v) => v / 255),
+  );
 });
 
 Deno.test("elasticTransform() is a function of its draws, whatever ran before", async () => {
