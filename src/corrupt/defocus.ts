@@ -252,6 +252,9 @@ function makeDiskPlan(
     cOff: Int32Array.from(cOff),
     cW: Float64Array.from(cW),
     cGrid,
+    // Present from the start: plans of every severity share one shape, so
+    // the row loop's code stays optimised across severities.
+    fix: undefined,
   };
 }
 
@@ -330,7 +333,10 @@ function diskFilterRows(
   // Ring of the last ks rows of the g pass along x.
   // The kernel writes them in its memory; the JS passes read copies (plain
   // arrays are faster to read from JS than views of a wasm memory).
-  const hk = mem.f64.slice(6, 6 + ks);
+  // Built element by element: a packed array of one kind whichever the
+  // path, so the loop below is not deoptimised between severities.
+  const hk: Float64Array[] = [];
+  for (let j = 0; j < ks; j++) hk.push(mem.f64[6 + j]!);
   const hx = fused ? hk : hk.map(() => new Float64Array(RS));
   const row = new Float64Array(RS);
   const g0 = g[0]!, g1 = g[1]!, g2 = g[2]!;
