@@ -10,6 +10,7 @@ import type { Rng } from "../rng.ts";
 import { kConstants, type Severity } from "./registry.ts";
 import { gaussianKernel1d } from "./filters.ts";
 import { kByteToUnit } from "./scratch.ts";
+import { glassMemory, glassPass } from "./wasm/glass_pass.ts";
 
 /**
  * Glass blur (random: the local shuffles): the original's `gaussian`,
@@ -39,7 +40,7 @@ export function glassBlur(
 
 /**
  * The taps of scipy's `gaussian_filter1d` (mode nearest, truncate 4) on one
- * axis of a square `size x size x 3` image, unrolled `nt` wide (9 or 13).
+ * axis of a square `size x size x 3` image, `nt` wide (9 or 13).
  * Indices in [m, size - m), m = (nt - 1) / 2, take the kernel `w`, padded
  * with a zero weight at both ends where it is narrower than `nt`, over
  * consecutive samples. Every index also has its own taps, `wt` at offsets
@@ -100,9 +101,6 @@ function glassPlan(size: number, sigma: number): GlassPlan {
   return p;
 }
 
-let glassF = new Float64Array(0);
-let glassG = new Float64Array(0);
-let glassRows = new Float64Array(0);
 let glassX = new Uint8Array(0);
 let glassMapA = new Int32Array(0);
 let glassFlags = new Uint8Array(0);
@@ -121,7 +119,9 @@ const kGlassBlock = 8;
 /**
  * `trunc(gaussian(src / 255) · 255)` for a square 8-bit RGB image, each
  * sum taken in `gaussianFilter`'s order (rows first; every output's taps
- * from the first, starting at 0). With `map`, pixel p of the input is
+ * from the first, starting at 0). The interior rows and columns go through
+ * the WebAssembly kernel (`wasm/glass_pass.wat`) in runs of consecutive
+ * samples; the borders' clamped taps stay here. With `map`, pixel p of the input is
  * pixel `map[p]` of `src`. With `used`, the output is written only at the
  * border columns and at the interior pixels `used` lists (the rest of `dst`
  * is left as it was). The sums lie in [0, 1 + 1e-14] (non-negative weights
@@ -137,30 +137,34 @@ function glassGaussian(
 ): void {
   const { size, m, nt, w, vOff, hOff, wt } = p;
   const rs = size * 3, n = size * rs, B = kGlassBlock;
-  if (glassF.length < n) {
-    glassF = new Float64Array(n);
-    glassG = new Float64Array(n);
-  }
-  if (glassRows.length < B * rs) glassRows = new Float64Array(B * rs);
-  const f = glassF, g = glassG, h = glassRows;
+  const mem = glassMemory(n, B * rs);
+  const f = mem.f, g = mem.g, h = mem.h, wk = mem.w;
+  wk.set(w);
   if (map) glassGather(src, map, f);
   else glassToFloat(src, f);
-  const pair = nt === 9 ? glassPair9 : glassPair13;
   const dot = nt === 9 ? glassDot9 : glassDot13;
   const cols = nt === 9 ? glassCols9 : glassCols13;
   // Interior rows and columns: [lo, hi) (none on images narrower than nt).
   const lo = Math.min(m, size), hi = Math.max(lo, size - m);
-  const xs = hi - lo, xPairs = xs >> 1;
+  const xs = hi - lo;
   // Rows first (vertical taps), then columns, B rows at a time so that what
   // the second pass reads is still in cache; h holds the block's results.
   for (let y0 = 0; y0 < size; y0 += B) {
     const y1 = Math.min(size, y0 + B), d = y0 * rs;
     const i0 = Math.max(y0, lo), i1 = Math.max(i0, Math.min(y1, hi));
-    const iPair = i0 + ((i1 - i0) & ~1);
-    pair(f, g, 0, i0 * rs, iPair * rs, -m * rs, rs, w);
+    if (i1 > i0) {
+      glassPass(f, (i0 - m) * rs, g, i0 * rs, (i1 - i0) * rs, rs, nt, wk);
+    }
     for (let y = y0; y < y1; y++) {
-      if (y >= i0 && y < iPair) continue;
+      if (y >= i0 && y < i1) continue;
       dot(f, g, 0, y * rs, rs, 1, 0, vOff, wt, y * nt);
+    }
+    // The interior columns of the block's rows as one run: the samples
+    // between one row's last interior column and the next row's first get
+    // sums across the row's end, overwritten by the border columns' below.
+    if (!used && xs > 0) {
+      const q0 = d + 3 * lo, len = (y1 - y0 - 1) * rs + 3 * xs;
+      glassPass(g, q0 - 3 * m, h, q0 - d, len, 3, nt, wk);
     }
     for (let x = 0; x < size; x++) {
       if (x === lo) x = hi;
@@ -172,12 +176,7 @@ function glassGaussian(
         cols(g, dst, used.cols, used.start[y]!, used.start[y + 1]!, line, w);
         glassTrunc(h, hl, dst, line, 3 * lo);
         glassTrunc(h, hl + 3 * hi, dst, line + 3 * hi, rs - 3 * hi);
-        continue;
-      }
-      const q0 = line + 3 * lo, q1 = q0 + 6 * xPairs;
-      pair(g, h, d, q0, q1, -3 * m, 3, w);
-      if (xs & 1) dot(g, h, d, q1, 3, 1, 0, hOff, wt, (hi - 1) * nt);
-      glassTrunc(h, hl, dst, line, rs);
+      } else glassTrunc(h, hl, dst, line, rs);
     }
   }
 }
@@ -237,125 +236,6 @@ function glassUsed(
   }
   start[size] = k;
   return { start, cols };
-}
-
-/**
- * `out[q - d] = Σ_t w[t] · src[q + o0 + t·st]`, t = 0..8 in order, from 0,
- * for q and q + st, for q in [qq, qq + st), qq = q0, q0 + 2·st, … < q1:
- * two outputs whose taps overlap, each sum in its own order, sharing the
- * loads (w symmetric, so that fewer registers are live).
- */
-function glassPair9(
-  src: Float64Array,
-  out: Float64Array,
-  d: number,
-  q0: number,
-  q1: number,
-  o0: number,
-  st: number,
-  w: Float64Array,
-): void {
-  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
-  for (let qq = q0; qq < q1; qq += 2 * st) {
-    for (let q = qq, qe = qq + st; q < qe; q++) {
-      let i = q + o0, s = src[i]!;
-      let a = w0 * s; // = 0 + w0 · s: s >= 0, so never -0
-      s = src[i += st]!;
-      a += w1 * s;
-      let b = w0 * s;
-      s = src[i += st]!;
-      a += w2 * s;
-      b += w1 * s;
-      s = src[i += st]!;
-      a += w3 * s;
-      b += w2 * s;
-      s = src[i += st]!;
-      a += w4 * s;
-      b += w3 * s;
-      s = src[i += st]!;
-      a += w3 * s;
-      b += w4 * s;
-      s = src[i += st]!;
-      a += w2 * s;
-      b += w3 * s;
-      s = src[i += st]!;
-      a += w1 * s;
-      b += w2 * s;
-      s = src[i += st]!;
-      a += w0 * s;
-      b += w1 * s;
-      s = src[i += st]!;
-      b += w0 * s;
-      out[q - d] = a;
-      out[q + st - d] = b;
-    }
-  }
-}
-
-/** `glassPair9` with 13 taps. */
-function glassPair13(
-  src: Float64Array,
-  out: Float64Array,
-  d: number,
-  q0: number,
-  q1: number,
-  o0: number,
-  st: number,
-  w: Float64Array,
-): void {
-  const w0 = w[0]!,
-    w1 = w[1]!,
-    w2 = w[2]!,
-    w3 = w[3]!,
-    w4 = w[4]!,
-    w5 = w[5]!,
-    w6 = w[6]!;
-  for (let qq = q0; qq < q1; qq += 2 * st) {
-    for (let q = qq, qe = qq + st; q < qe; q++) {
-      let i = q + o0, s = src[i]!;
-      let a = w0 * s; // = 0 + w0 · s: s >= 0, so never -0
-      s = src[i += st]!;
-      a += w1 * s;
-      let b = w0 * s;
-      s = src[i += st]!;
-      a += w2 * s;
-      b += w1 * s;
-      s = src[i += st]!;
-      a += w3 * s;
-      b += w2 * s;
-      s = src[i += st]!;
-      a += w4 * s;
-      b += w3 * s;
-      s = src[i += st]!;
-      a += w5 * s;
-      b += w4 * s;
-      s = src[i += st]!;
-      a += w6 * s;
-      b += w5 * s;
-      s = src[i += st]!;
-      a += w5 * s;
-      b += w6 * s;
-      s = src[i += st]!;
-      a += w4 * s;
-      b += w5 * s;
-      s = src[i += st]!;
-      a += w3 * s;
-      b += w4 * s;
-      s = src[i += st]!;
-      a += w2 * s;
-      b += w3 * s;
-      s = src[i += st]!;
-      a += w1 * s;
-      b += w2 * s;
-      s = src[i += st]!;
-      a += w0 * s;
-      b += w1 * s;
-      s = src[i += st]!;
-      b += w0 * s;
-      out[q - d] = a;
-      out[q + st - d] = b;
-    }
-  }
 }
 
 /**

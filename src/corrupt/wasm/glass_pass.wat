@@ -1,0 +1,104 @@
+;; Glass blur's Gaussian passes over runs of consecutive samples (see
+;; src/corrupt/glass.ts): each output is a tap sum along one axis, the
+;; samples of a run sharing their taps' pattern. Float64 operations are
+;; those of the scalar form in the same order (f64x2 lanes are
+;; independent, no fused multiply-add).
+;;
+;; Exports
+;;   memory: the module's one memory; the caller grows it and lays it out.
+;;   pass(src, dst, n, st, nt, w): for i in [0, n),
+;;     dst[i] = Σ_t w[t]·src[i + t·st], t = 0..nt−1 in order, from 0
+;;     (0 + w[0]·s is w[0]·s: the terms are ≥ +0, so never −0);
+;;   src, dst, w: byte addresses of float64 arrays; st in samples.
+;;   Sixteen outputs a step (eight f64x2 sums), then two, then one.
+(module
+  (memory (export "memory") 1)
+  (func (export "pass")
+    (param $src i32) (param $dst i32) (param $n i32) (param $st i32)
+    (param $nt i32) (param $w i32)
+    (local $i i32) (local $p i32) (local $q i32) (local $t i32)
+    (local $sb i32) (local $wt v128)
+    (local $a v128) (local $b v128) (local $c v128) (local $d v128)
+    (local $e v128) (local $f v128) (local $g v128) (local $h v128)
+    (local $s f64)
+    (local.set $sb (i32.shl (local.get $st) (i32.const 3)))
+    ;; Sixteen outputs a step (eight sums in flight hide the adds' latency).
+    (block $done16
+      (loop $sixteen
+        (br_if $done16 (i32.gt_s (i32.add (local.get $i) (i32.const 16)) (local.get $n)))
+        (local.set $p (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3))))
+        (local.set $a (v128.const f64x2 0 0))
+        (local.set $b (v128.const f64x2 0 0))
+        (local.set $c (v128.const f64x2 0 0))
+        (local.set $d (v128.const f64x2 0 0))
+        (local.set $e (v128.const f64x2 0 0))
+        (local.set $f (v128.const f64x2 0 0))
+        (local.set $g (v128.const f64x2 0 0))
+        (local.set $h (v128.const f64x2 0 0))
+        (local.set $q (local.get $w))
+        (local.set $t (local.get $nt))
+        (loop $taps
+          (local.set $wt (v128.load64_splat (local.get $q)))
+          (local.set $a (f64x2.add (local.get $a)
+            (f64x2.mul (local.get $wt) (v128.load (local.get $p)))))
+          (local.set $b (f64x2.add (local.get $b)
+            (f64x2.mul (local.get $wt) (v128.load offset=16 (local.get $p)))))
+          (local.set $c (f64x2.add (local.get $c)
+            (f64x2.mul (local.get $wt) (v128.load offset=32 (local.get $p)))))
+          (local.set $d (f64x2.add (local.get $d)
+            (f64x2.mul (local.get $wt) (v128.load offset=48 (local.get $p)))))
+          (local.set $e (f64x2.add (local.get $e)
+            (f64x2.mul (local.get $wt) (v128.load offset=64 (local.get $p)))))
+          (local.set $f (f64x2.add (local.get $f)
+            (f64x2.mul (local.get $wt) (v128.load offset=80 (local.get $p)))))
+          (local.set $g (f64x2.add (local.get $g)
+            (f64x2.mul (local.get $wt) (v128.load offset=96 (local.get $p)))))
+          (local.set $h (f64x2.add (local.get $h)
+            (f64x2.mul (local.get $wt) (v128.load offset=112 (local.get $p)))))
+          (local.set $p (i32.add (local.get $p) (local.get $sb)))
+          (local.set $q (i32.add (local.get $q) (i32.const 8)))
+          (br_if $taps (local.tee $t (i32.sub (local.get $t) (i32.const 1)))))
+        (local.set $p (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3))))
+        (v128.store (local.get $p) (local.get $a))
+        (v128.store offset=16 (local.get $p) (local.get $b))
+        (v128.store offset=32 (local.get $p) (local.get $c))
+        (v128.store offset=48 (local.get $p) (local.get $d))
+        (v128.store offset=64 (local.get $p) (local.get $e))
+        (v128.store offset=80 (local.get $p) (local.get $f))
+        (v128.store offset=96 (local.get $p) (local.get $g))
+        (v128.store offset=112 (local.get $p) (local.get $h))
+        (local.set $i (i32.add (local.get $i) (i32.const 16)))
+        (br $sixteen)))
+    ;; Two outputs a step.
+    (block $done2
+      (loop $two
+        (br_if $done2 (i32.gt_s (i32.add (local.get $i) (i32.const 2)) (local.get $n)))
+        (local.set $p (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3))))
+        (local.set $a (v128.const f64x2 0 0))
+        (local.set $q (local.get $w))
+        (local.set $t (local.get $nt))
+        (loop $taps
+          (local.set $a (f64x2.add (local.get $a)
+            (f64x2.mul (v128.load64_splat (local.get $q)) (v128.load (local.get $p)))))
+          (local.set $p (i32.add (local.get $p) (local.get $sb)))
+          (local.set $q (i32.add (local.get $q) (i32.const 8)))
+          (br_if $taps (local.tee $t (i32.sub (local.get $t) (i32.const 1)))))
+        (v128.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3)))
+          (local.get $a))
+        (local.set $i (i32.add (local.get $i) (i32.const 2)))
+        (br $two)))
+    ;; The last output, where n is odd.
+    (if (i32.lt_s (local.get $i) (local.get $n))
+      (then
+        (local.set $p (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3))))
+        (local.set $s (f64.const 0))
+        (local.set $q (local.get $w))
+        (local.set $t (local.get $nt))
+        (loop $taps
+          (local.set $s (f64.add (local.get $s)
+            (f64.mul (f64.load (local.get $q)) (f64.load (local.get $p)))))
+          (local.set $p (i32.add (local.get $p) (local.get $sb)))
+          (local.set $q (i32.add (local.get $q) (i32.const 8)))
+          (br_if $taps (local.tee $t (i32.sub (local.get $t) (i32.const 1)))))
+        (f64.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3)))
+          (local.get $s))))))

@@ -1,0 +1,50 @@
+import assert from "node:assert/strict";
+import {
+  glassMemory,
+  glassPass,
+} from "../../../src/corrupt/wasm/glass_pass.ts";
+import { gaussianKernel1d } from "../../../src/corrupt/filters.ts";
+import { Rng } from "../../../src/rng.ts";
+
+Deno.test("glassPass() equals the tap sums taken one by one in float64", () => {
+  const n = 4000;
+  const mem = glassMemory(n, 64);
+  const rng = new Rng(5, ["glass-pass"]);
+  // Byte-valued samples as the passes see them, and arbitrary doubles.
+  for (let i = 0; i < n; i++) {
+    mem.f[i] = i % 3 === 0 ? rng.int(256) / 255 : rng.nextU32() / 7e8;
+  }
+  for (const sigma of [0.7, 1, 1.5]) {
+    const k = gaussianKernel1d(sigma, 4);
+    for (const nt of [9, 13]) {
+      if (k.length > nt) continue;
+      const w = new Float64Array(nt);
+      w.set(k, (nt - k.length) >> 1);
+      mem.w.set(w);
+      // Odd and even lengths around the 16- and 2-wide steps, strides of a
+      // pixel and of a row, runs starting anywhere.
+      for (const len of [1, 2, 3, 15, 16, 17, 31, 33, 648, 1341]) {
+        for (
+          const [st, from, at] of [[3, 0, 0], [672, 5, 7], [1, 11, 3]] as const
+        ) {
+          if (from + len + (nt - 1) * st > n) continue;
+          mem.g.fill(-1);
+          glassPass(mem.f, from, mem.g, at, len, st, nt, mem.w);
+          for (let i = 0; i < len; i++) {
+            let a = 0;
+            for (let t = 0; t < nt; t++) a += w[t]! * mem.f[from + i + t * st]!;
+            if (!Object.is(mem.g[at + i], a)) {
+              assert.fail(
+                `sigma ${sigma}, ${nt} taps, len ${len}, st ${st}, i ${i}: ${
+                  mem.g[at + i]
+                } != ${a}`,
+              );
+            }
+          }
+          assert.equal(mem.g[at + len], -1, "wrote past the run");
+          if (at > 0) assert.equal(mem.g[at - 1], -1, "wrote before the run");
+        }
+      }
+    }
+  }
+});
