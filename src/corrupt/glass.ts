@@ -9,8 +9,13 @@
 import type { Rng } from "../rng.ts";
 import { kConstants, type Severity } from "./registry.ts";
 import { gaussianKernel1d } from "./filters.ts";
-import { kByteToUnit } from "./scratch.ts";
-import { glassMemory, glassPass } from "./wasm/glass_pass.ts";
+import {
+  type GlassMemory,
+  glassMemory,
+  glassPass,
+  glassPassBytes,
+  glassToFloat,
+} from "./wasm/glass_pass.ts";
 
 /**
  * Glass blur (random: the local shuffles): the original's `gaussian`,
@@ -30,12 +35,12 @@ export function glassBlur(
 ): Uint8Array {
   const [sigma, delta, iterations] = kConstants.glass_blur[severity - 1]!;
   const plan = glassPlan(size, sigma);
-  const map = glassMap(size, delta, iterations, rng);
-  const x = glassBytes(data.length);
-  glassGaussian(data, null, x, plan, glassUsed(map, plan));
-  const out = new Uint8Array(data.length);
-  glassGaussian(x, map, out, plan, null);
-  return out;
+  const mem = glassMemory(data.length, kGlassBlock * size * 3);
+  const map = glassMap(size, delta, iterations, rng, mem.map);
+  mem.a.set(data);
+  glassGaussian(mem.a, null, mem.b, plan, mem);
+  glassGaussian(mem.b, map, mem.a, plan, mem);
+  return mem.a.slice();
 }
 
 /**
@@ -101,54 +106,40 @@ function glassPlan(size: number, sigma: number): GlassPlan {
   return p;
 }
 
-let glassX = new Uint8Array(0);
-let glassMapA = new Int32Array(0);
-let glassFlags = new Uint8Array(0);
-let glassCols = new Int32Array(0);
-let glassStart = new Int32Array(0);
 let glassDraws = new Uint32Array(0);
-
-function glassBytes(n: number): Uint8Array {
-  if (glassX.length < n) glassX = new Uint8Array(n);
-  return glassX.subarray(0, n);
-}
 
 /** Rows per block of `glassGaussian`. */
 const kGlassBlock = 8;
 
 /**
- * `trunc(gaussian(src / 255) · 255)` for a square 8-bit RGB image, each
- * sum taken in `gaussianFilter`'s order (rows first; every output's taps
- * from the first, starting at 0). The interior rows and columns go through
- * the WebAssembly kernel (`wasm/glass_pass.wat`) in runs of consecutive
- * samples; the borders' clamped taps stay here. With `map`, pixel p of the input is
- * pixel `map[p]` of `src`. With `used`, the output is written only at the
- * border columns and at the interior pixels `used` lists (the rest of `dst`
- * is left as it was). The sums lie in [0, 1 + 1e-14] (non-negative weights
- * summing to 1 within rounding), so truncating `· 255` is both the first
- * Gaussian's `np.uint8` and the second's `toByte`.
+ * `dst = trunc(gaussian(src / 255) · 255)` for a square 8-bit RGB image,
+ * each sum taken in `gaussianFilter`'s order (rows first; every output's
+ * taps from the first, starting at 0). With `map`, pixel p of the input is
+ * pixel `map[p]` of `src`. The interior rows and columns go through the
+ * WebAssembly kernel (`wasm/glass_pass.wat`) in runs of consecutive
+ * samples; the borders' clamped taps stay here. The sums lie in
+ * [0, 1 + 1e-14] (non-negative weights summing to 1 within rounding), so
+ * truncating `· 255` is both the first Gaussian's `np.uint8` and the
+ * second's `toByte`. `src`, `map` and `dst` are views of `mem`.
  */
 function glassGaussian(
   src: Uint8Array,
   map: Int32Array | null,
   dst: Uint8Array,
   p: GlassPlan,
-  used: { start: Int32Array; cols: Int32Array } | null,
+  mem: GlassMemory,
 ): void {
   const { size, m, nt, w, vOff, hOff, wt } = p;
-  const rs = size * 3, n = size * rs, B = kGlassBlock;
-  const mem = glassMemory(n, B * rs);
-  const f = mem.f, g = mem.g, h = mem.h, wk = mem.w;
+  const rs = size * 3, B = kGlassBlock;
+  const { f, g, h, w: wk } = mem;
   wk.set(w);
-  if (map) glassGather(src, map, f);
-  else glassToFloat(src, f);
+  glassToFloat(src, map, f, mem.table);
   const dot = nt === 9 ? glassDot9 : glassDot13;
-  const cols = nt === 9 ? glassCols9 : glassCols13;
   // Interior rows and columns: [lo, hi) (none on images narrower than nt).
   const lo = Math.min(m, size), hi = Math.max(lo, size - m);
   const xs = hi - lo;
   // Rows first (vertical taps), then columns, B rows at a time so that what
-  // the second pass reads is still in cache; h holds the block's results.
+  // the second pass reads is still in cache; h holds the block's borders.
   for (let y0 = 0; y0 < size; y0 += B) {
     const y1 = Math.min(size, y0 + B), d = y0 * rs;
     const i0 = Math.max(y0, lo), i1 = Math.max(i0, Math.min(y1, hi));
@@ -162,9 +153,9 @@ function glassGaussian(
     // The interior columns of the block's rows as one run: the samples
     // between one row's last interior column and the next row's first get
     // sums across the row's end, overwritten by the border columns' below.
-    if (!used && xs > 0) {
+    if (xs > 0) {
       const q0 = d + 3 * lo, len = (y1 - y0 - 1) * rs + 3 * xs;
-      glassPass(g, q0 - 3 * m, h, q0 - d, len, 3, nt, wk);
+      glassPassBytes(g, q0 - 3 * m, dst, q0, len, 3, nt, wk);
     }
     for (let x = 0; x < size; x++) {
       if (x === lo) x = hi;
@@ -172,28 +163,9 @@ function glassGaussian(
     }
     for (let y = y0; y < y1; y++) {
       const line = y * rs, hl = line - d;
-      if (used) {
-        cols(g, dst, used.cols, used.start[y]!, used.start[y + 1]!, line, w);
-        glassTrunc(h, hl, dst, line, 3 * lo);
-        glassTrunc(h, hl + 3 * hi, dst, line + 3 * hi, rs - 3 * hi);
-      } else glassTrunc(h, hl, dst, line, rs);
+      glassTrunc(h, hl, dst, line, 3 * lo);
+      glassTrunc(h, hl + 3 * hi, dst, line + 3 * hi, rs - 3 * hi);
     }
-  }
-}
-
-function glassToFloat(src: Uint8Array, f: Float64Array): void {
-  const u = kByteToUnit;
-  for (let i = 0; i < src.length; i++) f[i] = u[src[i]!]!;
-}
-
-/** `f[3p + c] = src[3 · map[p] + c] / 255`. */
-function glassGather(src: Uint8Array, map: Int32Array, f: Float64Array): void {
-  const u = kByteToUnit;
-  for (let p = 0, o = 0; p < map.length; p++, o += 3) {
-    const s = 3 * map[p]!;
-    f[o] = u[src[s]!]!;
-    f[o + 1] = u[src[s + 1]!]!;
-    f[o + 2] = u[src[s + 2]!]!;
   }
 }
 
@@ -206,36 +178,6 @@ function glassTrunc(
   len: number,
 ): void {
   for (let i = 0; i < len; i++) dst[at + i] = (h[from + i]! * 255) | 0;
-}
-
-/**
- * The interior columns (x in [m, size - m)) of each row whose pixel some
- * `map[p]` names: row y's are `cols[start[y] .. start[y + 1])`, ascending.
- */
-function glassUsed(
-  map: Int32Array,
-  p: GlassPlan,
-): { start: Int32Array; cols: Int32Array } {
-  const { size, m } = p;
-  const np = size * size;
-  if (glassFlags.length < np) {
-    glassFlags = new Uint8Array(np);
-    glassCols = new Int32Array(np);
-  }
-  if (glassStart.length < size + 1) glassStart = new Int32Array(size + 1);
-  const flags = glassFlags, cols = glassCols, start = glassStart;
-  flags.fill(0, 0, np);
-  for (let i = 0; i < np; i++) flags[map[i]!] = 1;
-  let k = 0;
-  for (let y = 0; y < size; y++) {
-    start[y] = k;
-    for (let x = m, i = y * size + m; x < size - m; x++, i++) {
-      cols[k] = x; // kept only where the pixel is used (branch-free)
-      k += flags[i]!;
-    }
-  }
-  start[size] = k;
-  return { start, cols };
 }
 
 /**
@@ -322,76 +264,10 @@ function glassDot13(
 }
 
 /**
- * `dst[q + c] = trunc(255 · Σ_t w[t] · src[q + c + 3·(t − 4)])`, t = 0..8 in
- * order from 0, at q = line + 3 · cols[k], k in [k0, k1), c = 0, 1, 2: the
- * horizontal pass at the listed interior pixels (w symmetric).
- */
-function glassCols9(
-  src: Float64Array,
-  dst: Uint8Array,
-  cols: Int32Array,
-  k0: number,
-  k1: number,
-  line: number,
-  w: Float64Array,
-): void {
-  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
-  for (let k = k0; k < k1; k++) {
-    const q = line + 3 * cols[k]!;
-    for (let c = 0; c < 3; c++) {
-      let i = q + c - 12, a = 0;
-      a += w0 * src[i]!;
-      a += w1 * src[i += 3]!;
-      a += w2 * src[i += 3]!;
-      a += w3 * src[i += 3]!;
-      a += w4 * src[i += 3]!;
-      a += w3 * src[i += 3]!;
-      a += w2 * src[i += 3]!;
-      a += w1 * src[i += 3]!;
-      a += w0 * src[i += 3]!;
-      dst[q + c] = (a * 255) | 0;
-    }
-  }
-}
-
-/** `glassCols9` with 13 taps. */
-function glassCols13(
-  src: Float64Array,
-  dst: Uint8Array,
-  cols: Int32Array,
-  k0: number,
-  k1: number,
-  line: number,
-  w: Float64Array,
-): void {
-  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
-  const w5 = w[5]!, w6 = w[6]!;
-  for (let k = k0; k < k1; k++) {
-    const q = line + 3 * cols[k]!;
-    for (let c = 0; c < 3; c++) {
-      let i = q + c - 18, a = 0;
-      a += w0 * src[i]!;
-      a += w1 * src[i += 3]!;
-      a += w2 * src[i += 3]!;
-      a += w3 * src[i += 3]!;
-      a += w4 * src[i += 3]!;
-      a += w5 * src[i += 3]!;
-      a += w6 * src[i += 3]!;
-      a += w5 * src[i += 3]!;
-      a += w4 * src[i += 3]!;
-      a += w3 * src[i += 3]!;
-      a += w2 * src[i += 3]!;
-      a += w1 * src[i += 3]!;
-      a += w0 * src[i += 3]!;
-      dst[q + c] = (a * 255) | 0;
-    }
-  }
-}
-
-/**
  * The original's swaps on pixel indices: `iterations` sweeps over the
  * interior from the bottom-right, each pixel taking what (h + dy, w + dx)
- * holds, `dx` then `dy` drawn as `rng.int(2δ) − δ`. Returns `map` with
+ * holds, `dx` then `dy` drawn as `rng.int(2δ) − δ`. Returns `map` (in
+ * `out`) with
  * `map[p]` the pixel whose value ends up at p. The draws of a row come
  * from one `fillU32` (the same stream); for δ = 3 a row holding a value
  * that `Rng.int(6)` rejects (p ≈ 1e-9 per draw) is redone draw by draw,
@@ -402,13 +278,13 @@ function glassMap(
   delta: number,
   iterations: number,
   rng: Rng,
+  out: Int32Array,
 ): Int32Array {
   const np = size * size, n = 2 * delta;
   const span = Math.max(0, size - 2 * delta);
   const limit = 4294967296 - (4294967296 % n);
-  if (glassMapA.length < np) glassMapA = new Int32Array(np);
   if (glassDraws.length < 2 * span) glassDraws = new Uint32Array(2 * span);
-  const map = glassMapA.subarray(0, np);
+  const map = out.subarray(0, np);
   const draws = glassDraws.subarray(0, 2 * span);
   for (let i = 0; i < np; i++) map[i] = i;
   for (let it = 0; it < iterations; it++) {

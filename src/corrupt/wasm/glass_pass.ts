@@ -16,6 +16,22 @@ interface Exports {
     nt: number,
     w: number,
   ): void;
+  pass_bytes(
+    src: number,
+    dst: number,
+    n: number,
+    st: number,
+    nt: number,
+    w: number,
+  ): void;
+  to_float(src: number, dst: number, n: number, table: number): void;
+  gather(
+    src: number,
+    map: number,
+    dst: number,
+    np: number,
+    table: number,
+  ): void;
 }
 
 let kernel: Exports | undefined;
@@ -30,36 +46,55 @@ function instance(): Exports {
   return kernel;
 }
 
-/** Views of the kernel's memory (contents stale). */
+/** Views of the kernel's memory (contents stale but for `table`). */
 export interface GlassMemory {
   /** Room for 16 weights. */
   w: Float64Array;
+  /** `table[b] = b / 255`. */
+  table: Float64Array;
   /** The input plane and the first pass's output, `n` samples each. */
   f: Float64Array;
   g: Float64Array;
   /** A block of the second pass's output, `rows` samples. */
   h: Float64Array;
+  /** A pixel map, `n / 3` entries. */
+  map: Int32Array;
+  /** Two byte images of `n` samples. */
+  a: Uint8Array;
+  b: Uint8Array;
 }
 
 let views: GlassMemory | undefined;
 
 /**
- * The weights, both planes of `n` samples and a block of `rows` samples,
- * one after another; valid until the next call with larger sizes.
+ * The weights, the byte table, both planes of `n` samples, a block of
+ * `rows` samples, a map of `n / 3` pixels and two byte images, one after
+ * another; valid until the next call with other sizes.
  */
 export function glassMemory(n: number, rows: number): GlassMemory {
-  if (views && views.f.length >= n && views.h.length >= rows) return views;
+  if (views && views.f.length === n && views.h.length === rows) return views;
   const k = instance();
-  const end = 8 * (16 + 2 * n + rows);
+  const np = Math.ceil(n / 3), nb = Math.ceil(n / 16) * 16;
+  const at = [0, 128, 128 + 2048];
+  at.push(at[2]! + 8 * n, at[2]! + 16 * n); // g, h
+  at.push(at[4]! + 8 * rows); // map
+  at.push(at[5]! + 4 * np + 16 - (4 * np) % 16); // a
+  at.push(at[6]! + nb, at[6]! + 2 * nb); // b, end
+  const end = at[8]!;
   const have = k.memory.buffer.byteLength;
   if (have < end) k.memory.grow(Math.ceil((end - have) / 65536));
   const mem = k.memory.buffer;
   views = {
-    w: new Float64Array(mem, 0, 16),
-    f: new Float64Array(mem, 128, n),
-    g: new Float64Array(mem, 128 + 8 * n, n),
-    h: new Float64Array(mem, 128 + 16 * n, rows),
+    w: new Float64Array(mem, at[0]!, 16),
+    table: new Float64Array(mem, at[1]!, 256),
+    f: new Float64Array(mem, at[2]!, n),
+    g: new Float64Array(mem, at[3]!, n),
+    h: new Float64Array(mem, at[4]!, rows),
+    map: new Int32Array(mem, at[5]!, np),
+    a: new Uint8Array(mem, at[6]!, n),
+    b: new Uint8Array(mem, at[7]!, n),
   };
+  for (let v = 0; v < 256; v++) views.table[v] = v / 255;
   return views;
 }
 
@@ -86,4 +121,54 @@ export function glassPass(
     nt,
     w.byteOffset,
   );
+}
+
+/** `glassPass` writing the bytes `trunc(255 · sum)` into `dst` (a view). */
+export function glassPassBytes(
+  src: Float64Array,
+  from: number,
+  dst: Uint8Array,
+  at: number,
+  n: number,
+  st: number,
+  nt: number,
+  w: Float64Array,
+): void {
+  instance().pass_bytes(
+    src.byteOffset + 8 * from,
+    dst.byteOffset + at,
+    n,
+    st,
+    nt,
+    w.byteOffset,
+  );
+}
+
+/**
+ * `f[i] = src[i] / 255` (through `table`), or with `map`,
+ * `f[3p + c] = src[3 · map[p] + c] / 255`, over all of `f`. Views from
+ * `glassMemory`.
+ */
+export function glassToFloat(
+  src: Uint8Array,
+  map: Int32Array | null,
+  f: Float64Array,
+  table: Float64Array,
+): void {
+  if (map) {
+    instance().gather(
+      src.byteOffset,
+      map.byteOffset,
+      f.byteOffset,
+      f.length / 3,
+      table.byteOffset,
+    );
+  } else {
+    instance().to_float(
+      src.byteOffset,
+      f.byteOffset,
+      f.length,
+      table.byteOffset,
+    );
+  }
 }
