@@ -2,6 +2,8 @@ import assert from "node:assert/strict";
 import {
   glassMemory,
   glassPass,
+  glassPassBytes,
+  glassToFloat,
 } from "../../../src/corrupt/wasm/glass_pass.ts";
 import { gaussianKernel1d } from "../../../src/corrupt/filters.ts";
 import { Rng } from "../../../src/rng.ts";
@@ -45,6 +47,49 @@ Deno.test("glassPass() equals the tap sums taken one by one in float64", () => {
           if (at > 0) assert.equal(mem.g[at - 1], -1, "wrote before the run");
         }
       }
+    }
+  }
+});
+
+Deno.test("glassPassBytes() writes trunc(255 · sum) of the same sums", () => {
+  const n = 3000;
+  const mem = glassMemory(n, 64);
+  const rng = new Rng(6, ["glass-pass-bytes"]);
+  // Byte values with runs of 0 and 255: sums at both ends of [0, 1].
+  for (let i = 0; i < n; i++) {
+    const r = Math.floor(i / 40) % 4;
+    mem.f[i] = r === 0 ? 0 : r === 1 ? 1 : rng.int(256) / 255;
+  }
+  const w = new Float64Array(13);
+  w.set(gaussianKernel1d(1.5, 4));
+  mem.w.set(w);
+  for (const len of [1, 2, 5, 16, 17, 30, 47, 648, 1001]) {
+    for (const [st, from, at] of [[3, 0, 0], [1, 4, 9]] as const) {
+      mem.b.fill(77);
+      glassPassBytes(mem.f, from, mem.b, at, len, st, 13, mem.w);
+      for (let i = 0; i < len; i++) {
+        let a = 0;
+        for (let t = 0; t < 13; t++) a += w[t]! * mem.f[from + i + t * st]!;
+        assert.equal(mem.b[at + i], Math.trunc(a * 255), `len ${len}, i ${i}`);
+      }
+      assert.equal(mem.b[at + len], 77, "wrote past the run");
+      if (at > 0) assert.equal(mem.b[at - 1], 77, "wrote before the run");
+    }
+  }
+});
+
+Deno.test("glassToFloat() reads bytes / 255, directly or through a map", () => {
+  const n = 3 * 500;
+  const mem = glassMemory(n, 64);
+  const rng = new Rng(8, ["glass-to-float"]);
+  for (let i = 0; i < n; i++) mem.a[i] = rng.int(256);
+  glassToFloat(mem.a, null, mem.f, mem.table);
+  for (let i = 0; i < n; i++) assert.equal(mem.f[i], mem.a[i]! / 255);
+  for (let p = 0; p < n / 3; p++) mem.map[p] = rng.int(n / 3);
+  glassToFloat(mem.a, mem.map, mem.f, mem.table);
+  for (let p = 0; p < n / 3; p++) {
+    for (let c = 0; c < 3; c++) {
+      assert.equal(mem.f[3 * p + c], mem.a[3 * mem.map[p]! + c]! / 255);
     }
   }
 });
