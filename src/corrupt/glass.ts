@@ -10,6 +10,7 @@ import type { Rng } from "../rng.ts";
 import { kConstants, type Severity } from "./registry.ts";
 import { gaussianKernel1d } from "./filters.ts";
 import {
+  glassDot,
   type GlassMemory,
   glassMemory,
   glassPass,
@@ -35,7 +36,7 @@ export function glassBlur(
 ): Uint8Array {
   const [sigma, delta, iterations] = kConstants.glass_blur[severity - 1]!;
   const plan = glassPlan(size, sigma);
-  const mem = glassMemory(data.length, kGlassBlock * size * 3);
+  const mem = glassMemory(data.length, kGlassBlock * size * 3, size * 13);
   const map = glassMap(size, delta, iterations, rng, mem.map);
   mem.a.set(data);
   glassGaussian(mem.a, null, mem.b, plan, mem);
@@ -132,9 +133,12 @@ function glassGaussian(
   const { size, m, nt, w, vOff, hOff, wt } = p;
   const rs = size * 3, B = kGlassBlock;
   const { f, g, h, w: wk } = mem;
+  // The plan's tables in the kernel's memory (a few kilobytes).
   wk.set(w);
+  mem.wt.set(wt);
+  mem.vOff.set(vOff);
+  mem.hOff.set(hOff);
   glassToFloat(src, map, f, mem.table);
-  const dot = nt === 9 ? glassDot9 : glassDot13;
   // Interior rows and columns: [lo, hi) (none on images narrower than nt).
   const lo = Math.min(m, size), hi = Math.max(lo, size - m);
   const xs = hi - lo;
@@ -148,7 +152,7 @@ function glassGaussian(
     }
     for (let y = y0; y < y1; y++) {
       if (y >= i0 && y < i1) continue;
-      dot(f, g, 0, y * rs, rs, 1, 0, vOff, wt, y * nt);
+      glassDot(f, y * rs, g, y * rs, rs, 1, 0, mem.vOff, mem.wt, y * nt, nt);
     }
     // The interior columns of the block's rows as one run: the samples
     // between one row's last interior column and the next row's first get
@@ -159,7 +163,20 @@ function glassGaussian(
     }
     for (let x = 0; x < size; x++) {
       if (x === lo) x = hi;
-      if (x < size) dot(g, h, d, d + 3 * x, 3, y1 - y0, rs, hOff, wt, x * nt);
+      if (x >= size) break;
+      glassDot(
+        g,
+        d + 3 * x,
+        h,
+        3 * x,
+        3,
+        y1 - y0,
+        rs,
+        mem.hOff,
+        mem.wt,
+        x * nt,
+        nt,
+      );
     }
     for (let y = y0; y < y1; y++) {
       const line = y * rs, hl = line - d;
@@ -178,89 +195,6 @@ function glassTrunc(
   len: number,
 ): void {
   for (let i = 0; i < len; i++) dst[at + i] = (h[from + i]! * 255) | 0;
-}
-
-/**
- * `out[q - d] = Σ_t w[t0 + t] · src[q + off[t0 + t]]`, t = 0..8 in order,
- * from 0, for q in [qs, qs + len), qs = q0 + r · rstride, r < rows.
- */
-function glassDot9(
-  src: Float64Array,
-  out: Float64Array,
-  d: number,
-  q0: number,
-  len: number,
-  rows: number,
-  rstride: number,
-  off: Int32Array,
-  w: Float64Array,
-  t0: number,
-): void {
-  const o0 = off[t0]!, o1 = off[t0 + 1]!, o2 = off[t0 + 2]!;
-  const o3 = off[t0 + 3]!, o4 = off[t0 + 4]!, o5 = off[t0 + 5]!;
-  const o6 = off[t0 + 6]!, o7 = off[t0 + 7]!, o8 = off[t0 + 8]!;
-  const w0 = w[t0]!, w1 = w[t0 + 1]!, w2 = w[t0 + 2]!;
-  const w3 = w[t0 + 3]!, w4 = w[t0 + 4]!, w5 = w[t0 + 5]!;
-  const w6 = w[t0 + 6]!, w7 = w[t0 + 7]!, w8 = w[t0 + 8]!;
-  for (let r = 0, qs = q0; r < rows; r++, qs += rstride) {
-    for (let q = qs; q < qs + len; q++) {
-      let a = 0;
-      a += w0 * src[q + o0]!;
-      a += w1 * src[q + o1]!;
-      a += w2 * src[q + o2]!;
-      a += w3 * src[q + o3]!;
-      a += w4 * src[q + o4]!;
-      a += w5 * src[q + o5]!;
-      a += w6 * src[q + o6]!;
-      a += w7 * src[q + o7]!;
-      a += w8 * src[q + o8]!;
-      out[q - d] = a;
-    }
-  }
-}
-
-/** `glassDot9` with 13 taps. */
-function glassDot13(
-  src: Float64Array,
-  out: Float64Array,
-  d: number,
-  q0: number,
-  len: number,
-  rows: number,
-  rstride: number,
-  off: Int32Array,
-  w: Float64Array,
-  t0: number,
-): void {
-  const o0 = off[t0]!, o1 = off[t0 + 1]!, o2 = off[t0 + 2]!;
-  const o3 = off[t0 + 3]!, o4 = off[t0 + 4]!, o5 = off[t0 + 5]!;
-  const o6 = off[t0 + 6]!, o7 = off[t0 + 7]!, o8 = off[t0 + 8]!;
-  const o9 = off[t0 + 9]!, o10 = off[t0 + 10]!, o11 = off[t0 + 11]!;
-  const o12 = off[t0 + 12]!;
-  const w0 = w[t0]!, w1 = w[t0 + 1]!, w2 = w[t0 + 2]!;
-  const w3 = w[t0 + 3]!, w4 = w[t0 + 4]!, w5 = w[t0 + 5]!;
-  const w6 = w[t0 + 6]!, w7 = w[t0 + 7]!, w8 = w[t0 + 8]!;
-  const w9 = w[t0 + 9]!, w10 = w[t0 + 10]!, w11 = w[t0 + 11]!;
-  const w12 = w[t0 + 12]!;
-  for (let r = 0, qs = q0; r < rows; r++, qs += rstride) {
-    for (let q = qs; q < qs + len; q++) {
-      let a = 0;
-      a += w0 * src[q + o0]!;
-      a += w1 * src[q + o1]!;
-      a += w2 * src[q + o2]!;
-      a += w3 * src[q + o3]!;
-      a += w4 * src[q + o4]!;
-      a += w5 * src[q + o5]!;
-      a += w6 * src[q + o6]!;
-      a += w7 * src[q + o7]!;
-      a += w8 * src[q + o8]!;
-      a += w9 * src[q + o9]!;
-      a += w10 * src[q + o10]!;
-      a += w11 * src[q + o11]!;
-      a += w12 * src[q + o12]!;
-      out[q - d] = a;
-    }
-  }
 }
 
 /**

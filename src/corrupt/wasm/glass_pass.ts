@@ -25,6 +25,16 @@ interface Exports {
     w: number,
   ): void;
   to_float(src: number, dst: number, n: number, table: number): void;
+  dot(
+    src: number,
+    dst: number,
+    n: number,
+    rows: number,
+    rs: number,
+    off: number,
+    wt: number,
+    nt: number,
+  ): void;
   gather(
     src: number,
     map: number,
@@ -62,25 +72,38 @@ export interface GlassMemory {
   /** Two byte images of `n` samples. */
   a: Uint8Array;
   b: Uint8Array;
+  /** Room for `taps` tap offsets (two tables) and weights. */
+  vOff: Int32Array;
+  hOff: Int32Array;
+  wt: Float64Array;
 }
 
 let views: GlassMemory | undefined;
 
 /**
  * The weights, the byte table, both planes of `n` samples, a block of
- * `rows` samples, a map of `n / 3` pixels and two byte images, one after
- * another; valid until the next call with other sizes.
+ * `rows` samples, a map of `n / 3` pixels, two byte images and tap tables
+ * of `taps` entries, one after another; valid until the next call with other sizes.
  */
-export function glassMemory(n: number, rows: number): GlassMemory {
-  if (views && views.f.length === n && views.h.length === rows) return views;
+export function glassMemory(
+  n: number,
+  rows: number,
+  taps: number,
+): GlassMemory {
+  if (
+    views && views.f.length === n && views.h.length === rows &&
+    views.wt.length === taps
+  ) return views;
   const k = instance();
   const np = Math.ceil(n / 3), nb = Math.ceil(n / 16) * 16;
   const at = [0, 128, 128 + 2048];
   at.push(at[2]! + 8 * n, at[2]! + 16 * n); // g, h
   at.push(at[4]! + 8 * rows); // map
   at.push(at[5]! + 4 * np + 16 - (4 * np) % 16); // a
-  at.push(at[6]! + nb, at[6]! + 2 * nb); // b, end
-  const end = at[8]!;
+  at.push(at[6]! + nb, at[6]! + 2 * nb); // b, wt
+  const nt = Math.ceil(taps / 4) * 4;
+  at.push(at[8]! + 8 * nt, at[8]! + 12 * nt, at[8]! + 16 * nt); // vOff, hOff
+  const end = at[11]!;
   const have = k.memory.buffer.byteLength;
   if (have < end) k.memory.grow(Math.ceil((end - have) / 65536));
   const mem = k.memory.buffer;
@@ -93,6 +116,9 @@ export function glassMemory(n: number, rows: number): GlassMemory {
     map: new Int32Array(mem, at[5]!, np),
     a: new Uint8Array(mem, at[6]!, n),
     b: new Uint8Array(mem, at[7]!, n),
+    wt: new Float64Array(mem, at[8]!, taps),
+    vOff: new Int32Array(mem, at[9]!, taps),
+    hOff: new Int32Array(mem, at[10]!, taps),
   };
   for (let v = 0; v < 256; v++) views.table[v] = v / 255;
   return views;
@@ -171,4 +197,34 @@ export function glassToFloat(
       table.byteOffset,
     );
   }
+}
+
+/**
+ * `dot` (see the `.wat` header): for row r < rows and i < n, with
+ * j = r·rs + i, `dst[at + j] = Σ_t wt[t0 + t]·src[from + j + off[t0 + t]]`,
+ * t in [0, nt) in order. Views from `glassMemory`.
+ */
+export function glassDot(
+  src: Float64Array,
+  from: number,
+  dst: Float64Array,
+  at: number,
+  n: number,
+  rows: number,
+  rs: number,
+  off: Int32Array,
+  wt: Float64Array,
+  t0: number,
+  nt: number,
+): void {
+  instance().dot(
+    src.byteOffset + 8 * from,
+    dst.byteOffset + 8 * at,
+    n,
+    rows,
+    rs,
+    off.byteOffset + 4 * t0,
+    wt.byteOffset + 8 * t0,
+    nt,
+  );
 }

@@ -17,6 +17,9 @@
 ;;   to_float(src, dst, n, table): dst[i] = table[byte src[i]] (float64).
 ;;   gather(src, map, dst, np, table): dst[3p + c] = table[src[3·map[p] + c]]
 ;;     for pixel p < np, c < 3 (map: i32 pixel indices).
+;;   dot(src, dst, n, rows, rs, off, wt, nt): the border taps: per row r
+;;     and i < n, with j = r·rs + i, dst[j] = Σ_t wt[t]·src[j + off[t]]
+;;     (off in samples).
 (module
   (memory (export "memory") 1)
   (func (export "pass")
@@ -244,4 +247,54 @@
         (local.set $map (i32.add (local.get $map) (i32.const 4)))
         (local.set $dst (i32.add (local.get $dst) (i32.const 24)))
         (br $next))))
+
+  ;; dot(src, dst, n, rows, rs, off, wt, nt): for row r < rows and i < n,
+  ;; with j = r·rs + i, dst[j] = Σ_t wt[t]·src[j + off[t]], t = 0..nt−1 in
+  ;; order, from 0 (off: i32 sample offsets, wt: float64). Two outputs a
+  ;; step, then one.
+  (func (export "dot")
+    (param $src i32) (param $dst i32) (param $n i32) (param $rows i32)
+    (param $rs i32) (param $off i32) (param $wt i32) (param $nt i32)
+    (local $r i32) (local $i i32) (local $t i32) (local $p i32) (local $d i32)
+    (local $a v128) (local $s f64)
+    (local.set $rs (i32.shl (local.get $rs) (i32.const 3)))
+    (block $rdone
+      (loop $row
+        (br_if $rdone (i32.ge_s (local.get $r) (local.get $rows)))
+        (local.set $i (i32.const 0))
+        (block $done2
+          (loop $two
+            (br_if $done2 (i32.gt_s (i32.add (local.get $i) (i32.const 2)) (local.get $n)))
+            (local.set $p (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3))))
+            (local.set $a (v128.const f64x2 0 0))
+            (local.set $t (i32.const 0))
+            (loop $taps
+              (local.set $a (f64x2.add (local.get $a) (f64x2.mul
+                (v128.load64_splat (i32.add (local.get $wt) (i32.shl (local.get $t) (i32.const 3))))
+                (v128.load (i32.add (local.get $p) (i32.shl
+                  (i32.load (i32.add (local.get $off) (i32.shl (local.get $t) (i32.const 2))))
+                  (i32.const 3)))))))
+              (br_if $taps (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $nt))))
+            (v128.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3)))
+              (local.get $a))
+            (local.set $i (i32.add (local.get $i) (i32.const 2)))
+            (br $two)))
+        (if (i32.lt_s (local.get $i) (local.get $n))
+          (then
+            (local.set $p (i32.add (local.get $src) (i32.shl (local.get $i) (i32.const 3))))
+            (local.set $s (f64.const 0))
+            (local.set $t (i32.const 0))
+            (loop $taps
+              (local.set $s (f64.add (local.get $s) (f64.mul
+                (f64.load (i32.add (local.get $wt) (i32.shl (local.get $t) (i32.const 3))))
+                (f64.load (i32.add (local.get $p) (i32.shl
+                  (i32.load (i32.add (local.get $off) (i32.shl (local.get $t) (i32.const 2))))
+                  (i32.const 3)))))))
+              (br_if $taps (i32.lt_s (local.tee $t (i32.add (local.get $t) (i32.const 1))) (local.get $nt))))
+            (f64.store (i32.add (local.get $dst) (i32.shl (local.get $i) (i32.const 3)))
+              (local.get $s))))
+        (local.set $src (i32.add (local.get $src) (local.get $rs)))
+        (local.set $dst (i32.add (local.get $dst) (local.get $rs)))
+        (local.set $r (i32.add (local.get $r) (i32.const 1)))
+        (br $row))))
 )

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  glassDot,
   glassMemory,
   glassPass,
   glassPassBytes,
@@ -10,7 +11,7 @@ import { Rng } from "../../../src/rng.ts";
 
 Deno.test("glassPass() equals the tap sums taken one by one in float64", () => {
   const n = 4000;
-  const mem = glassMemory(n, 64);
+  const mem = glassMemory(n, 64, 0);
   const rng = new Rng(5, ["glass-pass"]);
   // Byte-valued samples as the passes see them, and arbitrary doubles.
   for (let i = 0; i < n; i++) {
@@ -53,7 +54,7 @@ Deno.test("glassPass() equals the tap sums taken one by one in float64", () => {
 
 Deno.test("glassPassBytes() writes trunc(255 · sum) of the same sums", () => {
   const n = 3000;
-  const mem = glassMemory(n, 64);
+  const mem = glassMemory(n, 64, 0);
   const rng = new Rng(6, ["glass-pass-bytes"]);
   // Byte values with runs of 0 and 255: sums at both ends of [0, 1].
   for (let i = 0; i < n; i++) {
@@ -80,7 +81,7 @@ Deno.test("glassPassBytes() writes trunc(255 · sum) of the same sums", () => {
 
 Deno.test("glassToFloat() reads bytes / 255, directly or through a map", () => {
   const n = 3 * 500;
-  const mem = glassMemory(n, 64);
+  const mem = glassMemory(n, 64, 0);
   const rng = new Rng(8, ["glass-to-float"]);
   for (let i = 0; i < n; i++) mem.a[i] = rng.int(256);
   glassToFloat(mem.a, null, mem.f, mem.table);
@@ -90,6 +91,52 @@ Deno.test("glassToFloat() reads bytes / 255, directly or through a map", () => {
   for (let p = 0; p < n / 3; p++) {
     for (let c = 0; c < 3; c++) {
       assert.equal(mem.f[3 * p + c], mem.a[3 * mem.map[p]! + c]! / 255);
+    }
+  }
+});
+
+Deno.test("glassDot() equals the border taps summed one by one", () => {
+  const n = 4000, taps = 26;
+  const mem = glassMemory(n, 64, taps);
+  const rng = new Rng(9, ["glass-dot"]);
+  for (let i = 0; i < n; i++) mem.f[i] = rng.nextU32() / 4294967296;
+  // Two tap sets as a plan holds them, the second starting at index 13
+  // (the first padded with a zero weight).
+  for (let t = 0; t < taps; t++) {
+    mem.wt[t] = t === 12 ? 0 : rng.nextU32() / 4294967296;
+    mem.vOff[t] = rng.int(200) - 100;
+  }
+  for (
+    const [len, rows, rs, t0, nt] of [[3, 7, 50, 0, 13], [1, 2, 9, 13, 9], [
+      5,
+      2,
+      9,
+      13,
+      9,
+    ], [
+      101,
+      3,
+      120,
+      13,
+      13,
+    ]] as const
+  ) {
+    const from = 150, at = 20;
+    mem.g.fill(-1);
+    glassDot(mem.f, from, mem.g, at, len, rows, rs, mem.vOff, mem.wt, t0, nt);
+    for (let r = 0; r < rows; r++) {
+      for (let i = 0; i < rs; i++) {
+        const j = r * rs + i;
+        if (i >= len) {
+          assert.equal(mem.g[at + j], -1, "wrote outside the runs");
+          continue;
+        }
+        let a = 0;
+        for (let t = t0; t < t0 + nt; t++) {
+          a += mem.wt[t]! * mem.f[from + j + mem.vOff[t]!]!;
+        }
+        assert.ok(Object.is(mem.g[at + j], a), `len ${len}, row ${r}, i ${i}`);
+      }
     }
   }
 });
