@@ -21,12 +21,12 @@ import {
 /**
  * Glass blur (random: the local shuffles): the original's `gaussian`,
  * `np.uint8(· 255)`, swaps, `gaussian` and `toUint8`, to the same bytes
- * (tests/corrupt/blur_test.ts checks them against `gaussianFilter` and
- * `Rng.int`). The swaps only move pixels and their draws do not depend on
+ * (tests/corrupt/blur_test.ts and glass_test.ts check them against plain
+ * transcriptions). The swaps only move pixels and their draws do not depend on
  * the image, so they run first, on pixel indices: `map[p]` is the pixel
- * whose first-blur value ends up at p. The first blur's second pass is then
- * computed only at pixels that `map` names (a quarter to a half of them),
- * and the second blur reads its input through `map`.
+ * whose first-blur value ends up at p, and the second blur reads its input
+ * through `map`. Both blurs run in the WebAssembly kernel's memory
+ * (`wasm/glass_pass.ts`), from which the result is copied out.
  */
 export function glassBlur(
   data: Uint8Array,
