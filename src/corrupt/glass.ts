@@ -9,17 +9,24 @@
 import type { Rng } from "../rng.ts";
 import { kConstants, type Severity } from "./registry.ts";
 import { gaussianKernel1d } from "./filters.ts";
-import { kByteToUnit } from "./scratch.ts";
+import {
+  glassDot,
+  type GlassMemory,
+  glassMemory,
+  glassPass,
+  glassPassBytes,
+  glassToFloat,
+} from "./wasm/glass_pass.ts";
 
 /**
  * Glass blur (random: the local shuffles): the original's `gaussian`,
  * `np.uint8(· 255)`, swaps, `gaussian` and `toUint8`, to the same bytes
- * (tests/corrupt/blur_test.ts checks them against `gaussianFilter` and
- * `Rng.int`). The swaps only move pixels and their draws do not depend on
+ * (tests/corrupt/blur_test.ts and glass_test.ts check them against plain
+ * transcriptions). The swaps only move pixels and their draws do not depend on
  * the image, so they run first, on pixel indices: `map[p]` is the pixel
- * whose first-blur value ends up at p. The first blur's second pass is then
- * computed only at pixels that `map` names (a quarter to a half of them),
- * and the second blur reads its input through `map`.
+ * whose first-blur value ends up at p, and the second blur reads its input
+ * through `map`. Both blurs run in the WebAssembly kernel's memory
+ * (`wasm/glass_pass.ts`), from which the result is copied out.
  */
 export function glassBlur(
   data: Uint8Array,
@@ -29,17 +36,17 @@ export function glassBlur(
 ): Uint8Array {
   const [sigma, delta, iterations] = kConstants.glass_blur[severity - 1]!;
   const plan = glassPlan(size, sigma);
-  const map = glassMap(size, delta, iterations, rng);
-  const x = glassBytes(data.length);
-  glassGaussian(data, null, x, plan, glassUsed(map, plan));
-  const out = new Uint8Array(data.length);
-  glassGaussian(x, map, out, plan, null);
-  return out;
+  const mem = glassMemory(data.length, kGlassBlock * size * 3, size * 13);
+  const map = glassMap(size, delta, iterations, rng, mem.map);
+  mem.a.set(data);
+  glassGaussian(mem.a, null, mem.b, plan, mem);
+  glassGaussian(mem.b, map, mem.a, plan, mem);
+  return mem.a.slice();
 }
 
 /**
  * The taps of scipy's `gaussian_filter1d` (mode nearest, truncate 4) on one
- * axis of a square `size x size x 3` image, unrolled `nt` wide (9 or 13).
+ * axis of a square `size x size x 3` image, `nt` wide (9 or 13).
  * Indices in [m, size - m), m = (nt - 1) / 2, take the kernel `w`, padded
  * with a zero weight at both ends where it is narrower than `nt`, over
  * consecutive samples. Every index also has its own taps, `wt` at offsets
@@ -100,101 +107,82 @@ function glassPlan(size: number, sigma: number): GlassPlan {
   return p;
 }
 
-let glassF = new Float64Array(0);
-let glassG = new Float64Array(0);
-let glassRows = new Float64Array(0);
-let glassX = new Uint8Array(0);
-let glassMapA = new Int32Array(0);
-let glassFlags = new Uint8Array(0);
-let glassCols = new Int32Array(0);
-let glassStart = new Int32Array(0);
 let glassDraws = new Uint32Array(0);
-
-function glassBytes(n: number): Uint8Array {
-  if (glassX.length < n) glassX = new Uint8Array(n);
-  return glassX.subarray(0, n);
-}
 
 /** Rows per block of `glassGaussian`. */
 const kGlassBlock = 8;
 
 /**
- * `trunc(gaussian(src / 255) · 255)` for a square 8-bit RGB image, each
- * sum taken in `gaussianFilter`'s order (rows first; every output's taps
- * from the first, starting at 0). With `map`, pixel p of the input is
- * pixel `map[p]` of `src`. With `used`, the output is written only at the
- * border columns and at the interior pixels `used` lists (the rest of `dst`
- * is left as it was). The sums lie in [0, 1 + 1e-14] (non-negative weights
- * summing to 1 within rounding), so truncating `· 255` is both the first
- * Gaussian's `np.uint8` and the second's `toByte`.
+ * `dst = trunc(gaussian(src / 255) · 255)` for a square 8-bit RGB image,
+ * each sum taken in `gaussianFilter`'s order (rows first; every output's
+ * taps from the first, starting at 0). With `map`, pixel p of the input is
+ * pixel `map[p]` of `src`. The interior rows and columns go through the
+ * WebAssembly kernel (`wasm/glass_pass.wat`) in runs of consecutive
+ * samples; the borders' clamped taps stay here. The sums lie in
+ * [0, 1 + 1e-14] (non-negative weights summing to 1 within rounding), so
+ * truncating `· 255` is both the first Gaussian's `np.uint8` and the
+ * second's `toByte`. `src`, `map` and `dst` are views of `mem`.
  */
 function glassGaussian(
   src: Uint8Array,
   map: Int32Array | null,
   dst: Uint8Array,
   p: GlassPlan,
-  used: { start: Int32Array; cols: Int32Array } | null,
+  mem: GlassMemory,
 ): void {
   const { size, m, nt, w, vOff, hOff, wt } = p;
-  const rs = size * 3, n = size * rs, B = kGlassBlock;
-  if (glassF.length < n) {
-    glassF = new Float64Array(n);
-    glassG = new Float64Array(n);
-  }
-  if (glassRows.length < B * rs) glassRows = new Float64Array(B * rs);
-  const f = glassF, g = glassG, h = glassRows;
-  if (map) glassGather(src, map, f);
-  else glassToFloat(src, f);
-  const pair = nt === 9 ? glassPair9 : glassPair13;
-  const dot = nt === 9 ? glassDot9 : glassDot13;
-  const cols = nt === 9 ? glassCols9 : glassCols13;
+  const rs = size * 3, B = kGlassBlock;
+  const { f, g, h, w: wk } = mem;
+  // The plan's tables in the kernel's memory (a few kilobytes).
+  wk.set(w);
+  mem.wt.set(wt);
+  mem.vOff.set(vOff);
+  mem.hOff.set(hOff);
+  glassToFloat(src, map, f, mem.table);
   // Interior rows and columns: [lo, hi) (none on images narrower than nt).
   const lo = Math.min(m, size), hi = Math.max(lo, size - m);
-  const xs = hi - lo, xPairs = xs >> 1;
+  const xs = hi - lo;
   // Rows first (vertical taps), then columns, B rows at a time so that what
-  // the second pass reads is still in cache; h holds the block's results.
+  // the second pass reads is still in cache; h holds the block's borders.
   for (let y0 = 0; y0 < size; y0 += B) {
     const y1 = Math.min(size, y0 + B), d = y0 * rs;
     const i0 = Math.max(y0, lo), i1 = Math.max(i0, Math.min(y1, hi));
-    const iPair = i0 + ((i1 - i0) & ~1);
-    pair(f, g, 0, i0 * rs, iPair * rs, -m * rs, rs, w);
+    if (i1 > i0) {
+      glassPass(f, (i0 - m) * rs, g, i0 * rs, (i1 - i0) * rs, rs, nt, wk);
+    }
     for (let y = y0; y < y1; y++) {
-      if (y >= i0 && y < iPair) continue;
-      dot(f, g, 0, y * rs, rs, 1, 0, vOff, wt, y * nt);
+      if (y >= i0 && y < i1) continue;
+      glassDot(f, y * rs, g, y * rs, rs, 1, 0, mem.vOff, mem.wt, y * nt, nt);
+    }
+    // The interior columns of the block's rows as one run: the samples
+    // between one row's last interior column and the next row's first get
+    // sums across the row's end, overwritten by the border columns' below.
+    if (xs > 0) {
+      const q0 = d + 3 * lo, len = (y1 - y0 - 1) * rs + 3 * xs;
+      glassPassBytes(g, q0 - 3 * m, dst, q0, len, 3, nt, wk);
     }
     for (let x = 0; x < size; x++) {
       if (x === lo) x = hi;
-      if (x < size) dot(g, h, d, d + 3 * x, 3, y1 - y0, rs, hOff, wt, x * nt);
+      if (x >= size) break;
+      glassDot(
+        g,
+        d + 3 * x,
+        h,
+        3 * x,
+        3,
+        y1 - y0,
+        rs,
+        mem.hOff,
+        mem.wt,
+        x * nt,
+        nt,
+      );
     }
     for (let y = y0; y < y1; y++) {
       const line = y * rs, hl = line - d;
-      if (used) {
-        cols(g, dst, used.cols, used.start[y]!, used.start[y + 1]!, line, w);
-        glassTrunc(h, hl, dst, line, 3 * lo);
-        glassTrunc(h, hl + 3 * hi, dst, line + 3 * hi, rs - 3 * hi);
-        continue;
-      }
-      const q0 = line + 3 * lo, q1 = q0 + 6 * xPairs;
-      pair(g, h, d, q0, q1, -3 * m, 3, w);
-      if (xs & 1) dot(g, h, d, q1, 3, 1, 0, hOff, wt, (hi - 1) * nt);
-      glassTrunc(h, hl, dst, line, rs);
+      glassTrunc(h, hl, dst, line, 3 * lo);
+      glassTrunc(h, hl + 3 * hi, dst, line + 3 * hi, rs - 3 * hi);
     }
-  }
-}
-
-function glassToFloat(src: Uint8Array, f: Float64Array): void {
-  const u = kByteToUnit;
-  for (let i = 0; i < src.length; i++) f[i] = u[src[i]!]!;
-}
-
-/** `f[3p + c] = src[3 · map[p] + c] / 255`. */
-function glassGather(src: Uint8Array, map: Int32Array, f: Float64Array): void {
-  const u = kByteToUnit;
-  for (let p = 0, o = 0; p < map.length; p++, o += 3) {
-    const s = 3 * map[p]!;
-    f[o] = u[src[s]!]!;
-    f[o + 1] = u[src[s + 1]!]!;
-    f[o + 2] = u[src[s + 2]!]!;
   }
 }
 
@@ -210,308 +198,10 @@ function glassTrunc(
 }
 
 /**
- * The interior columns (x in [m, size - m)) of each row whose pixel some
- * `map[p]` names: row y's are `cols[start[y] .. start[y + 1])`, ascending.
- */
-function glassUsed(
-  map: Int32Array,
-  p: GlassPlan,
-): { start: Int32Array; cols: Int32Array } {
-  const { size, m } = p;
-  const np = size * size;
-  if (glassFlags.length < np) {
-    glassFlags = new Uint8Array(np);
-    glassCols = new Int32Array(np);
-  }
-  if (glassStart.length < size + 1) glassStart = new Int32Array(size + 1);
-  const flags = glassFlags, cols = glassCols, start = glassStart;
-  flags.fill(0, 0, np);
-  for (let i = 0; i < np; i++) flags[map[i]!] = 1;
-  let k = 0;
-  for (let y = 0; y < size; y++) {
-    start[y] = k;
-    for (let x = m, i = y * size + m; x < size - m; x++, i++) {
-      cols[k] = x; // kept only where the pixel is used (branch-free)
-      k += flags[i]!;
-    }
-  }
-  start[size] = k;
-  return { start, cols };
-}
-
-/**
- * `out[q - d] = Σ_t w[t] · src[q + o0 + t·st]`, t = 0..8 in order, from 0,
- * for q and q + st, for q in [qq, qq + st), qq = q0, q0 + 2·st, … < q1:
- * two outputs whose taps overlap, each sum in its own order, sharing the
- * loads (w symmetric, so that fewer registers are live).
- */
-function glassPair9(
-  src: Float64Array,
-  out: Float64Array,
-  d: number,
-  q0: number,
-  q1: number,
-  o0: number,
-  st: number,
-  w: Float64Array,
-): void {
-  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
-  for (let qq = q0; qq < q1; qq += 2 * st) {
-    for (let q = qq, qe = qq + st; q < qe; q++) {
-      let i = q + o0, s = src[i]!;
-      let a = w0 * s; // = 0 + w0 · s: s >= 0, so never -0
-      s = src[i += st]!;
-      a += w1 * s;
-      let b = w0 * s;
-      s = src[i += st]!;
-      a += w2 * s;
-      b += w1 * s;
-      s = src[i += st]!;
-      a += w3 * s;
-      b += w2 * s;
-      s = src[i += st]!;
-      a += w4 * s;
-      b += w3 * s;
-      s = src[i += st]!;
-      a += w3 * s;
-      b += w4 * s;
-      s = src[i += st]!;
-      a += w2 * s;
-      b += w3 * s;
-      s = src[i += st]!;
-      a += w1 * s;
-      b += w2 * s;
-      s = src[i += st]!;
-      a += w0 * s;
-      b += w1 * s;
-      s = src[i += st]!;
-      b += w0 * s;
-      out[q - d] = a;
-      out[q + st - d] = b;
-    }
-  }
-}
-
-/** `glassPair9` with 13 taps. */
-function glassPair13(
-  src: Float64Array,
-  out: Float64Array,
-  d: number,
-  q0: number,
-  q1: number,
-  o0: number,
-  st: number,
-  w: Float64Array,
-): void {
-  const w0 = w[0]!,
-    w1 = w[1]!,
-    w2 = w[2]!,
-    w3 = w[3]!,
-    w4 = w[4]!,
-    w5 = w[5]!,
-    w6 = w[6]!;
-  for (let qq = q0; qq < q1; qq += 2 * st) {
-    for (let q = qq, qe = qq + st; q < qe; q++) {
-      let i = q + o0, s = src[i]!;
-      let a = w0 * s; // = 0 + w0 · s: s >= 0, so never -0
-      s = src[i += st]!;
-      a += w1 * s;
-      let b = w0 * s;
-      s = src[i += st]!;
-      a += w2 * s;
-      b += w1 * s;
-      s = src[i += st]!;
-      a += w3 * s;
-      b += w2 * s;
-      s = src[i += st]!;
-      a += w4 * s;
-      b += w3 * s;
-      s = src[i += st]!;
-      a += w5 * s;
-      b += w4 * s;
-      s = src[i += st]!;
-      a += w6 * s;
-      b += w5 * s;
-      s = src[i += st]!;
-      a += w5 * s;
-      b += w6 * s;
-      s = src[i += st]!;
-      a += w4 * s;
-      b += w5 * s;
-      s = src[i += st]!;
-      a += w3 * s;
-      b += w4 * s;
-      s = src[i += st]!;
-      a += w2 * s;
-      b += w3 * s;
-      s = src[i += st]!;
-      a += w1 * s;
-      b += w2 * s;
-      s = src[i += st]!;
-      a += w0 * s;
-      b += w1 * s;
-      s = src[i += st]!;
-      b += w0 * s;
-      out[q - d] = a;
-      out[q + st - d] = b;
-    }
-  }
-}
-
-/**
- * `out[q - d] = Σ_t w[t0 + t] · src[q + off[t0 + t]]`, t = 0..8 in order,
- * from 0, for q in [qs, qs + len), qs = q0 + r · rstride, r < rows.
- */
-function glassDot9(
-  src: Float64Array,
-  out: Float64Array,
-  d: number,
-  q0: number,
-  len: number,
-  rows: number,
-  rstride: number,
-  off: Int32Array,
-  w: Float64Array,
-  t0: number,
-): void {
-  const o0 = off[t0]!, o1 = off[t0 + 1]!, o2 = off[t0 + 2]!;
-  const o3 = off[t0 + 3]!, o4 = off[t0 + 4]!, o5 = off[t0 + 5]!;
-  const o6 = off[t0 + 6]!, o7 = off[t0 + 7]!, o8 = off[t0 + 8]!;
-  const w0 = w[t0]!, w1 = w[t0 + 1]!, w2 = w[t0 + 2]!;
-  const w3 = w[t0 + 3]!, w4 = w[t0 + 4]!, w5 = w[t0 + 5]!;
-  const w6 = w[t0 + 6]!, w7 = w[t0 + 7]!, w8 = w[t0 + 8]!;
-  for (let r = 0, qs = q0; r < rows; r++, qs += rstride) {
-    for (let q = qs; q < qs + len; q++) {
-      let a = 0;
-      a += w0 * src[q + o0]!;
-      a += w1 * src[q + o1]!;
-      a += w2 * src[q + o2]!;
-      a += w3 * src[q + o3]!;
-      a += w4 * src[q + o4]!;
-      a += w5 * src[q + o5]!;
-      a += w6 * src[q + o6]!;
-      a += w7 * src[q + o7]!;
-      a += w8 * src[q + o8]!;
-      out[q - d] = a;
-    }
-  }
-}
-
-/** `glassDot9` with 13 taps. */
-function glassDot13(
-  src: Float64Array,
-  out: Float64Array,
-  d: number,
-  q0: number,
-  len: number,
-  rows: number,
-  rstride: number,
-  off: Int32Array,
-  w: Float64Array,
-  t0: number,
-): void {
-  const o0 = off[t0]!, o1 = off[t0 + 1]!, o2 = off[t0 + 2]!;
-  const o3 = off[t0 + 3]!, o4 = off[t0 + 4]!, o5 = off[t0 + 5]!;
-  const o6 = off[t0 + 6]!, o7 = off[t0 + 7]!, o8 = off[t0 + 8]!;
-  const o9 = off[t0 + 9]!, o10 = off[t0 + 10]!, o11 = off[t0 + 11]!;
-  const o12 = off[t0 + 12]!;
-  const w0 = w[t0]!, w1 = w[t0 + 1]!, w2 = w[t0 + 2]!;
-  const w3 = w[t0 + 3]!, w4 = w[t0 + 4]!, w5 = w[t0 + 5]!;
-  const w6 = w[t0 + 6]!, w7 = w[t0 + 7]!, w8 = w[t0 + 8]!;
-  const w9 = w[t0 + 9]!, w10 = w[t0 + 10]!, w11 = w[t0 + 11]!;
-  const w12 = w[t0 + 12]!;
-  for (let r = 0, qs = q0; r < rows; r++, qs += rstride) {
-    for (let q = qs; q < qs + len; q++) {
-      let a = 0;
-      a += w0 * src[q + o0]!;
-      a += w1 * src[q + o1]!;
-      a += w2 * src[q + o2]!;
-      a += w3 * src[q + o3]!;
-      a += w4 * src[q + o4]!;
-      a += w5 * src[q + o5]!;
-      a += w6 * src[q + o6]!;
-      a += w7 * src[q + o7]!;
-      a += w8 * src[q + o8]!;
-      a += w9 * src[q + o9]!;
-      a += w10 * src[q + o10]!;
-      a += w11 * src[q + o11]!;
-      a += w12 * src[q + o12]!;
-      out[q - d] = a;
-    }
-  }
-}
-
-/**
- * `dst[q + c] = trunc(255 · Σ_t w[t] · src[q + c + 3·(t − 4)])`, t = 0..8 in
- * order from 0, at q = line + 3 · cols[k], k in [k0, k1), c = 0, 1, 2: the
- * horizontal pass at the listed interior pixels (w symmetric).
- */
-function glassCols9(
-  src: Float64Array,
-  dst: Uint8Array,
-  cols: Int32Array,
-  k0: number,
-  k1: number,
-  line: number,
-  w: Float64Array,
-): void {
-  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
-  for (let k = k0; k < k1; k++) {
-    const q = line + 3 * cols[k]!;
-    for (let c = 0; c < 3; c++) {
-      let i = q + c - 12, a = 0;
-      a += w0 * src[i]!;
-      a += w1 * src[i += 3]!;
-      a += w2 * src[i += 3]!;
-      a += w3 * src[i += 3]!;
-      a += w4 * src[i += 3]!;
-      a += w3 * src[i += 3]!;
-      a += w2 * src[i += 3]!;
-      a += w1 * src[i += 3]!;
-      a += w0 * src[i += 3]!;
-      dst[q + c] = (a * 255) | 0;
-    }
-  }
-}
-
-/** `glassCols9` with 13 taps. */
-function glassCols13(
-  src: Float64Array,
-  dst: Uint8Array,
-  cols: Int32Array,
-  k0: number,
-  k1: number,
-  line: number,
-  w: Float64Array,
-): void {
-  const w0 = w[0]!, w1 = w[1]!, w2 = w[2]!, w3 = w[3]!, w4 = w[4]!;
-  const w5 = w[5]!, w6 = w[6]!;
-  for (let k = k0; k < k1; k++) {
-    const q = line + 3 * cols[k]!;
-    for (let c = 0; c < 3; c++) {
-      let i = q + c - 18, a = 0;
-      a += w0 * src[i]!;
-      a += w1 * src[i += 3]!;
-      a += w2 * src[i += 3]!;
-      a += w3 * src[i += 3]!;
-      a += w4 * src[i += 3]!;
-      a += w5 * src[i += 3]!;
-      a += w6 * src[i += 3]!;
-      a += w5 * src[i += 3]!;
-      a += w4 * src[i += 3]!;
-      a += w3 * src[i += 3]!;
-      a += w2 * src[i += 3]!;
-      a += w1 * src[i += 3]!;
-      a += w0 * src[i += 3]!;
-      dst[q + c] = (a * 255) | 0;
-    }
-  }
-}
-
-/**
  * The original's swaps on pixel indices: `iterations` sweeps over the
  * interior from the bottom-right, each pixel taking what (h + dy, w + dx)
- * holds, `dx` then `dy` drawn as `rng.int(2δ) − δ`. Returns `map` with
+ * holds, `dx` then `dy` drawn as `rng.int(2δ) − δ`. Returns `map` (in
+ * `out`) with
  * `map[p]` the pixel whose value ends up at p. The draws of a row come
  * from one `fillU32` (the same stream); for δ = 3 a row holding a value
  * that `Rng.int(6)` rejects (p ≈ 1e-9 per draw) is redone draw by draw,
@@ -522,13 +212,13 @@ function glassMap(
   delta: number,
   iterations: number,
   rng: Rng,
+  out: Int32Array,
 ): Int32Array {
   const np = size * size, n = 2 * delta;
   const span = Math.max(0, size - 2 * delta);
   const limit = 4294967296 - (4294967296 % n);
-  if (glassMapA.length < np) glassMapA = new Int32Array(np);
   if (glassDraws.length < 2 * span) glassDraws = new Uint32Array(2 * span);
-  const map = glassMapA.subarray(0, np);
+  const map = out.subarray(0, np);
   const draws = glassDraws.subarray(0, 2 * span);
   for (let i = 0; i < np; i++) map[i] = i;
   for (let it = 0; it < iterations; it++) {
