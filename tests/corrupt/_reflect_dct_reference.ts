@@ -3,7 +3,11 @@
  * scalar TypeScript (one line pair per complex FFT): the reference the
  * WebAssembly kernel (`src/corrupt/wasm/elastic_dct.ts`) must match bit for
  * bit. Columns first, then rows; an odd image out is paired with zeros.
+ * The spectrum (α, β, γ) is the kernel's own (`dctSpectrum`): what is
+ * checked is the transform around it.
  */
+import { dctSpectrum } from "../../src/corrupt/wasm/elastic_dct.ts";
+
 export function referenceLongRoute(
   images: readonly Float64Array[],
   n: number,
@@ -52,29 +56,7 @@ function dctPlan(n: number, weights: Float64Array): DctPlan {
   if (n % 2 !== 0) {
     throw new RangeError(`Cannot smooth a ${n}-sample axis: n must be even`);
   }
-  const r = (weights.length - 1) >> 1, p = 2 * n;
-  // The kernel folded onto the 2n-periodic even extension.
-  const g = new Float64Array(p);
-  for (let k = -r; k <= r; k++) g[((k % p) + p) % p]! += weights[k + r]!;
-  const lambda = new Float64Array(n);
-  for (let m = 0; m < n; m++) {
-    let acc = 0;
-    for (let t = 0; t < p; t++) {
-      acc += g[t]! * Math.cos((Math.PI * ((m * t) % p)) / n);
-    }
-    lambda[m] = acc;
-  }
-  const h = n >> 1;
-  const alpha = new Float64Array(h + 1), beta = new Float64Array(h + 1);
-  const gamma = new Float64Array(h + 1);
-  for (let m = 0; m <= h; m++) {
-    const c = Math.cos((Math.PI * m) / (2 * n));
-    const s = Math.sin((Math.PI * m) / (2 * n));
-    const l = lambda[m]!, lq = m === 0 ? 0 : lambda[n - m]!;
-    alpha[m] = 0.5 * (l * c * c + lq * s * s);
-    beta[m] = 0.5 * (c * s * (l - lq));
-    gamma[m] = 0.5 * (l * s * s + lq * c * c);
-  }
+  const { alpha, beta, gamma } = dctSpectrum(n, weights);
   const plan: DctPlan = {
     n,
     fft: new Fft(n),

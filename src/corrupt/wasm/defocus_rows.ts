@@ -5,6 +5,7 @@
  * live there, as views that `rowsMemory` hands out.
  */
 import { kWasmBase64 } from "./defocus_rows_wasm.ts";
+import { align16, ensureMemory, lazyKernel } from "./kernel.ts";
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -82,17 +83,7 @@ interface Exports {
   ): void;
 }
 
-let kernel: Exports | undefined;
-
-function instance(): Exports {
-  if (kernel) return kernel;
-  const bin = atob(kWasmBase64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const module = new WebAssembly.Module(bytes);
-  kernel = new WebAssembly.Instance(module).exports as unknown as Exports;
-  return kernel;
-}
+const instance = lazyKernel<Exports>(kWasmBase64);
 
 /** The table of row addresses (`T` in the `.wat` header) at address 0. */
 const kTableBytes = 128;
@@ -116,18 +107,16 @@ export function rowsMemory(
   u8: number[],
 ): RowsMemory {
   const k = instance();
-  const align = (n: number) => Math.ceil(n / 16) * 16;
   let end = kTableBytes;
-  for (const n of f64) end += align(n * 8);
-  for (const n of i32) end += align(n * 4);
-  for (const n of u8) end += align(n);
-  const have = k.memory.buffer.byteLength;
-  if (have < end) k.memory.grow(Math.ceil((end - have) / 65536));
+  for (const n of f64) end += align16(n * 8);
+  for (const n of i32) end += align16(n * 4);
+  for (const n of u8) end += align16(n);
+  ensureMemory(k.memory, end);
   const mem = k.memory.buffer;
   let at = kTableBytes;
   const take = <T>(n: number, size: number, make: (o: number) => T): T => {
     const v = make(at);
-    at += align(n * size);
+    at += align16(n * size);
     return v;
   };
   return {

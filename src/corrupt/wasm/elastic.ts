@@ -8,6 +8,7 @@
  */
 import { roundHalfEven } from "../../data/preprocess.ts";
 import { kWasmBase64 } from "./elastic_wasm.ts";
+import { align16, ensureMemory, lazyKernel } from "./kernel.ts";
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -37,18 +38,16 @@ interface Layout {
   end: number;
 }
 
-const align = (n: number) => Math.ceil(n / 16) * 16;
-
 function layout(n: number): Layout {
   const wt = 0;
   const tx = wt + 32 * 32 * 32;
-  const ty = tx + align(n * 8);
-  const f = ty + align(n * 8);
+  const ty = tx + align16(n * 8);
+  const f = ty + align16(n * 8);
   const w = f + n * n * 16;
   const dx = w + n * n * 16;
-  const dy = dx + align(n * n * 4);
-  const inp = dy + align(n * n * 4);
-  const out = inp + align(n * n * 3 + 1);
+  const dy = dx + align16(n * n * 4);
+  const inp = dy + align16(n * n * 4);
+  const out = inp + align16(n * n * 3 + 1);
   return {
     wt,
     tx,
@@ -59,7 +58,7 @@ function layout(n: number): Layout {
     dy,
     inp,
     out,
-    end: out + align(n * n * 3 + 1),
+    end: out + align16(n * n * 3 + 1),
   };
 }
 
@@ -83,22 +82,14 @@ function warpWeights(): Float64Array {
   return t;
 }
 
-let kernel: Exports | undefined;
+const kernel = lazyKernel<Exports>(kWasmBase64);
 /** The side the memory is laid out for (0: none yet). */
 let laidOut = 0;
 
 function instance(n: number): { k: Exports; L: Layout } {
-  if (!kernel) {
-    const bin = atob(kWasmBase64);
-    const bytes = new Uint8Array(bin.length);
-    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-    const module = new WebAssembly.Module(bytes);
-    kernel = new WebAssembly.Instance(module).exports as unknown as Exports;
-  }
-  const k = kernel, L = layout(n);
+  const k = kernel(), L = layout(n);
   if (laidOut !== n) {
-    const have = k.memory.buffer.byteLength;
-    if (have < L.end) k.memory.grow(Math.ceil((L.end - have) / 65536));
+    ensureMemory(k.memory, L.end);
     new Float64Array(k.memory.buffer, L.wt, 32 * 32 * 4).set(warpWeights());
     laidOut = n;
   }

@@ -15,6 +15,7 @@
  * V'_a,m = conj(E_m)(λ_m p + i λ_{n−m} q), and V'_a,n−m is its conjugate.
  */
 import { kWasmBase64 } from "./elastic_dct_wasm.ts";
+import { align16, ensureMemory, lazyKernel } from "./kernel.ts";
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -129,6 +130,20 @@ function makePlan(n: number, weights: Float64Array): DctPlan {
     Math.sin((4 * Math.PI) / 7),
     Math.sin((6 * Math.PI) / 7),
   );
+  const { alpha, beta, gamma } = dctSpectrum(n, weights);
+  return { n, q, m, tw, rev, w2r, w2i, cq, sq, c7, alpha, beta, gamma };
+}
+
+/**
+ * The spectrum of the correlation with `weights` (odd length, centred) on
+ * an even n, as the spectral pass applies it: λ_m, the 2n-point DFT of the
+ * kernel folded onto the 2n-periodic even extension, combined with the
+ * DCT's E_m into α, β, γ for m = 0 … n/2.
+ */
+export function dctSpectrum(
+  n: number,
+  weights: Float64Array,
+): { alpha: Float64Array; beta: Float64Array; gamma: Float64Array } {
   const r = (weights.length - 1) >> 1, p = 2 * n;
   // The kernel folded onto the 2n-periodic even extension.
   const g = new Float64Array(p);
@@ -152,7 +167,7 @@ function makePlan(n: number, weights: Float64Array): DctPlan {
     beta[mm] = 0.5 * (c * s * (l - lq));
     gamma[mm] = 0.5 * (l * s * s + lq * c * c);
   }
-  return { n, q, m, tw, rev, w2r, w2i, cq, sq, c7, alpha, beta, gamma };
+  return { alpha, beta, gamma };
 }
 
 /** Byte addresses of the regions (see the `.wat` header). */
@@ -177,18 +192,16 @@ interface Layout {
   end: number;
 }
 
-const align = (n: number) => Math.ceil(n / 16) * 16;
-
 function layout(p: DctPlan): Layout {
   const { n, q, m } = p, h = n >> 1;
   const a = 0, b = a + n * n * 8, re = b + n * n * 8;
   const im = re + n * 16, ar = im + n * 16, ai = ar + n * 16;
   const tw = ai + n * 16, rev = tw + q * m * 16;
-  const w2r = rev + align(m * 4), w2i = w2r + align(Math.max(m, 2) * 8);
-  const cq = w2i + align(Math.max(m, 2) * 8), sq = cq + align(q * q * 8);
-  const pq = sq + align(q * q * 8), c7 = pq + ((q + 1) >> 1) * 64 + 64;
-  const al = c7 + 48, be = al + align((h + 1) * 8);
-  const ga = be + align((h + 1) * 8);
+  const w2r = rev + align16(m * 4), w2i = w2r + align16(Math.max(m, 2) * 8);
+  const cq = w2i + align16(Math.max(m, 2) * 8), sq = cq + align16(q * q * 8);
+  const pq = sq + align16(q * q * 8), c7 = pq + ((q + 1) >> 1) * 64 + 64;
+  const al = c7 + 48, be = al + align16((h + 1) * 8);
+  const ga = be + align16((h + 1) * 8);
   return {
     a,
     b,
@@ -207,23 +220,13 @@ function layout(p: DctPlan): Layout {
     al,
     be,
     ga,
-    end: ga + align((h + 1) * 8),
+    end: ga + align16((h + 1) * 8),
   };
 }
 
-let kernel: Exports | undefined;
+const instance = lazyKernel<Exports>(kWasmBase64);
 /** The plan whose tables are in memory. */
 let loaded: DctPlan | undefined;
-
-function instance(): Exports {
-  if (kernel) return kernel;
-  const bin = atob(kWasmBase64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const module = new WebAssembly.Module(bytes);
-  kernel = new WebAssembly.Instance(module).exports as unknown as Exports;
-  return kernel;
-}
 
 /** The two images of a `spectralSmooth`, in the module's memory. */
 export interface SpectralImages {
@@ -253,8 +256,7 @@ export function spectralImages(
   }
   const k = instance(), L = layout(plan);
   if (loaded !== plan) {
-    const have = k.memory.buffer.byteLength;
-    if (have < L.end) k.memory.grow(Math.ceil((L.end - have) / 65536));
+    ensureMemory(k.memory, L.end);
     const mem = k.memory.buffer;
     new Float64Array(mem, L.tw, plan.tw.length).set(plan.tw);
     new Int32Array(mem, L.rev, plan.m).set(plan.rev);

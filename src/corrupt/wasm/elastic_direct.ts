@@ -7,6 +7,7 @@
  */
 import { mapIndex } from "../filters.ts";
 import { kWasmBase64 } from "./elastic_direct_wasm.ts";
+import { align16, ensureMemory, lazyKernel } from "./kernel.ts";
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -78,27 +79,17 @@ interface Layout {
   end: number;
 }
 
-const align = (n: number) => Math.ceil(n / 16) * 16;
-
 function layout(n: number, taps: number): Layout {
   const a = 0, b = a + n * n * 8, i = b + n * n * 8, t = i + n * n * 16;
-  const ts = t + n * n * 16, ti = ts + align(n * 8), tw = ti + align(taps * 4);
+  const ts = t + n * n * 16,
+    ti = ts + align16(n * 8),
+    tw = ti + align16(taps * 4);
   return { a, b, i, t, ts, ti, tw, end: tw + taps * 8 };
 }
 
-let kernel: Exports | undefined;
+const instance = lazyKernel<Exports>(kWasmBase64);
 /** The taps whose table is in memory. */
 let loaded: Taps | undefined;
-
-function instance(): Exports {
-  if (kernel) return kernel;
-  const bin = atob(kWasmBase64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const module = new WebAssembly.Module(bytes);
-  kernel = new WebAssembly.Instance(module).exports as unknown as Exports;
-  return kernel;
-}
 
 /** The two images of a direct smoothing, in the module's memory. */
 export interface DirectImages {
@@ -122,8 +113,7 @@ export function directImages(n: number, weights: Float64Array): DirectImages {
   }
   const k = instance(), L = layout(n, taps.index.length);
   if (loaded !== taps) {
-    const have = k.memory.buffer.byteLength;
-    if (have < L.end) k.memory.grow(Math.ceil((L.end - have) / 65536));
+    ensureMemory(k.memory, L.end);
     const mem = k.memory.buffer;
     new Int32Array(mem, L.ts, 2 * n).set(taps.span);
     new Int32Array(mem, L.ti, taps.index.length).set(taps.index);

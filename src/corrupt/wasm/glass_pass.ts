@@ -5,6 +5,7 @@
  * planes live as views that `glassMemory` hands out.
  */
 import { kWasmBase64 } from "./glass_pass_wasm.ts";
+import { ensureMemory, lazyKernel } from "./kernel.ts";
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -44,17 +45,7 @@ interface Exports {
   ): void;
 }
 
-let kernel: Exports | undefined;
-
-function instance(): Exports {
-  if (kernel) return kernel;
-  const bin = atob(kWasmBase64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const module = new WebAssembly.Module(bytes);
-  kernel = new WebAssembly.Instance(module).exports as unknown as Exports;
-  return kernel;
-}
+const instance = lazyKernel<Exports>(kWasmBase64);
 
 /** Views of the kernel's memory (contents stale but for `table`). */
 export interface GlassMemory {
@@ -104,8 +95,7 @@ export function glassMemory(
   const nt = Math.ceil(taps / 4) * 4;
   at.push(at[8]! + 8 * nt, at[8]! + 12 * nt, at[8]! + 16 * nt); // vOff, hOff
   const end = at[11]!;
-  const have = k.memory.buffer.byteLength;
-  if (have < end) k.memory.grow(Math.ceil((end - have) / 65536));
+  ensureMemory(k.memory, end);
   const mem = k.memory.buffer;
   views = {
     w: new Float64Array(mem, at[0]!, 16),

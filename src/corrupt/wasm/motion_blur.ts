@@ -5,6 +5,7 @@
  * in that memory, and runs the kernel on it.
  */
 import { kWasmBase64 } from "./motion_blur_wasm.ts";
+import { align16, ensureMemory, lazyKernel } from "./kernel.ts";
 
 interface Exports {
   memory: WebAssembly.Memory;
@@ -22,19 +23,7 @@ interface Exports {
   ): void;
 }
 
-let kernel: Exports | undefined;
-
-function instance(): Exports {
-  if (kernel) return kernel;
-  const bin = atob(kWasmBase64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const module = new WebAssembly.Module(bytes);
-  kernel = new WebAssembly.Instance(module).exports as unknown as Exports;
-  return kernel;
-}
-
-const align = (n: number) => Math.ceil(n / 16) * 16;
+const instance = lazyKernel<Exports>(kWasmBase64);
 
 /**
  * Blurs the 8-bit HWC image `data` with the taps `weights` at pixel offsets
@@ -61,12 +50,11 @@ export function motionBlurKernel(
   // Layout: weights, offsets, padded bytes, padded float64, output (see the
   // `.wat` header); at least 16 spare samples after the padded image (a
   // multiple of 8 in all, as `to_f64` converts) and after the output.
-  const S = align(padLen) + 16;
-  const W = 0, Off = align(n * 8), P = Off + align(n * 4);
+  const S = align16(padLen) + 16;
+  const W = 0, Off = align16(n * 8), P = Off + align16(n * 4);
   const F = P + S, O = F + S * 8;
   const end = O + height * rowLen + 16;
-  const have = k.memory.buffer.byteLength;
-  if (have < end) k.memory.grow(Math.ceil((end - have) / 65536));
+  ensureMemory(k.memory, end);
   const mem = k.memory.buffer;
   new Float64Array(mem, W, n).set(weights);
   const off = new Int32Array(mem, Off, n);

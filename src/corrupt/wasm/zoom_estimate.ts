@@ -6,6 +6,7 @@
  * it on one image.
  */
 import { kWasmBase64 } from "./zoom_estimate_wasm.ts";
+import { align16, ensureMemory, lazyKernel } from "./kernel.ts";
 
 /** One zoom besides 1, as the estimate reads it. */
 export interface EstimateZoom {
@@ -72,34 +73,22 @@ interface Layout {
   end: number;
 }
 
-const align = (n: number) => Math.ceil(n / 16) * 16;
-
 function layout(h: number, np: number): Layout {
   const zt = 0;
-  const yt = zt + align(np * 16);
+  const yt = zt + align16(np * 16);
   const xt = yt + h * np * 16;
   const u = xt + h * np * 16;
   const f = u + np * (h + 1) * 32;
   const inp = f + h * h * 32;
-  const out = inp + align(h * h * 3 + 1);
-  const miss = out + align(h * h * 3 + 1);
+  const out = inp + align16(h * h * 3 + 1);
+  const miss = out + align16(h * h * 3 + 1);
   const counts = miss + h * h * 3 * 4;
   return { zt, yt, xt, u, f, inp, out, miss, counts, end: counts + h * 4 };
 }
 
-let kernel: Exports | undefined;
+const instance = lazyKernel<Exports>(kWasmBase64);
 /** The zooms and size whose tables are in memory. */
 let tablesKey = "";
-
-function instance(): Exports {
-  if (kernel) return kernel;
-  const bin = atob(kWasmBase64);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  const module = new WebAssembly.Module(bytes);
-  kernel = new WebAssembly.Instance(module).exports as unknown as Exports;
-  return kernel;
-}
 
 function writeTables(
   mem: ArrayBufferLike,
@@ -147,8 +136,7 @@ export function zoomEstimate(
 ): EstimateMisses {
   const k = instance(), np = zooms.length, len = h * h * 3;
   const L = layout(h, np);
-  const have = k.memory.buffer.byteLength;
-  if (have < L.end) k.memory.grow(Math.ceil((L.end - have) / 65536));
+  ensureMemory(k.memory, L.end);
   const mem = k.memory.buffer;
   const fullKey = `${h}/${key}`;
   if (fullKey !== tablesKey) {
